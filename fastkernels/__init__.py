@@ -1,0 +1,48 @@
+"""fastkernels: Numba-compiled CPU and CUDA kernels for neural computation.
+
+Areas (subpackages, imported on first use): :mod:`fastkernels.nn` (losses,
+dense layers, optimizers), :mod:`fastkernels.neurons` and
+:mod:`fastkernels.word2vec`. Importing the package compiles nothing and
+needs no GPU.
+"""
+
+__version__ = "0.1.0"
+
+from ._backend import (  # noqa: E402
+    BACKENDS,
+    BackendUnavailableError,
+    cuda_available,
+    get_num_threads,
+    num_threads,
+    set_num_threads,
+)
+from ._info import info  # noqa: E402
+from ._random import random_normal, random_uniform, resolve_seed  # noqa: E402
+from ._warmup import warmup  # noqa: E402
+
+_AREAS = ("nn",)
+
+
+def __getattr__(name):
+    # Areas load lazily so `import fastkernels` stays light.
+    if name in _AREAS:
+        import importlib
+
+        return importlib.import_module(f"fastkernels.{name}")
+    raise AttributeError(f"module 'fastkernels' has no attribute {name!r}")
+
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailableError",
+    "cuda_available",
+    "get_num_threads",
+    "info",
+    "nn",
+    "num_threads",
+    "random_normal",
+    "random_uniform",
+    "resolve_seed",
+    "set_num_threads",
+    "warmup",
+]

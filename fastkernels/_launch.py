@@ -1,0 +1,71 @@
+"""CUDA launch configuration, read by host code at call time.
+
+Kernels never read these as globals (Numba would freeze them as compile-time
+constants); host code passes the numbers into each launch, so tests can shrink
+them to exercise ragged tails and grid-stride loops with tiny inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+# 256 threads = 8 warps: enough to hide latency, small enough for 8 blocks per SM.
+THREADS_PER_BLOCK = 256
+# Grid-stride kernels need no more than a few waves of blocks; 132 SMs * 32 covers an H100.
+MAX_BLOCKS = 4096
+
+
+def grid_1d(n: int, threads: int | None = None) -> tuple[int, int]:
+    """``(blocks, threads)`` for a grid-stride kernel over ``n`` items."""
+    threads = threads or THREADS_PER_BLOCK
+    return max(1, min(MAX_BLOCKS, math.ceil(n / threads))), threads
+
+
+def row_threads(n_cols: int, limit: int = 1024) -> int:
+    """Threads for a block-per-row kernel: a power of two >= 32 covering ``n_cols``,
+    at most ``min(THREADS_PER_BLOCK, limit)`` (tree reductions need a power of two)."""
+    cap = min(THREADS_PER_BLOCK, limit)
+    t = 32
+    while t < n_cols and 2 * t <= cap:
+        t *= 2
+    return t
+
+
+class DeviceIO:
+    """Host/device plumbing of one CUDA call.
+
+    Host inputs are copied to the GPU once and results copied back; device
+    inputs (numba device arrays or any ``__cuda_array_interface__`` object)
+    stay on the GPU and the result is returned as a device array.
+    """
+
+    def __init__(self, *arrays):
+        from numba import cuda
+
+        from ._backend import is_device_array
+
+        self.cuda = cuda
+        self.is_device = is_device_array
+        self.on_host = not any(is_device_array(a) for a in arrays if a is not None)
+
+    def _device(self, x):
+        if hasattr(x, "copy_to_host"):  # already a numba device array
+            return x
+        return self.cuda.as_cuda_array(x)  # CuPy, torch, ...: zero-copy view
+
+    def input(self, x):
+        """``x`` on the device (copied once if it is a host array)."""
+        return self._device(x) if self.is_device(x) else self.cuda.to_device(x)
+
+    def output(self, out, shape, dtype):
+        """A device buffer for the result; ``out`` itself when it is a device array."""
+        if out is not None and self.is_device(out):
+            return self._device(out)
+        return self.cuda.device_array(shape, dtype=dtype)
+
+    def result(self, d_out, out):
+        """What the caller gets: a host array (``out`` filled when given) or the device array."""
+        if out is not None and not self.is_device(out):
+            d_out.copy_to_host(out)
+            return out
+        return d_out.copy_to_host() if self.on_host else d_out

@@ -1,0 +1,199 @@
+"""Counter-based random numbers shared by serial, ``prange`` and CUDA kernels.
+
+A draw is a pure function of ``(seed, stream, counter)``: kernels give each
+independent unit of work (a neuron, a token position, a row) its own
+``stream`` and number its draws with ``counter``. Nothing depends on how work
+is split across threads or blocks, so the same seed gives bit-identical
+results on ``"cpu"``, ``"parallel"`` (any thread count) and ``"cuda"``, and no
+per-thread generator state has to be allocated, stored or advanced.
+
+The generator is SplitMix64 (Steele, Lea & Flood 2014): draw ``c`` of a stream
+is ``mix64(stream_key + (c + 1) * 0x9E3779B97F4A7C15)``, where
+``stream_key = mix64(key ^ mix64(stream))``. It passes BigCrush per stream;
+two streams overlap only if their keys differ by a small multiple of the
+golden-ratio constant, a chance of about ``draws * streams / 2**64``.
+
+The scalar functions are :func:`fastkernels._jit.device` helpers, so the same
+code runs inside ``@njit`` and ``@cuda.jit`` kernels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ._backend import resolve_backend, load_cuda
+from ._jit import cpu_kernels, device
+from ._validate import check_choice, check_scalar
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_S11 = np.uint64(11)
+_ONE = np.uint64(1)
+_TWO_POW_M53 = 1.0 / 9007199254740992.0  # 2**-53
+_TWO_PI = 2.0 * math.pi
+
+
+def resolve_seed(seed) -> np.int64:
+    """Turn a user's ``seed`` into the 64-bit key the kernels use.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        ``None`` draws fresh OS entropy (not reproducible); a non-negative int is
+        hashed through ``numpy.random.SeedSequence`` (any size, nearby seeds give
+        unrelated keys); a ``Generator`` supplies one 64-bit draw (advancing it).
+
+    Returns
+    -------
+    numpy.int64
+        The 64 key bits, typed int64: uint64 values do not survive a round trip
+        through Python (the CUDA simulator calls device helpers from Python, and
+        Numba boxes uint64 as a Python int that it then types as int64).
+    """
+    if seed is None:
+        return _as_key(np.random.SeedSequence().generate_state(1, np.uint64))
+    if isinstance(seed, np.random.Generator):
+        return _as_key(seed.integers(0, 2**64, size=1, dtype=np.uint64))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    return _as_key(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64))
+
+
+def _as_key(bits):
+    return bits.view(np.int64)[0]
+
+
+@device
+def mix64(z):
+    """SplitMix64 finaliser: a bijective avalanche hash of a uint64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@device
+def stream_key(key, stream):
+    """Key (int64 bits) of stream ``stream`` (an int >= 0) under the user's int64 ``key``.
+
+    Compute it once per unit of work, then pass it to the draw functions.
+    """
+    return np.int64(mix64(np.uint64(key) ^ mix64(np.uint64(stream))))
+
+
+@device
+def random_u64(skey, counter):
+    """Draw number ``counter`` (int >= 0) of the stream keyed ``skey``, as a uint64 (kernel-internal)."""
+    return mix64(np.uint64(skey) + (np.uint64(counter) + _ONE) * _GOLDEN)
+
+
+@device
+def uniform(skey, counter):
+    """Uniform float64 in [0, 1) with 53 random bits."""
+    return np.float64(random_u64(skey, counter) >> _S11) * _TWO_POW_M53
+
+
+@device
+def uniform_open0(skey, counter):
+    """Uniform float64 in (0, 1]: safe for ``log``."""
+    return (np.float64(random_u64(skey, counter) >> _S11) + 1.0) * _TWO_POW_M53
+
+
+@device
+def below(skey, counter, n):
+    """Integer uniform in [0, n) for 1 <= n < 2**32 (Lemire's multiply-shift, bias < n / 2**32)."""
+    return np.int64(((random_u64(skey, counter) >> _S32) * np.uint64(n)) >> _S32)
+
+
+@device
+def normal(skey, counter):
+    """Standard normal float64 by Box-Muller; consumes draws ``2*counter`` and ``2*counter + 1``."""
+    u1 = uniform_open0(skey, 2 * counter)
+    u2 = uniform(skey, 2 * counter + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+
+
+# -- public fillers: element i is stream i, draw 0 (so any split gives the same array) --
+
+
+def _fill_uniform_body(out, key, low, high):
+    for i in prange(out.size):
+        out[i] = low + (high - low) * uniform(stream_key(key, i), 0)
+
+
+def _fill_normal_body(out, key, mean, std):
+    for i in prange(out.size):
+        out[i] = mean + std * normal(stream_key(key, i), 0)
+
+
+_fill_uniform = dict(zip(("cpu", "parallel"), cpu_kernels(_fill_uniform_body)))
+_fill_normal = dict(zip(("cpu", "parallel"), cpu_kernels(_fill_normal_body)))
+
+
+def _fill(kind, size, seed, dtype, a, b, backend):
+    size = check_scalar(size, "size", integer=True, lo=0)
+    dtype = np.dtype(check_choice(np.dtype(dtype).name, "dtype", ("float32", "float64")))
+    key = resolve_seed(seed)
+    be = resolve_backend(backend, work=size)
+    if be == "cuda":
+        return load_cuda("fastkernels._random_cuda").fill(kind, size, key, dtype, a, b)
+    out = np.empty(size, dtype=dtype)
+    (_fill_uniform if kind == "uniform" else _fill_normal)[be](out, key, a, b)
+    return out
+
+
+def random_uniform(size, *, low=0.0, high=1.0, seed=None, dtype=np.float64, backend="auto"):
+    """Uniform random numbers, reproducible across backends and thread counts.
+
+    Parameters
+    ----------
+    size : int
+        Number of values.
+    low, high : float
+        Interval ``[low, high)``; finite, ``low < high``.
+    seed : None, int or numpy.random.Generator
+        See :func:`resolve_seed`.
+    dtype : {float32, float64}
+        Output dtype (values are drawn in float64, then rounded).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    ndarray of shape (size,)
+        Element ``i`` is draw 0 of stream ``i``.
+    """
+    low = check_scalar(low, "low")
+    high = check_scalar(high, "high", lo=low, lo_open=True)
+    return _fill("uniform", size, seed, dtype, low, high, backend)
+
+
+def random_normal(size, *, mean=0.0, std=1.0, seed=None, dtype=np.float64, backend="auto"):
+    """Normal random numbers (Box-Muller), reproducible across backends and thread counts.
+
+    Parameters
+    ----------
+    size : int
+        Number of values.
+    mean, std : float
+        Mean and standard deviation (``std >= 0``).
+    seed : None, int or numpy.random.Generator
+        See :func:`resolve_seed`.
+    dtype : {float32, float64}
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    ndarray of shape (size,)
+    """
+    mean = check_scalar(mean, "mean")
+    std = check_scalar(std, "std", lo=0)
+    return _fill("normal", size, seed, dtype, mean, std, backend)

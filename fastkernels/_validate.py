@@ -1,0 +1,297 @@
+"""Argument checks shared by every public function.
+
+Numba does no bounds checking, so public wrappers validate everything a kernel
+would otherwise read or write out of bounds, and raise ``TypeError`` (wrong
+type or dtype) or ``ValueError`` (wrong shape, range or value) naming the
+argument and the bad value. Kernels then assume valid input.
+
+Two rules for arrays:
+
+* read-only inputs (:func:`as_array`, :func:`as_index_array`) are converted to a
+  C-contiguous ndarray when they are lists or strided views (one copy, never of
+  the caller's data in place), but an array of the wrong *kind* of dtype is
+  rejected rather than cast, so integer data never silently becomes float;
+* arrays a kernel writes (:func:`as_output`) are never copied: a wrong dtype,
+  shape or layout is an error, because a silent copy would make the in-place
+  update vanish.
+
+Device arrays (anything with ``__cuda_array_interface__``) pass the dtype and
+shape checks from their metadata; value checks (finiteness, index ranges) copy
+them to the host once.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._backend import is_device_array
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def _dtype_names(dtypes) -> str:
+    return " or ".join(np.dtype(d).name for d in dtypes)
+
+
+def _host_values(x):
+    """Host ndarray view of ``x`` for value checks (copies device arrays)."""
+    return x.copy_to_host() if hasattr(x, "copy_to_host") else np.asarray(x)
+
+
+def _check_shape(x, name, ndim, shape):
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {tuple(x.shape)}")
+    if shape is not None:
+        if len(shape) != x.ndim or any(
+            want is not None and want != got for want, got in zip(shape, x.shape)
+        ):
+            want = ", ".join("*" if s is None else str(s) for s in shape)
+            raise ValueError(f"{name} must have shape ({want}{',' if len(shape) == 1 else ''}), got {tuple(x.shape)}")
+
+
+def _is_c_contiguous(x) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.flags.c_contiguous
+    if hasattr(x, "is_c_contiguous"):
+        return x.is_c_contiguous()
+    return x.__cuda_array_interface__.get("strides") is None
+
+
+def check_finite(x, name: str) -> None:
+    """Raise ``ValueError`` if ``x`` holds NaN or +-inf, naming the first bad position."""
+    values = _host_values(x)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad.ravel()))
+        pos = tuple(int(p) for p in np.unravel_index(i, values.shape))
+        raise ValueError(
+            f"{name} must be finite, but {int(bad.sum())} entries are not "
+            f"(first at index {pos[0] if len(pos) == 1 else pos}: {values.ravel()[i]!r})"
+        )
+
+
+def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite=False):
+    """Validate a read-only array argument.
+
+    Parameters
+    ----------
+    x : array_like or device array
+        The argument.
+    name : str
+        Its name, used in error messages.
+    dtypes : sequence of dtype
+        Accepted dtypes. A list or scalar input is converted with ``np.asarray``;
+        if that gives float64 where only float32 is accepted it is cast, but an
+        existing array of another dtype is rejected.
+    ndim : int, optional
+        Required number of dimensions.
+    shape : tuple of (int or None), optional
+        Required shape; ``None`` entries match any length.
+    finite : bool
+        Reject NaN and infinities.
+
+    Returns
+    -------
+    ndarray or device array
+        ``x`` itself when it already conforms, else a C-contiguous copy.
+
+    Raises
+    ------
+    TypeError
+        Wrong dtype (or not array-like).
+    ValueError
+        Wrong ndim/shape, non-finite values when ``finite``, or a strided device array.
+    """
+    dtypes = tuple(np.dtype(d) for d in dtypes)
+    if is_device_array(x):
+        if np.dtype(x.dtype) not in dtypes:
+            raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {np.dtype(x.dtype).name}")
+        _check_shape(x, name, ndim, shape)
+        if not _is_c_contiguous(x):
+            raise ValueError(f"{name} is a strided device array; pass a C-contiguous one")
+    else:
+        if not isinstance(x, np.ndarray):
+            try:
+                arr = np.asarray(x)
+            except Exception as exc:
+                raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
+            if arr.dtype.kind == "f" and arr.dtype not in dtypes:
+                arr = arr.astype(dtypes[0])  # Python floats -> the accepted float dtype
+            elif arr.dtype.kind in "iu" and arr.dtype not in dtypes and all(d.kind in "iu" for d in dtypes):
+                arr = arr.astype(dtypes[-1])
+            x = arr
+        if x.dtype not in dtypes:
+            hint = f"; convert with .astype(np.{dtypes[0].name})" if x.dtype.kind in "biuf" else ""
+            raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {x.dtype.name}{hint}")
+        _check_shape(x, name, ndim, shape)
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+    if finite:
+        check_finite(x, name)
+    return x
+
+
+def as_output(x, name: str, *, dtype, shape):
+    """Validate an array that a kernel writes in place; never copies.
+
+    Parameters
+    ----------
+    x : ndarray or device array
+        The buffer (``out=``, weights, state).
+    name : str
+        Its name, used in error messages.
+    dtype : dtype
+        The exact dtype the kernel writes.
+    shape : tuple of int
+        The exact shape the kernel writes.
+
+    Returns
+    -------
+    ndarray or device array
+        ``x`` itself.
+
+    Raises
+    ------
+    TypeError
+        Not an array, or wrong dtype.
+    ValueError
+        Wrong shape, not C-contiguous, or read-only.
+    """
+    if not (isinstance(x, np.ndarray) or is_device_array(x)):
+        raise TypeError(f"{name} must be a numpy or device array, got {type(x).__name__}")
+    if np.dtype(x.dtype) != np.dtype(dtype):
+        raise TypeError(
+            f"{name} must have dtype {np.dtype(dtype).name} to be written in place, "
+            f"got {np.dtype(x.dtype).name} (it is never cast: a copy would drop the update)"
+        )
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
+    if not _is_c_contiguous(x):
+        raise ValueError(f"{name} must be C-contiguous to be written in place (use np.ascontiguousarray first)")
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    return x
+
+
+def as_index_array(x, name: str, *, n: int, ndim=1, shape=None, allow=None):
+    """Validate an integer index array whose entries must lie in ``[0, n)``.
+
+    Parameters
+    ----------
+    x : array_like of int32 or int64
+        Indices (class labels, word ids, neuron ids, ...). Lists are converted to
+        int64; float or bool arrays are rejected.
+    name : str
+        Its name, used in error messages.
+    n : int
+        Size of the indexed axis.
+    ndim, shape
+        As in :func:`as_array`.
+    allow : int, optional
+        One extra value accepted outside the range (e.g. ``ignore_index=-100``).
+
+    Returns
+    -------
+    ndarray or device array of int32 or int64
+
+    Raises
+    ------
+    TypeError
+        Non-integer dtype.
+    ValueError
+        Wrong shape, or an index out of range (the first one is named).
+    """
+    if not is_device_array(x) and not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+        if x.dtype.kind in "iu" and x.dtype not in INDEX_DTYPES:
+            x = x.astype(np.int64)
+        elif x.size == 0 and x.dtype.kind == "f":
+            x = x.astype(np.int64)  # np.asarray([]) is float64
+    x = as_array(x, name, dtypes=INDEX_DTYPES, ndim=ndim, shape=shape)
+    values = _host_values(x)
+    if values.size:
+        bad = (values < 0) | (values >= n)
+        if allow is not None:
+            bad &= values != allow
+        if bad.any():
+            i = int(np.argmax(bad.ravel()))
+            extra = f" or equal {allow}" if allow is not None else ""
+            raise ValueError(
+                f"{name} must lie in [0, {n}){extra}; found {int(values.ravel()[i])} "
+                f"at flat position {i} ({int(bad.sum())} out of range)"
+            )
+    return x
+
+
+def _as_number(value, name, *, integer: bool):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got bool {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if integer:
+        if not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        return int(value)
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    return value
+
+
+def check_scalar(value, name: str, *, integer=False, lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
+    """Validate a scalar and return it as a Python ``int`` or ``float``.
+
+    Parameters
+    ----------
+    value : number
+        The argument.
+    name : str
+        Its name, used in error messages.
+    integer : bool
+        Require an integer (``bool`` is never accepted).
+    lo, hi : number, optional
+        Bounds; inclusive unless ``lo_open`` / ``hi_open``.
+    finite : bool
+        Reject +-inf (NaN is always rejected).
+
+    Raises
+    ------
+    TypeError
+        Not a number of the required kind.
+    ValueError
+        NaN, infinite, or outside the bounds.
+    """
+    value = _as_number(value, name, integer=integer)
+    if finite and not integer and math.isinf(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if lo is not None and (value < lo or (lo_open and value == lo)):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value!r}")
+    if hi is not None and (value > hi or (hi_open and value == hi)):
+        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value!r}")
+    return value
+
+
+def check_positive(value, name: str, *, integer=False):
+    """Validate a strictly positive finite scalar (time steps, time constants, rates)."""
+    return check_scalar(value, name, integer=integer, lo=0, lo_open=True)
+
+
+def check_choice(value, name: str, options):
+    """Validate that ``value`` is one of ``options``."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def check_same_dtype(reference, **arrays):
+    """Require every array in ``arrays`` to share ``reference``'s dtype (no mixed precision)."""
+    want = np.dtype(reference.dtype)
+    for name, arr in arrays.items():
+        if arr is not None and np.dtype(arr.dtype) != want:
+            raise TypeError(f"{name} must have the same dtype as the data ({want.name}), got {np.dtype(arr.dtype).name}")

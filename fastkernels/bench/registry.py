@@ -1,0 +1,114 @@
+"""Benchmark cases: what each area registers for ``fastkernels bench`` and ``benchmarks/``.
+
+A :class:`Case` pairs a fastkernels call with the honest vectorised NumPy code
+a good user would write, plus optional peers (torch, gensim, Brian2) that are
+timed only when installed. Each area declares its cases in its own
+``_bench.py`` module (``fastkernels/nn/_bench.py``, ...), listed in
+:data:`AREA_MODULES`; nothing is imported until a runner asks for the cases.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+#: Modules that register cases, one per area, imported on demand.
+AREA_MODULES = {
+    "nn": "fastkernels.nn._bench",
+}
+
+_CASES: dict[str, "Case"] = {}
+
+
+def _default_check(out, ref, rtol, atol):
+    outs = out if isinstance(out, tuple) else (out,)
+    refs = ref if isinstance(ref, tuple) else (ref,)
+    if len(outs) != len(refs):
+        raise AssertionError(f"{len(outs)} outputs, baseline gave {len(refs)}")
+    for i, (o, r) in enumerate(zip(outs, refs)):
+        o = o.copy_to_host() if hasattr(o, "copy_to_host") else np.asarray(o)
+        np.testing.assert_allclose(o, np.asarray(r), rtol=rtol, atol=atol, err_msg=f"output {i}")
+
+
+@dataclass
+class Case:
+    """One benchmark case.
+
+    Parameters
+    ----------
+    name : str
+        Short unique name, e.g. ``"softmax"``.
+    area : str
+        ``"nn"``, ``"neurons"`` or ``"word2vec"``.
+    description : str
+        One line for the report.
+    make_inputs : callable
+        ``make_inputs(**size) -> tuple`` of arguments, built with a fixed seed.
+    kernel : callable
+        ``kernel(*inputs, backend=...)``: the fastkernels call.
+    baseline : callable
+        ``baseline(*inputs)``: the vectorised NumPy version; its output is the reference.
+    sizes : dict
+        ``{"test": [...], "quick": [...], "full": [...]}``; each size a dict of
+        keyword arguments to ``make_inputs``. ``"test"`` sizes are tiny: the test
+        suite runs every case on them through the runner.
+    label : callable
+        ``label(**size) -> str`` for the table, e.g. ``"8192x1000 f32"``.
+    peers : dict
+        ``{"torch": factory}``; ``factory()`` returns ``peer(*inputs)`` or raises
+        ImportError when the peer is not installed.
+    rtol, atol : float
+        Tolerances of the default output check.
+    check : callable, optional
+        ``check(out, ref)`` raising AssertionError; replaces the default allclose.
+    work : callable, optional
+        ``work(**size) -> {"bytes": n}`` (and/or ``"flops"``) for throughput columns.
+    """
+
+    name: str
+    area: str
+    description: str
+    make_inputs: Callable[..., tuple]
+    kernel: Callable[..., Any]
+    baseline: Callable[..., Any]
+    sizes: dict
+    label: Callable[..., str]
+    peers: dict = field(default_factory=dict)
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    check: Callable[[Any, Any], None] | None = None
+    work: Callable[..., dict] | None = None
+
+    def validate(self, out, ref) -> None:
+        """Raise AssertionError when ``out`` does not match the baseline's ``ref``."""
+        if self.check is not None:
+            self.check(out, ref)
+        else:
+            _default_check(out, ref, self.rtol, self.atol)
+
+
+def register(case: Case) -> Case:
+    """Add a case to the registry (names are unique)."""
+    missing = {"test", "quick", "full"} - set(case.sizes)
+    if missing:
+        raise ValueError(f"benchmark case {case.name!r} lacks sizes for {sorted(missing)}")
+    if case.name in _CASES and _CASES[case.name] is not case:
+        raise ValueError(f"benchmark case {case.name!r} is already registered")
+    _CASES[case.name] = case
+    return case
+
+
+def cases(areas=None, filter: str | None = None) -> list[Case]:
+    """All registered cases of ``areas`` (default: every area) whose name contains ``filter``."""
+    areas = list(AREA_MODULES) if areas is None else list(areas)
+    for area in areas:
+        if area not in AREA_MODULES:
+            raise ValueError(f"unknown area {area!r}; known: {tuple(AREA_MODULES)}")
+        importlib.import_module(AREA_MODULES[area])
+    selected = [c for c in _CASES.values() if c.area in areas]
+    if filter:
+        selected = [c for c in selected if filter.lower() in c.name.lower() or filter.lower() in c.area]
+    return selected

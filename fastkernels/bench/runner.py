@@ -1,0 +1,239 @@
+"""The runner behind ``fastkernels bench``.
+
+For every selected case and size it: builds the inputs (fixed seed); runs the
+NumPy baseline once for the reference output; calls the fastkernels kernel
+once, timing that first call on its own (compile or cache load), and checks
+its output against the reference; does the same for each installed peer; then
+times all contenders round-robin (one batch of calls each per round, so
+machine noise hits them alike) and keeps the median per call. A contender that
+fails its check is reported as FAILED and never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .._backend import get_num_threads, resolve_backend
+from .registry import Case, cases
+
+PROFILES = {
+    # min seconds per timed batch, rounds; quick runs every case in a few minutes on 2 cores
+    "quick": {"min_time": 0.02, "rounds": 5},
+    "full": {"min_time": 0.1, "rounds": 7},
+}
+
+
+@dataclass
+class Result:
+    """Timings of one case at one size (seconds per call; ``None`` when not run)."""
+
+    case: str
+    area: str
+    size: str
+    backend: str
+    numpy_s: float | None = None
+    fastkernels_s: float | None = None
+    first_call_s: float | None = None
+    peers: dict = field(default_factory=dict)
+    status: str = "ok"
+    gbytes_per_s: float | None = None
+    gflops: float | None = None
+
+    @property
+    def speedup(self) -> float | None:
+        if self.numpy_s and self.fastkernels_s:
+            return self.numpy_s / self.fastkernels_s
+        return None
+
+
+def _calibrate(fn, min_time: float) -> int:
+    t0 = time.perf_counter()
+    fn()
+    dt = time.perf_counter() - t0
+    return max(1, int(min_time / max(dt, 1e-7)))
+
+
+def _time_round_robin(fns: dict, min_time: float, rounds: int) -> dict:
+    """Median seconds per call of each zero-argument callable, timed in alternation."""
+    loops = {k: _calibrate(f, min_time) for k, f in fns.items()}
+    samples = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            n = loops[k]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                f()
+            samples[k].append((time.perf_counter() - t0) / n)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def _sync_cuda(backend):
+    if backend != "cuda":
+        return lambda: None
+    from numba import cuda
+
+    return cuda.synchronize
+
+
+def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -> Result:
+    """Validate then time one case at one size."""
+    prof = PROFILES[profile]
+    label = case.label(**size)
+    res = Result(case.name, case.area, label, backend)
+    inputs = case.make_inputs(**size)
+    ref = case.baseline(*inputs)
+    sync = _sync_cuda(backend)
+
+    def kernel():
+        out = case.kernel(*inputs, backend=backend)
+        sync()
+        return out
+
+    t0 = time.perf_counter()
+    try:
+        out = kernel()
+        res.first_call_s = time.perf_counter() - t0
+        case.validate(out, ref)
+    except AssertionError as exc:
+        res.status = "FAILED: output differs from the NumPy baseline"
+        log(f"    {case.name} [{label}]: {res.status}\n{exc}")
+        return res
+    contenders = {"numpy": lambda: case.baseline(*inputs), "fastkernels": kernel}
+    for peer, factory in case.peers.items():
+        try:
+            fn = factory()
+        except ImportError:
+            continue
+        try:
+            case.validate(fn(*inputs), ref)
+        except AssertionError as exc:
+            res.peers[peer] = None
+            log(f"    peer {peer} disagrees with the baseline on {case.name} [{label}]: {exc}")
+            continue
+        contenders[peer] = (lambda fn=fn: fn(*inputs))
+    times = _time_round_robin(contenders, prof["min_time"], prof["rounds"])
+    res.numpy_s = times.pop("numpy")
+    res.fastkernels_s = times.pop("fastkernels")
+    res.peers.update(times)
+    if case.work is not None:
+        work = case.work(**size)
+        if "bytes" in work:
+            res.gbytes_per_s = work["bytes"] / res.fastkernels_s / 1e9
+        if "flops" in work:
+            res.gflops = work["flops"] / res.fastkernels_s / 1e9
+    return res
+
+
+def run(*, areas=None, filter=None, profile="quick", backend="parallel", log=None) -> list[Result]:
+    """Run the selected cases; progress goes to ``log`` (default: stderr)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
+    backend = resolve_backend(backend)
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    selected = cases(areas, filter)
+    jobs = [(c, s) for c in selected for s in c.sizes[profile]]
+    results = []
+    for i, (case, size) in enumerate(jobs, 1):
+        log(f"[{i}/{len(jobs)}] {case.name} {case.label(**size)} ({backend}, {get_num_threads()} threads) ...")
+        t0 = time.perf_counter()
+        res = run_case(case, size, backend=backend, profile=profile, log=log)
+        log(f"    done in {time.perf_counter() - t0:.1f} s: {format_ratio(res.speedup)} vs NumPy")
+        results.append(res)
+    return results
+
+
+def format_time(s: float | None) -> str:
+    """Seconds in a readable unit."""
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def format_ratio(r: float | None) -> str:
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def table(results: list[Result]) -> str:
+    """The plain-text table a user reads: one row per case and size."""
+    peer_names = sorted({p for r in results for p in r.peers})
+    head = ["case", "size", "NumPy", "fastkernels", "speedup", *[f"{p} (speedup)" for p in peer_names], "throughput"]
+    rows = []
+    for r in results:
+        if r.status != "ok":
+            rows.append([r.case, r.size, "-", "-", r.status] + ["-"] * len(peer_names) + ["-"])
+            continue
+        peers = []
+        for p in peer_names:
+            t = r.peers.get(p)
+            peers.append("-" if t is None else f"{format_time(t)} ({format_ratio(r.fastkernels_s and t / r.fastkernels_s)})")
+        thr = []
+        if r.gbytes_per_s is not None:
+            thr.append(f"{r.gbytes_per_s:.1f} GB/s")
+        if r.gflops is not None:
+            thr.append(f"{r.gflops:.1f} GFLOP/s")
+        rows.append([r.case, r.size, format_time(r.numpy_s), format_time(r.fastkernels_s),
+                     format_ratio(r.speedup), *peers, ", ".join(thr) or "-"])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    if peer_names:
+        lines.append("peer columns: peer time (fastkernels speedup over the peer)")
+    lines.append("")
+    lines.append("first call (compile or cache load + one run), excluded from the timings above:")
+    for r in results:
+        if r.first_call_s is not None:
+            lines.append(f"  {r.case} [{r.size}]: {format_time(r.first_call_s)}")
+    return "\n".join(lines)
+
+
+def to_json(results: list[Result], path: str, *, meta: dict) -> None:
+    """Write the results and the machine description to ``path``."""
+    rows = []
+    for r in results:
+        row = dict(r.__dict__)
+        row["speedup"] = r.speedup
+        rows.append(row)
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "results": rows}, f, indent=2)
+
+
+def to_png(results: list[Result], path: str, *, title: str) -> None:
+    """Bar chart of speedups over NumPy (log scale), peers beside fastkernels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ok = [r for r in results if r.status == "ok"]
+    peer_names = sorted({p for r in ok for p, t in r.peers.items() if t is not None})
+    series = [("fastkernels", [r.speedup for r in ok])]
+    for p in peer_names:
+        series.append((p, [(r.numpy_s / r.peers[p]) if r.peers.get(p) else np.nan for r in ok]))
+    labels = [f"{r.case}\n{r.size}" for r in ok]
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.55 * max(1, len(ok)) * (1 + 0.35 * len(peer_names))))
+    y = np.arange(len(ok))
+    h = 0.8 / len(series)
+    for k, (name, vals) in enumerate(series):
+        bars = ax.barh(y + k * h, vals, height=h, label=name)
+        for b, v in zip(bars, vals):
+            if np.isfinite(v):
+                ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v:.1f}x", va="center", fontsize=8)
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y + h * (len(series) - 1) / 2, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("speedup over NumPy (higher is better, log scale)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

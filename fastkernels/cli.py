@@ -1,0 +1,108 @@
+"""Command line: ``fastkernels info | bench | warmup`` (also ``python -m fastkernels``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _cmd_info(args) -> int:
+    from ._info import info
+
+    if args.json:
+        print(json.dumps(info(as_dict=True), indent=2))
+    else:
+        info()
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from ._backend import num_threads
+    from ._info import info
+    from .bench import cases, run, table, to_json, to_png
+
+    if args.list:
+        for c in cases(args.area, args.filter):
+            sizes = ", ".join(c.label(**s) for s in c.sizes["full" if args.full else "quick"])
+            print(f"{c.area:9s} {c.name:28s} {c.description}  [{sizes}]")
+        return 0
+    profile = "full" if args.full else "quick"
+    threads = args.threads or None
+    import contextlib
+
+    ctx = num_threads(threads) if threads else contextlib.nullcontext()
+    with ctx:
+        results = run(areas=args.area, filter=args.filter, profile=profile, backend=args.backend)
+        meta = info(as_dict=True)
+    meta.update(profile=profile, backend=args.backend)
+    if not results:
+        print("no benchmark case matches", file=sys.stderr)
+        return 1
+    print()
+    print(f"fastkernels bench ({profile} profile, backend={args.backend}, {meta['num_threads']} threads, "
+          f"numba {meta['numba']}, numpy {meta['numpy']}); median time per call, speedup = NumPy / fastkernels")
+    print(table(results))
+    os.makedirs(args.out, exist_ok=True)
+    json_path = os.path.join(args.out, "fastkernels-bench.json")
+    to_json(results, json_path, meta=meta)
+    written = [json_path]
+    if not args.no_png:
+        png_path = os.path.join(args.out, "fastkernels-bench.png")
+        to_png(results, png_path, title=f"fastkernels {profile} benchmark, {meta['num_threads']} threads, {args.backend}")
+        written.append(png_path)
+    print("\nwrote " + ", ".join(written))
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        print(f"{len(failed)} case(s) FAILED validation", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_warmup(args) -> int:
+    from ._warmup import warmup
+
+    warmup(args.area, backends=args.backend, verbose=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fastkernels", description="Numba kernels for neural computation.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pi = sub.add_parser("info", help="versions, threads, SVML, CUDA and cache directory")
+    pi.add_argument("--json", action="store_true", help="print JSON")
+    pi.set_defaults(func=_cmd_info)
+
+    pb = sub.add_parser("bench", help="benchmark kernels against their NumPy baselines (and peers)")
+    pb.add_argument("--full", action="store_true", help="large sizes (slow); default is the quick profile")
+    pb.add_argument("--filter", help="only cases whose name (or area) contains this text")
+    pb.add_argument("--area", action="append", help="only this area (repeatable): nn, neurons, word2vec")
+    pb.add_argument("--backend", default="parallel", choices=("cpu", "parallel", "cuda"))
+    pb.add_argument("--threads", type=int, default=0, help="thread count (default: numba's)")
+    pb.add_argument("--out", default=".", help="directory for fastkernels-bench.json and .png")
+    pb.add_argument("--no-png", action="store_true", help="skip the chart")
+    pb.add_argument("--list", action="store_true", help="list the cases and exit")
+    pb.set_defaults(func=_cmd_bench)
+
+    pw = sub.add_parser("warmup", help="compile (or load from cache) every kernel ahead of time")
+    pw.add_argument("--area", action="append", help="only this area (repeatable)")
+    pw.add_argument("--backend", action="append", choices=("cpu", "parallel", "cuda"), default=None)
+    pw.set_defaults(func=_cmd_warmup)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "backend", None) is None and args.command == "warmup":
+        args.backend = ("cpu", "parallel")
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        print(f"fastkernels {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

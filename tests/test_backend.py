@@ -1,0 +1,99 @@
+import numba
+import pytest
+
+import fastkernels as fk
+from fastkernels import _backend as B
+
+
+def test_explicit_cpu_backends_resolve_to_themselves():
+    assert B.resolve_backend("cpu") == "cpu"
+    assert B.resolve_backend("parallel") == "parallel"
+
+
+@pytest.mark.parametrize("bad", ["gpu", "CPU", "", None, 3, "numba"])
+def test_unknown_backend_is_rejected_with_the_choices(bad):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        B.resolve_backend(bad)
+
+
+def test_auto_picks_cpu_for_small_and_parallel_for_large_work():
+    assert B.resolve_backend("auto", work=10) == "cpu"
+    with fk.num_threads(1):
+        assert B.resolve_backend("auto", work=10**7) == "cpu"
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        with fk.num_threads(2):
+            assert B.resolve_backend("auto", work=10**7) == "parallel"
+
+
+def test_cuda_request_without_gpu_raises_a_clear_error():
+    # the main test process never enables the simulator and CI has no GPU
+    if B.cuda_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(B.BackendUnavailableError, match="backend='cuda' was requested"):
+        B.resolve_backend("cuda")
+    with pytest.raises(fk.BackendUnavailableError, match="fastkernels\\[cuda\\]"):
+        fk.nn.softmax([[1.0, 2.0]], backend="cuda")
+
+
+def test_auto_never_picks_cuda_without_gpu():
+    if B.cuda_available():
+        pytest.skip("a CUDA device is present")
+    assert B.resolve_backend("auto", work=10**9) in ("cpu", "parallel")
+
+
+class _FakeDeviceArray:
+    __cuda_array_interface__ = {"shape": (2,), "typestr": "<f4", "data": (0, False), "version": 3}
+    shape = (2,)
+
+
+def test_device_arrays_are_detected_and_refused_by_cpu_backends():
+    dev = _FakeDeviceArray()
+    assert B.is_device_array(dev)
+    with pytest.raises(ValueError, match="device array"):
+        B.resolve_backend("cpu", arrays=(dev,))
+
+
+def test_import_compiles_nothing_and_does_not_import_numba_cuda():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fastkernels, fastkernels.nn\n"
+        "from numba.core.registry import CPUDispatcher\n"
+        "import fastkernels.nn.rowwise as r\n"
+        "assert not r._softmax['cpu'].signatures, 'compiled at import'\n"
+        "assert 'numba.cuda' not in sys.modules, 'numba.cuda imported at import'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_set_and_get_num_threads_round_trip():
+    old = fk.get_num_threads()
+    try:
+        fk.set_num_threads(1)
+        assert fk.get_num_threads() == 1
+    finally:
+        fk.set_num_threads(old)
+
+
+@pytest.mark.parametrize("bad,exc", [(0, ValueError), (-1, ValueError), (10**6, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)])
+def test_set_num_threads_rejects_bad_values(bad, exc):
+    with pytest.raises(exc, match="n must"):
+        fk.set_num_threads(bad)
+
+
+def test_num_threads_context_restores_after_an_exception():
+    old = fk.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with fk.num_threads(1):
+            assert fk.get_num_threads() == 1
+            raise RuntimeError
+    assert fk.get_num_threads() == old
+
+
+def test_cache_dir_respects_numba_cache_dir(monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "/tmp/somewhere")
+    assert B.cache_dir() == "/tmp/somewhere"

@@ -1,0 +1,83 @@
+"""The benchmark registry and runner, on every registered case at its tiny 'test' sizes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fastkernels import bench
+from fastkernels.bench import runner
+
+ALL = bench.cases()
+
+
+def test_every_area_registers_cases_with_all_profiles():
+    assert ALL, "no benchmark case registered"
+    for case in ALL:
+        assert {"test", "quick", "full"} <= set(case.sizes)
+        assert case.description and case.area in bench.AREA_MODULES
+
+
+@pytest.mark.parametrize("case", ALL, ids=[c.name for c in ALL])
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+def test_each_case_validates_and_times_at_test_sizes(case, backend, monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+    for size in case.sizes["test"]:
+        res = runner.run_case(case, size, backend=backend, profile="quick", log=lambda m: None)
+        assert res.status == "ok", res.status
+        assert res.numpy_s > 0 and res.fastkernels_s > 0 and res.first_call_s > 0
+        assert res.speedup == res.numpy_s / res.fastkernels_s
+
+
+def test_a_wrong_kernel_is_reported_failed_and_not_timed():
+    case = bench.Case(
+        name="broken", area="nn", description="adds one", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: x + 1, baseline=lambda x: x.copy(),
+        sizes={"test": [dict(n=4)], "quick": [], "full": []}, label=lambda n: str(n),
+    )
+    res = runner.run_case(case, dict(n=4), backend="cpu", profile="quick", log=lambda m: None)
+    assert res.status.startswith("FAILED") and res.fastkernels_s is None
+
+
+def test_missing_peer_is_skipped_and_present_peer_is_timed(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+
+    def absent():
+        raise ImportError
+
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: 2 * x, baseline=lambda x: x * 2,
+        sizes={"test": [dict(n=8)], "quick": [], "full": []}, label=lambda n: str(n),
+        peers={"absent": absent, "present": lambda: (lambda x: x + x), "wrong": lambda: (lambda x: x)},
+    )
+    res = runner.run_case(case, dict(n=8), backend="cpu", profile="quick", log=lambda m: None)
+    assert "absent" not in res.peers and res.peers["present"] > 0 and res.peers["wrong"] is None
+
+
+def test_register_rejects_duplicates_and_missing_profiles():
+    case = ALL[0]
+    with pytest.raises(ValueError, match="already registered"):
+        bench.register(bench.Case(**{**case.__dict__}))
+    with pytest.raises(ValueError, match="lacks sizes"):
+        bench.register(bench.Case(**{**case.__dict__, "name": "x", "sizes": {"quick": []}}))
+
+
+def test_reports_table_json_and_png(tmp_path, monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+    case = ALL[0]
+    results = [runner.run_case(case, s, backend="cpu", profile="quick", log=lambda m: None) for s in case.sizes["test"]]
+    text = runner.table(results)
+    assert "speedup" in text and case.name in text and "first call" in text
+    runner.to_json(results, tmp_path / "b.json", meta={"k": 1})
+    data = json.loads((tmp_path / "b.json").read_text())
+    assert data["meta"] == {"k": 1} and data["results"][0]["speedup"] > 0
+    runner.to_png(results, tmp_path / "b.png", title="t")
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_format_time_units():
+    assert runner.format_time(2.5) == "2.5 s"
+    assert runner.format_time(0.0123) == "12.3 ms"
+    assert runner.format_time(4.2e-6) == "4.2 us"
+    assert runner.format_time(None) == "-"

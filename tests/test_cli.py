@@ -1,0 +1,59 @@
+"""The command line, run as a user would: in a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fk(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "fastkernels", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_info_prints_versions_threads_svml_cuda_and_cache():
+    out = fk("info")
+    assert out.returncode == 0, out.stderr
+    for key in ("python", "numba", "llvmlite", "numpy", "numba-cuda", "threading_layer", "num_threads", "svml", "cuda", "cache_dir"):
+        assert key in out.stdout
+
+
+def test_info_json():
+    out = fk("info", "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["threading_layer"] in ("tbb", "omp", "workqueue") and d["num_threads"] >= 1
+    assert isinstance(d["cuda"]["available"], bool)
+
+
+def test_bench_list():
+    out = fk("bench", "--list")
+    assert out.returncode == 0, out.stderr
+    assert "softmax" in out.stdout
+
+
+def test_bench_runs_validates_and_writes_json_and_png(tmp_path):
+    out = fk("bench", "--filter", "softmax", "--threads", "1", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "speedup" in out.stdout and "first call" in out.stdout
+    assert "[1/" in out.stderr  # progress
+    data = json.loads((tmp_path / "fastkernels-bench.json").read_text())
+    assert data["meta"]["profile"] == "quick" and data["meta"]["num_threads"] == 1
+    assert all(r["status"] == "ok" and r["speedup"] > 0 for r in data["results"])
+    assert (tmp_path / "fastkernels-bench.png").stat().st_size > 1000
+
+
+@pytest.mark.bad_input
+def test_bench_errors_are_reported_not_raised():
+    out = fk("bench", "--area", "nosuch")
+    assert out.returncode == 1 and "unknown area" in out.stderr
+    out = fk("bench", "--filter", "no-such-case")
+    assert out.returncode == 1 and "no benchmark case" in out.stderr
+    out = fk("bench", "--threads", "100000")
+    assert out.returncode == 1 and "n must be in" in out.stderr
+
+
+def test_warmup_command():
+    out = fk("warmup", "--backend", "cpu")
+    assert out.returncode == 0, out.stderr
+    assert "warmup nn" in out.stdout

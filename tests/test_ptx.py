@@ -1,0 +1,59 @@
+"""Compile every CUDA kernel to PTX for sm_80 and sm_90 (no GPU needed).
+
+The CUDA simulator runs kernels as Python and accepts code the real compiler
+rejects; this catches that. It needs numba-cuda with NVVM/NVRTC wheels
+(``pip install "fastkernels[cuda]"``) and is skipped without them.
+"""
+
+import importlib
+import pkgutil
+
+import pytest
+
+import fastkernels
+
+cuda = pytest.importorskip("numba.cuda")
+
+
+def _cuda_modules():
+    names = [m.name for m in pkgutil.walk_packages(fastkernels.__path__, "fastkernels.")]
+    return sorted(n for n in names if n.rsplit(".", 1)[-1] in ("_cuda",) or n.endswith("_cuda"))
+
+
+def _nvvm_available():
+    from numba import types
+
+    def k(x):
+        x[0] = 1.0
+
+    try:
+        cuda.compile_ptx(k, (types.float32[::1],), cc=(8, 0))
+    except Exception as exc:  # no NVVM/NVRTC wheels
+        return str(exc)
+    return None
+
+
+MODULES = _cuda_modules()
+missing = _nvvm_available()
+pytestmark = pytest.mark.skipif(missing is not None, reason=f"NVVM unavailable: {missing}")
+
+
+def test_cuda_modules_are_found():
+    assert "fastkernels.nn._cuda" in MODULES and "fastkernels._random_cuda" in MODULES
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_kernel_is_listed_for_ptx(name):
+    mod = importlib.import_module(name)
+    kernels = {v for v in vars(mod).values() if type(v).__name__ == "CUDADispatcher" and not v.targetoptions.get("device")}
+    listed = {k for k, _ in mod.ptx_signatures()}
+    assert kernels <= listed, f"kernels without a PTX check: {[k.py_func.__name__ for k in kernels - listed]}"
+
+
+@pytest.mark.parametrize("cc", [(8, 0), (9, 0)], ids=["sm_80", "sm_90"])
+@pytest.mark.parametrize("name", MODULES)
+def test_kernels_compile_to_ptx(name, cc):
+    mod = importlib.import_module(name)
+    for kernel, sig in mod.ptx_signatures():
+        ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
+        assert f".target sm_{cc[0]}{cc[1]}" in ptx

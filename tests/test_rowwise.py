@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import special
+
+import fastkernels as fk
+from fastkernels.nn import log_softmax, logsumexp, softmax
+
+BACKENDS = ["cpu", "parallel"]
+TOL = {np.float32: dict(rtol=2e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol=1e-15)}
+
+
+def ref(x):
+    """float64 SciPy reference: (softmax, log_softmax, logsumexp) over the last axis."""
+    x = np.asarray(x, np.float64)
+    return special.softmax(x, axis=-1), special.log_softmax(x, axis=-1), special.logsumexp(x, axis=-1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 2), (7, 33), (3, 1000), (2, 3, 17), (5,)])
+def test_family_matches_scipy(backend, dtype, shape, rng):
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    p, lp, lse = ref(x)
+    for got, want in ((softmax(x, backend=backend), p), (log_softmax(x, backend=backend), lp), (logsumexp(x, backend=backend), lse)):
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_do_not_overflow(backend, dtype):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4 + 1, -1e4], [3e4, 3e4, 3e4]], dtype)
+    p, lp, lse = ref(x)
+    np.testing.assert_allclose(softmax(x, backend=backend), p, **TOL[dtype])
+    np.testing.assert_allclose(log_softmax(x, backend=backend), lp, rtol=1e-6)
+    np.testing.assert_allclose(logsumexp(x, backend=backend), lse, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_masked_minus_inf_entries_get_zero_probability(backend):
+    x = np.array([[0.0, -np.inf, 1.0], [-np.inf, 2.0, -np.inf]])
+    p = softmax(x, backend=backend)
+    assert p[0, 1] == 0.0 and p[1, 0] == 0.0 and p[1, 1] == 1.0
+    assert log_softmax(x, backend=backend)[0, 1] == -np.inf
+    np.testing.assert_allclose(logsumexp(x, backend=backend), special.logsumexp(x, axis=-1))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_non_finite_rows_follow_scipy_and_torch(backend):
+    x = np.array([[np.inf, 0.0], [-np.inf, -np.inf], [np.nan, 1.0], [1.0, np.nan], [1.0, 2.0]])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(logsumexp(x, backend=backend), special.logsumexp(x, axis=-1))
+    p = softmax(x, backend=backend)
+    assert np.isnan(p[:4]).all() and np.isfinite(p[4]).all()
+    assert np.isnan(log_softmax(x, backend=backend)[:4]).all()
+
+
+def test_empty_inputs():
+    assert softmax(np.zeros((0, 4))).shape == (0, 4)
+    assert softmax(np.zeros((3, 0))).shape == (3, 0)
+    np.testing.assert_array_equal(logsumexp(np.zeros((3, 0))), [-np.inf] * 3)
+    assert logsumexp(np.zeros((0, 3), np.float32)).shape == (0,)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_out_is_written_in_place_and_returned(backend, rng):
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    out = np.full_like(x, 7.0)
+    assert softmax(x, out=out, backend=backend) is out
+    np.testing.assert_allclose(out, ref(x)[0], rtol=1e-6)
+    o2 = np.empty(4, np.float32)
+    assert logsumexp(x, out=o2, backend=backend) is o2
+
+
+def test_serial_and_parallel_agree_exactly(rng):
+    x = rng.standard_normal((64, 257)).astype(np.float32)
+    with fk.num_threads(fk.get_num_threads()):
+        assert np.array_equal(softmax(x, backend="cpu"), softmax(x, backend="parallel"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=20),
+                  elements=st.floats(-50, 50)), st.floats(-1e3, 1e3))
+def test_properties_rows_sum_to_one_and_shift_invariance(x, c):
+    p = softmax(x, backend="cpu")
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(softmax(x + c, backend="cpu"), p, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(logsumexp(x + c) - c, logsumexp(x), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.bad_input
+class TestBadInput:
+    def test_integer_logits_are_rejected(self):
+        with pytest.raises(TypeError, match="x must have dtype float32 or float64, got int64"):
+            softmax(np.array([[1, 2]]))
+
+    def test_scalar_is_rejected(self):
+        with pytest.raises(ValueError, match="at least one dimension"):
+            log_softmax(np.float64(1.0))
+
+    def test_out_of_wrong_dtype_shape_or_layout_is_rejected_and_left_unchanged(self):
+        x = np.zeros((2, 3), np.float32)
+        for out, exc in ((np.zeros((2, 3)), TypeError), (np.zeros((3, 2), np.float32), ValueError),
+                         (np.zeros((3, 2), np.float32).T, ValueError)):
+            before = out.copy()
+            with pytest.raises(exc, match="out must"):
+                softmax(x, out=out)
+            assert np.array_equal(out, before)
+        with pytest.raises(ValueError, match=r"out must have shape \(2,\)"):
+            logsumexp(x, out=np.zeros(3, np.float32))
+
+    def test_unknown_backend(self):
+        with pytest.raises(ValueError, match="backend must be one of"):
+            softmax(np.zeros((1, 2)), backend="gpu")

@@ -1,0 +1,121 @@
+"""Each shared check fed good and bad input (also run with NUMBA_BOUNDSCHECK=1 in CI)."""
+
+import numpy as np
+import pytest
+
+from fastkernels import _validate as V
+
+pytestmark = pytest.mark.bad_input
+
+
+def test_as_array_passes_conforming_arrays_through_without_copy():
+    x = np.zeros((3, 4), np.float32)
+    assert V.as_array(x, "x", ndim=2) is x
+
+
+def test_as_array_converts_lists_and_makes_strided_views_contiguous():
+    a = V.as_array([[1.0, 2.0]], "x")
+    assert a.dtype == np.float64 and a.flags.c_contiguous
+    x = np.zeros((4, 6))[:, ::2]
+    y = V.as_array(x, "x")
+    assert y.flags.c_contiguous and y is not x
+
+
+def test_as_array_casts_python_floats_to_the_only_accepted_dtype():
+    assert V.as_array([1.0], "x", dtypes=[np.float32]).dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3, np.int64), np.zeros(3, bool), np.zeros(3, np.complex64), np.array(["a"])])
+def test_as_array_rejects_wrong_dtype_naming_argument_and_dtype(bad):
+    with pytest.raises(TypeError, match=rf"logits must have dtype float32 or float64, got {bad.dtype.name}"):
+        V.as_array(bad, "logits")
+
+
+def test_as_array_rejects_wrong_ndim_and_shape():
+    with pytest.raises(ValueError, match=r"x must be 2-dimensional, got shape \(3,\)"):
+        V.as_array(np.zeros(3), "x", ndim=2)
+    with pytest.raises(ValueError, match=r"w must have shape \(\*, 5\), got \(3, 4\)"):
+        V.as_array(np.zeros((3, 4)), "w", shape=(None, 5))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_as_array_finite_check_names_first_bad_position(value):
+    x = np.zeros((2, 3))
+    x[1, 2] = value
+    with pytest.raises(ValueError, match=r"x must be finite, but 1 entries are not \(first at index \(1, 2\)"):
+        V.as_array(x, "x", finite=True)
+
+
+def test_as_output_accepts_exact_buffer():
+    out = np.empty((2, 3), np.float32)
+    assert V.as_output(out, "out", dtype=np.float32, shape=(2, 3)) is out
+
+
+def test_as_output_never_casts_or_copies():
+    with pytest.raises(TypeError, match="out must have dtype float32 to be written in place, got float64"):
+        V.as_output(np.empty((2, 3)), "out", dtype=np.float32, shape=(2, 3))
+    with pytest.raises(ValueError, match=r"out must have shape \(2, 3\), got \(3, 2\)"):
+        V.as_output(np.empty((3, 2), np.float32), "out", dtype=np.float32, shape=(2, 3))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        V.as_output(np.empty((3, 2), np.float32).T, "out", dtype=np.float32, shape=(2, 3))
+    ro = np.empty((2, 3), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        V.as_output(ro, "out", dtype=np.float32, shape=(2, 3))
+    with pytest.raises(TypeError, match="numpy or device array"):
+        V.as_output([[0.0] * 3] * 2, "out", dtype=np.float64, shape=(2, 3))
+
+
+def test_as_index_array_accepts_int32_int64_and_lists():
+    assert V.as_index_array(np.array([0, 2], np.int32), "y", n=3).dtype == np.int32
+    assert V.as_index_array([0, 2], "y", n=3).dtype == np.int64
+    assert V.as_index_array([], "y", n=3).size == 0
+
+
+@pytest.mark.parametrize("bad,where", [([0, 3], "found 3 at flat position 1"), ([-1, 0], "found -1 at flat position 0")])
+def test_as_index_array_rejects_out_of_range(bad, where):
+    with pytest.raises(ValueError, match=rf"labels must lie in \[0, 3\); {where}"):
+        V.as_index_array(bad, "labels", n=3)
+
+
+def test_as_index_array_allows_one_sentinel():
+    V.as_index_array([0, -100, 2], "y", n=3, allow=-100)
+    with pytest.raises(ValueError, match="or equal -100"):
+        V.as_index_array([0, -99], "y", n=3, allow=-100)
+
+
+def test_as_index_array_rejects_float_ids():
+    with pytest.raises(TypeError, match="ids must have dtype int32 or int64, got float64"):
+        V.as_index_array(np.array([0.0, 1.0]), "ids", n=3)
+
+
+def test_check_scalar_bounds_and_types():
+    assert V.check_scalar(3, "k", integer=True, lo=1) == 3
+    assert V.check_positive(0.1, "dt") == 0.1
+    assert V.check_scalar(np.float32(2.0), "x") == 2.0
+    with pytest.raises(ValueError, match=r"dt must be > 0, got 0.0"):
+        V.check_positive(0.0, "dt")
+    with pytest.raises(ValueError, match=r"tau must be > 0, got -1.0"):
+        V.check_positive(-1, "tau")
+    with pytest.raises(ValueError, match="p must be <= 1, got 1.5"):
+        V.check_scalar(1.5, "p", lo=0, hi=1)
+    with pytest.raises(ValueError, match="x must not be NaN"):
+        V.check_scalar(float("nan"), "x")
+    with pytest.raises(ValueError, match="x must be finite"):
+        V.check_scalar(float("inf"), "x")
+    with pytest.raises(TypeError, match="window must be an integer, got float"):
+        V.check_scalar(2.0, "window", integer=True)
+    with pytest.raises(TypeError, match="got bool"):
+        V.check_scalar(True, "window", integer=True)
+    with pytest.raises(TypeError, match="real number"):
+        V.check_scalar("1", "lr")
+
+
+def test_check_choice_and_same_dtype():
+    assert V.check_choice("mean", "reduction", ("mean", "sum")) == "mean"
+    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum'\), got 'avg'"):
+        V.check_choice("avg", "reduction", ("mean", "sum"))
+    x = np.zeros(2, np.float32)
+    V.check_same_dtype(x, weight=np.zeros(2, np.float32), other=None)
+    with pytest.raises(TypeError, match=r"weight must have the same dtype as the data \(float32\), got float64"):
+        V.check_same_dtype(x, weight=np.zeros(2))
