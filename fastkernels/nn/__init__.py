@@ -1,10 +1,12 @@
-"""Neural-network kernels: softmax family (losses, dense layers and optimizers to come)."""
+"""Neural-network kernels: the softmax family and fused losses (dense layers and optimizers to come)."""
 
 import numpy as np
 
+from .gradcheck import gradcheck, numerical_gradient
+from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from .rowwise import log_softmax, logsumexp, softmax
 
-__all__ = ["log_softmax", "logsumexp", "softmax"]
+__all__ = ["gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy"]
 
 
 def _warmup(backend, dtype):
@@ -13,3 +15,6 @@ def _warmup(backend, dtype):
     softmax(x, backend=backend)
     log_softmax(x, backend=backend)
     logsumexp(x, backend=backend)
+    softmax_cross_entropy(x, np.array([0, 2]), backend=backend)
+    softmax_cross_entropy(x, np.array([0, 2], np.int32), label_smoothing=0.1, backend=backend)
+    softmax_cross_entropy(x, np.full_like(x, 1 / 3), backend=backend)

@@ -9,6 +9,7 @@ float64 for both dtypes, like the CPU kernels.
 
 import math
 
+import numpy as np
 from numba import cuda, float64
 
 from .._launch import MAX_BLOCKS, DeviceIO, row_threads
@@ -23,7 +24,11 @@ def _push(m, s, v):
     if v > m:
         s = s * math.exp(m - v) + 1.0
         m = v
-    elif v != -math.inf:
+    elif v == -math.inf:
+        pass  # a masked entry adds exp(-inf) = 0
+    elif v == m:  # also +inf == +inf, where exp(v - m) would be exp(NaN)
+        s += 1.0
+    else:
         s += math.exp(v - m)  # NaN propagates into s
     return m, s
 
@@ -35,6 +40,8 @@ def _merge(m1, s1, m2, s2):
         m1, s1, m2, s2 = m2, s2, m1, s1
     if m2 == -math.inf:
         return m1, s1 + s2 * 0.0
+    if m2 == m1:
+        return m1, s1 + s2
     return m1, s1 + s2 * math.exp(m2 - m1)
 
 
@@ -100,6 +107,149 @@ def _logsumexp_rows(x, out):
             out[r] = m if math.isinf(m) else m + math.log(s)
 
 
+@cuda.jit(device=True, inline=True)
+def _block_sum2(a, b, sa, sb):
+    """Sums of ``a`` and ``b`` over the block (tree reduction, power-of-two block)."""
+    tid = cuda.threadIdx.x
+    sa[tid] = a
+    sb[tid] = b
+    cuda.syncthreads()
+    stride = cuda.blockDim.x // 2
+    while stride > 0:
+        if tid < stride:
+            sa[tid] += sa[tid + stride]
+            sb[tid] += sb[tid + stride]
+        cuda.syncthreads()
+        stride //= 2
+    a = sa[0]
+    b = sb[0]
+    cuda.syncthreads()
+    return a, b
+
+
+@cuda.jit(device=True, inline=True)
+def _lse_inv(m, s):
+    """(log s, 1/s) of a row's stats; NaN for undefined rows (max +inf or all -inf)."""
+    if m == math.inf or not s > 0:  # also avoids log(0) and 1/0, which raise in the simulator
+        return math.nan, math.nan
+    return math.log(s), 1.0 / s
+
+
+@cuda.jit(device=True, inline=True)
+def _undefined_row(loss, g, r, want_grad):
+    """NaN loss and gradient for a row with NaN, +inf or only -inf logits (as the CPU)."""
+    if cuda.threadIdx.x == 0:
+        loss[r] = math.nan
+    if want_grad:
+        for j in range(cuda.threadIdx.x, g.shape[1], cuda.blockDim.x):
+            g[r, j] = math.nan
+
+
+@cuda.jit
+def _sce_index_rows(x, y, w, ignore, eps, scale, want_grad, loss, g):
+    """Softmax-cross-entropy rows with class-id targets; see ``losses`` for the algebra."""
+    sm = cuda.shared.array(_MAX_THREADS, float64)
+    ss = cuda.shared.array(_MAX_THREADS, float64)
+    n_cols = x.shape[1]
+    eps_c = eps / n_cols
+    tid = cuda.threadIdx.x
+    nt = cuda.blockDim.x
+    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        t = y[r]
+        if t == ignore:  # the same branch for the whole block: no divergent syncthreads
+            if tid == 0:
+                loss[r] = 0.0
+            if want_grad:
+                for j in range(tid, n_cols, nt):
+                    g[r, j] = 0.0
+            continue
+        m, s = _row_stats(x, r, sm, ss)
+        lse, inv_s = _lse_inv(m, s)
+        if math.isnan(lse):  # NaN, +inf or all -inf in the row (block-uniform branch)
+            _undefined_row(loss, g, r, want_grad)
+            continue
+        wt = float64(w[t])
+        nll = -wt * ((float64(x[r, t]) - m) - lse)
+        sw = 0.0
+        if eps > 0:
+            swx = 0.0
+            for j in range(tid, n_cols, nt):
+                v = float64(x[r, j])
+                if v > -math.inf:
+                    sw += w[j]
+                    swx += w[j] * (v - m)
+            sw, swx = _block_sum2(sw, swx, sm, ss)
+            row_loss = (1 - eps) * nll + eps_c * (sw * lse - swx)
+        else:
+            row_loss = nll
+        big_a = (1 - eps) * wt + eps_c * sw
+        if tid == 0:
+            loss[r] = row_loss
+        if want_grad:
+            c1 = scale * big_a * inv_s
+            for j in range(tid, n_cols, nt):
+                v = float64(x[r, j])
+                gj = c1 * math.exp(v - m) if v > -math.inf else 0.0
+                if v > -math.inf:
+                    gj -= scale * eps_c * w[j]
+                if j == t:
+                    gj -= scale * (1 - eps) * wt
+                g[r, j] = gj
+
+
+@cuda.jit
+def _sce_prob_rows(x, tp, w, eps, scale, want_grad, loss, g):
+    """Softmax-cross-entropy rows with probability targets."""
+    sm = cuda.shared.array(_MAX_THREADS, float64)
+    ss = cuda.shared.array(_MAX_THREADS, float64)
+    n_cols = x.shape[1]
+    eps_c = eps / n_cols
+    tid = cuda.threadIdx.x
+    nt = cuda.blockDim.x
+    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
+        m, s = _row_stats(x, r, sm, ss)
+        lse, inv_s = _lse_inv(m, s)
+        if math.isnan(lse):
+            _undefined_row(loss, g, r, want_grad)
+            continue
+        big_a = 0.0
+        big_b = 0.0
+        for j in range(tid, n_cols, nt):
+            v = float64(x[r, j])
+            a = w[j] * ((1 - eps) * tp[r, j] + (eps_c if v > -math.inf else 0.0))
+            big_a += a
+            if a != 0:
+                big_b += a * (v - m)
+        big_a, big_b = _block_sum2(big_a, big_b, sm, ss)
+        if tid == 0:
+            loss[r] = big_a * lse - big_b
+        if want_grad:
+            c1 = scale * big_a * inv_s
+            for j in range(tid, n_cols, nt):
+                v = float64(x[r, j])
+                a = w[j] * ((1 - eps) * tp[r, j] + (eps_c if v > -math.inf else 0.0))
+                p = math.exp(v - m) if v > -math.inf else 0.0
+                g[r, j] = c1 * p - scale * a
+
+
+def softmax_cross_entropy(x, t, w, ignore, eps, scale, out, want_grad, probs):
+    """Per-row losses (host float64 array) and the gradient (host or device) of
+    validated ``(N, C)`` logits; ``out`` is None or an ``(N, C)`` buffer."""
+    io = DeviceIO(x, t, out)
+    n, c = (int(d) for d in x.shape)
+    d_x, d_t, d_w = io.input(x), io.input(t), io.input(w)
+    d_loss = io.cuda.device_array(n, dtype=np.float64)
+    d_g = io.output(out, (n, c), x.dtype) if want_grad else io.cuda.device_array((1, 1), dtype=x.dtype)
+    if n:
+        blocks, threads = _launch(n, c)
+        if probs:
+            _sce_prob_rows[blocks, threads](d_x, d_t, d_w, eps, scale, want_grad, d_loss, d_g)
+        else:
+            _sce_index_rows[blocks, threads](d_x, d_t, d_w, ignore, eps, scale, want_grad, d_loss, d_g)
+    rows = d_loss.copy_to_host()
+    return rows, (io.result(d_g, out) if want_grad else None)
+
+
 def _launch(n_rows, n_cols):
     return max(1, min(n_rows, MAX_BLOCKS)), row_threads(n_cols, _MAX_THREADS)
 
@@ -146,4 +296,9 @@ def ptx_signatures():
     for dt in (types.float32, types.float64):
         rows, vec = types.Array(dt, 2, "C"), types.Array(dt, 1, "C")
         sigs += [(_softmax_rows, (rows, rows, types.boolean)), (_logsumexp_rows, (rows, vec))]
+        loss = types.Array(types.float64, 1, "C")
+        for ids in (types.int32, types.int64):
+            sigs.append((_sce_index_rows, (rows, types.Array(ids, 1, "C"), vec, types.int64, types.float64,
+                                           types.float64, types.boolean, loss, rows)))
+        sigs.append((_sce_prob_rows, (rows, rows, vec, types.float64, types.float64, types.boolean, loss, rows)))
     return sigs

@@ -8,7 +8,8 @@ reduction (it keeps a serial ``vmaxss`` chain, ~4 cycles per element). So:
   sign-magnitude integers) and takes an integer max, which LLVM vectorises
   (``vpmaxsd``). A NaN with the sign bit clear sorts above ``+inf``, so such a
   row's max is NaN; any NaN still reaches the sum below through ``exp``.
-* :func:`exp_shift_sum` uses the polynomial :func:`fastkernels._exp.exp_poly`.
+* :func:`exp_shift_sum` uses :func:`fastkernels._exp.exp_shifted`, the polynomial
+  exp specialised to ``x - max <= 0``.
 
 The sums are compiled on their own with ``_jit.FASTMATH`` (its ``reassoc``
 lets the reduction vectorise with per-lane partial sums) and are *not*
@@ -23,7 +24,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from .._exp import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, exp_poly
+from .._exp import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, exp_shifted
 from .._jit import FASTMATH, jit
 
 _M31 = np.int32(0x7FFFFFFF)
@@ -73,7 +74,7 @@ def exp_shift_sum(row, m, e):
     """Write ``e[j] = exp(row[j] - m)`` and return their sum (in the row's dtype)."""
     s = row.dtype.type(0)
     for j in range(row.size):
-        v = exp_poly(row[j] - m)
+        v = exp_shifted(row[j] - m)
         e[j] = v
         s += v
     return s
@@ -84,5 +85,5 @@ def exp_shift_sum_nostore(row, m):
     """``sum(exp(row - m))`` without storing the terms."""
     s = row.dtype.type(0)
     for j in range(row.size):
-        s += exp_poly(row[j] - m)
+        s += exp_shifted(row[j] - m)
     return s

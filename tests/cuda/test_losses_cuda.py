@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from numba import cuda
+
+from fastkernels.nn import softmax_cross_entropy
+
+OPTIONS = [dict(), dict(label_smoothing=0.1), dict(weight=True), dict(ignore_index=-100),
+           dict(weight=True, ignore_index=1, label_smoothing=0.2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(o) or "plain")
+def test_index_targets_cuda_matches_cpu(dtype, reduction, opts, rng, threads_per_block):
+    n, c = 5, 40
+    x = (rng.standard_normal((n, c)) * 3).astype(dtype)
+    x[2, 7] = -np.inf
+    y = rng.integers(0, c, n)
+    o = dict(opts)
+    if o.get("weight"):
+        o["weight"] = (rng.random(c) + 0.1).astype(dtype)
+    if "ignore_index" in o:
+        y[::2] = o["ignore_index"]
+    want = softmax_cross_entropy(x, y, reduction=reduction, backend="cpu", **o)
+    got = softmax_cross_entropy(x, y, reduction=reduction, backend="cuda", **o)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got[0], want[0], **tol)
+    np.testing.assert_allclose(got[1], want[1], **tol)
+    assert got[1].dtype == dtype
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_probability_targets_cuda_matches_cpu(smoothing, rng, threads_per_block):
+    x = rng.standard_normal((4, 37))
+    t = rng.random((4, 37))
+    w = rng.random(37)
+    want = softmax_cross_entropy(x, t, weight=w, label_smoothing=smoothing, reduction="sum", backend="cpu")
+    got = softmax_cross_entropy(x, t, weight=w, label_smoothing=smoothing, reduction="sum", backend="cuda")
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-11, atol=1e-15)
+
+
+def test_non_finite_rows_match_cpu():
+    x = np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [np.nan, 1.0, 0.0], [1e4, -1e4, 0.0]])
+    y = np.array([1, 0, 1, 2])
+    want = softmax_cross_entropy(x, y, reduction="none", backend="cpu")
+    got = softmax_cross_entropy(x, y, reduction="none", backend="cuda")
+    np.testing.assert_array_equal(np.isnan(got[0]), np.isnan(want[0]))
+    np.testing.assert_allclose(got[0][3], want[0][3], rtol=1e-12)
+    np.testing.assert_array_equal(np.isnan(got[1]), np.isnan(want[1]))
+
+
+def test_device_inputs_give_device_gradient_and_out_is_reused(rng):
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    y = np.array([1, 2, 7])
+    d_x, d_y = cuda.to_device(x), cuda.to_device(y)
+    loss, d_g = softmax_cross_entropy(d_x, d_y)
+    want = softmax_cross_entropy(x, y, backend="cpu")
+    np.testing.assert_allclose(loss, want[0], rtol=1e-6)
+    np.testing.assert_allclose(d_g.copy_to_host(), want[1], rtol=1e-5, atol=1e-7)
+    d_out = cuda.device_array((3, 8), np.float32)
+    assert softmax_cross_entropy(d_x, d_y, out=d_out)[1] is d_out
+    host_out = np.empty((3, 8), np.float32)
+    assert softmax_cross_entropy(x, y, out=host_out, backend="cuda")[1] is host_out
+    np.testing.assert_allclose(host_out, want[1], rtol=1e-5, atol=1e-7)
+
+
+def test_empty_and_all_ignored_on_cuda():
+    assert np.isnan(softmax_cross_entropy(np.zeros((0, 4)), np.zeros(0, np.int64), backend="cuda")[0])
+    loss, g = softmax_cross_entropy(np.ones((2, 4)), [-100, -100], ignore_index=-100, backend="cuda")
+    assert np.isnan(loss) and np.all(g == 0)
