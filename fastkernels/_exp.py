@@ -43,52 +43,12 @@ Notes for callers
 """
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import overload
+
+from ._simd import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, _fmuladd
 
 __all__ = ["exp_f32", "exp_f64", "exp_poly", "exp_shifted"]
-
-
-# ----------------------------------------------------------------- intrinsics
-def _make_bitcast(src, dst):
-    """Intrinsic reinterpreting the bits of a ``src`` scalar as ``dst``."""
-
-    def impl(typingctx, x):
-        if x != src:
-            return None
-
-        def codegen(context, builder, sig, args):
-            return builder.bitcast(args[0], context.get_value_type(dst))
-
-        return dst(src), codegen
-
-    impl.__name__ = impl.__qualname__ = f"_bitcast_{src}_to_{dst}"
-    return intrinsic(impl)
-
-
-_bitcast_i32_to_f32 = _make_bitcast(types.int32, types.float32)
-_bitcast_i64_to_f64 = _make_bitcast(types.int64, types.float64)
-_bitcast_f32_to_i32 = _make_bitcast(types.float32, types.int32)
-_bitcast_f64_to_i64 = _make_bitcast(types.float64, types.int64)
-
-
-@intrinsic
-def _fmuladd(typingctx, a, b, c):
-    """``a*b + c`` as ``llvm.fmuladd``: one FMA where the CPU has it, else
-    mul + add.  Plain Numba code never emits FMA without fastmath."""
-    if not (isinstance(a, types.Float) and a == b == c):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ty = args[0].type
-        name = f"llvm.fmuladd.f{a.bitwidth}"
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ty, [ty, ty, ty]), name)
-        return builder.call(fn, args)
-
-    return a(a, a, a), codegen
 
 
 # -------------------------------------------------------------------- float32

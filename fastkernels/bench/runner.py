@@ -57,6 +57,11 @@ def _calibrate(fn, min_time: float) -> int:
     return max(1, int(min_time / max(dt, 1e-7)))
 
 
+# Pause between contenders' batches: a thread pool that just finished (Numba's,
+# torch's OpenMP) keeps spinning briefly and would slow whoever runs next.
+SETTLE_S = 0.01
+
+
 def _time_round_robin(fns: dict, min_time: float, rounds: int) -> dict:
     """Median seconds per call of each zero-argument callable, timed in alternation."""
     loops = {k: _calibrate(f, min_time) for k, f in fns.items()}
@@ -64,6 +69,7 @@ def _time_round_robin(fns: dict, min_time: float, rounds: int) -> dict:
     for _ in range(rounds):
         for k, f in fns.items():
             n = loops[k]
+            time.sleep(SETTLE_S)
             t0 = time.perf_counter()
             for _ in range(n):
                 f()

@@ -15,7 +15,8 @@ The sums are compiled on their own with ``_jit.FASTMATH`` (its ``reassoc``
 lets the reduction vectorise with per-lane partial sums) and are *not*
 inlined: inlined code takes the caller's flags, and a caller compiled with
 ``reassoc`` may regroup ``(x - m) - lse`` into ``x - (m + lse)``, which loses
-all precision for |m| ~ 1e4 in float32. A call per row costs nanoseconds.
+all precision for |m| ~ 1e4 in float32. A call per row costs nanoseconds. Being separate functions, they also
+carry the 512-bit vector-width hint (:func:`fastkernels._simd.prefer_wide_vectors`).
 Sums accumulate in the row's precision: float32 rows keep vector lanes of
 float32 partial sums, whose relative error stays below ~1e-6 for rows of 10^5.
 """
@@ -24,7 +25,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from .._exp import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, exp_shifted
+from .._exp import exp_shifted
+from .._simd import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, prefer_wide_vectors
 from .._jit import FASTMATH, jit
 
 _M31 = np.int32(0x7FFFFFFF)
@@ -72,6 +74,7 @@ def _row_max_overload(row):
 @jit(fastmath=FASTMATH)
 def exp_shift_sum(row, m, e):
     """Write ``e[j] = exp(row[j] - m)`` and return their sum (in the row's dtype)."""
+    prefer_wide_vectors()
     s = row.dtype.type(0)
     for j in range(row.size):
         v = exp_shifted(row[j] - m)
@@ -83,6 +86,7 @@ def exp_shift_sum(row, m, e):
 @jit(fastmath=FASTMATH)
 def exp_shift_sum_nostore(row, m):
     """``sum(exp(row - m))`` without storing the terms."""
+    prefer_wide_vectors()
     s = row.dtype.type(0)
     for j in range(row.size):
         s += exp_shifted(row[j] - m)

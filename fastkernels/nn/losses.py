@@ -18,6 +18,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, jit
+from .._simd import prefer_wide_vectors
 from .._validate import FLOAT_DTYPES, INDEX_DTYPES, as_array, as_index_array, as_output, check_choice, check_scalar
 from ._rows import exp_shift_sum, exp_shift_sum_nostore, row_max
 
@@ -35,6 +36,7 @@ REDUCTIONS = ("mean", "sum", "none")
 @jit(fastmath=FASTMATH)
 def _masked_weight_sums(row, m, w):
     """(sum w_c, sum w_c (x_c - m)) over the classes whose logit is not -inf."""
+    prefer_wide_vectors()
     sw = row.dtype.type(0)
     swx = row.dtype.type(0)
     for j in range(row.size):
@@ -47,12 +49,15 @@ def _masked_weight_sums(row, m, w):
 @jit(fastmath=FASTMATH)
 def _scale_grad_uniform(g, c1, c2, w, row):
     """g = g * c1 - c2 * w  (c2 term only on unmasked classes)."""
+    prefer_wide_vectors()
     for j in range(g.size):
         g[j] = g[j] * c1 - (c2 * w[j] if row[j] > -np.inf else 0)
 
 
 @jit(fastmath=FASTMATH)
 def _scale(g, c1):
+    """g *= c1."""
+    prefer_wide_vectors()
     for j in range(g.size):
         g[j] *= c1
 
@@ -91,6 +96,7 @@ def _sce_index_body(x, y, w, ignore, eps, scale, loss, g, want_grad):
 @jit(fastmath=FASTMATH)
 def _prob_sums(row, m, tr, w, eps_c, keep_eps):
     """(A, B) = (sum a_c, sum a_c (x_c - m)) with a_c = w_c((1-eps) t_c + eps/C [x_c > -inf])."""
+    prefer_wide_vectors()
     big_a = row.dtype.type(0)
     big_b = row.dtype.type(0)
     for j in range(row.size):
@@ -102,6 +108,8 @@ def _prob_sums(row, m, tr, w, eps_c, keep_eps):
 
 @jit(fastmath=FASTMATH)
 def _prob_grad(g, c1, scale, tr, w, eps_c, keep_eps, row):
+    """g = g * c1 - scale * a  (a as in _prob_sums)."""
+    prefer_wide_vectors()
     for j in range(g.size):
         a = w[j] * (keep_eps * tr[j] + (eps_c if row[j] > -np.inf else 0))
         g[j] = g[j] * c1 - scale * a

@@ -1,0 +1,18 @@
+"""Every example runs as a user would run it (short settings) and writes its figure."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("script,args", [("softmax_regression.py", ["--epochs", "3"])])
+def test_example_runs_and_writes_png(script, args, tmp_path):
+    out = tmp_path / "fig.png"
+    res = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--out", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
