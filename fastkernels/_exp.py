@@ -67,6 +67,19 @@ _Q0_F32, _Q1_F32, _Q2_F32, _Q3_F32, _Q4_F32 = (
 
 
 @njit(inline="always", cache=True)
+def _reduce_f32(xc):
+    """(p, k) with exp(xc) = p * 2**k, p = exp(r) in [0.7, 1.5], k = rint(xc / ln2) as a float."""
+    kf = np.rint(xc * _LOG2E_F32)
+    r = _fmuladd(-kf, _LN2_HI_F32, xc)          # exact
+    r = _fmuladd(-kf, _LN2_LO_F32, r)
+    q = _fmuladd(_Q4_F32, r, _Q3_F32)           # Horner
+    q = _fmuladd(q, r, _Q2_F32)
+    q = _fmuladd(q, r, _Q1_F32)
+    q = _fmuladd(q, r, _Q0_F32)
+    return _fmuladd(r * r, q, r) + _ONE_F32, kf
+
+
+@njit(inline="always", cache=True)
 def exp_f32(x):
     """Vectorisable single-precision ``exp``.
 
@@ -94,14 +107,7 @@ def exp_f32(x):
     # Numba's min/max are single selects (vminps/vmaxps), no branches.
     # As in Python, NaN passes through: max(nan, LO) is nan.
     xc = min(max(x, _LO_F32), _HI_F32)
-    kf = np.rint(xc * _LOG2E_F32)
-    r = _fmuladd(-kf, _LN2_HI_F32, xc)          # exact
-    r = _fmuladd(-kf, _LN2_LO_F32, r)
-    q = _fmuladd(_Q4_F32, r, _Q3_F32)           # Horner
-    q = _fmuladd(q, r, _Q2_F32)
-    q = _fmuladd(q, r, _Q1_F32)
-    q = _fmuladd(q, r, _Q0_F32)
-    p = _fmuladd(r * r, q, r) + _ONE_F32
+    p, kf = _reduce_f32(xc)
     k = np.int32(kf)                            # |k| <= 150
     k1 = k >> 1
     # p * 2**k1 exactly, by adding k1 to p's exponent bits (p in [0.7, 1.5],
@@ -132,6 +138,24 @@ _Q_F64 = (0.5000000000000011, 0.16666666666666402, 0.04166666666652748,
 
 
 @njit(inline="always", cache=True)
+def _reduce_f64(xc):
+    """(p, k) with exp(xc) = p * 2**k, as :func:`_reduce_f32` in double precision."""
+    kf = np.rint(xc * _LOG2E_F64)
+    r = _fmuladd(-kf, _LN2_HI_F64, xc)
+    r = _fmuladd(-kf, _LN2_LO_F64, r)
+    q = _fmuladd(_Q9_F64, r, _Q8_F64)           # Horner
+    q = _fmuladd(q, r, _Q7_F64)
+    q = _fmuladd(q, r, _Q6_F64)
+    q = _fmuladd(q, r, _Q5_F64)
+    q = _fmuladd(q, r, _Q4_F64)
+    q = _fmuladd(q, r, _Q3_F64)
+    q = _fmuladd(q, r, _Q2_F64)
+    q = _fmuladd(q, r, _Q1_F64)
+    q = _fmuladd(q, r, _Q0_F64)
+    return _fmuladd(r * r, q, r) + 1.0, kf
+
+
+@njit(inline="always", cache=True)
 def exp_f64(x):
     """Vectorisable double-precision ``exp``.
 
@@ -157,19 +181,7 @@ def exp_f64(x):
     """
     x = np.float64(x)
     xc = min(max(x, _LO_F64), _HI_F64)
-    kf = np.rint(xc * _LOG2E_F64)
-    r = _fmuladd(-kf, _LN2_HI_F64, xc)
-    r = _fmuladd(-kf, _LN2_LO_F64, r)
-    q = _fmuladd(_Q9_F64, r, _Q8_F64)           # Horner
-    q = _fmuladd(q, r, _Q7_F64)
-    q = _fmuladd(q, r, _Q6_F64)
-    q = _fmuladd(q, r, _Q5_F64)
-    q = _fmuladd(q, r, _Q4_F64)
-    q = _fmuladd(q, r, _Q3_F64)
-    q = _fmuladd(q, r, _Q2_F64)
-    q = _fmuladd(q, r, _Q1_F64)
-    q = _fmuladd(q, r, _Q0_F64)
-    p = _fmuladd(r * r, q, r) + 1.0
+    p, kf = _reduce_f64(xc)
     # float -> int32 -> int64: vectorises even without AVX-512DQ, which is
     # needed for a direct double -> int64 vector conversion.
     k = np.int64(np.int32(kf))                  # |k| <= 1077
@@ -246,15 +258,7 @@ def exp_shifted_f32(x):
     """``exp(x)`` for float32 ``x <= 0`` (valid up to x = 88); < 1.5 ulp,
     flushed to 0 for ``x <= -86.5``; NaN in, NaN out."""
     x = _F(x)
-    xc = max(x, _SHIFT_LO_F32)
-    kf = np.rint(xc * _LOG2E_F32)
-    r = _fmuladd(-kf, _LN2_HI_F32, xc)
-    r = _fmuladd(-kf, _LN2_LO_F32, r)
-    q = _fmuladd(_Q4_F32, r, _Q3_F32)
-    q = _fmuladd(q, r, _Q2_F32)
-    q = _fmuladd(q, r, _Q1_F32)
-    q = _fmuladd(q, r, _Q0_F32)
-    p = _fmuladd(r * r, q, r) + _ONE_F32
+    p, kf = _reduce_f32(max(x, _SHIFT_LO_F32))
     y = _bitcast_i32_to_f32(np.int32(_bitcast_f32_to_i32(p) + (np.int32(kf) << 23)))
     y = y if x > _SHIFT_LO_F32 else _F(0.0)
     return y if x == x else x
@@ -265,20 +269,7 @@ def exp_shifted_f64(x):
     """``exp(x)`` for float64 ``x <= 0`` (valid up to x = 709); < 1.5 ulp,
     flushed to 0 for ``x <= -707``; NaN in, NaN out."""
     x = np.float64(x)
-    xc = max(x, _SHIFT_LO_F64)
-    kf = np.rint(xc * _LOG2E_F64)
-    r = _fmuladd(-kf, _LN2_HI_F64, xc)
-    r = _fmuladd(-kf, _LN2_LO_F64, r)
-    q = _fmuladd(_Q9_F64, r, _Q8_F64)
-    q = _fmuladd(q, r, _Q7_F64)
-    q = _fmuladd(q, r, _Q6_F64)
-    q = _fmuladd(q, r, _Q5_F64)
-    q = _fmuladd(q, r, _Q4_F64)
-    q = _fmuladd(q, r, _Q3_F64)
-    q = _fmuladd(q, r, _Q2_F64)
-    q = _fmuladd(q, r, _Q1_F64)
-    q = _fmuladd(q, r, _Q0_F64)
-    p = _fmuladd(r * r, q, r) + 1.0
+    p, kf = _reduce_f64(max(x, _SHIFT_LO_F64))
     y = _bitcast_i64_to_f64(_bitcast_f64_to_i64(p) + (np.int64(np.int32(kf)) << 52))
     y = y if x > _SHIFT_LO_F64 else 0.0
     return y if x == x else x

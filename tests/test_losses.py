@@ -222,6 +222,14 @@ def test_mse_matches_reference_and_finite_differences(backend, reduction, rng):
     assert mse(a.astype(np.float32), b.astype(np.float32))[1].dtype == np.float32
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_elementwise_losses_of_empty_inputs(backend):
+    for shape in [(0,), (0, 3)]:
+        assert np.isnan(mse(np.zeros(shape), np.zeros(shape), backend=backend)[0])
+        loss, g = sigmoid_binary_cross_entropy(np.zeros(shape), np.zeros(shape), reduction="sum", backend=backend)
+        assert loss == 0 and g.shape == shape
+
+
 def test_gradcheck_catches_a_wrong_gradient(rng):
     x = rng.standard_normal(5)
     with pytest.raises(AssertionError, match="gradient mismatch at"):

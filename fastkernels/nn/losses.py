@@ -16,10 +16,10 @@ import math
 import numpy as np
 from numba import prange
 
-from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, jit
+from .._backend import is_device_array, load_cuda, resolve_backend
+from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._simd import prefer_wide_vectors
-from .._validate import FLOAT_DTYPES, INDEX_DTYPES, as_array, as_index_array, as_output, check_choice, check_scalar
+from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, as_array, as_index_array, as_output, check_choice, check_scalar
 from ._rows import exp_shift_sum, exp_shift_sum_nostore, row_max
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -151,16 +151,18 @@ def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weig
         ignore_index = check_scalar(ignore_index, "ignore_index", integer=True)
     if weight is not None:
         weight = as_array(weight, "weight", dtypes=(x.dtype,), shape=(c,), finite=True)
-        if (weight < 0).any():
-            raise ValueError(f"weight must be non-negative, got {float(weight[weight < 0][0])!r} for class {int(np.argmax(weight < 0))}")
-    t = target if isinstance(target, np.ndarray) else np.asarray(target)
+        wv = _host_values(weight)
+        if (wv < 0).any():
+            raise ValueError(f"weight must be non-negative, got {float(wv[wv < 0][0])!r} for class {int(np.argmax(wv < 0))}")
+    t = target if isinstance(target, np.ndarray) or is_device_array(target) else np.asarray(target)
     if t.dtype.kind == "f":  # class probabilities
         if ignore_index is not None:
             raise ValueError("ignore_index is only supported with integer class targets, not probabilities")
         t = as_array(t, "target", dtypes=(x.dtype,), shape=tuple(logits.shape), finite=True)
-        if (t < 0).any():
-            bad = np.argwhere(t < 0)[0]
-            raise ValueError(f"target probabilities must be non-negative, got {float(t[tuple(bad)])!r} at index {tuple(int(b) for b in bad)}")
+        tv = _host_values(t)
+        if (tv < 0).any():
+            bad = np.argwhere(tv < 0)[0]
+            raise ValueError(f"target probabilities must be non-negative, got {float(tv[tuple(bad)])!r} at index {tuple(int(b) for b in bad)}")
         t = t.reshape(n, c)
     elif t.dtype.kind in "iu" or t.size == 0:
         if t.dtype.kind != "f" and t.dtype not in INDEX_DTYPES:
@@ -284,32 +286,32 @@ def _reduce(rows, reduction, dtype, n, scale, single):
 # the elementwise losses are stored when reduction="none".
 
 
-@jit(inline="always")
-def _softplus(z):
-    """log(1 + exp(z)) without overflow."""
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+@device
+def bce_element(z, t, w, pw):
+    """(loss, dloss/dz) of one logit: w [pw t softplus(-z) + (1 - t) softplus(z)].
 
-
-@jit(inline="always")
-def _sigmoid(z):
+    One ``exp`` and one ``log1p`` serve both softplus terms and the sigmoid:
+    softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|)), never overflowing. Shared by
+    the CPU and CUDA kernels (a ``device`` helper compiles for both).
+    """
     e = math.exp(-abs(z))
-    return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    l1p = math.log1p(e)
+    loss = w * (pw * t * (max(-z, 0.0) + l1p) + (1.0 - t) * (max(z, 0.0) + l1p))
+    sig = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    return loss, w * (sig * (1.0 - t + pw * t) - pw * t)
 
 
 def _bce_body(z, t, w, w_full, pw, scale, rows, elem, store_elem, g, want_grad):
     for i in prange(z.shape[0]):
         acc = 0.0
         for j in range(z.shape[1]):
-            zz = np.float64(z[i, j])
-            tt = np.float64(t[i, j])
-            ww = np.float64(w[i, j] if w_full else w[0, j])
-            p = np.float64(pw[j])
-            le = ww * (p * tt * _softplus(-zz) + (1.0 - tt) * _softplus(zz))
+            le, dz = bce_element(np.float64(z[i, j]), np.float64(t[i, j]),
+                                 np.float64(w[i, j] if w_full else w[0, j]), np.float64(pw[j]))
             acc += le
             if store_elem:
                 elem[i, j] = le
             if want_grad:
-                g[i, j] = scale * ww * (_sigmoid(zz) * (1.0 - tt + p * tt) - p * tt)
+                g[i, j] = scale * dz
         rows[i] = acc
 
 
@@ -332,7 +334,10 @@ _mse = dict(zip(("cpu", "parallel"), cpu_kernels(_mse_body)))
 
 def _as_rows(a):
     """(rows, last-axis) view; a 0-d array becomes (1, 1)."""
-    return a.reshape(1, 1) if a.ndim == 0 else a.reshape(-1, a.shape[-1])
+    shape = tuple(a.shape)  # a plain tuple: the CUDA simulator's shapes refuse negative indices
+    if not shape:
+        return a.reshape(1, 1)
+    return a.reshape(int(np.prod(shape[:-1])), shape[-1])  # also for size 0
 
 
 def _elementwise_result(rows, elem, g, shape, dtype, reduction, return_grad, out):
@@ -358,7 +363,7 @@ def _elementwise_setup(a, b, name_a, name_b, reduction, out):
 
 
 def _buffers(a2, reduction, return_grad, out):
-    rows = np.empty(a2.shape[0], np.float64)
+    rows = np.zeros(a2.shape[0], np.float64)  # zeros: an empty input runs no kernel
     elem = np.empty(a2.shape, a2.dtype) if reduction == "none" else np.empty((1, 1), a2.dtype)
     if return_grad:
         g = out.reshape(a2.shape) if out is not None else np.empty_like(a2)
@@ -390,8 +395,7 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
         Also return ``dloss/dlogits = scale * w * (sigmoid(z) (1 - t + pw t) - pw t)``.
     out : ndarray, optional
         Gradient buffer of the logits' shape and dtype.
-    backend : {"auto", "cpu", "parallel"}
-        No CUDA kernel yet: elementwise and memory-bound, it is left for later.
+    backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
@@ -399,7 +403,8 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
     dlogits : ndarray of the logits' shape, only when ``return_grad``
     """
     z, t, reduction, out = _elementwise_setup(logits, target, "logits", "target", reduction, out)
-    if t.size and (np.isnan(t).any() or t.min() < 0 or t.max() > 1):
+    tv = _host_values(t)  # copies a device array once, for the check only
+    if tv.size and (np.isnan(tv).any() or tv.min() < 0 or tv.max() > 1):
         raise ValueError("target must lie in [0, 1] (and not be NaN)")
     z2, t2 = _as_rows(z), _as_rows(t)
     c = z2.shape[1]
@@ -413,21 +418,24 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
             w, w_full = weight.reshape(1, c), False
         else:
             raise ValueError(f"weight must have the logits' shape {tuple(z.shape)} or ({c},), got {tuple(weight.shape)}")
-        if (weight < 0).any():
+        if (_host_values(weight) < 0).any():
             raise ValueError("weight must be non-negative")
     if pos_weight is None:
         pw = np.ones(c, z.dtype)
     else:
         pw = as_array(pos_weight, "pos_weight", dtypes=(z.dtype,), shape=(c,), finite=True)
-        if (pw < 0).any():
+        if (_host_values(pw) < 0).any():
             raise ValueError("pos_weight must be non-negative")
-    be = resolve_backend(backend, work=z.size)
-    if be == "cuda":
-        raise NotImplementedError("sigmoid_binary_cross_entropy has no CUDA kernel yet; use backend='cpu' or 'parallel'")
-    rows, elem, g = _buffers(z2, reduction, return_grad, out)
+    be = resolve_backend(backend, work=z.size, arrays=(z, t, out))
     scale = 1.0 / z.size if reduction == "mean" and z.size else 1.0
-    if z.size:
-        _bce[be](z2, t2, w, w_full, pw, scale, rows, elem, reduction == "none", g, return_grad)
+    if be == "cuda":
+        rows, elem, g = load_cuda("fastkernels.nn._cuda").elementwise_loss(
+            "bce", z2, t2, (w, w_full, pw), scale, reduction == "none", return_grad,
+            None if out is None else out.reshape(z2.shape))
+    else:
+        rows, elem, g = _buffers(z2, reduction, return_grad, out)
+        if z.size:
+            _bce[be](z2, t2, w, w_full, pw, scale, rows, elem, reduction == "none", g, return_grad)
     return _elementwise_result(rows, elem, g, z.shape, z.dtype, reduction, return_grad, out)
 
 
@@ -442,7 +450,7 @@ def mse(pred, target, *, reduction="mean", return_grad=True, out=None, backend="
         Also return ``dloss/dpred``.
     out : ndarray, optional
         Gradient buffer of ``pred``'s shape and dtype.
-    backend : {"auto", "cpu", "parallel"}
+    backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
@@ -450,12 +458,15 @@ def mse(pred, target, *, reduction="mean", return_grad=True, out=None, backend="
     dpred : ndarray, only when ``return_grad``
     """
     a, b, reduction, out = _elementwise_setup(pred, target, "pred", "target", reduction, out)
-    be = resolve_backend(backend, work=a.size)
-    if be == "cuda":
-        raise NotImplementedError("mse has no CUDA kernel yet; use backend='cpu' or 'parallel'")
+    be = resolve_backend(backend, work=a.size, arrays=(a, b, out))
     a2, b2 = _as_rows(a), _as_rows(b)
-    rows, elem, g = _buffers(a2, reduction, return_grad, out)
     scale = 1.0 / a.size if reduction == "mean" and a.size else 1.0
-    if a.size:
-        _mse[be](a2, b2, scale, rows, elem, reduction == "none", g, return_grad)
+    if be == "cuda":
+        rows, elem, g = load_cuda("fastkernels.nn._cuda").elementwise_loss(
+            "mse", a2, b2, None, scale, reduction == "none", return_grad,
+            None if out is None else out.reshape(a2.shape))
+    else:
+        rows, elem, g = _buffers(a2, reduction, return_grad, out)
+        if a.size:
+            _mse[be](a2, b2, scale, rows, elem, reduction == "none", g, return_grad)
     return _elementwise_result(rows, elem, g, a.shape, a.dtype, reduction, return_grad, out)

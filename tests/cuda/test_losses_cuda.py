@@ -69,3 +69,36 @@ def test_empty_and_all_ignored_on_cuda():
     assert np.isnan(softmax_cross_entropy(np.zeros((0, 4)), np.zeros(0, np.int64), backend="cuda")[0])
     loss, g = softmax_cross_entropy(np.ones((2, 4)), [-100, -100], ignore_index=-100, backend="cuda")
     assert np.isnan(loss) and np.all(g == 0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("opts", ["plain", "weight_c", "weight_full_pos"])
+def test_bce_cuda_matches_cpu(reduction, opts, rng, threads_per_block):
+    from fastkernels.nn import sigmoid_binary_cross_entropy
+
+    z = rng.standard_normal((9, 13)) * 4
+    z[0, 0] = 1e4
+    t = rng.random((9, 13))
+    o = {"plain": {}, "weight_c": dict(weight=rng.random(13)),
+         "weight_full_pos": dict(weight=rng.random((9, 13)), pos_weight=rng.random(13) * 2)}[opts]
+    want = sigmoid_binary_cross_entropy(z, t, reduction=reduction, backend="cpu", **o)
+    got = sigmoid_binary_cross_entropy(z, t, reduction=reduction, backend="cuda", **o)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_mse_cuda_matches_cpu_and_keeps_device_arrays(dtype, reduction, rng, threads_per_block):
+    from fastkernels.nn import mse
+
+    a, b = rng.standard_normal((2, 6, 11)).astype(dtype)
+    want = mse(a, b, reduction=reduction, backend="cpu")
+    got = mse(a, b, reduction=reduction, backend="cuda")
+    tol = dict(rtol=1e-6) if dtype == np.float32 else dict(rtol=1e-13)
+    np.testing.assert_allclose(got[0], want[0], **tol)
+    np.testing.assert_allclose(got[1], want[1], **tol)
+    d_loss, d_grad = mse(cuda.to_device(a), cuda.to_device(b), reduction=reduction)
+    assert hasattr(d_grad, "copy_to_host")
+    np.testing.assert_allclose(d_grad.copy_to_host(), want[1], **tol)
+    assert np.isnan(mse(np.zeros(0, dtype), np.zeros(0, dtype), backend="cuda")[0])
