@@ -17,7 +17,9 @@ def _cpu_dispatchers():
             continue
         mod = importlib.import_module(m.name)
         for name, obj in vars(mod).items():
-            objs = obj.values() if isinstance(obj, dict) else [obj]
+            objs = [obj]
+            while any(isinstance(o, dict) for o in objs):  # kernel tables nest dicts
+                objs = [v for o in objs for v in (o.values() if isinstance(o, dict) else [o])]
             for o in objs:
                 if isinstance(o, CPUDispatcher) and o.py_func.__module__ == m.name:
                     found[f"{m.name}.{o.py_func.__qualname__}"] = o

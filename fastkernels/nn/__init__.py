@@ -1,12 +1,15 @@
-"""Neural-network kernels: the softmax family and fused losses (dense layers and optimizers to come)."""
+"""Neural-network kernels: dense layers and activations, the softmax family and fused losses
+(optimizers and the MLP model to come)."""
 
 import numpy as np
 
+from .activations import ACTIVATIONS, activation, activation_grad
+from .dense import dense_backward, dense_forward
 from .gradcheck import gradcheck, numerical_gradient
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from .rowwise import log_softmax, logsumexp, softmax
 
-__all__ = ["gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy"]
+__all__ = ["ACTIVATIONS", "activation", "activation_grad", "dense_backward", "dense_forward", "gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy"]
 
 
 def _warmup(backend, dtype):
@@ -18,3 +21,6 @@ def _warmup(backend, dtype):
     softmax_cross_entropy(x, np.array([0, 2]), backend=backend)
     softmax_cross_entropy(x, np.array([0, 2], np.int32), label_smoothing=0.1, backend=backend)
     softmax_cross_entropy(x, np.full_like(x, 1 / 3), backend=backend)
+    for act in ("relu", "gelu"):
+        a, cache = dense_forward(x, x, x[0], act, backend=backend)
+        dense_backward(a, x, x, cache, act, backend=backend)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
+from .dense import dense_backward, dense_forward
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from .rowwise import softmax
 
@@ -170,4 +171,82 @@ register(Case(
     rtol=1e-4,
     atol=1e-9,
     work=lambda rows, cols, dtype="float32": {"bytes": 3 * rows * cols * np.dtype(dtype).itemsize},
+))
+
+
+# -- dense layers -------------------------------------------------------------------
+
+
+def _dense_inputs(n, k, m, dtype="float32", backward=False):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((n, k), dtype=np.float64).astype(dtype)
+    W = (rng.standard_normal((m, k)) / np.sqrt(k)).astype(dtype)
+    b = (rng.standard_normal(m) * 0.1).astype(dtype)
+    if not backward:
+        return X, W, b
+    A = np.maximum(X @ W.T + b, 0)
+    dA = rng.standard_normal((n, m)).astype(dtype)
+    return dA, X, W, A
+
+
+def numpy_dense_relu(X, W, b):
+    """The honest NumPy layer: one GEMM, in-place bias add and ReLU."""
+    Z = X @ W.T
+    Z += b
+    np.maximum(Z, 0, out=Z)
+    return Z
+
+
+def numpy_dense_relu_backward(dA, X, W, A):
+    dZ = dA * (A > 0)
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+def _torch_dense():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+    return lambda X, W, b: torch.relu(torch.nn.functional.linear(
+        torch.from_numpy(X), torch.from_numpy(W), torch.from_numpy(b))).numpy()
+
+
+def _dense_label(n, k, m, dtype="float32", backward=False):
+    return f"{n}x{k} -> {m} {'f32' if dtype == 'float32' else 'f64'}"
+
+
+DENSE_SIZES = {
+    "test": [dict(n=7, k=5, m=3), dict(n=4, k=9, m=2, dtype="float64")],
+    "quick": [dict(n=2048, k=784, m=256)],
+    "full": [dict(n=2048, k=784, m=256), dict(n=8192, k=784, m=256), dict(n=128, k=256, m=256)],
+}
+
+register(Case(
+    name="dense_forward",
+    area="nn",
+    description="dense layer forward, X @ W.T + b then ReLU (BLAS GEMM + fused epilogue)",
+    make_inputs=_dense_inputs,
+    kernel=lambda X, W, b, backend: dense_forward(X, W, b, "relu", backend=backend)[0],
+    baseline=numpy_dense_relu,
+    sizes=DENSE_SIZES,
+    label=_dense_label,
+    peers={"torch": _torch_dense},
+    rtol=1e-4,
+    atol=1e-4,
+    work=lambda n, k, m, dtype="float32", backward=False: {"flops": 2 * n * k * m},
+))
+
+register(Case(
+    name="dense_backward",
+    area="nn",
+    description="dense layer backward through ReLU: dX, dW, db",
+    make_inputs=lambda n, k, m, dtype="float32": _dense_inputs(n, k, m, dtype, backward=True),
+    kernel=lambda dA, X, W, A, backend: dense_backward(dA, X, W, A, "relu", backend=backend),
+    baseline=numpy_dense_relu_backward,
+    sizes=DENSE_SIZES,
+    label=_dense_label,
+    rtol=1e-4,
+    atol=1e-3,
+    work=lambda n, k, m, dtype="float32": {"flops": 4 * n * k * m},
 ))

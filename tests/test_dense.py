@@ -1,0 +1,163 @@
+import numpy as np
+import pytest
+from scipy import special
+
+from fastkernels.nn import ACTIVATIONS, activation, activation_grad, dense_backward, dense_forward, gradcheck
+
+BACKENDS = ["cpu", "parallel"]
+
+
+def ref_act(z, name, alpha=0.01):
+    z = np.asarray(z, np.float64)
+    return {
+        "identity": z, "relu": np.maximum(z, 0), "leaky_relu": np.where(z > 0, z, alpha * z),
+        "sigmoid": special.expit(z), "tanh": np.tanh(z), "softplus": np.logaddexp(0, z),
+        "gelu": 0.5 * z * (1 + special.erf(z / np.sqrt(2))),
+    }[name]
+
+
+def layer(rng, n=6, k=5, m=4, dtype=np.float64):
+    return (rng.standard_normal((n, k)).astype(dtype), rng.standard_normal((m, k)).astype(dtype),
+            rng.standard_normal(m).astype(dtype))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_forward_matches_numpy(backend, dtype, name, rng):
+    X, W, b = layer(rng, dtype=dtype)
+    A, cache = dense_forward(X, W, b, name, backend=backend)
+    z = X.astype(np.float64) @ W.T.astype(np.float64) + b
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(A, ref_act(z, name), **tol)
+    assert A.dtype == dtype and A.shape == (6, 4)
+    if name in ("softplus", "gelu"):
+        np.testing.assert_allclose(cache, z, **tol)
+    else:
+        assert cache is A
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("need_dx", [True, False])
+def test_backward_matches_finite_differences(name, need_dx, rng):
+    X, W, b = layer(rng)
+    X += 0.1  # keep relu kinks away from the FD step
+    R = rng.standard_normal((6, 4))
+    A, cache = dense_forward(X, W, b, name)
+    dX, dW, db = dense_backward(R, X, W, cache, name, need_dx=need_dx)
+
+    def loss(Xv=X, Wv=W, bv=b):
+        return float(np.sum(dense_forward(Xv, Wv, bv, name)[0] * R))
+
+    gradcheck(lambda w: loss(Wv=w), W, dW, rtol=1e-5, atol=1e-7)
+    gradcheck(lambda v: loss(bv=v), b, db, rtol=1e-5, atol=1e-7)
+    if need_dx:
+        gradcheck(lambda x: loss(Xv=x), X, dX, rtol=1e-5, atol=1e-7)
+    else:
+        assert dX is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backward_float32_matches_float64(backend, rng):
+    X, W, b = layer(rng, n=33, k=17, m=9)
+    R = rng.standard_normal((33, 9))
+    want = dense_backward(R, X, W, dense_forward(X, W, b, "tanh")[1], "tanh")
+    f = [a.astype(np.float32) for a in (X, W, b, R)]
+    got = dense_backward(f[3], f[0], f[1], dense_forward(f[0], f[1], f[2], "tanh", backend=backend)[1], "tanh",
+                         backend=backend)
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_elementwise_activation_and_grad(backend, name, rng):
+    z = rng.standard_normal((3, 4, 5)) * 3
+    a = activation(z, name, backend=backend)
+    np.testing.assert_allclose(a, ref_act(z, name), rtol=1e-12, atol=1e-14)
+    da = rng.standard_normal(z.shape)
+    dz = activation_grad(da, name, z=z, a=a, backend=backend)
+    num = np.empty_like(z)
+    eps = 1e-6
+    zf, nf = z.reshape(-1), num.reshape(-1)
+    for i in range(z.size):
+        zp, zm = zf.copy(), zf.copy()
+        zp[i] += eps
+        zm[i] -= eps
+        nf[i] = (ref_act(zp[i], name) - ref_act(zm[i], name)) / (2 * eps)
+    np.testing.assert_allclose(dz, da * num, rtol=1e-5, atol=1e-7)
+
+
+def test_activation_extremes_are_finite():
+    z = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
+    for name in ACTIVATIONS:
+        a = activation(z, name)
+        assert not np.isnan(a).any()
+        assert np.isfinite(activation_grad(np.ones(5), name, z=z, a=a)).all()
+    np.testing.assert_array_equal(activation(z, "sigmoid"), [0.0, 0.0, 0.5, 1.0, 1.0])
+    assert activation_grad(np.ones(1), "relu", a=np.zeros(1))[0] == 0.0  # relu'(0) = 0, as torch
+
+
+def test_in_place_and_out_buffers(rng):
+    X, W, b = layer(rng)
+    out = np.empty((6, 4))
+    A, cache = dense_forward(X, W, b, "relu", out=out)
+    assert A is out and cache is out
+    z = rng.standard_normal((4, 4))
+    want = np.tanh(z)
+    assert activation(z, "tanh", out=z) is z
+    np.testing.assert_allclose(z, want, rtol=1e-15)
+
+
+def test_identity_backward_and_empty_shapes(rng):
+    X, W, b = layer(rng)
+    R = rng.standard_normal((6, 4))
+    dX, dW, db = dense_backward(R, X, W, R, "identity")
+    np.testing.assert_allclose(dW, R.T @ X)
+    np.testing.assert_allclose(db, R.sum(0))
+    A, _ = dense_forward(np.zeros((0, 5)), W, b, "relu")
+    assert A.shape == (0, 4)
+    A, _ = dense_forward(np.zeros((3, 0)), np.zeros((4, 0)), b, "identity")
+    np.testing.assert_allclose(A, np.tile(b, (3, 1)))
+
+
+@pytest.mark.bad_input
+class TestBadInput:
+    def test_shape_chain_mismatch(self, rng):
+        X, W, b = layer(rng)
+        with pytest.raises(ValueError, match=r"W must have shape \(out, 5\) to match X's 5 input features, got \(4, 6\)"):
+            dense_forward(X, np.zeros((4, 6)), b)
+        with pytest.raises(ValueError, match=r"b must have shape \(4,\)"):
+            dense_forward(X, W, np.zeros(5))
+        with pytest.raises(ValueError, match=r"dA must have shape \(6, 4\)"):
+            dense_backward(np.zeros((6, 3)), X, W, np.zeros((6, 4)), "relu")
+        with pytest.raises(ValueError, match="X must be 2-dimensional"):
+            dense_forward(X[0], W, b)
+
+    def test_dtypes(self, rng):
+        X, W, b = layer(rng)
+        with pytest.raises(TypeError, match="W must have dtype float64, got float32"):
+            dense_forward(X, W.astype(np.float32), b)
+        with pytest.raises(TypeError, match="X must have dtype float32 or float64, got int64"):
+            dense_forward(X.astype(np.int64), W, b)
+
+    def test_bad_activation_and_alpha(self, rng):
+        X, W, b = layer(rng)
+        with pytest.raises(ValueError, match="activation must be one of"):
+            dense_forward(X, W, b, "swish")
+        with pytest.raises(ValueError, match="alpha must be >= 0.0"):
+            dense_forward(X, W, b, "leaky_relu", alpha=-0.1)
+
+    def test_activation_grad_needs_the_right_cache(self):
+        with pytest.raises(ValueError, match="needs z"):
+            activation_grad(np.ones(3), "gelu", a=np.ones(3))
+        with pytest.raises(ValueError, match="needs a"):
+            activation_grad(np.ones(3), "tanh", z=np.ones(3))
+
+    def test_bad_out(self, rng):
+        X, W, b = layer(rng)
+        out = np.zeros((6, 4), np.float32)
+        with pytest.raises(TypeError, match="out must have dtype float64"):
+            dense_forward(X, W, b, out=out)
+        assert not out.any()
