@@ -7,6 +7,7 @@ import numpy as np
 from ..bench.registry import Case, register
 from .dense import dense_backward, dense_forward
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
+from .optim import Adam
 from .rowwise import softmax
 
 
@@ -249,4 +250,64 @@ register(Case(
     rtol=1e-4,
     atol=1e-3,
     work=lambda n, k, m, dtype="float32": {"flops": 4 * n * k * m},
+))
+
+
+# -- optimizers -------------------------------------------------------------------------
+
+
+class _NumpyAdam:
+    """The honest NumPy Adam step: in-place updates and one preallocated temporary."""
+
+    def __init__(self, p, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.p, self.lr, self.b1, self.b2, self.eps = p, lr, b1, b2, eps
+        self.m, self.v, self.tmp, self.t = np.zeros_like(p), np.zeros_like(p), np.empty_like(p), 0
+
+    def step(self, g):
+        self.t += 1
+        m, v, tmp = self.m, self.v, self.tmp
+        m *= self.b1
+        np.multiply(g, 1 - self.b1, out=tmp)
+        m += tmp
+        v *= self.b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.b2
+        v += tmp
+        np.divide(v, 1 - self.b2**self.t, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / (1 - self.b1**self.t)
+        self.p -= tmp
+        return self.p
+
+
+def _fk_adam_step(opt, g, backend):
+    opt.backend = backend
+    opt.step([g])
+    return opt.params[0]
+
+
+def _adam_inputs(n, dtype="float32"):
+    rng = np.random.default_rng(4)
+    p = rng.standard_normal(n).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    # each contender steps its own copy from the same start: one step each is validated
+    return (_NumpyAdam(p.copy()), Adam([p.copy()], lr=1e-3)), g
+
+
+register(Case(
+    name="adam_step",
+    area="nn",
+    description="one Adam update of a flat parameter buffer, in place",
+    make_inputs=_adam_inputs,
+    kernel=lambda opts, g, backend: _fk_adam_step(opts[1], g, backend),
+    baseline=lambda opts, g: opts[0].step(g),
+    sizes={"test": [dict(n=37), dict(n=5, dtype="float64")], "quick": [dict(n=1_000_000)],
+           "full": [dict(n=1_000_000), dict(n=10_000_000)]},
+    label=lambda n, dtype="float32": f"{n:,} params {'f32' if dtype == 'float32' else 'f64'}",
+    rtol=1e-5,
+    atol=1e-7,
+    # read p, g, m, v; write p, m, v
+    work=lambda n, dtype="float32": {"bytes": 7 * n * np.dtype(dtype).itemsize},
 ))
