@@ -1,0 +1,178 @@
+"""Batch normalisation over the batch axis of (N, C) activations, with running
+statistics, and its backward pass.
+
+Forward (training): ``mu = mean(x)``, ``var = mean((x - mu)**2)`` per column,
+``xhat = (x - mu) / sqrt(var + eps)``, ``y = gamma xhat + beta``; the running
+statistics move by ``momentum`` towards ``mu`` and the *unbiased* variance, as
+``torch.nn.BatchNorm1d`` does. Evaluation normalises with the running
+statistics. Backward (the derivation, not seed 003's printed one, which is
+wrong; see the notes):
+``dx = gamma / (N sqrt(var + eps)) * (N dy - sum(dy) - xhat * sum(dy xhat))``,
+``dgamma = sum(dy xhat)``, ``dbeta = sum(dy)``.
+
+Column sums run over blocks of 64 columns (one block per task, rows walked in
+order, so reads stay contiguous) and accumulate in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._backend import load_cuda, resolve_backend
+from .._jit import cpu_kernels
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_scalar
+
+_BLOCK = 64
+
+
+def _column_sums_body(a, b, sa, sab):
+    """sa[j] = sum_i a[i, j]; sab[j] = sum_i a[i, j] * b[i, j] (if b has rows)."""
+    n, c = a.shape
+    for blk in prange((c + _BLOCK - 1) // _BLOCK):
+        c0 = blk * _BLOCK
+        c1 = min(c0 + _BLOCK, c)
+        for j in range(c0, c1):
+            sa[j] = 0.0
+            sab[j] = 0.0
+        for i in range(n):
+            for j in range(c0, c1):
+                sa[j] += a[i, j]
+                if b.shape[0] == n:
+                    sab[j] += np.float64(a[i, j]) * b[i, j]
+
+
+def _centred_sq_body(x, mean, var):
+    """var[j] = sum_i (x[i, j] - mean[j])**2 (two-pass variance: no cancellation)."""
+    n, c = x.shape
+    for blk in prange((c + _BLOCK - 1) // _BLOCK):
+        c0 = blk * _BLOCK
+        c1 = min(c0 + _BLOCK, c)
+        for j in range(c0, c1):
+            var[j] = 0.0
+        for i in range(n):
+            for j in range(c0, c1):
+                d = x[i, j] - mean[j]
+                var[j] += d * d
+
+
+def _normalise_body(x, mean, inv_std, gamma, beta, xhat, y):
+    for i in prange(x.shape[0]):
+        for j in range(x.shape[1]):
+            h = (x[i, j] - mean[j]) * inv_std[j]
+            if xhat.shape[0] == x.shape[0]:
+                xhat[i, j] = h
+            y[i, j] = gamma[j] * h + beta[j]
+
+
+def _dx_body(dy, xhat, inv_std, gamma, sdy, sdyx, dx):
+    n = dy.shape[0]
+    for i in prange(n):
+        for j in range(dy.shape[1]):
+            dx[i, j] = gamma[j] * inv_std[j] / n * (n * dy[i, j] - sdy[j] - xhat[i, j] * sdyx[j])
+
+
+_column_sums = dict(zip(("cpu", "parallel"), cpu_kernels(_column_sums_body)))
+_centred_sq = dict(zip(("cpu", "parallel"), cpu_kernels(_centred_sq_body)))
+_normalise = dict(zip(("cpu", "parallel"), cpu_kernels(_normalise_body)))
+_dx = dict(zip(("cpu", "parallel"), cpu_kernels(_dx_body)))
+
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=True, momentum=0.1, eps=1e-5,
+                      backend="auto"):
+    """Batch-normalise the columns of ``x``.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (N, C)
+    gamma, beta : array_like of shape (C,), x's dtype
+        Scale and shift.
+    running_mean, running_var : ndarray of shape (C,), x's dtype
+        Updated in place when ``training`` (never copied); used when not.
+    training : bool
+        Batch statistics (training) or running statistics (evaluation).
+    momentum : float in [0, 1]
+        ``running = (1 - momentum) running + momentum batch``.
+    eps : float
+        Added to the variance (> 0).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    y : ndarray of shape (N, C)
+    cache : tuple
+        ``(xhat, inv_std)`` for :func:`batchnorm_backward` (``xhat`` only in training).
+
+    Raises
+    ------
+    ValueError
+        Training with N < 2 (no variance), shape mismatches, bad momentum/eps.
+    """
+    x = as_array(x, "x", dtypes=FLOAT_DTYPES, ndim=2)
+    n, c = x.shape
+    gamma = as_array(gamma, "gamma", dtypes=(x.dtype,), shape=(c,))
+    beta = as_array(beta, "beta", dtypes=(x.dtype,), shape=(c,))
+    running_mean = as_output(running_mean, "running_mean", dtype=x.dtype, shape=(c,))
+    running_var = as_output(running_var, "running_var", dtype=x.dtype, shape=(c,))
+    momentum = check_scalar(momentum, "momentum", lo=0.0, hi=1.0)
+    eps = check_scalar(eps, "eps", lo=0.0, lo_open=True)
+    if training and n < 2:
+        raise ValueError(f"batch normalisation in training needs at least 2 rows per batch, got {n}")
+    be = resolve_backend(backend, work=x.size, arrays=(x,))
+    if be == "cuda":
+        return load_cuda("fastkernels.nn._batchnorm_cuda").forward(
+            x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    y = np.empty_like(x)
+    if not training:
+        inv_std = (1.0 / np.sqrt(running_var.astype(np.float64) + eps))
+        _normalise[be](x, running_mean.astype(np.float64), inv_std, gamma, beta, np.empty((0, 0), x.dtype), y)
+        return y, (None, inv_std)
+    mean = np.empty(c)
+    var = np.empty(c)
+    _column_sums[be](x, np.empty((0, 0), x.dtype), mean, var)
+    mean /= n
+    _centred_sq[be](x, mean, var)
+    var /= n
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = np.empty_like(x)
+    _normalise[be](x, mean, inv_std, gamma, beta, xhat, y)
+    running_mean *= 1 - momentum
+    running_mean += (momentum * mean).astype(x.dtype)
+    running_var *= 1 - momentum
+    running_var += (momentum * var * n / (n - 1)).astype(x.dtype)
+    return y, (xhat, inv_std)
+
+
+def batchnorm_backward(dy, cache, gamma, *, backend="auto"):
+    """Gradients of :func:`batchnorm_forward` (training mode).
+
+    Parameters
+    ----------
+    dy : array_like, shape (N, C)
+        Gradient with respect to ``y``.
+    cache : tuple
+        The second value of :func:`batchnorm_forward` with ``training=True``.
+    gamma : array_like of shape (C,)
+
+    Returns
+    -------
+    dx : ndarray (N, C)
+    dgamma, dbeta : ndarray (C,)
+    """
+    xhat, inv_std = cache
+    if xhat is None:
+        raise ValueError("batchnorm_backward needs the cache of a training-mode forward pass")
+    xhat = as_array(xhat, "cache[0]", dtypes=FLOAT_DTYPES, ndim=2)
+    n, c = xhat.shape
+    dy = as_array(dy, "dy", dtypes=(xhat.dtype,), shape=(n, c))
+    gamma = as_array(gamma, "gamma", dtypes=(xhat.dtype,), shape=(c,))
+    inv_std = as_array(inv_std, "cache[1]", dtypes=(np.float64,), shape=(c,))
+    be = resolve_backend(backend, work=dy.size, arrays=(dy, xhat))
+    if be == "cuda":
+        return load_cuda("fastkernels.nn._batchnorm_cuda").backward(dy, xhat, inv_std, gamma)
+    sdy = np.empty(c)
+    sdyx = np.empty(c)
+    _column_sums[be](dy, xhat, sdy, sdyx)
+    dx = np.empty_like(dy)
+    _dx[be](dy, xhat, inv_std, gamma, sdy, sdyx, dx)
+    return dx, sdyx.astype(dy.dtype), sdy.astype(dy.dtype)

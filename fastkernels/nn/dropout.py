@@ -1,0 +1,101 @@
+"""Inverted dropout with a counter-based mask that never has to be stored.
+
+Training: ``y = x * m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` per element
+(seed 002 lines 2705-2719: drop each unit with probability p, usually 1/2;
+the 1/(1 - p) scaling makes evaluation a no-op). Element ``k``'s mask bit is
+draw 0 of stream ``k`` under a key derived from ``(seed, step)``, so the
+backward pass regenerates the same mask from the same arguments instead of
+keeping an N x C boolean array, and every backend and thread count gives the
+same mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._backend import load_cuda, resolve_backend
+from .._jit import cpu_kernels, device
+from .._random import resolve_seed, stream_key, uniform
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_scalar
+
+
+@device
+def keep_scale(key, k, p):
+    """1 / (1 - p) if element ``k`` is kept, else 0 (drawn from stream ``k`` of ``key``)."""
+    return 1.0 / (1.0 - p) if uniform(stream_key(key, k), 0) >= p else 0.0
+
+
+def _dropout_body(x, key, p, y):
+    for k in prange(x.size):
+        y[k] = x[k] * keep_scale(key, k, p)
+
+
+_dropout = dict(zip(("cpu", "parallel"), cpu_kernels(_dropout_body)))
+
+
+def _call_key(seed, step):
+    """The key of one call: the user's seed mixed with the step number."""
+    step = check_scalar(step, "step", integer=True, lo=0)
+    return np.int64(stream_key(resolve_seed(seed), step))
+
+
+def _apply(x, p, seed, step, out, backend, name):
+    x = as_array(x, name, dtypes=FLOAT_DTYPES)
+    p = check_scalar(p, "p", lo=0.0, hi=1.0)
+    if out is not None:
+        out = as_output(out, "out", dtype=x.dtype, shape=tuple(x.shape))
+    if p == 1.0:  # everything dropped (torch returns zeros)
+        y = np.zeros_like(x) if out is None else out
+        y[...] = 0
+        return y
+    key = _call_key(seed, step)
+    be = resolve_backend(backend, work=x.size, arrays=(x, out))
+    if be == "cuda":
+        return load_cuda("fastkernels.nn._dropout_cuda").dropout(x, key, p, out)
+    y = np.empty_like(x) if out is None else out
+    if x.size:
+        _dropout[be](x.reshape(-1), key, p, y.reshape(-1))
+    return y
+
+
+def dropout(x, p=0.5, *, seed, step=0, training=True, out=None, backend="auto"):
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest by 1/(1-p).
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+    p : float in [0, 1]
+        Drop probability (0.5 is the seed's default choice).
+    seed : int or numpy.random.Generator
+        Required: the mask must be reproducible for the backward pass.
+    step : int
+        Which mask (>= 0): pass the training step so every step draws a fresh mask.
+    training : bool
+        ``False`` returns ``x`` unchanged (inverted dropout needs no test-time scaling).
+    out : ndarray, optional
+        Output buffer (may be ``x``).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    ndarray of x's shape and dtype
+    """
+    if not training:
+        return as_array(x, "x", dtypes=FLOAT_DTYPES)
+    return _apply(x, p, seed, step, out, backend, "x")
+
+
+def dropout_backward(dy, p=0.5, *, seed, step=0, out=None, backend="auto"):
+    """Gradient of :func:`dropout`: ``dx = dy * m / (1 - p)`` with the mask regenerated from ``(seed, step)``.
+
+    Parameters
+    ----------
+    dy : array_like
+        Gradient with respect to the dropout output.
+    p, seed, step
+        Exactly as given to :func:`dropout` for this step.
+    out, backend
+        As in :func:`dropout`.
+    """
+    return _apply(dy, p, seed, step, out, backend, "dy")

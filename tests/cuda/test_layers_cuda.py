@@ -1,0 +1,39 @@
+"""Dropout and batch normalisation: CUDA against the CPU backend."""
+
+import numpy as np
+import pytest
+from numba import cuda
+
+from fastkernels.nn import batchnorm_backward, batchnorm_forward, dropout, dropout_backward
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_mask_is_bit_identical_to_cpu(dtype, rng, threads_per_block):
+    x = rng.standard_normal((7, threads_per_block // 2 + 5)).astype(dtype)
+    a = dropout(x, 0.35, seed=8, step=2, backend="cpu")
+    b = dropout(x, 0.35, seed=8, step=2, backend="cuda")
+    assert np.array_equal(a == 0, b == 0)
+    # float32: the simulator multiplies in float32 where compiled code rounds once from float64
+    np.testing.assert_allclose(b, a, rtol=2.5e-7 if dtype == np.float32 else 0)
+    d = dropout_backward(cuda.to_device(x), 0.35, seed=8, step=2)
+    assert np.array_equal(d.copy_to_host() == 0, a == 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm_cuda_matches_cpu(dtype, rng, threads_per_block):
+    n, c = 6, threads_per_block // 4 + 3
+    x = (rng.standard_normal((n, c)) * 2 + 1).astype(dtype)
+    gamma, beta = rng.standard_normal((2, c)).astype(dtype)
+    rm1, rv1 = np.zeros(c, dtype), np.ones(c, dtype)
+    rm2, rv2 = rm1.copy(), rv1.copy()
+    y1, c1 = batchnorm_forward(x, gamma, beta, rm1, rv1, backend="cpu")
+    y2, c2 = batchnorm_forward(x, gamma, beta, rm2, rv2, backend="cuda")
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for a, b in ((y1, y2), (rm1, rm2), (rv1, rv2), (c1[0], c2[0]), (c1[1], c2[1])):
+        np.testing.assert_allclose(b, a, **tol)
+    dy = rng.standard_normal((n, c)).astype(dtype)
+    for a, b in zip(batchnorm_backward(dy, c1, gamma, backend="cpu"), batchnorm_backward(dy, c2, gamma, backend="cuda")):
+        np.testing.assert_allclose(b, a, **tol)
+    ye1, _ = batchnorm_forward(x, gamma, beta, rm1, rv1, training=False, backend="cpu")
+    ye2, _ = batchnorm_forward(x, gamma, beta, rm2, rv2, training=False, backend="cuda")
+    np.testing.assert_allclose(ye2, ye1, **tol)
