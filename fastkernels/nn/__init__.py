@@ -9,10 +9,11 @@ from .dense import dense_backward, dense_forward
 from .dropout import dropout, dropout_backward
 from .gradcheck import gradcheck, numerical_gradient
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
+from .mlp import MLP
 from .optim import SGD, Adam, AdamW, RMSprop, clip_grad_norm, lr_schedule
 from .rowwise import log_softmax, logsumexp, softmax
 
-__all__ = ["ACTIVATIONS", "activation", "activation_grad", "batchnorm_backward", "batchnorm_forward", "dropout", "dropout_backward", "dense_backward", "dense_forward", "gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm", "lr_schedule"]
+__all__ = ["MLP", "ACTIVATIONS", "activation", "activation_grad", "batchnorm_backward", "batchnorm_forward", "dropout", "dropout_backward", "dense_backward", "dense_forward", "gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm", "lr_schedule"]
 
 
 def _warmup(backend, dtype):

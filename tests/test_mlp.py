@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from fastkernels.nn import MLP, gradcheck
+
+
+@pytest.mark.parametrize("output,activation,batch_norm,drop", [
+    ("softmax", "relu", False, 0.0), ("softmax", "tanh", True, 0.0), ("sigmoid", "gelu", False, 0.3),
+    ("linear", "leaky_relu", True, 0.2)])
+def test_full_backward_matches_finite_differences(output, activation, batch_norm, drop, rng):
+    m = MLP([4, 5, 3, 2], activation, output, batch_norm=batch_norm, dropout=drop, seed=1, dtype=np.float64)
+    X = rng.standard_normal((6, 4))
+    y = rng.integers(0, 2, 6) if output == "softmax" else rng.random((6, 2))
+    _, g = m.loss_and_grad(X, y)
+    flat = m.flat_params
+    saved = {i: (rm.copy(), rv.copy()) for i, (rm, rv) in m.running.items()}
+
+    def f(theta):
+        keep = flat.copy()
+        flat[...] = theta
+        loss, _ = m.loss_and_grad(X, y)
+        flat[...] = keep
+        return loss
+
+    gradcheck(f, flat.copy(), g, rtol=1e-5, atol=1e-7)
+    assert saved.keys() == m.running.keys()
+
+
+def test_digits_reaches_95_percent_in_seconds():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = datasets.load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(y))
+    X, y = X[order], y[order]
+    m = MLP([64, 64, 10], "relu", seed=0)
+    hist = m.fit(X[:1350], y[:1350], epochs=20, batch_size=32, optimizer="adam", lr=3e-3, verbose=False)
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert m.score(X[1350:], y[1350:]) >= 0.95
+
+
+def test_8_3_8_autoencoder_reconstructs_all_patterns():
+    # seed 001 section 8 / seed 002: the 8-3-8 encoder learns a 3-bit code
+    eye = np.eye(8, dtype=np.float32)
+    ae = MLP([8, 3, 8], "sigmoid", "sigmoid", seed=1)
+    ae.fit(eye, eye, epochs=2000, batch_size=8, optimizer="adam", lr=0.05, verbose=False)
+    assert np.array_equal(ae.predict(eye), eye)
+    codes = ae._forward(eye, training=False)[1][1][0]  # the 3 hidden units' activations = the output layer's input
+    dist = np.linalg.norm(codes[:, None] - codes[None], axis=-1) + np.eye(8)
+    assert codes.shape == (8, 3) and dist.min() > 0.1  # eight distinct codes through 3 units
+
+
+def test_regression_and_r2(rng):
+    X = rng.standard_normal((200, 3)).astype(np.float32)
+    y = (np.sin(X[:, :1]) + 0.5 * X[:, 1:2]).astype(np.float32)
+    m = MLP([3, 32, 1], "tanh", "linear", seed=0)
+    m.fit(X, y, epochs=60, batch_size=20, optimizer="adam", lr=1e-2, verbose=False)
+    assert m.score(X, y) > 0.9
+
+
+def test_same_seed_same_model_and_save_load_round_trip(rng, tmp_path):
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    a, b = MLP([5, 8, 3], seed=3, batch_norm=True, dropout=0.1), MLP([5, 8, 3], seed=3, batch_norm=True, dropout=0.1)
+    a.fit(X, y, epochs=3, verbose=False)
+    b.fit(X, y, epochs=3, verbose=False)
+    assert np.array_equal(a.flat_params, b.flat_params)
+    a.save(tmp_path / "m.npz")
+    c = MLP.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(c.predict_proba(X), a.predict_proba(X))
+    np.testing.assert_allclose(a.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
+
+
+def test_early_stopping_restores_the_best_weights(rng, capsys):
+    X = rng.standard_normal((60, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 60)  # pure noise: validation loss soon rises
+    m = MLP([4, 64, 2], seed=0)
+    hist = m.fit(X[:40], y[:40], epochs=200, lr=0.5, validation_data=(X[40:], y[40:]), early_stopping=3)
+    assert len(hist["loss"]) < 200 and "early stopping" in capsys.readouterr().out
+    assert m.score(X[40:], y[40:]) == pytest.approx(hist["val_accuracy"][int(np.argmin(hist["val_loss"]))])
+
+
+@pytest.mark.bad_input
+class TestBadInput:
+    def test_architecture(self):
+        with pytest.raises(ValueError, match="at least an input and an output"):
+            MLP([3])
+        with pytest.raises(ValueError, match=r"layer_sizes\[1\] must be >= 1"):
+            MLP([3, 0, 2])
+        with pytest.raises(ValueError, match="output must be one of"):
+            MLP([3, 2], output="tanh")
+
+    def test_data(self, rng):
+        m = MLP([3, 4, 2], seed=0)
+        X = rng.standard_normal((5, 3))
+        with pytest.raises(ValueError, match=r"y must lie in \[0, 2\); found 2"):
+            m.fit(X, [0, 1, 2, 0, 1], verbose=False)
+        with pytest.raises(ValueError, match="X must have 3 columns"):
+            m.fit(X[:, :2], [0] * 5, verbose=False)
+        X[1, 1] = np.nan
+        with pytest.raises(ValueError, match="X must be finite"):
+            m.fit(X, [0] * 5, verbose=False)
+        with pytest.raises(ValueError, match="early_stopping needs validation_data"):
+            m.fit(np.zeros((5, 3)), [0] * 5, early_stopping=2, verbose=False)
+        with pytest.raises(ValueError, match="y must lie in"):
+            MLP([3, 2], output="sigmoid").fit(np.zeros((2, 3)), np.full((2, 2), 2.0), verbose=False)
