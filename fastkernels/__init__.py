@@ -8,6 +8,13 @@ needs no GPU.
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# Numba's OpenMP threads otherwise spin after every parallel region and fight the
+# BLAS threads that run between our kernels (3-10x slower training loops measured
+# here). Read when Numba first starts its thread pool; a user's own setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from ._backend import (  # noqa: E402
     BACKENDS,
     BackendUnavailableError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from importlib import metadata
@@ -81,6 +82,7 @@ def info(as_dict: bool = False):
         "scipy": _version("scipy"),
         "numba-cuda": _version("numba-cuda"),
         "threading_layer": _threading_layer(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
         "num_threads": get_num_threads(),
         "max_threads": numba.config.NUMBA_NUM_THREADS,
         "svml": _svml(),

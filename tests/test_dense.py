@@ -12,7 +12,7 @@ def ref_act(z, name, alpha=0.01):
     return {
         "identity": z, "relu": np.maximum(z, 0), "leaky_relu": np.where(z > 0, z, alpha * z),
         "sigmoid": special.expit(z), "tanh": np.tanh(z), "softplus": np.logaddexp(0, z),
-        "gelu": 0.5 * z * (1 + special.erf(z / np.sqrt(2))),
+        "gelu": 0.5 * z * special.erfc(-z / np.sqrt(2)),  # erfc: exact in the negative tail
     }[name]
 
 

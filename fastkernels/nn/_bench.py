@@ -7,6 +7,7 @@ import numpy as np
 from ..bench.registry import Case, register
 from .dense import dense_backward, dense_forward
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
+from .mlp import MLP
 from .optim import Adam
 from .rowwise import softmax
 
@@ -310,4 +311,120 @@ register(Case(
     atol=1e-7,
     # read p, g, m, v; write p, m, v
     work=lambda n, dtype="float32": {"bytes": 7 * n * np.dtype(dtype).itemsize},
+))
+
+
+# -- MLP training epoch -----------------------------------------------------------------
+
+
+class _NumpyMLP:
+    """The honest NumPy training loop of ../shared/peers/torch_mlp.py (ReLU MLP, SGD + momentum)."""
+
+    def __init__(self, params, lr=0.01, mu=0.9):
+        self.P = [p.copy() for p in params]  # W1, b1, W2, b2, ... with W stored (in, out)
+        self.V = [np.zeros_like(p) for p in self.P]
+        self.lr, self.mu = lr, mu
+
+    def epoch(self, X, y, batch):
+        P, n_layers = self.P, len(self.P) // 2
+        for i in range(0, len(X), batch):
+            x, yy = X[i:i + batch], y[i:i + batch]
+            n = len(x)
+            acts, zs = [x], []
+            for k in range(n_layers):
+                z = acts[-1] @ P[2 * k] + P[2 * k + 1]
+                zs.append(z)
+                acts.append(np.maximum(z, 0) if k < n_layers - 1 else z)
+            z = acts[-1] - acts[-1].max(1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(1, keepdims=True)
+            d = p
+            d[np.arange(n), yy] -= 1
+            d /= n
+            grads = [None] * len(P)
+            for k in reversed(range(n_layers)):
+                grads[2 * k] = acts[k].T @ d
+                grads[2 * k + 1] = d.sum(0)
+                if k:
+                    d = (d @ P[2 * k].T) * (zs[k - 1] > 0)
+            for p_, v_, g_ in zip(P, self.V, grads):
+                v_ *= self.mu
+                v_ -= self.lr * g_
+                p_ += v_
+        return P
+
+
+def _mlp_inputs(n, sizes, batch=128):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((n, sizes[0]), dtype=np.float32)
+    y = rng.integers(0, sizes[-1], n)
+    model = MLP(list(sizes), "relu", seed=0)
+    params = []
+    for k in range(len(sizes) - 1):
+        params += [model.params[("W", k)].T.copy(), model.params[("b", k)].copy()]
+    contenders = {"fastkernels": model, "numpy": _NumpyMLP(params), "params": params}
+    return contenders, X, y, batch
+
+
+def _fk_epoch(state, X, y, batch, backend):
+    model = state["fastkernels"]
+    # the model's "auto": batch-sized elementwise kernels serial, GEMMs on BLAS threads
+    model.backend = "auto" if backend == "parallel" else backend
+    model.fit(X, y, epochs=1, batch_size=batch, optimizer="sgd", lr=0.01, momentum=0.9, shuffle=False, verbose=False)
+    return model.params[("W", 0)].T
+
+
+def _torch_epoch():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+
+    def run(state, X, y, batch):
+        if "torch" not in state:
+            layers = []
+            params = state["params"]
+            for k in range(len(params) // 2):
+                lin = torch.nn.Linear(*params[2 * k].shape)
+                with torch.no_grad():
+                    lin.weight.copy_(torch.from_numpy(params[2 * k].T.copy()))
+                    lin.bias.copy_(torch.from_numpy(params[2 * k + 1]))
+                layers += [lin, torch.nn.ReLU()]
+            model = torch.nn.Sequential(*layers[:-1])
+            state["torch"] = (model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+        model, opt = state["torch"]
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        for i in range(0, len(X), batch):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(Xt[i:i + batch]), yt[i:i + batch]).backward()
+            opt.step()
+        return model[0].weight.detach().numpy().T
+
+    return run
+
+
+def _mlp_label(n, sizes, batch=128):
+    return f"{'-'.join(map(str, sizes))} B={batch}, {n:,} samples"
+
+
+register(Case(
+    name="mlp_epoch",
+    area="nn",
+    description="one training epoch of a ReLU MLP, SGD + momentum 0.9, lr 0.01 (first-layer weights compared)",
+    make_inputs=_mlp_inputs,
+    kernel=_fk_epoch,
+    baseline=lambda state, X, y, batch: state["numpy"].epoch(X, y, batch)[0],
+    sizes={
+        "test": [dict(n=300, sizes=(20, 16, 16, 5), batch=32)],
+        "quick": [dict(n=12_800, sizes=(784, 256, 256, 10)), dict(n=12_800, sizes=(784, 64, 10), batch=32)],
+        "full": [dict(n=60_000, sizes=(784, 256, 256, 10)), dict(n=60_000, sizes=(784, 64, 10), batch=32)],
+    },
+    label=_mlp_label,
+    peers={"torch": _torch_epoch},
+    # float32 training trajectories drift apart by ~1e-4 over 100 steps (torch vs NumPy too);
+    # a wrong update rule is off by far more than this
+    rtol=2e-3,
+    atol=1e-3,
+    work=lambda n, sizes, batch=128: {"flops": 6 * n * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))},
 ))

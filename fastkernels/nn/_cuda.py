@@ -12,7 +12,8 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from .._launch import MAX_BLOCKS, DeviceIO, grid_1d, row_threads
+from .. import _launch as launch_config
+from .._launch import DeviceIO, grid_1d, row_threads
 from .._validate import as_output
 from .losses import bce_element
 
@@ -318,7 +319,7 @@ def elementwise_loss(kind, a, b, params, scale, store_elem, want_grad, out):
 
 
 def _launch(n_rows, n_cols):
-    return max(1, min(n_rows, MAX_BLOCKS)), row_threads(n_cols, _MAX_THREADS)
+    return max(1, min(n_rows, launch_config.MAX_BLOCKS)), row_threads(n_cols, _MAX_THREADS)  # read at call time
 
 
 def softmax(x, out, log):

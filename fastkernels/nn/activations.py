@@ -43,8 +43,8 @@ def act_forward(code, z, alpha):
         return math.tanh(z)
     if code == SOFTPLUS:
         return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
-    if code == GELU:  # exact (erf) form, torch's default
-        return 0.5 * z * (1.0 + math.erf(z * _INV_SQRT2))
+    if code == GELU:  # exact form, torch's default; erfc keeps precision for z << 0
+        return 0.5 * z * math.erfc(-z * _INV_SQRT2)
     return z
 
 
@@ -63,7 +63,7 @@ def act_grad(code, z, a, alpha):
         e = math.exp(-abs(z))
         return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
     if code == GELU:  # Phi(z) + z phi(z)
-        return 0.5 * (1.0 + math.erf(z * _INV_SQRT2)) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
+        return 0.5 * math.erfc(-z * _INV_SQRT2) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
     return 1.0
 
 
@@ -149,8 +149,9 @@ def activation(z, name, *, alpha=0.01, out=None, backend="auto"):
         out = as_output(out, "out", dtype=z.dtype, shape=tuple(z.shape))
     be = resolve_backend(backend, work=z.size, arrays=(z, out))
     if be == "cuda":
-        return load_cuda("fastkernels.nn._dense_cuda").activation(
-            _rows2(z), code, alpha, None if out is None else _rows2(out)).reshape(z.shape)
+        res = load_cuda("fastkernels.nn._dense_cuda").activation(
+            _rows2(z), code, alpha, None if out is None else _rows2(out))
+        return out if out is not None else res.reshape(tuple(z.shape))
     if out is None:
         out = np.empty_like(z)
     if z.size:
@@ -200,8 +201,9 @@ def activation_grad(da, name, *, z=None, a=None, alpha=0.01, out=None, backend="
         out = as_output(out, "out", dtype=da.dtype, shape=shape)
     be = resolve_backend(backend, work=da.size, arrays=(da, z, a, out))
     if be == "cuda":
-        return load_cuda("fastkernels.nn._dense_cuda").activation_grad(
-            _rows2(da), _rows2(z), _rows2(a), code, alpha, None if out is None else _rows2(out)).reshape(shape)
+        res = load_cuda("fastkernels.nn._dense_cuda").activation_grad(
+            _rows2(da), _rows2(z), _rows2(a), code, alpha, None if out is None else _rows2(out))
+        return out if out is not None else res.reshape(shape)
     if out is None:
         out = np.empty_like(da)
     if da.size:

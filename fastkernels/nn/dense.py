@@ -102,7 +102,10 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
     keep_z = activation in NEEDS_Z
     if out is not None:
         out = as_output(out, "out", dtype=X.dtype, shape=(n, m))
-    be = resolve_backend(backend, work=n * m * max(k, 1), arrays=(X, W, b, out))
+    # "auto" sizes the Numba epilogue by the elements it touches; the GEMM is BLAS's.
+    # Small epilogues stay serial: right after a GEMM, OpenBLAS's threads still spin,
+    # and a parallel region then fights them (10x slower for MLP-sized batches).
+    be = resolve_backend(backend, work=n * m, arrays=(X, W, b, out))
     if be == "cuda":
         a, z = load_cuda("fastkernels.nn._dense_cuda").dense_forward(X, W, b, code, alpha, keep_z, out)
         return a, (z if keep_z else a)
@@ -143,7 +146,7 @@ def dense_backward(dA, X, W, cache, activation="identity", *, alpha=0.01, need_d
     code, alpha = check_activation(activation, alpha)
     dA = as_array(dA, "dA", dtypes=(X.dtype,), shape=(n, m))
     cache = as_array(cache, "cache", dtypes=(X.dtype,), shape=(n, m))
-    be = resolve_backend(backend, work=n * m * max(k, 1), arrays=(dA, X, W, cache))
+    be = resolve_backend(backend, work=n * m, arrays=(dA, X, W, cache))
     if be == "cuda":
         return load_cuda("fastkernels.nn._dense_cuda").dense_backward(dA, X, W, cache, code, alpha, need_dx)
     if activation == "identity":

@@ -53,8 +53,11 @@ class MLP:
         Seeds the initialisation, the shuffling and the dropout masks.
     dtype : {float32, float64}
     backend : {"auto", "cpu", "parallel"}
-        Backend of every kernel call (CUDA training keeps host copies and is not
-        offered here yet).
+        Backend of every kernel call. "auto" (recommended) keeps batch-sized
+        elementwise kernels serial and lets BLAS parallelise the GEMMs; "parallel"
+        forces Numba threads everywhere, which on small batches competes with
+        BLAS's own threads. CUDA training is not offered by the model yet (the
+        kernels themselves have CUDA twins).
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax", *, dropout=0.0, batch_norm=False,
