@@ -9,7 +9,11 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("script,args", [("softmax_regression.py", ["--epochs", "3"])])
+@pytest.mark.parametrize("script,args", [
+    ("softmax_regression.py", ["--epochs", "3"]),
+    ("mlp_digits.py", ["--epochs", "3"]),
+    ("autoencoder_838.py", ["--epochs", "200"]),
+])
 def test_example_runs_and_writes_png(script, args, tmp_path):
     out = tmp_path / "fig.png"
     res = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--out", str(out)],
