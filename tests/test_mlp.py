@@ -103,3 +103,25 @@ class TestBadInput:
             m.fit(np.zeros((5, 3)), [0] * 5, early_stopping=2, verbose=False)
         with pytest.raises(ValueError, match="y must lie in"):
             MLP([3, 2], output="sigmoid").fit(np.zeros((2, 3)), np.full((2, 2), 2.0), verbose=False)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_compiled_epoch_equals_the_kernel_by_kernel_path(optimizer, activation, rng):
+    X = rng.standard_normal((130, 12)).astype(np.float32)
+    y = rng.integers(0, 4, 130)
+    a, b = MLP([12, 9, 7, 4], activation, seed=5), MLP([12, 9, 7, 4], activation, seed=5)
+    ha = a.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3, verbose=False)
+    hb = b.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3, verbose=False,
+               compiled=False)
+    assert a._compiled_ok(optimizer)
+    np.testing.assert_allclose(a.flat_params, b.flat_params, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-6)
+    assert ha["accuracy"] == hb["accuracy"]
+
+
+def test_models_outside_the_compiled_case_use_the_kernel_path():
+    assert not MLP([3, 4, 2], "gelu")._compiled_ok("sgd")
+    assert not MLP([3, 4, 2], dropout=0.5)._compiled_ok("sgd")
+    assert not MLP([3, 4, 2], output="linear")._compiled_ok("adam")
+    assert not MLP([3, 4, 2])._compiled_ok("rmsprop")

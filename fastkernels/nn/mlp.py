@@ -8,9 +8,11 @@ one column per label) or mean squared error (regression). All parameters live
 in one flat buffer (each W, b, gamma, beta a view into it) and so do their
 gradients, so an optimizer step is one fused kernel over every parameter.
 
-This driver calls the kernels from Python once per layer per batch; for the
-small networks where that dispatch dominates, a compiled whole-epoch loop is
-planned (see the README).
+For the common case (softmax output, no dropout or batch norm, sgd or adam)
+:meth:`MLP.fit` runs each epoch as one compiled call
+(:mod:`fastkernels.nn._mlp_epoch`), which gives the same parameters as the
+kernel-by-kernel path; other configurations call the kernels from Python once
+per layer per batch.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import time
 import numpy as np
 
 from .._validate import FLOAT_DTYPES, as_array, as_index_array, check_choice, check_scalar
-from .activations import ACTIVATIONS, activation, activation_grad
+from ._mlp_epoch import ADAM_KIND, SGD_KIND, train_epoch
+from .activations import ACTIVATIONS, CODES, NEEDS_Z, activation, activation_grad
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout, dropout_backward
@@ -233,8 +236,14 @@ class MLP:
 
     # -- training ------------------------------------------------------------------------
 
+    def _compiled_ok(self, optimizer):
+        """Whether :func:`fastkernels.nn._mlp_epoch.train_epoch` covers this model and optimizer."""
+        return (self.output == "softmax" and not self.batch_norm and self.dropout == 0
+                and self.activation not in NEEDS_Z and optimizer in ("sgd", "adam"))
+
     def fit(self, X, y, *, epochs=10, batch_size=32, optimizer="sgd", lr=0.01, momentum=0.9, nesterov=False,
-            weight_decay=0.0, validation_data=None, shuffle=True, early_stopping=None, verbose=True):
+            weight_decay=0.0, validation_data=None, shuffle=True, early_stopping=None, verbose=True,
+            compiled=True):
         """Train with mini-batches; returns :attr:`history` (per-epoch loss and accuracy).
 
         Parameters
@@ -258,6 +267,10 @@ class MLP:
             restore the best weights (needs ``validation_data``).
         verbose : bool
             Print a progress bar line per epoch.
+        compiled : bool
+            Run each epoch as one compiled call when the model allows it (softmax
+            output, no dropout or batch norm, an activation other than softplus or
+            gelu, sgd or adam); the results are those of the kernel-by-kernel path.
         """
         X, y = self._check_data(X, y)
         epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
@@ -277,11 +290,20 @@ class MLP:
         best, best_params, waited = math.inf, None, 0
         n = X.shape[0]
         step = 0
+        fast = compiled and self._compiled_ok(optimizer)
+        if fast:
+            sizes = np.array(self.layer_sizes, np.int64)
+            s1, s2 = np.zeros_like(self._flat), np.zeros_like(self._flat)
         for epoch in range(epochs):
             t0 = time.perf_counter()
             order = self._rng.permutation(n) if shuffle else np.arange(n)
             total, correct = 0.0, 0.0
-            for start in range(0, n, batch_size):
+            if fast:
+                total, correct, step = train_epoch(
+                    X, y, order, batch_size, sizes, self._flat, self._grad, CODES[self.activation], 0.01,
+                    SGD_KIND if optimizer == "sgd" else ADAM_KIND, float(lr), float(momentum) if optimizer == "sgd" else 0.0,
+                    bool(nesterov), float(weight_decay), 0.9, 0.999, 1e-8, s1, s2, step)
+            for start in range(0, n, batch_size) if not fast else ():
                 idx = order[start:start + batch_size]
                 xb, yb = X[idx], y[idx]
                 z, caches = self._forward(xb, training=True, step=step)

@@ -1,0 +1,124 @@
+"""One whole training epoch of a plain MLP as a single compiled function.
+
+For small networks the Python driver in :mod:`fastkernels.nn.mlp` spends more
+time dispatching (and validating) a dozen kernel calls per batch than
+computing; here the batch loop, the GEMMs (``np.dot``, i.e. BLAS, called from
+serial code), the fused bias + activation epilogues, the softmax-cross-entropy
+rows, the backward pass and the optimizer update all run inside one ``@njit``
+call per epoch. It covers the common case (softmax output, hidden activations
+whose derivative needs only the output, no dropout or batch norm, SGD with
+momentum or Adam); :class:`~fastkernels.nn.MLP` falls back to the kernel-by-kernel
+path otherwise. The parameter layout is the MLP's flat buffer: for each layer
+``W`` (out, in) then ``b`` (out,).
+"""
+
+import math
+
+import numpy as np
+
+from .._jit import jit
+from ._rows import exp_shift_sum, row_max
+from .activations import act_forward, act_grad
+
+SGD_KIND, ADAM_KIND = 0, 1
+
+
+@jit
+def _offsets(sizes):
+    n_layers = sizes.size - 1
+    offs = np.empty(n_layers, np.int64)
+    o = 0
+    for k in range(n_layers):
+        offs[k] = o
+        o += sizes[k + 1] * sizes[k] + sizes[k + 1]
+    return offs
+
+
+@jit
+def train_epoch(X, y, order, batch, sizes, flat, grad, code, alpha, kind, lr, mu, nesterov, wd, b1, b2, eps,
+                s1, s2, step):
+    """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
+
+    Returns ``(sum of per-sample losses, number correct, updated step count)``.
+    No validation: the caller (MLP.fit) has checked every array.
+    """
+    n_layers = sizes.size - 1
+    offs = _offsets(sizes)
+    n = order.size
+    total = 0.0
+    correct = 0
+    for start in range(0, n, batch):
+        bn = min(start + batch, n) - start
+        xb = np.empty((bn, sizes[0]), X.dtype)
+        for r in range(bn):
+            xb[r] = X[order[start + r]]
+        acts = [xb]
+        for k in range(n_layers):
+            m, d, o = sizes[k + 1], sizes[k], offs[k]
+            W = flat[o:o + m * d].reshape(m, d)
+            b = flat[o + m * d:o + m * d + m]
+            z = np.dot(acts[k], W.T)
+            hidden = k < n_layers - 1
+            for i in range(bn):
+                for j in range(m):
+                    v = z[i, j] + b[j]
+                    z[i, j] = act_forward(code, v, alpha) if hidden else v
+            acts.append(z)
+        # softmax cross-entropy (mean over the batch) and its gradient
+        logits = acts[n_layers]
+        dz = np.empty_like(logits)
+        inv_n = 1.0 / bn
+        for i in range(bn):
+            row = logits[i]
+            mx = row_max(row)
+            s = exp_shift_sum(row, mx, dz[i])
+            t = y[order[start + i]]
+            total += math.log(s) - (row[t] - mx)
+            best = 0
+            for j in range(1, row.size):
+                if row[j] > row[best]:
+                    best = j
+            correct += best == t
+            c = inv_n / s
+            for j in range(row.size):
+                dz[i, j] *= c
+            dz[i, t] -= inv_n
+        # backward
+        for k in range(n_layers - 1, -1, -1):
+            m, d, o = sizes[k + 1], sizes[k], offs[k]
+            gW = grad[o:o + m * d].reshape(m, d)
+            gW[:, :] = np.dot(dz.T, acts[k])
+            gb = grad[o + m * d:o + m * d + m]
+            gb[:] = 0
+            for i in range(bn):
+                for j in range(m):
+                    gb[j] += dz[i, j]
+            if k > 0:
+                W = flat[o:o + m * d].reshape(m, d)
+                dh = np.dot(dz, W)
+                a = acts[k]
+                for i in range(bn):
+                    for j in range(d):
+                        dh[i, j] *= act_grad(code, a[i, j], a[i, j], alpha)
+                dz = dh
+        # optimizer update over every parameter at once
+        step += 1
+        if kind == SGD_KIND:
+            for i in range(flat.size):
+                g = grad[i] + wd * flat[i]
+                if mu != 0:
+                    v = mu * s1[i] + g
+                    s1[i] = v
+                    g = g + mu * v if nesterov else v
+                flat[i] -= lr * g
+        else:
+            c1 = 1 - b1**step
+            c2 = 1 - b2**step
+            for i in range(flat.size):
+                g = grad[i] + wd * flat[i]
+                mi = b1 * s1[i] + (1 - b1) * g
+                vi = b2 * s2[i] + (1 - b2) * g * g
+                s1[i] = mi
+                s2[i] = vi
+                flat[i] -= lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+    return total, correct, step
