@@ -18,7 +18,7 @@ import numpy as np
 
 from .._jit import jit
 from ._rows import exp_shift_sum, row_max
-from .activations import act_forward, act_grad
+from .activations import act_forward, act_grad, specialise
 
 SGD_KIND, ADAM_KIND = 0, 1
 
@@ -35,90 +35,113 @@ def _offsets(sizes):
 
 
 @jit
-def train_epoch(X, y, order, batch, sizes, flat, grad, code, alpha, kind, lr, mu, nesterov, wd, b1, b2, eps,
-                s1, s2, step):
-    """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
+def _sgd_update(p, g, v, lr, mu, nesterov, wd):
+    if mu == 0:
+        for i in range(p.size):
+            p[i] -= lr * (g[i] + wd * p[i])
+    elif nesterov:
+        for i in range(p.size):
+            gi = g[i] + wd * p[i]
+            vi = mu * v[i] + gi
+            v[i] = vi
+            p[i] -= lr * (gi + mu * vi)
+    else:
+        for i in range(p.size):
+            vi = mu * v[i] + g[i] + wd * p[i]
+            v[i] = vi
+            p[i] -= lr * vi
 
-    Returns ``(sum of per-sample losses, number correct, updated step count)``.
-    No validation: the caller (MLP.fit) has checked every array.
-    """
-    n_layers = sizes.size - 1
-    offs = _offsets(sizes)
-    n = order.size
-    total = 0.0
-    correct = 0
-    for start in range(0, n, batch):
-        bn = min(start + batch, n) - start
-        xb = np.empty((bn, sizes[0]), X.dtype)
-        for r in range(bn):
-            xb[r] = X[order[start + r]]
-        acts = [xb]
-        for k in range(n_layers):
-            m, d, o = sizes[k + 1], sizes[k], offs[k]
-            W = flat[o:o + m * d].reshape(m, d)
-            b = flat[o + m * d:o + m * d + m]
-            z = np.dot(acts[k], W.T)
-            hidden = k < n_layers - 1
-            for i in range(bn):
-                for j in range(m):
-                    v = z[i, j] + b[j]
-                    z[i, j] = act_forward(code, v, alpha) if hidden else v
-            acts.append(z)
-        # softmax cross-entropy (mean over the batch) and its gradient
-        logits = acts[n_layers]
-        dz = np.empty_like(logits)
-        inv_n = 1.0 / bn
-        for i in range(bn):
-            row = logits[i]
-            mx = row_max(row)
-            s = exp_shift_sum(row, mx, dz[i])
-            t = y[order[start + i]]
-            total += math.log(s) - (row[t] - mx)
-            best = 0
-            for j in range(1, row.size):
-                if row[j] > row[best]:
-                    best = j
-            correct += best == t
-            c = inv_n / s
-            for j in range(row.size):
-                dz[i, j] *= c
-            dz[i, t] -= inv_n
-        # backward
-        for k in range(n_layers - 1, -1, -1):
-            m, d, o = sizes[k + 1], sizes[k], offs[k]
-            gW = grad[o:o + m * d].reshape(m, d)
-            gW[:, :] = np.dot(dz.T, acts[k])
-            gb = grad[o + m * d:o + m * d + m]
-            gb[:] = 0
-            for i in range(bn):
-                for j in range(m):
-                    gb[j] += dz[i, j]
-            if k > 0:
+
+@jit
+def _adam_update(p, g, m, v, lr, b1, b2, eps, wd, c1, c2):
+    for i in range(p.size):
+        gi = g[i] + wd * p[i]
+        mi = b1 * m[i] + (1 - b1) * gi
+        vi = b2 * v[i] + (1 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+
+
+def _make_train_epoch(code):
+    """The epoch loop with the hidden activation a compile-time constant (branch-free epilogues)."""
+
+    def train_epoch(X, y, order, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, b1, b2, eps,
+                    s1, s2, step):
+        """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
+
+        Returns ``(sum of per-sample losses, number correct, updated step count)``.
+        No validation: the caller (MLP.fit) has checked every array.
+        """
+        n_layers = sizes.size - 1
+        offs = _offsets(sizes)
+        n = order.size
+        total = 0.0
+        correct = 0
+        for start in range(0, n, batch):
+            bn = min(start + batch, n) - start
+            xb = np.empty((bn, sizes[0]), X.dtype)
+            for r in range(bn):
+                xb[r] = X[order[start + r]]
+            acts = [xb]
+            for k in range(n_layers):
+                m, d, o = sizes[k + 1], sizes[k], offs[k]
                 W = flat[o:o + m * d].reshape(m, d)
-                dh = np.dot(dz, W)
-                a = acts[k]
+                b = flat[o + m * d:o + m * d + m]
+                z = np.dot(acts[k], W.T)
+                hidden = k < n_layers - 1
                 for i in range(bn):
-                    for j in range(d):
-                        dh[i, j] *= act_grad(code, a[i, j], a[i, j], alpha)
-                dz = dh
-        # optimizer update over every parameter at once
-        step += 1
-        if kind == SGD_KIND:
-            for i in range(flat.size):
-                g = grad[i] + wd * flat[i]
-                if mu != 0:
-                    v = mu * s1[i] + g
-                    s1[i] = v
-                    g = g + mu * v if nesterov else v
-                flat[i] -= lr * g
-        else:
-            c1 = 1 - b1**step
-            c2 = 1 - b2**step
-            for i in range(flat.size):
-                g = grad[i] + wd * flat[i]
-                mi = b1 * s1[i] + (1 - b1) * g
-                vi = b2 * s2[i] + (1 - b2) * g * g
-                s1[i] = mi
-                s2[i] = vi
-                flat[i] -= lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
-    return total, correct, step
+                    for j in range(m):
+                        v = z[i, j] + b[j]
+                        z[i, j] = act_forward(code, v, alpha) if hidden else v
+                acts.append(z)
+            # softmax cross-entropy (mean over the batch) and its gradient
+            logits = acts[n_layers]
+            dz = np.empty_like(logits)
+            inv_n = 1.0 / bn
+            for i in range(bn):
+                row = logits[i]
+                mx = row_max(row)
+                s = exp_shift_sum(row, mx, dz[i])
+                t = y[order[start + i]]
+                total += math.log(s) - (row[t] - mx)
+                best = 0
+                for j in range(1, row.size):
+                    if row[j] > row[best]:
+                        best = j
+                correct += best == t
+                c = inv_n / s
+                for j in range(row.size):
+                    dz[i, j] *= c
+                dz[i, t] -= inv_n
+            # backward
+            for k in range(n_layers - 1, -1, -1):
+                m, d, o = sizes[k + 1], sizes[k], offs[k]
+                gW = grad[o:o + m * d].reshape(m, d)
+                gW[:, :] = np.dot(dz.T, acts[k])
+                gb = grad[o + m * d:o + m * d + m]
+                gb[:] = 0
+                for i in range(bn):
+                    for j in range(m):
+                        gb[j] += dz[i, j]
+                if k > 0:
+                    W = flat[o:o + m * d].reshape(m, d)
+                    dh = np.dot(dz, W)
+                    a = acts[k]
+                    for i in range(bn):
+                        for j in range(d):
+                            dh[i, j] *= act_grad(code, a[i, j], a[i, j], alpha)
+                    dz = dh
+            # optimizer update over every parameter at once (separate loops so each vectorises)
+            step += 1
+            if kind == SGD_KIND:
+                _sgd_update(flat, grad, s1, lr, mu, nesterov, wd)
+            else:
+                _adam_update(flat, grad, s1, s2, lr, b1, b2, eps, wd, 1 - b1**step, 1 - b2**step)
+        return total, correct, step
+
+    return train_epoch
+
+
+#: Compiled epoch loops, one per hidden activation, built and compiled on first use.
+TRAIN_EPOCH = specialise(_make_train_epoch)

@@ -24,8 +24,8 @@ import time
 import numpy as np
 
 from .._validate import FLOAT_DTYPES, as_array, as_index_array, check_choice, check_scalar
-from ._mlp_epoch import ADAM_KIND, SGD_KIND, train_epoch
-from .activations import ACTIVATIONS, CODES, NEEDS_Z, activation, activation_grad
+from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
+from .activations import ACTIVATIONS, NEEDS_Z, activation, activation_grad
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout, dropout_backward
@@ -299,8 +299,8 @@ class MLP:
             order = self._rng.permutation(n) if shuffle else np.arange(n)
             total, correct = 0.0, 0.0
             if fast:
-                total, correct, step = train_epoch(
-                    X, y, order, batch_size, sizes, self._flat, self._grad, CODES[self.activation], 0.01,
+                total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
+                    X, y, order, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, float(lr), float(momentum) if optimizer == "sgd" else 0.0,
                     bool(nesterov), float(weight_decay), 0.9, 0.999, 1e-8, s1, s2, step)
             for start in range(0, n, batch_size) if not fast else ():
