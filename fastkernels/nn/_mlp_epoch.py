@@ -78,9 +78,13 @@ def _make_train_epoch(code):
         n = order.size
         total = 0.0
         correct = 0
+        # workspaces allocated once per epoch (a fresh large array per batch costs page faults)
+        xbuf = np.empty((batch, sizes[0]), X.dtype)
+        zbuf = [np.empty((batch, sizes[k + 1]), X.dtype) for k in range(n_layers)]
+        gbuf = [np.empty((batch, sizes[k + 1]), X.dtype) for k in range(n_layers)]
         for start in range(0, n, batch):
             bn = min(start + batch, n) - start
-            xb = np.empty((bn, sizes[0]), X.dtype)
+            xb = xbuf[:bn]
             for r in range(bn):
                 xb[r] = X[order[start + r]]
             acts = [xb]
@@ -88,7 +92,8 @@ def _make_train_epoch(code):
                 m, d, o = sizes[k + 1], sizes[k], offs[k]
                 W = flat[o:o + m * d].reshape(m, d)
                 b = flat[o + m * d:o + m * d + m]
-                z = np.dot(acts[k], W.T)
+                z = zbuf[k][:bn]
+                np.dot(acts[k], W.T, z)
                 hidden = k < n_layers - 1
                 for i in range(bn):
                     for j in range(m):
@@ -97,7 +102,7 @@ def _make_train_epoch(code):
                 acts.append(z)
             # softmax cross-entropy (mean over the batch) and its gradient
             logits = acts[n_layers]
-            dz = np.empty_like(logits)
+            dz = gbuf[n_layers - 1][:bn]
             inv_n = 1.0 / bn
             for i in range(bn):
                 row = logits[i]
@@ -117,8 +122,7 @@ def _make_train_epoch(code):
             # backward
             for k in range(n_layers - 1, -1, -1):
                 m, d, o = sizes[k + 1], sizes[k], offs[k]
-                gW = grad[o:o + m * d].reshape(m, d)
-                gW[:, :] = np.dot(dz.T, acts[k])
+                np.dot(dz.T, acts[k], grad[o:o + m * d].reshape(m, d))
                 gb = grad[o + m * d:o + m * d + m]
                 gb[:] = 0
                 for i in range(bn):
@@ -126,7 +130,8 @@ def _make_train_epoch(code):
                         gb[j] += dz[i, j]
                 if k > 0:
                     W = flat[o:o + m * d].reshape(m, d)
-                    dh = np.dot(dz, W)
+                    dh = gbuf[k - 1][:bn]
+                    np.dot(dz, W, dh)
                     a = acts[k]
                     for i in range(bn):
                         for j in range(d):
