@@ -66,8 +66,8 @@ def _adam_update(p, g, m, v, lr, b1, b2, eps, wd, c1, c2):
 def _make_train_epoch(code):
     """The epoch loop with the hidden activation a compile-time constant (branch-free epilogues)."""
 
-    def train_epoch(X, y, order, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, b1, b2, eps,
-                    s1, s2, step):
+    def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, b1, b2,
+                    eps, s1, s2, step):
         """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
 
         Returns ``(sum of per-sample losses, number correct, updated step count)``.
@@ -84,9 +84,12 @@ def _make_train_epoch(code):
         gbuf = [np.empty((batch, sizes[k + 1]), X.dtype) for k in range(n_layers)]
         for start in range(0, n, batch):
             bn = min(start + batch, n) - start
-            xb = xbuf[:bn]
-            for r in range(bn):
-                xb[r] = X[order[start + r]]
+            if sequential:  # no shuffling: the batch is a view, nothing to gather
+                xb = X[start:start + bn]
+            else:
+                xb = xbuf[:bn]
+                for r in range(bn):
+                    xb[r] = X[order[start + r]]
             acts = [xb]
             for k in range(n_layers):
                 m, d, o = sizes[k + 1], sizes[k], offs[k]

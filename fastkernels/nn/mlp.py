@@ -300,7 +300,7 @@ class MLP:
             total, correct = 0.0, 0.0
             if fast:
                 total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
-                    X, y, order, batch_size, sizes, self._flat, self._grad, 0.01,
+                    X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, float(lr), float(momentum) if optimizer == "sgd" else 0.0,
                     bool(nesterov), float(weight_decay), 0.9, 0.999, 1e-8, s1, s2, step)
             for start in range(0, n, batch_size) if not fast else ():
