@@ -6,45 +6,29 @@ as on the CPU. Keep parameters, gradients and state as device arrays across
 steps: host arrays are copied in and out on every step.
 """
 
-import math
-
 import numpy as np
 from numba import cuda
 
 from .._launch import DeviceIO, grid_1d
-from .optim import decayed_grad
+from .optim import adam_element, rmsprop_element, sgd_element
 
 
 @cuda.jit
 def _sgd(p, g, v, lr, mu, nesterov, wd, l1):
-    for i in range(cuda.grid(1), p.size, cuda.gridsize(1)):
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        if mu != 0:
-            vi = mu * v[i] + gi
-            v[i] = vi
-            gi = gi + mu * vi if nesterov else vi
-        p[i] -= lr * gi
+    for i in range(cuda.grid(1), p.size, cuda.gridsize(1)):  # consecutive threads, consecutive elements
+        p[i], v[i] = sgd_element(p[i], g[i], v[i], lr, mu, nesterov, wd, l1)
 
 
 @cuda.jit
 def _rmsprop(p, g, r, lr, rho, eps, wd, l1):
     for i in range(cuda.grid(1), p.size, cuda.gridsize(1)):
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        ri = rho * r[i] + (1 - rho) * gi * gi
-        r[i] = ri
-        p[i] -= lr * gi / (math.sqrt(ri) + eps)
+        p[i], r[i] = rmsprop_element(p[i], g[i], r[i], lr, rho, eps, wd, l1)
 
 
 @cuda.jit
 def _adam(p, g, m, v, lr, b1, b2, eps, c1, c2, wd, l1, decay_mult):
     for i in range(cuda.grid(1), p.size, cuda.gridsize(1)):
-        pi = p[i] * decay_mult
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        mi = b1 * m[i] + (1 - b1) * gi
-        vi = b2 * v[i] + (1 - b2) * gi * gi
-        m[i] = mi
-        v[i] = vi
-        p[i] = pi - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        p[i], m[i], v[i] = adam_element(p[i], g[i], m[i], v[i], lr, b1, b2, eps, c1, c2, wd, l1, decay_mult)
 
 
 _KERNELS = {"sgd": _sgd, "rmsprop": _rmsprop, "adam": _adam}

@@ -38,33 +38,54 @@ def decayed_grad(p, g, wd, l1):
     return g + wd * p + l1 * s
 
 
+@device
+def sgd_element(p, g, v, lr, mu, nesterov, wd, l1):
+    """One parameter's SGD update: returns (new p, new velocity)."""
+    gi = decayed_grad(p, g, wd, l1)
+    if mu != 0:
+        v = mu * v + gi
+        gi = gi + mu * v if nesterov else v
+    return p - lr * gi, v
+
+
+@device
+def rmsprop_element(p, g, r, lr, rho, eps, wd, l1):
+    """One parameter's RMSprop update: returns (new p, new square average)."""
+    gi = decayed_grad(p, g, wd, l1)
+    r = rho * r + (1 - rho) * gi * gi
+    return p - lr * gi / (math.sqrt(r) + eps), r
+
+
+@device
+def adam_element(p, g, m, v, lr, b1, b2, eps, c1, c2, wd, l1, decay_mult):
+    """One parameter's Adam/AdamW update: returns (new p, new m, new v).
+
+    ``decay_mult`` is AdamW's decoupled ``1 - lr wd`` (1 for Adam); ``c1``, ``c2``
+    the bias corrections ``1 - beta**t``.
+    """
+    gi = decayed_grad(p, g, wd, l1)
+    m = b1 * m + (1 - b1) * gi
+    v = b2 * v + (1 - b2) * gi * gi
+    return p * decay_mult - lr * (m / c1) / (math.sqrt(v / c2) + eps), m, v
+
+
+# CPU kernels: one prange loop per rule over the flat arrays; the CUDA twins in
+# _optim_cuda.py call the same element functions.
+
+
 def _sgd_body(p, g, v, lr, mu, nesterov, wd, l1):
     for i in prange(p.size):
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        if mu != 0:
-            vi = mu * v[i] + gi
-            v[i] = vi
-            gi = gi + mu * vi if nesterov else vi
-        p[i] -= lr * gi
+        p[i], v[i] = sgd_element(p[i], g[i], v[i], lr, mu, nesterov, wd, l1)
 
 
 def _rmsprop_body(p, g, r, lr, rho, eps, wd, l1):
     for i in prange(p.size):
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        ri = rho * r[i] + (1 - rho) * gi * gi
-        r[i] = ri
-        p[i] -= lr * gi / (math.sqrt(ri) + eps)
+        p[i], r[i] = rmsprop_element(p[i], g[i], r[i], lr, rho, eps, wd, l1)
 
 
 def _adam_body(p, g, m, v, lr, b1, b2, eps, c1, c2, wd, l1, decay_mult):
     for i in prange(p.size):
-        pi = p[i] * decay_mult  # AdamW's decoupled decay (1 for Adam)
-        gi = decayed_grad(p[i], g[i], wd, l1)
-        mi = b1 * m[i] + (1 - b1) * gi
-        vi = b2 * v[i] + (1 - b2) * gi * gi
-        m[i] = mi
-        v[i] = vi
-        p[i] = pi - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        p[i], m[i], v[i] = adam_element(p[i], g[i], m[i], v[i], lr, b1, b2, eps, c1, c2, wd, l1, decay_mult)
 
 
 _sgd = dict(zip(("cpu", "parallel"), cpu_kernels(_sgd_body)))
