@@ -97,3 +97,14 @@ def test_num_threads_context_restores_after_an_exception():
 def test_cache_dir_respects_numba_cache_dir(monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", "/tmp/somewhere")
     assert B.cache_dir() == "/tmp/somewhere"
+
+
+@pytest.mark.bad_input
+def test_warmup_rejects_unknown_areas():
+    with pytest.raises(ValueError, match="unknown area 'vision'"):
+        fk.warmup(["vision"])
+
+
+def test_warmup_compiles_and_reports_seconds():
+    spent = fk.warmup(["nn"], backends=("cpu",), dtypes=("float64",))
+    assert set(spent) == {"nn"} and spent["nn"] >= 0

@@ -313,3 +313,13 @@ class TestBadInput:
             sigmoid_binary_cross_entropy(np.zeros((2, 3)), np.zeros((2, 3)), pos_weight=-np.ones(3))
         with pytest.raises(TypeError, match="target must have dtype float64"):
             mse(np.zeros(3), np.zeros(3, np.float32))
+
+
+@pytest.mark.bad_input
+def test_gradcheck_bad_input():
+    with pytest.raises(TypeError, match="x must have dtype float64, got float32"):
+        gradcheck(lambda v: 0.0, np.zeros(3, np.float32), np.zeros(3))
+    with pytest.raises(ValueError, match=r"grad must have shape \(3,\)"):
+        gradcheck(lambda v: 0.0, np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        gradcheck(lambda v: 0.0, np.zeros(3), np.zeros(3), eps=0)

@@ -125,3 +125,14 @@ def test_models_outside_the_compiled_case_use_the_kernel_path():
     assert not MLP([3, 4, 2], dropout=0.5)._compiled_ok("sgd")
     assert not MLP([3, 4, 2], output="linear")._compiled_ok("adam")
     assert not MLP([3, 4, 2])._compiled_ok("rmsprop")
+
+
+@pytest.mark.bad_input
+def test_load_rejects_a_file_of_another_architecture(tmp_path):
+    m = MLP([3, 4, 2], seed=0)
+    m.save(tmp_path / "m.npz")
+    data = dict(np.load(tmp_path / "m.npz"))
+    data["layer_sizes"] = np.array([3, 5, 2])
+    np.savez(tmp_path / "bad.npz", **data)
+    with pytest.raises(ValueError, match="parameter count 26 does not match"):
+        MLP.load(tmp_path / "bad.npz")
