@@ -35,6 +35,20 @@ _M63 = np.int64(0x7FFFFFFFFFFFFFFF)
 _S63 = np.int64(63)
 
 
+def as_rows(a):
+    """2-D ``(rows, last axis)`` view of a C-contiguous array; a 0-d array is (1, 1).
+
+    Works for empty arrays and for the CUDA simulator's arrays (whose shapes
+    refuse negative indices, hence the plain tuple).
+    """
+    shape = tuple(a.shape)
+    if not shape:
+        return a.reshape(1, 1)
+    if len(shape) == 2:
+        return a
+    return a.reshape(int(np.prod(shape[:-1])), shape[-1])
+
+
 @jit(inline="always")
 def _row_max_f32(row):
     b = _bitcast_f32_to_i32(row[0])

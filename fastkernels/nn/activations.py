@@ -17,6 +17,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
+from ._rows import as_rows
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_scalar
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu")
@@ -119,11 +120,6 @@ def check_activation(activation, alpha):
     return CODES[activation], alpha
 
 
-def _rows2(x):
-    shape = tuple(x.shape)
-    return x.reshape(1, 1) if not shape else x.reshape(int(np.prod(shape[:-1])), shape[-1])
-
-
 def activation(z, name, *, alpha=0.01, out=None, backend="auto"):
     """Apply an activation elementwise.
 
@@ -150,12 +146,12 @@ def activation(z, name, *, alpha=0.01, out=None, backend="auto"):
     be = resolve_backend(backend, work=z.size, arrays=(z, out))
     if be == "cuda":
         res = load_cuda("fastkernels.nn._dense_cuda").activation(
-            _rows2(z), code, alpha, None if out is None else _rows2(out))
+            as_rows(z), code, alpha, None if out is None else as_rows(out))
         return out if out is not None else res.reshape(tuple(z.shape))
     if out is None:
         out = np.empty_like(z)
     if z.size:
-        _forward[name][be](_rows2(z), _rows2(out), alpha)
+        _forward[name][be](as_rows(z), as_rows(out), alpha)
     return out
 
 
@@ -202,10 +198,10 @@ def activation_grad(da, name, *, z=None, a=None, alpha=0.01, out=None, backend="
     be = resolve_backend(backend, work=da.size, arrays=(da, z, a, out))
     if be == "cuda":
         res = load_cuda("fastkernels.nn._dense_cuda").activation_grad(
-            _rows2(da), _rows2(z), _rows2(a), code, alpha, None if out is None else _rows2(out))
+            as_rows(da), as_rows(z), as_rows(a), code, alpha, None if out is None else as_rows(out))
         return out if out is not None else res.reshape(shape)
     if out is None:
         out = np.empty_like(da)
     if da.size:
-        _backward[name][be](_rows2(da), _rows2(z), _rows2(a), alpha, _rows2(out))
+        _backward[name][be](as_rows(da), as_rows(z), as_rows(a), alpha, as_rows(out))
     return out

@@ -21,7 +21,7 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels
 from .._validate import FLOAT_DTYPES, as_array, as_output
-from .activations import NEEDS_Z, act_forward, act_grad, check_activation, specialise
+from .activations import NEEDS_Z, _backward, act_forward, check_activation, specialise
 
 
 def _make_epilogue(code):
@@ -36,18 +36,7 @@ def _make_epilogue(code):
     return _epilogue_body
 
 
-def _make_grad(code):
-    def _grad_body(da, cache, alpha, dz):
-        """dz = da * f'(cache), cache being Z or A as the activation needs."""
-        for i in prange(da.shape[0]):
-            for j in range(da.shape[1]):
-                dz[i, j] = da[i, j] * act_grad(code, cache[i, j], cache[i, j], alpha)
-
-    return _grad_body
-
-
 _epilogue = specialise(_make_epilogue)
-_grad = specialise(_make_grad)
 
 
 def _check_layer(X, W, b):
@@ -154,7 +143,7 @@ def dense_backward(dA, X, W, cache, activation="identity", *, alpha=0.01, need_d
     else:
         dz = np.empty_like(dA)
         if dz.size:
-            _grad[activation][be](dA, cache, alpha, dz)
+            _backward[activation][be](dA, cache, cache, alpha, dz)  # f' reads the cache it needs
     dW = dz.T @ X
     db = dz.sum(axis=0)
     dX = dz @ W if need_dx else None

@@ -20,7 +20,7 @@ from .._backend import is_device_array, load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._simd import prefer_wide_vectors
 from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, as_array, as_index_array, as_output, check_choice, check_scalar
-from ._rows import exp_shift_sum, exp_shift_sum_nostore, row_max
+from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -332,14 +332,6 @@ _bce = dict(zip(("cpu", "parallel"), cpu_kernels(_bce_body)))
 _mse = dict(zip(("cpu", "parallel"), cpu_kernels(_mse_body)))
 
 
-def _as_rows(a):
-    """(rows, last-axis) view; a 0-d array becomes (1, 1)."""
-    shape = tuple(a.shape)  # a plain tuple: the CUDA simulator's shapes refuse negative indices
-    if not shape:
-        return a.reshape(1, 1)
-    return a.reshape(int(np.prod(shape[:-1])), shape[-1])  # also for size 0
-
-
 def _elementwise_result(rows, elem, g, shape, dtype, reduction, return_grad, out):
     n = int(np.prod(shape))
     if reduction == "none":
@@ -406,14 +398,14 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
     tv = _host_values(t)  # copies a device array once, for the check only
     if tv.size and (np.isnan(tv).any() or tv.min() < 0 or tv.max() > 1):
         raise ValueError("target must lie in [0, 1] (and not be NaN)")
-    z2, t2 = _as_rows(z), _as_rows(t)
+    z2, t2 = as_rows(z), as_rows(t)
     c = z2.shape[1]
     if weight is None:
         w, w_full = np.ones((1, c), z.dtype), False
     else:
         weight = as_array(weight, "weight", dtypes=(z.dtype,), finite=True)
         if tuple(weight.shape) == tuple(z.shape):
-            w, w_full = _as_rows(weight), True
+            w, w_full = as_rows(weight), True
         elif tuple(weight.shape) == (c,):
             w, w_full = weight.reshape(1, c), False
         else:
@@ -459,7 +451,7 @@ def mse(pred, target, *, reduction="mean", return_grad=True, out=None, backend="
     """
     a, b, reduction, out = _elementwise_setup(pred, target, "pred", "target", reduction, out)
     be = resolve_backend(backend, work=a.size, arrays=(a, b, out))
-    a2, b2 = _as_rows(a), _as_rows(b)
+    a2, b2 = as_rows(a), as_rows(b)
     scale = 1.0 / a.size if reduction == "mean" and a.size else 1.0
     if be == "cuda":
         rows, elem, g = load_cuda("fastkernels.nn._cuda").elementwise_loss(

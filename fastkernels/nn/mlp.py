@@ -291,9 +291,10 @@ class MLP:
         n = X.shape[0]
         step = 0
         fast = compiled and self._compiled_ok(optimizer)
-        if fast:
+        if fast:  # the compiled loop updates the optimizer's own state arrays
             sizes = np.array(self.layer_sizes, np.int64)
-            s1, s2 = np.zeros_like(self._flat), np.zeros_like(self._flat)
+            states = [opt.state[name][0] for name in opt._state_names]
+            s1, s2 = states[0], states[-1]
         for epoch in range(epochs):
             t0 = time.perf_counter()
             order = self._rng.permutation(n) if shuffle else np.arange(n)
@@ -301,18 +302,21 @@ class MLP:
             if fast:
                 total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
-                    SGD_KIND if optimizer == "sgd" else ADAM_KIND, float(lr), float(momentum) if optimizer == "sgd" else 0.0,
-                    bool(nesterov), float(weight_decay), 0.9, 0.999, 1e-8, s1, s2, step)
-            for start in range(0, n, batch_size) if not fast else ():
-                idx = order[start:start + batch_size]
-                xb, yb = X[idx], y[idx]
-                z, caches = self._forward(xb, training=True, step=step)
-                loss, dz = self._loss(z, yb)
-                self._backward(dz, caches, step=step)
-                opt.step(self._grad)
-                step += 1
-                total += float(loss) * len(idx)
-                correct += self._accuracy(z, yb) * len(idx)
+                    SGD_KIND if optimizer == "sgd" else ADAM_KIND, opt.lr, getattr(opt, "momentum", 0.0),
+                    getattr(opt, "nesterov", False), opt.weight_decay, getattr(opt, "beta1", 0.9),
+                    getattr(opt, "beta2", 0.999), getattr(opt, "eps", 1e-8), s1, s2, step)
+                opt.steps = step
+            else:
+                for start in range(0, n, batch_size):
+                    idx = order[start:start + batch_size]
+                    xb, yb = X[idx], y[idx]
+                    z, caches = self._forward(xb, training=True, step=step)
+                    loss, dz = self._loss(z, yb)
+                    self._backward(dz, caches, step=step)
+                    opt.step(self._grad)
+                    step += 1
+                    total += float(loss) * len(idx)
+                    correct += self._accuracy(z, yb) * len(idx)
             self.history["loss"].append(total / n)
             self.history["accuracy"].append(correct / n)
             msg = f"epoch {epoch + 1}/{epochs} [{'=' * 20}] loss {total / n:.4f}"

@@ -19,7 +19,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels
-from ._rows import exp_shift_sum, exp_shift_sum_nostore, row_max
+from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 from .._validate import FLOAT_DTYPES, as_array, as_output
 
 # -- CPU kernels (serial and parallel builds of one body) ---------------------------
@@ -71,11 +71,6 @@ def _prepare(x, name="x"):
     return x
 
 
-def _rows(x):
-    """2-D (rows, C) view of a C-contiguous array."""
-    return x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-
-
 def _softmax_common(x, out, backend, log):
     x = _prepare(x)
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
@@ -86,7 +81,7 @@ def _softmax_common(x, out, backend, log):
     else:
         out = as_output(out, "out", dtype=x.dtype, shape=x.shape)
     if x.size:
-        _softmax[be](_rows(x), _rows(out), log)
+        _softmax[be](as_rows(x), as_rows(out), log)
     return out
 
 
@@ -158,5 +153,5 @@ def logsumexp(x, *, out=None, backend="auto"):
     else:
         out = as_output(out, "out", dtype=x.dtype, shape=x.shape[:-1])
     if out.size:
-        _logsumexp[be](_rows(x), out.reshape(-1))
+        _logsumexp[be](as_rows(x), out.reshape(-1))
     return out
