@@ -1,0 +1,79 @@
+"""Input currents for neuron populations: constant, per neuron, time-varying, functions of time.
+
+Kernels read the input of neuron ``i`` at step ``k`` as ``rows[r, i] + common[c]``
+with ``r = k`` when ``rows`` has one row per step (else 0) and likewise ``c``:
+a per-neuron constant, a time series shared by all neurons and a full
+``(n_steps, n)`` matrix all reach the kernel without being expanded to
+``n_steps x n``. Inputs are piecewise constant over a step (sampled at the
+step start ``t_k = k * dt``), which is also what the exact, RK4 and
+event-driven integrators assume.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array
+
+
+def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype):
+    """Normalise a user's input into ``(rows, common)`` arrays of ``dtype``.
+
+    Parameters
+    ----------
+    I : None, float, array_like or callable
+        * ``None`` or a scalar: the same constant for every neuron;
+        * shape ``(n,)`` or ``(1, n)``: one constant per neuron;
+        * shape ``(n_steps, 1)``: a time series shared by every neuron;
+        * shape ``(n_steps, n)``: one time series per neuron;
+        * a callable ``I(t)`` taking the step-start times ``t`` (ms, shape ``(n_steps,)``) and
+          returning one of the two time-series shapes or a ``(n_steps,)`` shared series.
+    n, n_steps : int
+        Population size and number of steps of the run.
+    t0, dt : float
+        Time of the first step and the step (ms), for callables.
+
+    Returns
+    -------
+    rows : ndarray, shape (1, n) or (n_steps, n)
+    common : ndarray, shape (1,) or (n_steps,)
+    """
+    if callable(I):
+        t = t0 + dt * np.arange(n_steps, dtype=np.float64)
+        val = np.asarray(I(t), dtype=np.float64)
+        if val.ndim == 1:
+            if val.shape != (n_steps,):
+                raise ValueError(f"{name}(t) returned shape {val.shape}; expected ({n_steps},), ({n_steps}, 1) or ({n_steps}, {n})")
+            val = val[:, None]
+        elif val.ndim != 2 or val.shape[0] != n_steps or val.shape[1] not in (1, n):
+            raise ValueError(f"{name}(t) returned shape {val.shape}; expected ({n_steps},), ({n_steps}, 1) or ({n_steps}, {n})")
+        I = val
+    if I is None:
+        I = 0.0
+    arr = as_array(I, name, dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True)
+    arr = np.asarray(arr, dtype=dtype)
+    zero_rows, zero_common = np.zeros((1, n), dtype=dtype), np.zeros(1, dtype=dtype)
+    if arr.ndim == 0:
+        return np.full((1, n), arr, dtype=dtype), zero_common
+    if arr.ndim == 1:
+        if arr.shape[0] != n:
+            raise ValueError(
+                f"{name} has shape {arr.shape}: a 1-D input holds one value per neuron ({n},); "
+                f"pass a time series shared by all neurons as shape ({n_steps}, 1)")
+        return np.ascontiguousarray(arr[None, :]), zero_common
+    if arr.ndim == 2:
+        steps, cols = arr.shape
+        if steps == 1 and cols == n:
+            return np.ascontiguousarray(arr), zero_common
+        if steps == n_steps and cols == 1:
+            return zero_rows, np.ascontiguousarray(arr[:, 0])
+        if steps == n_steps and cols == n:
+            return np.ascontiguousarray(arr), zero_common
+    raise ValueError(
+        f"{name} has shape {arr.shape}; expected a scalar, ({n},), (1, {n}), ({n_steps}, 1) or ({n_steps}, {n}) "
+        f"for {n} neurons and {n_steps} steps")
+
+
+def max_input(rows: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """Largest input each neuron receives during the run, ``(n,)`` float64 (for spike-count bounds)."""
+    return rows.max(axis=0).astype(np.float64) + float(common.max())

@@ -1,0 +1,577 @@
+"""Leaky integrate-and-fire populations: exact, Euler, RK4, Euler-Maruyama and event-driven.
+
+Model (per neuron ``i``; time in ms)::
+
+    tau_m dv/dt   = (v_rest - v) + R (I(t) - w) + sigma sqrt(2 tau_m) xi(t)   (v frozen while refractory
+    tau_w dw/dt   = -w                                                          if freeze_refractory)
+    tau_t dvt/dt  = v_threshold - vt
+    spike when v > vt and not refractory:  v <- v_reset,  vt += threshold_jump,  w += adaptation_jump
+
+``sigma`` scales the white noise ``xi`` so that it matches Brian2's
+``sigma * xi * tau**-0.5`` term: Euler-Maruyama adds ``sigma sqrt(dt / tau_m) N(0, 1)``.
+
+Every integrator is one affine map per step, written with per-neuron
+*propagators* computed once in NumPy::
+
+    v' = v_inf + a (v - v_inf) + c w + s N(0,1),   v_inf = v_rest + R I,   w' = p_w w,   vt' = v_threshold + (vt - v_threshold) p_t
+
+* ``exact``: ``a = exp(-dt/tau_m)`` and ``c = -R (dt/tau_m) exp(-dt/tau_m) exprel(dt/tau_m - dt/tau_w)``
+  (``exprel(x) = (e^x - 1)/x``: correct when ``tau_w == tau_m``); the noise is the exact OU
+  increment ``sigma sqrt((1 - exp(-2 dt/tau_m)) / 2)``.
+* ``euler``: ``a = 1 - dt/tau_m``, ``c = -R dt/tau_m``; with ``sigma`` it is Euler-Maruyama.
+* ``rk4``: RK4 of a linear system with inputs constant over the step is the degree-4 Taylor
+  polynomial of the exact propagator, so ``a``, ``c``, ``p_w``, ``p_t`` are those polynomials.
+* ``event``: exact update plus the analytic threshold-crossing time inside the step and
+  fractional refractory time, so the rate equals the analytic :func:`lif_rate` at any ``dt``.
+
+The per-step schedule is Brian2's: the refractory flag is computed at the start of the step,
+the state is updated (``v`` held while refractory when ``freeze_refractory``), the threshold is
+tested on the updated state, a spike is recorded with the step's start time ``k dt``, and reset
+runs. ``refractory_mode="steps"`` counts the refractory period in whole steps (current Brian2:
+``k - k_spike >= timestep(tau_ref)``); ``"legacy_float"`` compares ``t - t_spike > tau_ref``
+in float64 seconds, as Brian2 before 2.6 did and as the spike times printed in the Brian2
+tutorial were produced.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numba import prange
+
+from .._backend import load_cuda, resolve_backend
+from .._jit import cpu_kernels, device, jit
+from .._random import normal, resolve_seed, stream_key
+from .._validate import check_choice, check_scalar
+from . import _driver
+from ._params import as_record, check_mode, check_run, per_neuron, refractory_steps
+from .inputs import as_input, max_input
+from .result import SimulationResult
+
+METHODS = ("exact", "euler", "rk4", "event")
+
+# Kernels see state and parameters in a blocked layout, (n_blocks, rows, BLOCK): the rows of
+# one block sit a compile-time constant apart, so LLVM proves the per-neuron loads and stores
+# independent and vectorises the step loop without runtime alias checks.
+BLOCK = _driver.BLOCK
+# Row stride inside a block: not a power of two, or the rows' addresses would collide modulo
+# 4 KiB and every load would wait on an unrelated store (4K aliasing: measured 8x slower).
+ROW = BLOCK + 8
+# Parameter rows.
+A, C, PW, PT, VREST, R, VT0, VRESET, DVT, DW, SN, TAU, REFSTEPS, TREF = range(14)
+N_PARAMS = 14
+# State rows: membrane potential, threshold, adaptation current, steps since the last spike
+# (an integer held in a float, saturating at SINCE_MAX), refractory time left (event method),
+# this step's noise draw and input (copied into the block so the hot loop reads one buffer).
+V, VT, W, SINCE, REF, XI, IN = range(7)
+N_STATE = 7
+STATE_NAMES = ("v", "v_threshold", "w")
+SINCE_MAX = float(1 << 23)  # exact in float32; a neuron this long silent is free whatever tau_ref
+#: |v| above this (in the model's units) is a runaway state.
+LIMIT = 1e9
+#: Decaying differences below this are flushed to 0 (denormal arithmetic is ~100x slower).
+FLUSH = 1e-30
+
+
+@dataclass
+class LIF:
+    """Leaky integrate-and-fire neuron parameters (scalars, or arrays of one value per neuron).
+
+    The defaults are the seeds' normalised form (v in units of the threshold:
+    rest 0, threshold 1, reset 0, with the lecture notes' ``tau_m = 20 ms``,
+    ``tau_ref = 2 ms``); :meth:`physical` gives a millivolt parameterisation.
+
+    Parameters
+    ----------
+    tau_m : float or array, ms
+        Membrane time constant (> 0).
+    v_rest, v_reset, v_threshold : float or array
+        Resting potential, reset value, threshold (its resting value when it adapts); same
+        units as ``v`` (dimensionless or mV).
+    tau_ref : float or array, ms
+        Absolute refractory period (>= 0).
+    resistance : float or array
+        Input resistance ``R``: ``R * I`` has the units of ``v`` (1 for the normalised form,
+        MOhm with I in nA for mV).
+    sigma : float or array
+        Noise amplitude in units of ``v`` (Brian2's ``sigma * xi * tau_m**-0.5`` term); 0 is deterministic.
+    threshold_jump : float or array
+        Added to the threshold at each spike (adaptive threshold; 0 disables).
+    tau_threshold : float or array, ms
+        Time constant of the threshold's relaxation back to ``v_threshold``.
+    adaptation_jump : float or array
+        Added to the adaptation current ``w`` (units of ``I``) at each spike (0 disables).
+    tau_adaptation : float or array, ms
+        Decay time constant of ``w``.
+    freeze_refractory : bool
+        Hold ``v`` at its reset value while refractory (Brian2's ``(unless refractory)``);
+        otherwise ``v`` keeps integrating and only spiking is blocked.
+    refractory_mode : {"steps", "legacy_float"}
+        How the end of the refractory period is decided (see the module docstring).
+    """
+
+    tau_m: object = 20.0
+    v_rest: object = 0.0
+    v_reset: object = 0.0
+    v_threshold: object = 1.0
+    tau_ref: object = 2.0
+    resistance: object = 1.0
+    sigma: object = 0.0
+    threshold_jump: object = 0.0
+    tau_threshold: object = 100.0
+    adaptation_jump: object = 0.0
+    tau_adaptation: object = 100.0
+    freeze_refractory: bool = True
+    refractory_mode: str = "steps"
+
+    @classmethod
+    def physical(cls, **overrides) -> "LIF":
+        """A cortical LIF in mV and ms: rest and reset -65 mV, threshold -50 mV,
+        ``tau_m`` 20 ms, ``tau_ref`` 2 ms, R = 10 MOhm (so ``I`` is in nA)."""
+        base = dict(tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_threshold=-50.0, tau_ref=2.0, resistance=10.0)
+        base.update(overrides)
+        return cls(**base)
+
+    def arrays(self, n: int) -> dict:
+        """Every numeric parameter validated and broadcast to ``(n,)`` float64."""
+        positive = {"tau_m", "tau_threshold", "tau_adaptation"}
+        nonneg = {"tau_ref", "sigma"}
+        out = {}
+        for f in fields(self):
+            if f.name in ("freeze_refractory", "refractory_mode"):
+                continue
+            out[f.name] = per_neuron(getattr(self, f.name), f.name, n, positive=f.name in positive,
+                                     nonneg=f.name in nonneg)
+        if not isinstance(self.freeze_refractory, (bool, np.bool_)):
+            raise TypeError(f"freeze_refractory must be a bool, got {self.freeze_refractory!r}")
+        check_mode(self.refractory_mode)
+        return out
+
+    @property
+    def adapts(self) -> bool:
+        return bool(np.any(np.asarray(self.threshold_jump) != 0) or np.any(np.asarray(self.adaptation_jump) != 0))
+
+
+def _exprel(x):
+    """``(exp(x) - 1) / x`` without cancellation near 0 (float64 arrays)."""
+    x = np.asarray(x, dtype=np.float64)
+    small = np.abs(x) < 1e-6
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 + x / 2.0 + x * x / 6.0, np.expm1(safe) / safe)
+
+
+def _taylor4(x):
+    return 1.0 + x + x * x / 2.0 + x ** 3 / 6.0 + x ** 4 / 24.0
+
+
+def propagators(p: dict, dt: float, method: str) -> dict:
+    """Per-neuron step coefficients ``a, c, p_w, p_t, s`` for ``method`` (float64 ``(n,)`` each)."""
+    h, hw, ht = dt / p["tau_m"], dt / p["tau_adaptation"], dt / p["tau_threshold"]
+    R = p["resistance"]
+    if method in ("exact", "event"):
+        a = np.exp(-h)
+        c = -R * h * np.exp(-h) * _exprel(h - hw)
+        pw, pt = np.exp(-hw), np.exp(-ht)
+        s = p["sigma"] * np.sqrt(-np.expm1(-2.0 * h) / 2.0)
+    elif method == "euler":
+        a = 1.0 - h
+        c, pw, pt = -R * h, 1.0 - hw, 1.0 - ht
+        s = p["sigma"] * np.sqrt(h)
+    else:  # rk4: Taylor polynomials of the exact propagator of the upper-triangular (v, w) system
+        a, pw, pt = _taylor4(-h), _taylor4(-hw), _taylor4(-ht)
+        x, z = -h, -hw
+        off = np.zeros_like(h)  # sum_k (1/k!) sum_j x^j z^(k-1-j): the (v, w) entry of T4(M) / (-R h)
+        for k, fact in ((1, 1.0), (2, 2.0), (3, 6.0), (4, 24.0)):
+            off += sum(x ** j * z ** (k - 1 - j) for j in range(k)) / fact
+        c = -R * h * off
+        s = np.zeros_like(h)
+    return dict(a=a, c=c, pw=pw, pt=pt, s=s)
+
+
+@device
+def lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn, freeze,
+             dynamics):
+    """One step of one neuron, given whether it is out of its refractory period (``free``).
+
+    ``since`` is the number of steps since its last spike, counting this one. ``dynamics``
+    (a compile-time constant in the kernels) switches the threshold and adaptation
+    variables on; without it they are never read. Shared by the CPU blocks and the CUDA
+    kernel. Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v``.
+    """
+    vinf = vrest + res * drive
+    dv = (v - vinf) * a  # relaxation form: no drift over long runs
+    dv = dv if abs(dv) >= FLUSH else 0.0  # decaying differences would otherwise crawl through denormals
+    vn = vinf + dv + sn * xi
+    if dynamics:
+        vn += c * w
+        wn = pw * w
+        wn = wn if abs(wn) >= FLUSH else 0.0
+        dvt = (vt - vt0) * pt
+        vtn = vt0 + (dvt if abs(dvt) >= FLUSH else 0.0)
+    else:
+        wn = w
+        vtn = vt0
+    vn = v if (freeze & (not free)) else vn
+    bad = not (abs(vn) <= LIMIT)
+    spiked = free & (vn > vtn)
+    # Selects, not branches: the CPU caller vectorises this across a block of neurons.
+    if dynamics:
+        return (vreset if spiked else vn), (vtn + jump_t if spiked else vtn), (wn + jump_w if spiked else wn), \
+            (0.0 if spiked else since), spiked, bad
+    return (vreset if spiked else vn), vtn, wn, (0.0 if spiked else since), spiked, bad
+
+
+@device
+def free_legacy(since, k, dt_s, ref_s):
+    """Brian2's pre-2.6 rule: ``t - t_spike > tau_ref`` in float64 seconds, ``t = k dt``."""
+    return (k * dt_s - (k - since) * dt_s) > ref_s
+
+
+def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
+    """Kernel body for one combination of features, each a compile-time constant.
+
+    ``per_neuron``: parameters differ across neurons (else read once as scalars: the hot
+    loop then streams only ``v``, the spike counter and the input); ``dynamics``: adaptive
+    threshold or adaptation current; ``noisy``: white noise; ``legacy``/``freeze``: the
+    refractory rules. Constants fold away, so each variant's loop holds only what it uses.
+    """
+
+    def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+                   stride, traces):
+        n = rows.shape[1]
+        cap = spk_t.shape[1]
+        dt_s = dt * 1e-3
+        varying = rows.shape[0] > 1
+        for b in prange(k_begin.shape[0]):
+            lo = b * BLOCK
+            m = min(n, lo + BLOCK) - lo
+            # Row views, made once per block (a view costs reference counting): the rows of one
+            # block sit a fixed distance apart in one buffer, so LLVM vectorises the step loop.
+            sb = S[b].reshape(-1)
+            pb = P[b if per_neuron else 0].reshape(-1)
+            v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
+            sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
+            mp = m if per_neuron else 1
+            a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
+            pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
+            vrest_, res_ = pb[VREST * ROW:VREST * ROW + mp], pb[R * ROW:R * ROW + mp]
+            vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
+            jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
+            sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
+            rs_ = ref_s[lo:lo + m] if per_neuron else ref_s[0:1]
+            drive = inp if varying else rows[0, lo:lo + m]
+            cnt = spk_n[b]
+            k = k_begin[b]
+            while k < k_end:
+                if cnt + m > cap:
+                    break
+                if (k - k0) % stride == 0:
+                    row = (k - k0) // stride
+                    for r in range(rec_lo[b], rec_lo[b + 1]):
+                        j = rec[r] - lo
+                        traces[0, r, row] = v[j]
+                        traces[1, r, row] = vt[j] if dynamics else vt0_[j if per_neuron else 0]
+                        traces[2, r, row] = w[j] if dynamics else 0.0
+                ic = common[k - k0 if common.shape[0] > 1 else 0]
+                if varying:
+                    for j in range(m):
+                        inp[j] = rows[k - k0, lo + j] + ic
+                    ic = 0.0
+                if noisy:
+                    for j in range(m):
+                        xi[j] = normal(stream_key(key, lo + j), k)
+                nsp = 0
+                nbad = 0
+                for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
+                    q = j if per_neuron else 0
+                    since = sc[j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
+                    since = since if since < SINCE_MAX else SINCE_MAX
+                    if legacy:
+                        free = free_legacy(since, k, dt_s, rs_[q])
+                    else:
+                        free = since >= rst_[q]
+                    vn, vtn, wn, s_, sp, bad = lif_step(
+                        v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
+                        xi[j] if noisy else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
+                        vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
+                    v[j] = vn
+                    if dynamics:
+                        vt[j] = vtn
+                        w[j] = wn
+                    sc[j] = s_
+                    nsp += sp
+                    nbad += bad
+                if nbad:
+                    for j in range(m):
+                        if not (abs(v[j]) <= LIMIT):
+                            err[b, 0] = k
+                            err[b, 1] = lo + j
+                            break
+                    break
+                if nsp:
+                    for j in range(m):
+                        if sc[j] == 0.0:
+                            spk_t[b, cnt] = k * dt
+                            spk_i[b, cnt] = lo + j
+                            cnt += 1
+                k += 1
+            k_begin[b] = k
+            spk_n[b] = cnt
+
+    _grid_body.__qualname__ = "_grid_body_" + "".join("1" if f else "0" for f in
+                                                       (per_neuron, dynamics, noisy, legacy, freeze))
+    return _grid_body
+
+
+_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze) -> (serial, parallel), built on first use
+
+
+def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze):
+    """The (serial, parallel) grid-method kernels for one feature combination (compiled lazily)."""
+    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze))
+    if flags not in _GRID:
+        _GRID[flags] = cpu_kernels(_make_grid(*flags))
+    return _GRID[flags]
+
+
+@device
+def event_advance(v, ref_left, rem, vinf, tau, vth, vreset, tau_ref):
+    """Consume up to ``rem`` ms of one neuron's step: returns ``(v, ref_left, rem_after, t_spike_offset)``.
+
+    ``t_spike_offset`` is the time (ms, from the point where ``rem`` was measured) of the
+    spike that ended this stretch, or -1.0 when the stretch reached the end of the step.
+    """
+    if ref_left >= rem:  # refractory for the rest of the step: v held at reset
+        return v, ref_left - rem, 0.0, -1.0
+    used = ref_left
+    if v > vth:  # above threshold (initial condition): fire at once
+        tc = 0.0
+    elif vinf > vth:
+        tc = tau * math.log((vinf - v) / (vinf - vth))
+    else:
+        tc = math.inf
+    if tc <= rem - used:
+        return vreset, tau_ref, rem - used - tc, used + tc
+    return vinf + (v - vinf) * math.exp(-(rem - used) / tau), 0.0, 0.0, -1.0
+
+
+def _event_body(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
+                rec, rec_lo, stride, traces):
+    n = rows.shape[1]
+    cap = spk_t.shape[1]
+    for b in prange(k_begin.shape[0]):
+        lo = b * BLOCK
+        m = min(n, lo + BLOCK) - lo
+        cnt = spk_n[b]
+        k = k_begin[b]
+        while k < k_end:
+            if cnt + m * max_per_step > cap:
+                break
+            if (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                for r in range(rec_lo[b], rec_lo[b + 1]):
+                    j = rec[r] - lo
+                    traces[0, r, row] = S[b, V, j]
+                    traces[1, r, row] = P[b, VT0, j]
+                    traces[2, r, row] = 0.0
+            ic = common[k - k0 if common.shape[0] > 1 else 0]
+            rr = k - k0 if rows.shape[0] > 1 else 0
+            t0 = k * dt
+            failed = False
+            for j in range(m):
+                vinf = P[b, VREST, j] + P[b, R, j] * (rows[rr, lo + j] + ic)
+                v, ref_left, rem = S[b, V, j], S[b, REF, j], dt
+                emitted = 0
+                while rem > 0.0:
+                    v, ref_left, rem_after, t_off = event_advance(v, ref_left, rem, vinf, P[b, TAU, j],
+                                                                  P[b, VT0, j], P[b, VRESET, j], P[b, TREF, j])
+                    if t_off >= 0.0:
+                        if emitted == max_per_step:
+                            failed = True
+                            break
+                        spk_t[b, cnt] = t0 + (dt - rem) + t_off
+                        spk_i[b, cnt] = lo + j
+                        cnt += 1
+                        emitted += 1
+                    rem = rem_after
+                S[b, V, j], S[b, REF, j] = v, ref_left
+                if failed or not (abs(v) <= LIMIT):
+                    err[b, 0] = k
+                    err[b, 1] = lo + j
+                    failed = True
+                    break
+            if failed:
+                break
+            k += 1
+        k_begin[b] = k
+        spk_n[b] = cnt
+
+
+_event_cpu, _event_parallel = cpu_kernels(_event_body)
+
+
+def blocked(rows_by_name: dict, order: tuple, n: int, dtype) -> np.ndarray:
+    """Pack per-neuron ``(n,)`` rows into the kernels' ``(n_blocks, len(order), ROW)`` layout (padded rows)."""
+    nb = max(1, math.ceil(n / BLOCK))
+    flat = np.zeros((len(order), nb * BLOCK), dtype=dtype)
+    for r, name in enumerate(order):
+        if name in rows_by_name:
+            flat[r, :n] = rows_by_name[name][:n]
+    out = np.zeros((nb, len(order), ROW), dtype=dtype)
+    out[:, :, :BLOCK] = flat.reshape(len(order), nb, BLOCK).transpose(1, 0, 2)
+    return out
+
+
+def unblocked(arr: np.ndarray, row: int, n: int) -> np.ndarray:
+    """Row ``row`` of a blocked array as a plain ``(n,)`` array."""
+    return arr[:, row, :BLOCK].reshape(-1)[:n].copy()
+
+
+def _max_spikes_per_step(p: dict, vmax: np.ndarray, dt: float) -> int:
+    """Bound on spikes one neuron can emit in one step of the event-driven method."""
+    vinf = p["v_rest"] + p["resistance"] * vmax
+    fires = vinf > p["v_threshold"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        climb = np.where(fires & (p["v_reset"] < p["v_threshold"]),
+                         p["tau_m"] * np.log((vinf - p["v_reset"]) / (vinf - p["v_threshold"])), 0.0)
+    isi = np.where(fires, p["tau_ref"] + climb, np.inf)
+    if (isi <= 0).any():
+        i = int(np.flatnonzero(isi <= 0)[0])
+        raise ValueError(f"method='event' needs tau_ref > 0 or v_reset < v_threshold (neuron {i} would fire "
+                         "infinitely often)")
+    shortest = float(isi.min())
+    return int(min(2 + math.floor(dt / shortest), 1 << 16)) if np.isfinite(shortest) else 2
+
+
+_PARAM_ORDER = ("a", "c", "pw", "pt", "v_rest", "resistance", "v_threshold", "v_reset", "threshold_jump",
+                "adaptation_jump", "s", "tau_m", "ref_steps", "tau_ref")
+_STATE_ORDER = ("v", "v_threshold", "w", "since", "ref_left", "xi", "input")
+
+
+def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None, v0=None, initial=None,
+                 method: str = "exact", seed=None, record=None, record_every: int = 1, t_start: float = 0.0,
+                 dtype=np.float64, backend: str = "auto") -> SimulationResult:
+    """Simulate ``n`` independent LIF neurons for ``duration`` ms.
+
+    Parameters
+    ----------
+    model : LIF
+        Parameters (scalars or ``(n,)`` arrays).
+    n : int
+        Number of neurons.
+    duration : float, ms
+        Simulated time; a whole number of steps.
+    dt : float, ms
+        Time step (Brian2's default 0.1 ms).
+    I : None, float, array or callable
+        Input current (``R * I`` has the units of ``v``); a scalar, ``(n,)`` per neuron,
+        ``(n_steps, 1)`` shared series, ``(n_steps, n)`` or a function of ``t`` (ms);
+        see :func:`fastkernels.neurons.inputs.as_input`.
+    v0 : float or (n,) array, optional
+        Initial membrane potential (default ``v_rest``).
+    initial : dict, optional
+        A previous result's ``final_state``: continues that run (overrides ``v0`` and ``t_start``).
+    method : {"exact", "euler", "rk4", "event"}
+        Integrator (see the module docstring). Noise (``sigma > 0``) needs ``exact`` or ``euler``;
+        ``event`` needs a plain LIF (no noise, no adaptation) with ``freeze_refractory``.
+    seed : None, int or numpy.random.Generator
+        Noise seed; neuron ``i`` draws from its own stream, so results do not depend on the
+        backend or thread count.
+    record : None, True, int or sequence of int
+        Neurons whose state (``v``, ``v_threshold``, ``w``) is traced.
+    record_every : int
+        Trace stride in steps.
+    t_start : float, ms
+        Time of the first step (inputs given as functions see ``t_start + k dt``).
+    dtype : {float64, float32}
+        State precision (float64 is the default for neuron integration).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    SimulationError
+        ``v`` became NaN or exceeded 1e9 (e.g. Euler with ``dt > 2 tau_m``); names the step and neuron.
+    """
+    if not isinstance(model, LIF):
+        raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
+    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype)
+    check_choice(method, "method", METHODS)
+    record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
+    t_start = check_scalar(t_start, "t_start")
+    p = model.arrays(n)
+    noisy = bool((p["sigma"] > 0).any())
+    if noisy and method not in ("exact", "euler"):
+        raise ValueError(f"noise (sigma > 0) needs method='exact' or 'euler' (Euler-Maruyama), got {method!r}")
+    if method == "event":
+        if model.adapts or noisy:
+            raise ValueError("method='event' supports the plain LIF only (no noise, threshold or adaptation jumps)")
+        if not model.freeze_refractory:
+            raise ValueError("method='event' needs freeze_refractory=True")
+    p["ref_steps"] = refractory_steps(p["tau_ref"], dt).astype(np.float64)
+    if (p["ref_steps"] >= SINCE_MAX).any():
+        raise ValueError(f"tau_ref must be shorter than {int(SINCE_MAX)} steps")
+    k0 = int(round(t_start / dt))
+    state = {"v": p["v_rest"] if v0 is None else per_neuron(v0, "v0", n), "v_threshold": p["v_threshold"],
+             "since": np.full(n, SINCE_MAX)}
+    if initial is not None:
+        if not isinstance(initial, dict) or not {"v", "step"} <= set(initial):
+            raise TypeError("initial must be the final_state dict of a previous LIF result")
+        for name in ("v", "v_threshold", "w", "since", "ref_left"):
+            if name in initial:
+                state[name] = per_neuron(initial[name], f"initial[{name!r}]", n)
+        k0 = check_scalar(initial["step"], "initial['step']", integer=True)
+    t_start = k0 * dt
+    k1 = k0 + n_steps
+    rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=dtype)
+    p.update(propagators(p, dt, method))
+    per_neuron = method == "event" or any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER)
+    dynamics = bool(model.adapts)
+    # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
+    # travel as one block whose first column the kernels read as scalars.
+    P = blocked(p, _PARAM_ORDER, n if per_neuron else 1, dtype)
+    S = blocked(state, _STATE_ORDER, n, dtype)
+    ref_s = p["tau_ref"] * 1e-3 if per_neuron else p["tau_ref"][:1] * 1e-3
+    legacy = model.refractory_mode == "legacy_float"
+    key = resolve_seed(seed) if noisy else np.int64(0)
+    rec = as_record(record, n)
+    n_rows = _driver.n_trace_rows(n_steps, record_every)
+    traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
+    backend = resolve_backend(backend, work=n * n_steps)
+    max_per_step = _max_spikes_per_step(p, max_input(rows, common), dt) if method == "event" else 1
+
+    if backend == "cuda":
+        cu = load_cuda("fastkernels.neurons._cuda")
+        launch, units, per_unit = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy,
+                                                  model.freeze_refractory, noisy, method, max_per_step, rec,
+                                                  record_every, traces)
+    else:
+        units, per_unit = S.shape[0], min(n, BLOCK)
+        rec_lo = _driver.record_ranges(rec, n, BLOCK)
+        if method == "event":
+            kern = _event_parallel if backend == "parallel" else _event_cpu
+
+            def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+                kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
+                     rec, rec_lo, record_every, traces)
+        else:
+            serial, parallel = grid_kernels(per_neuron, dynamics, noisy, legacy, model.freeze_refractory)
+            kern = parallel if backend == "parallel" else serial
+
+            def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+                kern(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+                     record_every, traces)
+
+    times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
+                             max_spikes_per_step=max_per_step)
+    final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
+    final["step"] = k1
+    return SimulationResult(
+        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
+        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
+        traces={name: traces[i] for i, name in enumerate(STATE_NAMES)}, final_state=final)
