@@ -8,8 +8,22 @@ traces and the final state. Units: time in ms, voltages in mV (or the seeds'
 dimensionless form), HH currents in uA/cm^2.
 """
 
+import numpy as _np
+
 from ._driver import SimulationError
+from .analysis import firing_rate_curve, isi_stats, lif_rate, population_rate
 from .lif import LIF, simulate_lif
 from .result import SimulationResult
 
-__all__ = ["LIF", "SimulationError", "SimulationResult", "simulate_lif"]
+__all__ = ["LIF", "SimulationError", "SimulationResult", "firing_rate_curve", "isi_stats", "lif_rate",
+           "population_rate", "simulate_lif"]
+
+
+def _warmup(backend, dtype):
+    """Compile the common LIF kernels (called by :func:`fastkernels.warmup`)."""
+    if backend == "cuda":
+        simulate_lif(LIF(), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend="cuda")
+        return
+    for mode in ("steps", "legacy_float"):
+        simulate_lif(LIF(refractory_mode=mode), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend=backend)
+    simulate_lif(LIF(), 4, 1.0, 0.1, I=_np.linspace(1, 2, 4), dtype=dtype, backend=backend)

@@ -71,7 +71,7 @@ def record_ranges(record: np.ndarray, n: int, block: int) -> np.ndarray:
 
 
 def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_spikes_per_step: int = 1,
-        capacity: int | None = None, names=("neuron",)):
+        capacity: int | None = None, buffers: int | None = None, names=("neuron",)):
     """Drive a model kernel from step ``k0`` to ``k1``; return ``(times, neurons)`` sorted by time then neuron.
 
     Parameters
@@ -91,13 +91,16 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         Most spikes one neuron can emit in one step (1 for grid methods).
     capacity : int, optional
         Buffer slots per unit (default ``BUFFER_STEPS`` steps of every neuron firing).
+    buffers : int, optional
+        Spike buffers (default one per unit; the CUDA kernels share one through an atomic counter).
     """
     need = per_step * max_spikes_per_step
     cap = max(capacity or need * BUFFER_STEPS, need)
     k_begin = np.full(units, k0, dtype=np.int64)
-    spk_t = np.empty((units, cap), dtype=np.float64)
-    spk_i = np.empty((units, cap), dtype=np.int64)
-    spk_n = np.zeros(units, dtype=np.int64)
+    nbuf = units if buffers is None else buffers
+    spk_t = np.empty((nbuf, cap), dtype=np.float64)
+    spk_i = np.empty((nbuf, cap), dtype=np.int64)
+    spk_n = np.zeros(nbuf, dtype=np.int64)
     err = np.full((units, 2), -1, dtype=np.int64)
     out_t = np.empty(max(1024, units * 16), dtype=np.float64)
     out_i = np.empty_like(out_t, dtype=np.int64)

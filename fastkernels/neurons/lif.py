@@ -530,13 +530,13 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     k1 = k0 + n_steps
     rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=dtype)
     p.update(propagators(p, dt, method))
-    per_neuron = method == "event" or any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER)
+    varied = method == "event" or any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER)
     dynamics = bool(model.adapts)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
     # travel as one block whose first column the kernels read as scalars.
-    P = blocked(p, _PARAM_ORDER, n if per_neuron else 1, dtype)
+    P = blocked(p, _PARAM_ORDER, n if varied else 1, dtype)
     S = blocked(state, _STATE_ORDER, n, dtype)
-    ref_s = p["tau_ref"] * 1e-3 if per_neuron else p["tau_ref"][:1] * 1e-3
+    ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
     legacy = model.refractory_mode == "legacy_float"
     key = resolve_seed(seed) if noisy else np.int64(0)
     rec = as_record(record, n)
@@ -547,9 +547,11 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
 
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
-        launch, units, per_unit = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy,
-                                                  model.freeze_refractory, noisy, method, max_per_step, rec,
-                                                  record_every, traces)
+        launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
+                                         noisy, dynamics, varied, method, max_per_step, rec, record_every, traces)
+        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, max_spikes_per_step=max_per_step,
+                                 buffers=1, capacity=cu.buffer_capacity(n, max_per_step))
+        finish()
     else:
         units, per_unit = S.shape[0], min(n, BLOCK)
         rec_lo = _driver.record_ranges(rec, n, BLOCK)
@@ -560,15 +562,15 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
                 kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
                      rec, rec_lo, record_every, traces)
         else:
-            serial, parallel = grid_kernels(per_neuron, dynamics, noisy, legacy, model.freeze_refractory)
+            serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory)
             kern = parallel if backend == "parallel" else serial
 
             def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
                 kern(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
                      record_every, traces)
 
-    times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
-                             max_spikes_per_step=max_per_step)
+        times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
+                                 max_spikes_per_step=max_per_step)
     final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
     final["step"] = k1
     return SimulationResult(

@@ -1,0 +1,188 @@
+"""CUDA kernels of :mod:`fastkernels.neurons`: one thread per neuron, the time loop inside.
+
+Imported only for ``backend="cuda"``. A thread keeps its neuron's state and
+parameters in registers for the whole run; per step it reads one input value
+(coalesced across the warp: neuron ``i`` is thread ``i``) and, when it spikes,
+reserves a slot in one shared spike buffer with an atomic counter. A thread
+whose reservation fails stops *before* committing that step and records where
+it stopped; the host driver (:func:`fastkernels.neurons._driver.run`) empties
+the buffer and relaunches, so no spike is lost and none is duplicated. The
+step itself is :func:`fastkernels.neurons.lif.lif_step`, the same device
+function the CPU kernels inline, and noise comes from the same counter-based
+streams, so results match the CPU backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda, types
+
+from .. import _launch
+from .._random import normal, stream_key
+from .lif import (A, BLOCK, C, DVT, DW, N_PARAMS, N_STATE, PT, PW, R, REF, REFSTEPS, SINCE, SINCE_MAX, SN, TAU,
+                  TREF, V, VRESET, VREST, VT, VT0, W, event_advance, free_legacy, lif_step)
+
+
+@cuda.jit
+def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, freeze, noisy, dynamics,
+              spk_t, spk_i, spk_n, err, rec_pos, stride, traces):
+    n = S.shape[1]
+    cap = spk_t.shape[1]
+    dt_s = dt * 1e-3
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, n, step):
+        v, vt, w, sc = S[V, i], S[VT, i], S[W, i], S[SINCE, i]
+        a, c, pw, pt = P[A, i], P[C, i], P[PW, i], P[PT, i]
+        vrest, res, vt0, vreset = P[VREST, i], P[R, i], P[VT0, i], P[VRESET, i]
+        jt, jw, sn, rst, rs = P[DVT, i], P[DW, i], P[SN, i], P[REFSTEPS, i], ref_s[i]
+        rp = rec_pos[i]
+        skey = stream_key(key, i)
+        k = k_begin[i]
+        while k < k_end:
+            if rp >= 0 and (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                traces[0, rp, row] = v
+                traces[1, rp, row] = vt if dynamics else vt0
+                traces[2, rp, row] = w if dynamics else 0.0
+            drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
+            xi = normal(skey, k) if noisy else 0.0
+            since = sc + 1.0
+            since = since if since < SINCE_MAX else SINCE_MAX
+            if legacy:
+                free = free_legacy(since, k, dt_s, rs)
+            else:
+                free = since >= rst
+            vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0,
+                                                vreset, jt, jw, sn, freeze, dynamics)
+            if bad:
+                err[i, 0] = k
+                err[i, 1] = i
+                break
+            if sp:
+                slot = cuda.atomic.add(spk_n, 0, 1)
+                if slot >= cap:  # buffer full: stop before committing this step
+                    break
+                spk_t[0, slot] = k * dt
+                spk_i[0, slot] = i
+            v, vt, w, sc = vn, vtn, wn, s_
+            k += 1
+        S[V, i], S[VT, i], S[W, i], S[SINCE, i] = v, vt, w, sc
+        k_begin[i] = k
+
+
+@cuda.jit
+def _lif_event(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err, rec_pos,
+               stride, traces):
+    n = S.shape[1]
+    cap = spk_t.shape[1]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, n, step):
+        v, ref_left = S[V, i], S[REF, i]
+        tau, vrest, res, vth, vreset, tref = P[TAU, i], P[VREST, i], P[R, i], P[VT0, i], P[VRESET, i], P[TREF, i]
+        rp = rec_pos[i]
+        k = k_begin[i]
+        while k < k_end:
+            if rp >= 0 and (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                traces[0, rp, row] = v
+                traces[1, rp, row] = vth
+                traces[2, rp, row] = 0.0
+            vinf = vrest + res * (rows[k - k0 if rows.shape[0] > 1 else 0, i]
+                                  + common[k - k0 if common.shape[0] > 1 else 0])
+            # Pass 1 counts this step's spikes, so the slots are reserved at once (all or none).
+            v1, r1, rem, e = v, ref_left, dt, 0
+            while rem > 0.0 and e <= max_per_step:
+                v1, r1, rem_after, t_off = event_advance(v1, r1, rem, vinf, tau, vth, vreset, tref)
+                if t_off >= 0.0:
+                    e += 1
+                rem = rem_after
+            if e > max_per_step or not (abs(v1) <= 1e9):
+                err[i, 0] = k
+                err[i, 1] = i
+                break
+            if e > 0:
+                slot = cuda.atomic.add(spk_n, 0, e)
+                if slot + e > cap:
+                    break
+                rem = dt
+                while rem > 0.0:  # pass 2: the same arithmetic, writing the spike times
+                    v, ref_left, rem_after, t_off = event_advance(v, ref_left, rem, vinf, tau, vth, vreset, tref)
+                    if t_off >= 0.0:
+                        spk_t[0, slot] = k * dt + (dt - rem) + t_off
+                        spk_i[0, slot] = i
+                        slot += 1
+                    rem = rem_after
+            else:
+                v, ref_left = v1, r1
+            k += 1
+        S[V, i], S[REF, i] = v, ref_left
+        k_begin[i] = k
+
+
+def buffer_capacity(n: int, max_per_step: int) -> int:
+    """Slots of the shared device spike buffer: ~64 steps of every neuron firing, 1..16 Mi slots."""
+    return int(min(max(n * max_per_step * 64, 1024), 1 << 24))
+
+
+def _unblock(arr, rows, n, per_neuron=True):
+    out = np.empty((rows, n), dtype=arr.dtype)
+    for r in range(rows):
+        out[r] = arr[:, r, :BLOCK].reshape(-1)[:n] if per_neuron else arr[0, r, 0]
+    return out
+
+
+def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, per_neuron, method,
+                 max_per_step, rec, stride, traces):
+    """Device copies of a LIF run and the ``launch``/``finish`` pair the driver calls.
+
+    ``S``/``P`` arrive in the CPU's blocked layout; the GPU wants one row per variable
+    (``(N_STATE, n)``), so neuron ``i``'s loads coalesce across a warp.
+    """
+    n = rows.shape[1]
+    d_S = cuda.to_device(_unblock(S, N_STATE, n))
+    d_P = cuda.to_device(_unblock(P, N_PARAMS, n, per_neuron))
+    d_ref = cuda.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (n,)).copy())
+    d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
+    rec_pos = np.full(n, -1, dtype=np.int64)
+    rec_pos[rec] = np.arange(rec.size)
+    d_rec = cuda.to_device(rec_pos)
+    d_traces = cuda.to_device(traces)
+    blocks, threads = _launch.grid_1d(n)
+
+    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+        d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
+        d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
+        if method == "event":
+            _lif_event[blocks, threads](d_S, d_P, d_rows, d_common, d_kb, k_end, k0, dt, max_per_step, d_t, d_i, d_n,
+                                        d_err, d_rec, stride, d_traces)
+        else:
+            _lif_grid[blocks, threads](d_S, d_P, d_ref, d_rows, d_common, key, d_kb, k_end, k0, dt, legacy, freeze,
+                                       noisy, dynamics, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
+        d_kb.copy_to_host(k_begin)
+        d_err.copy_to_host(err)
+        spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
+        if spk_n[0]:
+            spk_t[0, :spk_n[0]] = d_t[0, :spk_n[0]].copy_to_host()
+            spk_i[0, :spk_n[0]] = d_i[0, :spk_n[0]].copy_to_host()
+
+    def finish():
+        state = d_S.copy_to_host()
+        for r in range(N_STATE):
+            flat = S[:, r, :BLOCK].reshape(-1)
+            flat[:n] = state[r]
+            S[:, r, :BLOCK] = flat.reshape(S.shape[0], BLOCK)
+        d_traces.copy_to_host(traces)
+
+    return launch, finish
+
+
+def ptx_signatures():
+    f64, i64, b1 = types.float64, types.int64, types.boolean
+    out = []
+    for f in (types.float32, types.float64):
+        m2, m3 = f[:, ::1], f[:, :, ::1]
+        out.append((_lif_grid, (m2, m2, f64[::1], m2, f[::1], i64, i64[::1], i64, i64, f64, b1, b1, b1, b1,
+                                f64[:, ::1], i64[:, ::1], i64[::1], i64[:, ::1], i64[::1], i64, m3)))
+        out.append((_lif_event, (m2, m2, m2, f[::1], i64[::1], i64, i64, f64, i64, f64[:, ::1], i64[:, ::1],
+                                 i64[::1], i64[:, ::1], i64[::1], i64, m3)))
+    return out

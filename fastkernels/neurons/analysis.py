@@ -1,0 +1,116 @@
+"""Rates, tuning curves and spike-train statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array, check_positive, check_scalar
+from ._params import per_neuron
+
+
+def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float = 1.0, reset: float = 0.0):
+    """Analytic steady-state rate of the LIF (the lecture notes' tuning curve ``G``), in Hz.
+
+    ``G(v) = 1 / (tau_ref + tau_m ln((v - reset) / (v - threshold)))`` for a constant drive
+    ``v = v_rest + R I`` above threshold, else 0; with ``reset = 0`` and ``threshold = 1`` this is
+    the notes' ``1 / (tau_ref - tau_m ln(1 - 1/v))``.
+
+    Parameters
+    ----------
+    drive : float or array
+        Asymptotic potential ``v_rest + R I`` (units of ``v``).
+    tau_m, tau_ref : float, ms
+    threshold, reset : float
+        Same units as ``drive``; ``reset < threshold``.
+
+    Returns
+    -------
+    ndarray
+        Rate in Hz, the shape of ``drive``.
+    """
+    tau_m = check_positive(tau_m, "tau_m")
+    tau_ref = check_scalar(tau_ref, "tau_ref", lo=0)
+    threshold = check_scalar(threshold, "threshold")
+    reset = check_scalar(reset, "reset", hi=threshold, hi_open=True)
+    v = np.asarray(as_array(drive, "drive", dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True),
+                   dtype=np.float64)
+    out = np.zeros_like(v)
+    fire = v > threshold
+    out[fire] = 1000.0 / (tau_ref + tau_m * np.log((v[fire] - reset) / (v[fire] - threshold)))
+    return out
+
+
+def population_rate(spike_times, n: int, t_start: float, t_stop: float, bin_ms: float = 1.0):
+    """Population rate histogram ``(bin_centres_ms, rate_hz)``: spikes per neuron per second in each bin."""
+    bin_ms = check_positive(bin_ms, "bin_ms")
+    n = check_scalar(n, "n", integer=True, lo=1)
+    edges = np.arange(t_start, t_stop + 0.5 * bin_ms, bin_ms)
+    if edges.size < 2:
+        edges = np.array([t_start, t_stop])
+    counts, edges = np.histogram(np.asarray(spike_times), bins=edges)
+    widths = np.diff(edges)
+    return 0.5 * (edges[1:] + edges[:-1]), counts / (n * widths * 1e-3)
+
+
+def isi_stats(result) -> dict:
+    """Inter-spike-interval statistics of a :class:`~fastkernels.neurons.SimulationResult`.
+
+    Returns
+    -------
+    dict
+        ``mean_isi`` (ms, per neuron, NaN with < 2 spikes), ``cv`` (coefficient of variation
+        per neuron), ``rate_isi`` (Hz, 1000 / mean ISI) and ``pooled`` (all ISIs, ms).
+    """
+    trains = result.spike_trains()
+    mean = np.full(result.n, np.nan)
+    cv = np.full(result.n, np.nan)
+    for i, s in enumerate(trains):
+        if s.size >= 2:
+            d = np.diff(s)
+            mean[i] = d.mean()
+            cv[i] = d.std() / d.mean() if d.size >= 2 and d.mean() > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = 1000.0 / mean
+    return {"mean_isi": mean, "cv": cv, "rate_isi": rate, "pooled": result.isi()}
+
+
+def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float = 0.1, transient: float = 0.0,
+                      method: str | None = None, seed=None, backend: str = "auto", **kwargs):
+    """Firing rate against input (the f-I or tuning curve): one neuron per input value, simulated in parallel.
+
+    Parameters
+    ----------
+    model : LIF
+        Model parameters (scalars).
+    inputs : (k,) array
+        Input values ``I``; neuron ``i`` receives ``inputs[i]`` for the whole run.
+    duration : float, ms
+        Simulated time per neuron.
+    transient : float, ms
+        Spikes before this time are ignored (let the state settle).
+    method : str, optional
+        Integrator; default ``"event"`` for deterministic LIF (exact rates at any ``dt``), else ``"exact"``.
+    **kwargs
+        Passed to the simulator (``v0``, ``dtype``, ...).
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Rates in Hz over ``[transient, duration)``.
+    """
+    from .lif import LIF, simulate_lif
+
+    inputs = per_neuron(inputs, "inputs", np.size(inputs)) if np.ndim(inputs) else per_neuron([inputs], "inputs", 1)
+    transient = check_scalar(transient, "transient", lo=0)
+    duration = check_positive(duration, "duration")
+    if transient >= duration:
+        raise ValueError(f"transient ({transient} ms) must be shorter than duration ({duration} ms)")
+    if not isinstance(model, LIF):
+        raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
+    if method is None:
+        method = "event" if not model.adapts and not np.any(np.asarray(model.sigma) > 0) and model.freeze_refractory \
+            else "exact"
+    res = simulate_lif(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
+    keep = res.spike_times >= res.t_start + transient
+    counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)
+    return counts / ((duration - transient) * 1e-3)

@@ -1,0 +1,49 @@
+"""LIF CUDA kernels under the simulator: same spikes, traces and final state as the CPU backend."""
+
+import numpy as np
+import pytest
+
+from fastkernels.neurons import LIF, SimulationError, simulate_lif
+
+CASES = {
+    "legacy_unfrozen": (LIF(tau_m=5, v_threshold=0.8, tau_ref=15, freeze_refractory=False,
+                            refractory_mode="legacy_float"), 1, dict(I=1.0)),
+    "if_curve": (LIF(tau_m=10, tau_ref=5), 20, dict(I=np.linspace(0, 3, 20))),
+    "noise": (LIF(tau_m=10, tau_ref=2, sigma=0.3), 7, dict(I=1.1, method="euler", seed=3)),
+    "adaptive": (LIF(tau_m=10, tau_ref=2, threshold_jump=0.1, adaptation_jump=0.05), 5,
+                 dict(I=np.linspace(1, 3, 5), record=[1, 3])),
+    "per_neuron": (LIF(tau_m=np.linspace(5, 20, 6), tau_ref=2), 6, dict(I=np.linspace(1, 3, 6), method="rk4")),
+    "event": (LIF(tau_m=10, tau_ref=2), 5, dict(I=np.linspace(1, 3, 5), method="event", record=[0])),
+    "series": (LIF(tau_m=10, tau_ref=1), 3, dict(I=lambda t: 1.5 + np.sin(t)[:, None] * np.ones(3))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cuda_matches_cpu(name, threads_per_block):
+    model, n, kw = CASES[name]
+    a = simulate_lif(model, n, 30.0, 0.1, backend="cpu", **kw)
+    b = simulate_lif(model, n, 30.0, 0.1, backend="cuda", **kw)
+    assert a.spike_times.size > 0
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+    for key in a.traces:
+        np.testing.assert_allclose(a.traces[key], b.traces[key], rtol=1e-12, atol=1e-12)
+    for key in ("v", "w", "since"):
+        np.testing.assert_allclose(a.final_state[key], b.final_state[key], rtol=1e-12, atol=1e-12)
+
+
+def test_shared_buffer_overflow_resumes_without_loss(monkeypatch):
+    from fastkernels.neurons import _cuda
+
+    monkeypatch.setattr(_cuda, "buffer_capacity", lambda n, m: 4)  # forces many relaunches
+    model = LIF(tau_m=10, tau_ref=1)
+    a = simulate_lif(model, 4, 20.0, 0.1, I=np.linspace(2, 4, 4), backend="cpu")
+    b = simulate_lif(model, 4, 20.0, 0.1, I=np.linspace(2, 4, 4), backend="cuda")
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+
+
+def test_cuda_reports_runaway_state():
+    with pytest.raises(SimulationError, match="neuron 1"):
+        simulate_lif(LIF(tau_m=[10, 0.01], v_threshold=[1, 1e12]), 2, 5.0, 0.1, I=0.5, v0=[0, 1.0], method="euler",
+                     backend="cuda")

@@ -1,0 +1,282 @@
+"""LIF populations against the reference values of the seeds' digests (notes/seeds_000_004.md
+section 1, notes/seed_001.md section 2.2) and against plain NumPy references."""
+
+import numpy as np
+import pytest
+
+from fastkernels.neurons import (LIF, SimulationError, firing_rate_curve, isi_stats, lif_rate, population_rate,
+                                 simulate_lif)
+from fastkernels.neurons import _driver
+
+BACKENDS = ["cpu", "parallel"]
+
+# N9 spike counts in 1000 ms (Brian2 2.9 = NumPy reference), current and legacy refractory rules.
+N9_STEPS = [0] * 34 + [24, 29, 33, 36, 39, 42, 44, 47, 49, 51, 53, 55, 57, 58, 60, 62, 64, 65, 66, 68, 69, 71, 72,
+                       73, 74, 76, 77, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 95, 96, 97,
+                       98, 99, 100, 101, 101, 102, 103, 103, 104, 105, 105, 106, 108, 108, 109, 109, 110, 110, 111]
+N9_LEGACY = [0] * 34 + [24, 29, 33, 36, 39, 42, 44, 47, 49, 51, 53, 55, 57, 58, 60, 62, 63, 65, 66, 68, 69, 71, 72,
+                        73, 74, 76, 77, 79, 80, 80, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 95, 96, 97,
+                        98, 99, 100, 101, 101, 102, 103, 103, 104, 105, 105, 106, 107, 107, 109, 109, 110, 110, 111]
+
+
+def test_n1_exact_relaxation_matches_brian2():
+    r = simulate_lif(LIF(tau_m=10, tau_ref=0, v_threshold=2.0), 1, 100.0, 0.1, I=1.0, v0=0.0, backend="cpu")
+    assert r.final_state["v"][0] == 0.9999546000702376  # Brian2's printed value, bit for bit
+
+
+def test_n2_trace_equals_analytic():
+    r = simulate_lif(LIF(tau_m=10, tau_ref=0, v_threshold=2.0), 1, 30.0, 0.1, I=1.0, record=0, backend="cpu")
+    assert r.traces["v"].shape == (1, 300)
+    np.testing.assert_allclose(r.traces["v"][0], 1 - np.exp(-r.trace_times / 10), rtol=0, atol=5e-15)
+
+
+def test_n3_euler_with_time_varying_input():
+    sine = lambda t: np.sin(2 * np.pi * 0.1 * t)  # 100 Hz with t in ms
+    r = simulate_lif(LIF(tau_m=10, tau_ref=0, v_threshold=1e3), 1, 60.0, 0.1, I=sine, v0=5.0, method="euler",
+                     record=0, backend="cpu")
+    v = r.traces["v"][0]
+    for k, ref in ((100, 1.7308195884511288), (200, 0.5341938283673157), (300, 0.09619009977597948),
+                   (599, -0.14512042110236006)):
+        assert abs(v[k] - ref) < 1e-13
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("threshold, reset, expected", [
+    (0.8, 0.0, [16.0, 32.1, 48.2]),                        # N4, printed in the seed
+    (0.6, 0.1, [9.1, 17.3, 25.5, 33.7, 41.9]),             # N5
+    (0.6, -0.3, [9.1, 20.9, 32.7, 44.5]),                  # N5
+])
+def test_n4_n5_threshold_and_reset(backend, threshold, reset, expected):
+    r = simulate_lif(LIF(tau_m=10, v_threshold=threshold, v_reset=reset, tau_ref=0), 1, 50.0, 0.1, I=1.0,
+                     backend=backend)
+    np.testing.assert_allclose(r.spike_times, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["steps", "legacy_float"])
+def test_n6_frozen_refractory(mode):
+    r = simulate_lif(LIF(tau_m=10, v_threshold=0.8, tau_ref=5, refractory_mode=mode), 1, 50.0, 0.1, I=1.0,
+                     record=0, backend="cpu")
+    np.testing.assert_allclose(r.spike_times, [16.0, 37.0], atol=1e-9)
+    v = r.traces["v"][0]
+    assert np.all(v[161:210] == 0.0) and v[211] > 0  # held at reset for 5 ms after the spike at 16.0 ms
+
+
+@pytest.mark.parametrize("mode, expected", [("legacy_float", [8.0, 23.1, 38.2]), ("steps", [8.0, 23.0, 38.0])])
+def test_n7_refractory_without_freezing_both_rules(mode, expected):
+    m = LIF(tau_m=5, v_threshold=0.8, tau_ref=15, freeze_refractory=False, refractory_mode=mode)
+    r = simulate_lif(m, 1, 50.0, 0.1, I=1.0, backend="cpu")
+    np.testing.assert_allclose(r.spike_times, expected, atol=1e-9)
+
+
+def test_n8_population_isi_is_seven_ms():
+    v0 = np.random.default_rng(0).uniform(0, 1, 100)
+    r = simulate_lif(LIF(tau_m=10, tau_ref=0), 100, 50.0, 0.1, I=2.0, v0=v0, backend="parallel")
+    assert set(r.counts.tolist()) <= {7, 8}
+    isi = np.round(r.isi(), 9)
+    assert np.all(isi == 7.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("mode, expected", [("steps", N9_STEPS), ("legacy_float", N9_LEGACY)])
+def test_n9_if_curve_counts_match_brian2(backend, mode, expected):
+    n = 100
+    r = simulate_lif(LIF(tau_m=10, tau_ref=5, refractory_mode=mode), n, 1000.0, 0.1, I=np.arange(n) * 3.0 / (n - 1),
+                     backend=backend)
+    assert r.counts.tolist() == expected
+
+
+def test_spikes_sorted_and_buffers_resume(monkeypatch):
+    monkeypatch.setattr(_driver, "BUFFER_STEPS", 1)  # every block stops when its buffer fills, then resumes
+    I = np.linspace(0.5, 4, 700)
+    small = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, backend="parallel")
+    monkeypatch.setattr(_driver, "BUFFER_STEPS", 64)
+    big = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, backend="cpu")
+    np.testing.assert_array_equal(small.spike_times, big.spike_times)
+    np.testing.assert_array_equal(small.spike_neurons, big.spike_neurons)
+    order = np.lexsort((big.spike_neurons, big.spike_times))
+    assert np.array_equal(order, np.arange(order.size))
+
+
+def test_matches_numpy_reference_with_per_neuron_parameters():
+    rng = np.random.default_rng(1)
+    n, steps, dt = 300, 800, 0.1
+    tau = rng.uniform(5, 30, n)
+    I = rng.uniform(0.5, 3, n)
+    ref = np.rint(rng.uniform(0, 4, n) / dt) * dt
+    r = simulate_lif(LIF(tau_m=tau, tau_ref=ref), n, steps * dt, dt, I=I, backend="parallel")
+    # plain NumPy time loop with the same schedule
+    v, since, a = np.zeros(n), np.full(n, 1e9), np.exp(-dt / tau)
+    counts = np.zeros(n, int)
+    for _ in range(steps):
+        since += 1
+        free = since >= np.rint(ref / dt)
+        vn = I + (v - I) * a
+        v = np.where(free, vn, v)
+        sp = free & (v > 1.0)
+        v[sp], since[sp] = 0.0, 0
+        counts += sp
+    np.testing.assert_array_equal(r.counts, counts)
+
+
+def test_time_varying_matrix_input_and_shared_series_agree():
+    n, steps = 5, 200
+    series = np.sin(np.arange(steps) * 0.05)[:, None] * 2 + 1.5
+    a = simulate_lif(LIF(tau_m=10), n, steps * 0.1, 0.1, I=series, backend="cpu")
+    b = simulate_lif(LIF(tau_m=10), n, steps * 0.1, 0.1, I=np.repeat(series, n, axis=1), backend="cpu")
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    assert a.spike_times.size > 0
+
+
+def test_event_method_matches_analytic_rate_at_coarse_dt():
+    v_in = np.array([1.001, 1.01, 1.1, 1.5, 2.0, 5.0, 10.0])
+    r = simulate_lif(LIF(tau_m=20, tau_ref=2), v_in.size, 3000.0, 1.0, I=v_in, method="event", backend="cpu")
+    rate = isi_stats(r)["rate_isi"]
+    np.testing.assert_allclose(rate, lif_rate(v_in, 20, 2), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(lif_rate([1.5, 2, 5, 10], 20, 2), [41.714907, 63.040002, 154.729995, 243.474262],
+                               atol=1e-6)
+    assert lif_rate([0.5, 1.0], 20, 2).tolist() == [0.0, 0.0]
+
+
+def test_grid_methods_overestimate_rate_by_order_dt():
+    naive = firing_rate_curve(LIF(tau_m=20, tau_ref=2), [2.0], duration=2000.0, dt=1.0, method="euler")
+    fine = firing_rate_curve(LIF(tau_m=20, tau_ref=2), [2.0], duration=2000.0, dt=0.1, method="exact")
+    g = lif_rate(2.0, 20, 2)
+    assert naive[0] > fine[0] >= g - 1 and abs(naive[0] - g) / g < 0.1
+
+
+def test_convergence_orders():
+    # v and the adaptation current w are coupled; compare with the exact propagator at t = 20 ms.
+    m = LIF(tau_m=10, v_threshold=1e6, tau_ref=0, adaptation_jump=1.0, tau_adaptation=15, resistance=2.0)
+    init = {"v": 0.5, "w": 0.8, "step": 0}
+
+    def err(method, dt):
+        ex = simulate_lif(m, 1, 20.0, dt, I=1.0, initial=dict(init), method="exact", backend="cpu")
+        r = simulate_lif(m, 1, 20.0, dt, I=1.0, initial=dict(init), method=method, backend="cpu")
+        return abs(r.final_state["v"][0] - ex.final_state["v"][0])
+
+    e1, e2 = err("euler", 0.2), err("euler", 0.1)
+    assert 1.8 < e1 / e2 < 2.2
+    r1, r2 = err("rk4", 0.4), err("rk4", 0.2)
+    assert 14 < r1 / r2 < 18
+
+
+def test_equal_time_constants_stay_finite_and_exact():
+    m = LIF(tau_m=10, tau_adaptation=10, adaptation_jump=1.0, v_threshold=1e6, resistance=1.0)
+    r = simulate_lif(m, 1, 10.0, 0.1, I=0.0, initial={"v": 0.0, "w": 1.0, "step": 0}, backend="cpu")
+    t = 10.0
+    assert r.final_state["v"][0] == pytest.approx(-t / 10 * np.exp(-t / 10), rel=1e-12)  # -R w0 (t/tau) e^(-t/tau)
+
+
+def test_adaptive_threshold_n11_rate_falls():
+    N = 1000
+    m = LIF(tau_m=10, v_rest=-70, v_reset=-70, v_threshold=-50, tau_ref=5, sigma=10.0, threshold_jump=5.0,
+            tau_threshold=100.0)
+    v0 = np.random.default_rng(2).uniform(-70, -50, N)
+    r = simulate_lif(m, N, 100.0, 0.1, I=40.0, v0=v0, method="euler", seed=2, backend="parallel")
+    _, rate = r.population_rate(bin_ms=10.0)
+    assert 5000 < r.spike_times.size < 8500  # Brian2 seed(2): 6760
+    assert rate[0] > 2 * rate[-1]  # spike-frequency adaptation: ~122 -> ~45 sp/s in Brian2
+    assert rate[0] == pytest.approx(rate[0])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_noise_is_reproducible_across_backends_and_threads(threads):
+    import fastkernels as fk
+
+    m = LIF(tau_m=10, tau_ref=2, sigma=0.3)
+    a = simulate_lif(m, 600, 50.0, 0.1, I=0.9, method="euler", seed=11, backend="cpu")
+    with fk.num_threads(threads):
+        b = simulate_lif(m, 600, 50.0, 0.1, I=0.9, method="euler", seed=11, backend="parallel")
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+    c = simulate_lif(m, 600, 50.0, 0.1, I=0.9, method="euler", seed=12, backend="cpu")
+    assert not np.array_equal(a.spike_neurons, c.spike_neurons)
+
+
+def test_n10_noise_makes_subthreshold_neurons_fire():
+    n = 100
+    v0 = np.arange(n) * 3.0 / (n - 1)
+    r = simulate_lif(LIF(tau_m=10, tau_ref=5, sigma=0.2), n, 1000.0, 0.1, I=v0, method="euler", seed=1,
+                     backend="parallel")
+    sub = r.counts[:33]
+    assert 5 <= np.count_nonzero(sub) <= 30  # Brian2 seed(1): 15 of 33
+    assert np.all(r.counts[v0 < 0.5] == 0) and 100 <= r.counts[-1] <= 125
+
+
+def test_exact_noise_has_stationary_variance():
+    r = simulate_lif(LIF(tau_m=10, sigma=0.5, v_threshold=1e6, tau_ref=0), 4000, 60.0, 0.1, I=0.0, seed=5,
+                     backend="parallel")
+    assert np.var(r.final_state["v"]) == pytest.approx(0.5 ** 2 / 2, rel=0.1)
+
+
+def test_continue_a_run_with_initial_state():
+    m = LIF(tau_m=10, tau_ref=5)
+    whole = simulate_lif(m, 3, 100.0, 0.1, I=[1.2, 2.0, 3.0], backend="cpu")
+    first = simulate_lif(m, 3, 40.0, 0.1, I=[1.2, 2.0, 3.0], backend="cpu")
+    second = simulate_lif(m, 3, 60.0, 0.1, I=[1.2, 2.0, 3.0], initial=first.final_state, backend="cpu")
+    np.testing.assert_allclose(np.concatenate([first.spike_times, second.spike_times]), whole.spike_times)
+    assert second.t_start == pytest.approx(40.0)
+
+
+def test_float32_state_gives_same_spikes_on_simple_runs():
+    a = simulate_lif(LIF(tau_m=10, tau_ref=5), 20, 200.0, 0.1, I=np.linspace(1.1, 3, 20), backend="cpu")
+    b = simulate_lif(LIF(tau_m=10, tau_ref=5), 20, 200.0, 0.1, I=np.linspace(1.1, 3, 20), dtype=np.float32,
+                     backend="cpu")
+    assert np.abs(a.counts - b.counts).max() <= 1
+    assert b.final_state["v"].dtype == np.float32
+
+
+def test_population_rate_divides_by_bin_width():
+    t, rate = population_rate(np.array([0.5, 0.6, 1.5]), 2, 0.0, 2.0, bin_ms=1.0)
+    np.testing.assert_allclose(t, [0.5, 1.5])
+    np.testing.assert_allclose(rate, [1000.0, 500.0])  # 2 spikes / (2 neurons * 1 ms)
+
+
+def test_euler_instability_raises_naming_step_and_neuron():
+    with pytest.raises(SimulationError, match="neuron 2") as info:
+        simulate_lif(LIF(tau_m=[10, 10, 0.01], v_threshold=[1, 1, 1e12]), 3, 50.0, 0.1, I=0.5, v0=[0, 0, 1.0],
+                     method="euler", backend="cpu")
+    assert info.value.neuron == 2 and info.value.step > 0
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs, err, match", [
+    (dict(dt=0.0), ValueError, "dt"),
+    (dict(dt=-0.1), ValueError, "dt"),
+    (dict(duration=1.05), ValueError, "whole number of steps"),
+    (dict(n=0), ValueError, "n must"),
+    (dict(model=LIF(tau_m=0.0)), ValueError, "tau_m"),
+    (dict(model=LIF(tau_m=[10.0, 20.0])), ValueError, "tau_m"),
+    (dict(model=LIF(tau_ref=-1.0)), ValueError, "tau_ref"),
+    (dict(model=LIF(v_threshold=np.nan)), ValueError, "v_threshold"),
+    (dict(I=np.array([1.0, np.nan, 1.0])), ValueError, "I"),
+    (dict(I=np.ones(5)), ValueError, "one value per neuron"),
+    (dict(I=np.ones((7, 3))), ValueError, "I has shape"),
+    (dict(method="rk5"), ValueError, "method"),
+    (dict(model=LIF(sigma=0.1), method="rk4"), ValueError, "noise"),
+    (dict(model=LIF(adaptation_jump=0.1), method="event"), ValueError, "event"),
+    (dict(model=LIF(refractory_mode="float")), ValueError, "refractory_mode"),
+    (dict(record=[5]), ValueError, "record"),
+    (dict(record_every=0), ValueError, "record_every"),
+    (dict(dtype=np.int32), TypeError, "dtype"),
+    (dict(model="lif"), TypeError, "LIF"),
+    (dict(v0=[0.0, 1.0]), ValueError, "v0"),
+])
+def test_bad_input(kwargs, err, match):
+    args = dict(model=LIF(), n=3, duration=1.0, dt=0.1, I=1.5)
+    args.update(kwargs)
+    user_I = args["I"].copy() if isinstance(args["I"], np.ndarray) else None
+    with pytest.raises(err, match=match):
+        simulate_lif(args.pop("model"), args.pop("n"), args.pop("duration"), args.pop("dt"), backend="cpu", **args)
+    if user_I is not None:
+        np.testing.assert_array_equal(args["I"], user_I)  # a failed call leaves user data unchanged
+
+
+@pytest.mark.bad_input
+def test_bad_analysis_input():
+    with pytest.raises(ValueError, match="reset"):
+        lif_rate(2.0, 20, 2, threshold=1.0, reset=1.5)
+    with pytest.raises(ValueError, match="transient"):
+        firing_rate_curve(LIF(), [2.0], duration=10.0, transient=10.0)
+    with pytest.raises(ValueError, match="bin_ms"):
+        population_rate(np.zeros(1), 1, 0, 1, bin_ms=0)
