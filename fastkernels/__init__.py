@@ -27,7 +27,7 @@ from ._info import info  # noqa: E402
 from ._random import random_normal, random_uniform, resolve_seed  # noqa: E402
 from ._warmup import warmup  # noqa: E402
 
-_AREAS = ("nn",)
+_AREAS = ("nn", "neurons")
 
 
 def __getattr__(name):
@@ -45,6 +45,7 @@ __all__ = [
     "cuda_available",
     "get_num_threads",
     "info",
+    "neurons",
     "nn",
     "num_threads",
     "random_normal",

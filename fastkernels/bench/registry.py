@@ -18,6 +18,7 @@ import numpy as np
 #: Modules that register cases, one per area, imported on demand.
 AREA_MODULES = {
     "nn": "fastkernels.nn._bench",
+    "neurons": "fastkernels.neurons._bench",
 }
 
 _CASES: dict[str, "Case"] = {}

@@ -42,6 +42,7 @@ class Result:
     status: str = "ok"
     gbytes_per_s: float | None = None
     gflops: float | None = None
+    gupdates_per_s: float | None = None
 
     @property
     def speedup(self) -> float | None:
@@ -131,6 +132,8 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             res.gbytes_per_s = work["bytes"] / res.fastkernels_s / 1e9
         if "flops" in work:
             res.gflops = work["flops"] / res.fastkernels_s / 1e9
+        if "updates" in work:  # neuron-state updates (neurons x steps)
+            res.gupdates_per_s = work["updates"] / res.fastkernels_s / 1e9
     return res
 
 
@@ -184,6 +187,8 @@ def table(results: list[Result]) -> str:
             thr.append(f"{r.gbytes_per_s:.1f} GB/s")
         if r.gflops is not None:
             thr.append(f"{r.gflops:.1f} GFLOP/s")
+        if r.gupdates_per_s is not None:
+            thr.append(f"{r.gupdates_per_s:.2f} G updates/s")
         rows.append([r.case, r.size, format_time(r.numpy_s), format_time(r.fastkernels_s),
                      format_ratio(r.speedup), *peers, ", ".join(thr) or "-"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]

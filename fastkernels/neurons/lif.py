@@ -267,7 +267,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
             while k < k_end:
                 if cnt + m > cap:
                     break
-                if (k - k0) % stride == 0:
+                if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
                     row = (k - k0) // stride
                     for r in range(rec_lo[b], rec_lo[b + 1]):
                         j = rec[r] - lo
