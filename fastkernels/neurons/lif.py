@@ -42,7 +42,8 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import cpu_kernels, device, jit
+from .._jit import FASTMATH, cpu_kernels, device, jit
+from .._simd import prefer_wide_vectors
 from .._random import normal, resolve_seed, stream_key
 from .._validate import check_choice, check_scalar
 from . import _driver
@@ -238,90 +239,110 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
     refractory rules. Constants fold away, so each variant's loop holds only what it uses.
     """
 
-    def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-                   stride, traces):
+    def _block(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+               stride, traces):
+        prefer_wide_vectors()
         n = rows.shape[1]
         cap = spk_t.shape[1]
         dt_s = dt * 1e-3
         varying = rows.shape[0] > 1
-        for b in prange(k_begin.shape[0]):
-            lo = b * BLOCK
-            m = min(n, lo + BLOCK) - lo
-            # Row views, made once per block (a view costs reference counting): the rows of one
-            # block sit a fixed distance apart in one buffer, so LLVM vectorises the step loop.
-            sb = S[b].reshape(-1)
-            pb = P[b if per_neuron else 0].reshape(-1)
-            v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
-            sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
-            mp = m if per_neuron else 1
-            a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
-            pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
-            vrest_, res_ = pb[VREST * ROW:VREST * ROW + mp], pb[R * ROW:R * ROW + mp]
-            vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
-            jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
-            sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
-            rs_ = ref_s[lo:lo + m] if per_neuron else ref_s[0:1]
-            drive = inp if varying else rows[0, lo:lo + m]
-            cnt = spk_n[b]
-            k = k_begin[b]
-            while k < k_end:
-                if cnt + m > cap:
-                    break
-                if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
-                    row = (k - k0) // stride
-                    for r in range(rec_lo[b], rec_lo[b + 1]):
-                        j = rec[r] - lo
-                        traces[0, r, row] = v[j]
-                        traces[1, r, row] = vt[j] if dynamics else vt0_[j if per_neuron else 0]
-                        traces[2, r, row] = w[j] if dynamics else 0.0
-                ic = common[k - k0 if common.shape[0] > 1 else 0]
-                if varying:
-                    for j in range(m):
-                        inp[j] = rows[k - k0, lo + j] + ic
-                    ic = 0.0
-                if noisy:
-                    for j in range(m):
-                        xi[j] = normal(stream_key(key, lo + j), k)
-                nsp = 0
-                nbad = 0
-                for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
-                    q = j if per_neuron else 0
-                    since = sc[j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
-                    since = since if since < SINCE_MAX else SINCE_MAX
-                    if legacy:
-                        free = free_legacy(since, k, dt_s, rs_[q])
-                    else:
-                        free = since >= rst_[q]
-                    vn, vtn, wn, s_, sp, bad = lif_step(
-                        v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
-                        xi[j] if noisy else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
-                        vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
-                    v[j] = vn
-                    if dynamics:
-                        vt[j] = vtn
-                        w[j] = wn
-                    sc[j] = s_
-                    nsp += sp
-                    nbad += bad
-                if nbad:
-                    for j in range(m):
-                        if not (abs(v[j]) <= LIMIT):
-                            err[b, 0] = k
-                            err[b, 1] = lo + j
-                            break
-                    break
-                if nsp:
-                    for j in range(m):
-                        if sc[j] == 0.0:
-                            spk_t[b, cnt] = k * dt
-                            spk_i[b, cnt] = lo + j
-                            cnt += 1
-                k += 1
-            k_begin[b] = k
-            spk_n[b] = cnt
+        lo = b * BLOCK
+        m = min(n, lo + BLOCK) - lo
+        # Row views, made once per block (a view costs reference counting): the rows of one
+        # block sit a fixed distance apart in one buffer, so LLVM vectorises the step loop.
+        sb = S[b].reshape(-1)
+        pb = P[b if per_neuron else 0].reshape(-1)
+        v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
+        sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
+        mp = m if per_neuron else 1
+        a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
+        pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
+        vrest_, res_ = pb[VREST * ROW:VREST * ROW + mp], pb[R * ROW:R * ROW + mp]
+        vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
+        jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
+        sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
+        rs_ = ref_s[lo:lo + m] if per_neuron else ref_s[0:1]
+        drive = inp if varying else rows[0, lo:lo + m]
+        # Spike flags of one step, scanned eight at a time through a uint64 view.
+        flags = np.zeros(ROW, dtype=np.uint8)
+        words = flags.view(np.uint64)
+        cnt = spk_n[b]
+        k = k_begin[b]
+        while k < k_end:
+            if cnt + m > cap:
+                break
+            if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                for r in range(rec_lo[b], rec_lo[b + 1]):
+                    j = rec[r] - lo
+                    traces[0, r, row] = v[j]
+                    traces[1, r, row] = vt[j] if dynamics else vt0_[j if per_neuron else 0]
+                    traces[2, r, row] = w[j] if dynamics else 0.0
+            ic = common[k - k0 if common.shape[0] > 1 else 0]
+            if varying:
+                for j in range(m):
+                    inp[j] = rows[k - k0, lo + j] + ic
+                ic = 0.0
+            if noisy:
+                for j in range(m):
+                    xi[j] = normal(stream_key(key, lo + j), k)
+            nsp = 0
+            nbad = 0
+            for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
+                q = j if per_neuron else 0
+                since = sc[j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
+                since = since if since < SINCE_MAX else SINCE_MAX
+                if legacy:
+                    free = free_legacy(since, k, dt_s, rs_[q])
+                else:
+                    free = since >= rst_[q]
+                vn, vtn, wn, s_, sp, bad = lif_step(
+                    v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
+                    xi[j] if noisy else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
+                    vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
+                v[j] = vn
+                if dynamics:
+                    vt[j] = vtn
+                    w[j] = wn
+                sc[j] = s_
+                flags[j] = sp
+                nsp += sp
+                nbad += bad
+            if nbad:
+                for j in range(m):
+                    if not (abs(v[j]) <= LIMIT):
+                        err[b, 0] = k
+                        err[b, 1] = lo + j
+                        break
+                break
+            if nsp:
+                for q8 in range((m + 7) // 8):
+                    if words[q8] != 0:
+                        for j in range(8 * q8, min(8 * q8 + 8, m)):
+                            if flags[j]:
+                                spk_t[b, cnt] = k * dt
+                                spk_i[b, cnt] = lo + j
+                                cnt += 1
+            k += 1
+        k_begin[b] = k
+        spk_n[b] = cnt
 
-    _grid_body.__qualname__ = "_grid_body_" + "".join("1" if f else "0" for f in
-                                                       (per_neuron, dynamics, noisy, legacy, freeze))
+    flags = "".join("1" if f else "0" for f in (per_neuron, dynamics, noisy, legacy, freeze))
+    # One block per call of a separately compiled function: Numba's parallel lowering of a
+    # prange body does not vectorise inner loops, a called function is compiled (and
+    # vectorised) on its own.
+    _block.__qualname__ = "_grid_block_" + flags
+    # Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
+    # comparison must round exactly as Brian2's did.
+    block = jit(_block, fastmath=False if legacy else FASTMATH)
+
+    def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+                   stride, traces):
+        for b in prange(k_begin.shape[0]):
+            block(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+                  stride, traces)
+
+    _grid_body.__qualname__ = "_grid_body_" + flags
     return _grid_body
 
 
