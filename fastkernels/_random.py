@@ -122,6 +122,34 @@ def normal(skey, counter):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
 
 
+#: Above this mean, :func:`poisson` uses the rounded normal approximation.
+POISSON_NORMAL_ABOVE = 30.0
+
+
+@device
+def poisson(skey, counter, lam):
+    """Poisson(``lam``) count; consumes draws ``2*counter`` and ``2*counter + 1`` like :func:`normal`.
+
+    Inversion by sequential search (one uniform, ``~lam`` iterations) for ``lam <= 30``;
+    above, the normal approximation ``round(lam + sqrt(lam) z)`` clipped at 0 (relative error of
+    the mean and variance below 1e-3 there). ``lam <= 0`` gives 0.
+    """
+    if lam <= 0.0:
+        return 0
+    if lam > POISSON_NORMAL_ABOVE:
+        x = math.floor(lam + math.sqrt(lam) * normal(skey, counter) + 0.5)
+        return np.int64(x) if x > 0.0 else 0
+    u = uniform(skey, 2 * counter)
+    p = math.exp(-lam)
+    cdf = p
+    x = 0
+    while u > cdf and x < 200:  # the cap only guards against u rounding above the summed cdf
+        x += 1
+        p *= lam / x
+        cdf += p
+    return x
+
+
 # -- public fillers: element i is stream i, draw 0 (so any split gives the same array) --
 
 

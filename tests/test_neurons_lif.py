@@ -280,3 +280,65 @@ def test_bad_analysis_input():
         firing_rate_curve(LIF(), [2.0], duration=10.0, transient=10.0)
     with pytest.raises(ValueError, match="bin_ms"):
         population_rate(np.zeros(1), 1, 0, 1, bin_ms=0)
+
+
+def test_poisson_input_shot_noise_matches_campbell():
+    # 100 trains at 10 Hz, jump 0.01, tau 10 ms: mean N r w tau = 0.1, variance N r w^2 tau / 2 = 5e-4
+    m = LIF(tau_m=10, tau_ref=0, v_threshold=1e9, poisson_inputs=100, poisson_rate=10.0, poisson_weight=0.01)
+    a = simulate_lif(m, 3000, 150.0, 0.1, I=0.0, seed=1, backend="parallel")
+    v = a.final_state["v"]
+    assert v.mean() == pytest.approx(0.1, rel=0.03) and v.var() == pytest.approx(5e-4, rel=0.1)
+    b = simulate_lif(m, 3000, 150.0, 0.1, I=0.0, seed=1, backend="cpu")
+    np.testing.assert_array_equal(a.final_state["v"], b.final_state["v"])
+
+
+def test_poisson_input_drives_spikes_and_respects_reset():
+    m = LIF(tau_m=10, tau_ref=2, poisson_inputs=50, poisson_rate=40.0, poisson_weight=0.1)
+    r = simulate_lif(m, 200, 200.0, 0.1, I=0.0, seed=4, backend="cpu")
+    assert r.spike_times.size > 0 and np.all(np.diff(r.spike_times) >= 0)
+
+
+def test_poisson_spike_trains_statistics_and_reproducibility():
+    from fastkernels.neurons import poisson_spike_trains
+
+    t, i = poisson_spike_trains(20.0, 2000, 1000.0, seed=3, backend="parallel")
+    t2, i2 = poisson_spike_trains(20.0, 2000, 1000.0, seed=3, backend="cpu")
+    np.testing.assert_array_equal(t, t2)
+    counts = np.bincount(i, minlength=2000)
+    assert counts.mean() == pytest.approx(20.0, rel=0.03) and counts.var() == pytest.approx(20.0, rel=0.1)
+    isi = np.diff(t[i == 0])
+    assert np.all(isi > 0) and t.min() >= 0 and t.max() < 1000
+    rates = np.array([0.0, 50.0])
+    t3, i3 = poisson_spike_trains(rates, 2, 100.0, seed=1)
+    assert not np.any(i3 == 0)
+
+
+def test_plots_draw(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fastkernels.neurons import plots
+
+    r = simulate_lif(LIF(tau_m=10), 5, 50.0, 0.1, I=np.linspace(1, 3, 5), record=[0, 4], backend="cpu")
+    ax = plots.raster(r)
+    assert len(ax.lines) == 1 and ax.lines[0].get_xdata().size == r.spike_times.size
+    ax = plots.trace(r, "v")
+    assert len(ax.lines) == 2
+    ax = plots.fi_curve([1, 2], [0, 10], analytic=([1, 2], [0, 9]))
+    assert len(ax.lines) == 2
+    with pytest.raises(ValueError, match="variable"):
+        plots.trace(r, "u")
+
+
+@pytest.mark.bad_input
+def test_bad_poisson_input():
+    from fastkernels.neurons import poisson_spike_trains
+
+    with pytest.raises(ValueError, match="poisson_inputs"):
+        simulate_lif(LIF(poisson_inputs=1.5, poisson_rate=10, poisson_weight=0.1), 2, 1.0, 0.1, backend="cpu")
+    with pytest.raises(ValueError, match="poisson_rate"):
+        simulate_lif(LIF(poisson_inputs=1, poisson_rate=-10, poisson_weight=0.1), 2, 1.0, 0.1, backend="cpu")
+    with pytest.raises(ValueError, match="rate"):
+        poisson_spike_trains([1.0, -1.0], 2, 10.0)
+    with pytest.raises(ValueError, match="event"):
+        simulate_lif(LIF(poisson_inputs=1, poisson_rate=10, poisson_weight=0.1), 2, 1.0, 0.1, method="event")

@@ -11,12 +11,14 @@ dimensionless form), HH currents in uA/cm^2.
 import numpy as _np
 
 from ._driver import SimulationError
+from . import plots
 from .analysis import firing_rate_curve, isi_stats, lif_rate, population_rate
+from .inputs import poisson_spike_trains
 from .lif import LIF, simulate_lif
 from .result import SimulationResult
 
-__all__ = ["LIF", "SimulationError", "SimulationResult", "firing_rate_curve", "isi_stats", "lif_rate",
-           "population_rate", "simulate_lif"]
+__all__ = ["LIF", "SimulationError", "SimulationResult", "firing_rate_curve", "isi_stats", "lif_rate", "plots",
+           "poisson_spike_trains", "population_rate", "simulate_lif"]
 
 
 def _warmup(backend, dtype):

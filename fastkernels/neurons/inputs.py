@@ -11,9 +11,15 @@ event-driven integrators assume.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from .._validate import as_array
+import numpy as np
+from numba import prange
+
+from .._backend import resolve_backend
+from .._jit import cpu_kernels
+from .._random import resolve_seed, stream_key, uniform_open0
+from .._validate import as_array, check_scalar
 
 
 def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype):
@@ -77,3 +83,72 @@ def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype)
 def max_input(rows: np.ndarray, common: np.ndarray) -> np.ndarray:
     """Largest input each neuron receives during the run, ``(n,)`` float64 (for spike-count bounds)."""
     return rows.max(axis=0).astype(np.float64) + float(common.max())
+
+
+def _poisson_body(rate_ms, duration, key, counts, offsets, times, ids, fill):
+    # Neuron i's intervals are -log(U)/rate from its own stream: the count pass and the fill
+    # pass draw the same numbers, so any thread split gives the same trains.
+    for i in prange(rate_ms.shape[0]):
+        if rate_ms[i] <= 0.0:
+            counts[i] = 0
+            continue
+        skey = stream_key(key, i)
+        t = 0.0
+        c = 0
+        pos = offsets[i]
+        while True:
+            t += -math.log(uniform_open0(skey, c)) / rate_ms[i]
+            if t >= duration:
+                break
+            if fill:
+                times[pos + c] = t
+                ids[pos + c] = i
+            c += 1
+        counts[i] = c
+
+
+_poisson_cpu, _poisson_parallel = cpu_kernels(_poisson_body)
+
+
+def poisson_spike_trains(rate, n: int, duration: float, *, t_start: float = 0.0, seed=None, backend: str = "auto"):
+    """Independent homogeneous Poisson spike trains in continuous time.
+
+    Parameters
+    ----------
+    rate : float or (n,) array, Hz
+        Rate of each train (>= 0).
+    n : int
+        Number of trains.
+    duration : float, ms
+    t_start : float, ms
+        Time of the first possible spike.
+    seed : None, int or numpy.random.Generator
+        Train ``i`` draws from its own stream: the result does not depend on the thread count.
+    backend : {"auto", "cpu", "parallel"}
+
+    Returns
+    -------
+    times : ndarray, float64, ms
+    neurons : ndarray, int64
+        Spikes sorted by time (then train), the same format as a simulation's spikes.
+    """
+    from ._params import per_neuron
+
+    n = check_scalar(n, "n", integer=True, lo=1)
+    duration = check_scalar(duration, "duration", lo=0)
+    t_start = check_scalar(t_start, "t_start")
+    rate_ms = per_neuron(rate, "rate", n, nonneg=True) * 1e-3
+    backend = resolve_backend(backend, work=int(rate_ms.sum() * duration) + n)
+    if backend == "cuda":
+        raise ValueError("poisson_spike_trains runs on the CPU backends; use backend='cpu' or 'parallel'")
+    kern = _poisson_parallel if backend == "parallel" else _poisson_cpu
+    key = resolve_seed(seed)
+    counts = np.zeros(n, dtype=np.int64)
+    empty_t, empty_i = np.empty(0), np.empty(0, dtype=np.int64)
+    kern(rate_ms, duration, key, counts, counts, empty_t, empty_i, False)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    times = np.empty(int(counts.sum()))
+    ids = np.empty(times.size, dtype=np.int64)
+    kern(rate_ms, duration, key, counts, offsets, times, ids, True)
+    order = np.lexsort((ids, times))
+    return times[order] + t_start, ids[order]

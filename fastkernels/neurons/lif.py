@@ -44,7 +44,7 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._simd import prefer_wide_vectors
-from .._random import normal, resolve_seed, stream_key
+from .._random import normal, poisson as poisson_count, resolve_seed, stream_key
 from .._validate import check_choice, check_scalar
 from . import _driver
 from ._params import as_record, check_mode, check_run, per_neuron, refractory_steps
@@ -61,14 +61,17 @@ BLOCK = _driver.BLOCK
 # 4 KiB and every load would wait on an unrelated store (4K aliasing: measured 8x slower).
 ROW = BLOCK + 8
 # Parameter rows.
-A, C, PW, PT, VREST, R, VT0, VRESET, DVT, DW, SN, TAU, REFSTEPS, TREF = range(14)
-N_PARAMS = 14
+A, C, PW, PT, VREST, R, VT0, VRESET, DVT, DW, SN, TAU, REFSTEPS, TREF, LAM, JW = range(16)
+N_PARAMS = 16
 # State rows: membrane potential, threshold, adaptation current, steps since the last spike
 # (an integer held in a float, saturating at SINCE_MAX), refractory time left (event method),
-# this step's noise draw and input (copied into the block so the hot loop reads one buffer).
-V, VT, W, SINCE, REF, XI, IN = range(7)
-N_STATE = 7
+# this step's noise draw, input (copied into the block so the hot loop reads one buffer) and
+# Poisson-input jump.
+V, VT, W, SINCE, REF, XI, IN, JMP = range(8)
+N_STATE = 8
 STATE_NAMES = ("v", "v_threshold", "w")
+#: Poisson-input draws of neuron i use stream POISSON_STREAM + i (noise uses stream i).
+POISSON_STREAM = 1 << 40
 SINCE_MAX = float(1 << 23)  # exact in float32; a neuron this long silent is free whatever tau_ref
 #: |v| above this (in the model's units) is a runaway state.
 LIMIT = 1e9
@@ -106,6 +109,12 @@ class LIF:
         Added to the adaptation current ``w`` (units of ``I``) at each spike (0 disables).
     tau_adaptation : float or array, ms
         Decay time constant of ``w``.
+    poisson_inputs : int or array
+        Independent Poisson spike trains driving each neuron (Brian2's ``PoissonInput``); 0 disables.
+    poisson_rate : float or array, Hz
+        Rate of each input train.
+    poisson_weight : float or array
+        Jump of ``v`` per input spike (units of ``v``), applied after the threshold test.
     freeze_refractory : bool
         Hold ``v`` at its reset value while refractory (Brian2's ``(unless refractory)``);
         otherwise ``v`` keeps integrating and only spiking is blocked.
@@ -124,6 +133,9 @@ class LIF:
     tau_threshold: object = 100.0
     adaptation_jump: object = 0.0
     tau_adaptation: object = 100.0
+    poisson_inputs: object = 0
+    poisson_rate: object = 0.0
+    poisson_weight: object = 0.0
     freeze_refractory: bool = True
     refractory_mode: str = "steps"
 
@@ -138,17 +150,24 @@ class LIF:
     def arrays(self, n: int) -> dict:
         """Every numeric parameter validated and broadcast to ``(n,)`` float64."""
         positive = {"tau_m", "tau_threshold", "tau_adaptation"}
-        nonneg = {"tau_ref", "sigma"}
+        nonneg = {"tau_ref", "sigma", "poisson_inputs", "poisson_rate"}
         out = {}
         for f in fields(self):
             if f.name in ("freeze_refractory", "refractory_mode"):
                 continue
             out[f.name] = per_neuron(getattr(self, f.name), f.name, n, positive=f.name in positive,
                                      nonneg=f.name in nonneg)
+        if (out["poisson_inputs"] != np.round(out["poisson_inputs"])).any():
+            raise ValueError("poisson_inputs must be whole numbers of input trains")
         if not isinstance(self.freeze_refractory, (bool, np.bool_)):
             raise TypeError(f"freeze_refractory must be a bool, got {self.freeze_refractory!r}")
         check_mode(self.refractory_mode)
         return out
+
+    @property
+    def has_poisson_input(self) -> bool:
+        return bool(np.any(np.asarray(self.poisson_inputs) * np.asarray(self.poisson_rate)
+                           * np.asarray(self.poisson_weight) != 0))
 
     @property
     def adapts(self) -> bool:
@@ -194,12 +213,22 @@ def propagators(p: dict, dt: float, method: str) -> dict:
 @device
 def lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn, freeze,
              dynamics):
+    """:func:`lif_step_input` without Poisson input."""
+    return lif_step_input(v, vt, w, since, free, drive, xi, 0.0, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w,
+                          sn, freeze, dynamics)
+
+
+@device
+def lif_step_input(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
+                   freeze, dynamics):
     """One step of one neuron, given whether it is out of its refractory period (``free``).
 
     ``since`` is the number of steps since its last spike, counting this one. ``dynamics``
     (a compile-time constant in the kernels) switches the threshold and adaptation
-    variables on; without it they are never read. Shared by the CPU blocks and the CUDA
-    kernel. Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v``.
+    variables on; without it they are never read. ``jump`` (Poisson input) is added after the
+    threshold test, like an ``on_pre`` synaptic effect in Brian2: a neuron that spikes is reset
+    instead, a refractory one still receives it. Shared by the CPU blocks and the CUDA kernel.
+    Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v``.
     """
     vinf = vrest + res * drive
     dv = (v - vinf) * a  # relaxation form: no drift over long runs
@@ -219,9 +248,9 @@ def lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0, vr
     spiked = free & (vn > vtn)
     # Selects, not branches: the CPU caller vectorises this across a block of neurons.
     if dynamics:
-        return (vreset if spiked else vn), (vtn + jump_t if spiked else vtn), (wn + jump_w if spiked else wn), \
-            (0.0 if spiked else since), spiked, bad
-    return (vreset if spiked else vn), vtn, wn, (0.0 if spiked else since), spiked, bad
+        return (vreset if spiked else vn + jump), (vtn + jump_t if spiked else vtn), \
+            (wn + jump_w if spiked else wn), (0.0 if spiked else since), spiked, bad
+    return (vreset if spiked else vn + jump), vtn, wn, (0.0 if spiked else since), spiked, bad
 
 
 @device
@@ -230,13 +259,13 @@ def free_legacy(since, k, dt_s, ref_s):
     return (k * dt_s - (k - since) * dt_s) > ref_s
 
 
-def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
+def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
     """Kernel body for one combination of features, each a compile-time constant.
 
     ``per_neuron``: parameters differ across neurons (else read once as scalars: the hot
     loop then streams only ``v``, the spike counter and the input); ``dynamics``: adaptive
     threshold or adaptation current; ``noisy``: white noise; ``legacy``/``freeze``: the
-    refractory rules. Constants fold away, so each variant's loop holds only what it uses.
+    refractory rules; ``poisson``: Poisson input trains. Constants fold away, so each variant's loop holds only what it uses.
     """
 
     def _block(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
@@ -254,6 +283,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
         pb = P[b if per_neuron else 0].reshape(-1)
         v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
         sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
+        jmp = sb[JMP * ROW:JMP * ROW + m]
         mp = m if per_neuron else 1
         a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
         pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
@@ -261,6 +291,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
         vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
         jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
         sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
+        lam_, jw_in = pb[LAM * ROW:LAM * ROW + mp], pb[JW * ROW:JW * ROW + mp]
         rs_ = ref_s[lo:lo + m] if per_neuron else ref_s[0:1]
         drive = inp if varying else rows[0, lo:lo + m]
         # Spike flags of one step, scanned eight at a time through a uint64 view.
@@ -286,6 +317,10 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
             if noisy:
                 for j in range(m):
                     xi[j] = normal(stream_key(key, lo + j), k)
+            if poisson:
+                for j in range(m):
+                    q = j if per_neuron else 0
+                    jmp[j] = poisson_count(stream_key(key, POISSON_STREAM + lo + j), k, lam_[q]) * jw_in[q]
             nsp = 0
             nbad = 0
             for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
@@ -296,9 +331,9 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
                     free = free_legacy(since, k, dt_s, rs_[q])
                 else:
                     free = since >= rst_[q]
-                vn, vtn, wn, s_, sp, bad = lif_step(
+                vn, vtn, wn, s_, sp, bad = lif_step_input(
                     v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
-                    xi[j] if noisy else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
+                    xi[j] if noisy else 0.0, jmp[j] if poisson else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
                     vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
                 v[j] = vn
                 if dynamics:
@@ -327,7 +362,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
         k_begin[b] = k
         spk_n[b] = cnt
 
-    flags = "".join("1" if f else "0" for f in (per_neuron, dynamics, noisy, legacy, freeze))
+    flags = "".join("1" if f else "0" for f in (per_neuron, dynamics, noisy, legacy, freeze, poisson))
     # One block per call of a separately compiled function: Numba's parallel lowering of a
     # prange body does not vectorise inner loops, a called function is compiled (and
     # vectorised) on its own.
@@ -346,12 +381,12 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze):
     return _grid_body
 
 
-_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze) -> (serial, parallel), built on first use
+_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson) -> (serial, parallel), built on first use
 
 
-def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze):
+def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False):
     """The (serial, parallel) grid-method kernels for one feature combination (compiled lazily)."""
-    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze))
+    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson))
     if flags not in _GRID:
         _GRID[flags] = cpu_kernels(_make_grid(*flags))
     return _GRID[flags]
@@ -467,8 +502,8 @@ def _max_spikes_per_step(p: dict, vmax: np.ndarray, dt: float) -> int:
 
 
 _PARAM_ORDER = ("a", "c", "pw", "pt", "v_rest", "resistance", "v_threshold", "v_reset", "threshold_jump",
-                "adaptation_jump", "s", "tau_m", "ref_steps", "tau_ref")
-_STATE_ORDER = ("v", "v_threshold", "w", "since", "ref_left", "xi", "input")
+                "adaptation_jump", "s", "tau_m", "ref_steps", "tau_ref", "poisson_lambda", "poisson_weight")
+_STATE_ORDER = ("v", "v_threshold", "w", "since", "ref_left", "xi", "input", "jump")
 
 
 def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None, v0=None, initial=None,
@@ -529,9 +564,12 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method not in ("exact", "euler"):
         raise ValueError(f"noise (sigma > 0) needs method='exact' or 'euler' (Euler-Maruyama), got {method!r}")
+    poisson = model.has_poisson_input
+    p["poisson_lambda"] = p["poisson_inputs"] * p["poisson_rate"] * dt * 1e-3  # mean input spikes per step
     if method == "event":
-        if model.adapts or noisy:
-            raise ValueError("method='event' supports the plain LIF only (no noise, threshold or adaptation jumps)")
+        if model.adapts or noisy or poisson:
+            raise ValueError("method='event' supports the plain LIF only (no noise, Poisson input, threshold or "
+                             "adaptation jumps)")
         if not model.freeze_refractory:
             raise ValueError("method='event' needs freeze_refractory=True")
     p["ref_steps"] = refractory_steps(p["tau_ref"], dt).astype(np.float64)
@@ -559,13 +597,15 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     S = blocked(state, _STATE_ORDER, n, dtype)
     ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
     legacy = model.refractory_mode == "legacy_float"
-    key = resolve_seed(seed) if noisy else np.int64(0)
+    key = resolve_seed(seed) if noisy or poisson else np.int64(0)
     rec = as_record(record, n)
     n_rows = _driver.n_trace_rows(n_steps, record_every)
     traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
     backend = resolve_backend(backend, work=n * n_steps)
     max_per_step = _max_spikes_per_step(p, max_input(rows, common), dt) if method == "event" else 1
 
+    if backend == "cuda" and poisson:
+        raise NotImplementedError("Poisson input (poisson_inputs > 0) runs on the CPU backends only so far")
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
@@ -583,7 +623,7 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
                 kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
                      rec, rec_lo, record_every, traces)
         else:
-            serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory)
+            serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson)
             kern = parallel if backend == "parallel" else serial
 
             def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
