@@ -22,8 +22,9 @@ import numpy as np
 
 from .._jit import jit
 
-#: Neurons per CPU block: ~10 float arrays of 256 doubles stay in a 32 KiB L1.
-BLOCK = 128
+#: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
+#: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
+BLOCK = 256
 #: Initial spike-buffer capacity per block, in "whole block spikes" (steps at full rate).
 BUFFER_STEPS = 64
 
