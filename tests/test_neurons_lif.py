@@ -169,14 +169,15 @@ def test_equal_time_constants_stay_finite_and_exact():
 
 def test_adaptive_threshold_n11_rate_falls():
     N = 1000
+    # the tutorial's equations carry no "(unless refractory)": v integrates while refractory
     m = LIF(tau_m=10, v_rest=-70, v_reset=-70, v_threshold=-50, tau_ref=5, sigma=10.0, threshold_jump=5.0,
-            tau_threshold=100.0)
+            tau_threshold=100.0, freeze_refractory=False)
     v0 = np.random.default_rng(2).uniform(-70, -50, N)
     r = simulate_lif(m, N, 100.0, 0.1, I=40.0, v0=v0, method="euler", seed=2, backend="parallel")
     _, rate = r.population_rate(bin_ms=10.0)
-    assert 5000 < r.spike_times.size < 8500  # Brian2 seed(2): 6760
-    assert rate[0] > 2 * rate[-1]  # spike-frequency adaptation: ~122 -> ~45 sp/s in Brian2
-    assert rate[0] == pytest.approx(rate[0])
+    # Brian2 seed(2): 6760 spikes, 10 ms bins [122, 93, 75, 68, 63, 57, 52, 50, 51, 45] sp/s (other RNG here)
+    assert 6550 < r.spike_times.size < 6970
+    np.testing.assert_allclose(rate, [122, 93, 75, 68, 63, 57, 52, 50, 51, 45], atol=12)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -342,3 +343,15 @@ def test_bad_poisson_input():
         poisson_spike_trains([1.0, -1.0], 2, 10.0)
     with pytest.raises(ValueError, match="event"):
         simulate_lif(LIF(poisson_inputs=1, poisson_rate=10, poisson_weight=0.1), 2, 1.0, 0.1, method="event")
+
+
+def test_sweeping_parameters_never_recompiles():
+    from fastkernels.neurons import lif
+
+    simulate_lif(LIF(tau_m=10.0), 8, 1.0, 0.1, I=1.5, backend="cpu")
+    serial, _ = lif.grid_kernels(False, False, False, False, True, False)
+    before = len(serial.signatures)
+    for tau in (5.0, 12.5, 30.0):
+        for I in (0.5, 2.0):
+            simulate_lif(LIF(tau_m=tau, tau_ref=tau / 5), 8, 1.0, 0.1, I=I, backend="cpu")
+    assert len(serial.signatures) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
+from .analysis import firing_rate_curve
 from .lif import LIF, simulate_lif
 
 TAU, TREF, DT = 10.0, 2.0, 0.1
@@ -55,4 +56,30 @@ register(Case(
     label=lambda n, steps: f"{n} neurons x {steps} steps",
     check=_check_counts,
     work=lambda n, steps: {"updates": n * steps},
+))
+
+
+def _fi_inputs(n, duration):
+    return (np.linspace(0.5, 5.0, n), duration)
+
+
+def numpy_fi_curve(v_in, duration, tau=20.0, tau_ref=2.0, dt=DT):
+    """The f-I curve the NumPy way: one neuron per input, the same vectorised time loop, rate in Hz."""
+    return numpy_lif(v_in, int(round(duration / dt)), tau=tau, tau_ref=tau_ref, dt=dt) / (duration * 1e-3)
+
+
+register(Case(
+    name="lif_fi_curve",
+    area="neurons",
+    description="LIF f-I curve: one neuron per input value, exact update, dt 0.1 ms (rates)",
+    make_inputs=_fi_inputs,
+    kernel=lambda v_in, duration, backend: firing_rate_curve(LIF(tau_m=20.0, tau_ref=2.0), v_in, duration=duration,
+                                                             dt=DT, method="exact", backend=backend),
+    baseline=numpy_fi_curve,
+    sizes={"test": [dict(n=50, duration=20.0)],
+           "quick": [dict(n=1000, duration=1000.0)],
+           "full": [dict(n=1000, duration=1000.0)]},
+    label=lambda n, duration: f"{n} inputs x {duration:g} ms",
+    check=_check_counts,
+    work=lambda n, duration: {"updates": n * int(round(duration / DT))},
 ))
