@@ -14,6 +14,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("mlp_digits.py", ["--epochs", "3"]),
     ("autoencoder_838.py", ["--epochs", "200"]),
     ("lif_fi_curve.py", ["--duration", "200"]),
+    ("mlp_regression.py", ["--epochs", "5"]),
     ("brian2_tutorial_part1.py", ["--duration", "200"]),
 ])
 def test_example_runs_and_writes_png(script, args, tmp_path):
