@@ -355,3 +355,15 @@ def test_sweeping_parameters_never_recompiles():
         for I in (0.5, 2.0):
             simulate_lif(LIF(tau_m=tau, tau_ref=tau / 5), 8, 1.0, 0.1, I=I, backend="cpu")
     assert len(serial.signatures) == before
+
+
+@pytest.mark.parametrize("mode, freeze, adapt", [("steps", True, False), ("legacy_float", False, True)])
+def test_per_neuron_parameters_equal_separate_uniform_runs(mode, freeze, adapt):
+    taus, refs, I = [5.0, 10.0, 20.0], [1.0, 2.5, 4.0], [1.5, 2.0, 3.0]
+    extra = dict(threshold_jump=0.2, adaptation_jump=0.3) if adapt else {}
+    both = simulate_lif(LIF(tau_m=taus, tau_ref=refs, freeze_refractory=freeze, refractory_mode=mode, **extra), 3,
+                        100.0, 0.1, I=I, backend="cpu")
+    for i in range(3):
+        one = simulate_lif(LIF(tau_m=taus[i], tau_ref=refs[i], freeze_refractory=freeze, refractory_mode=mode,
+                               **extra), 1, 100.0, 0.1, I=I[i], backend="cpu")
+        np.testing.assert_array_equal(both.spike_train(i), one.spike_times)
