@@ -106,7 +106,8 @@ def exp_f32(x):
     x = _F(x)
     # Numba's min/max are single selects (vminps/vmaxps), no branches.
     # As in Python, NaN passes through: max(nan, LO) is nan.
-    xc = min(max(x, _LO_F32), _HI_F32)
+    xc = x if x > _LO_F32 else _LO_F32  # selects: min()/max() keep a NaN branch that blocks vectorising
+    xc = xc if xc < _HI_F32 else _HI_F32
     p, kf = _reduce_f32(xc)
     k = np.int32(kf)                            # |k| <= 150
     k1 = k >> 1
@@ -180,7 +181,8 @@ def exp_f64(x):
     flushed to zero (unless the CPU runs with FTZ/DAZ set).
     """
     x = np.float64(x)
-    xc = min(max(x, _LO_F64), _HI_F64)
+    xc = x if x > _LO_F64 else _LO_F64  # NaN -> LO here; the final select restores it
+    xc = xc if xc < _HI_F64 else _HI_F64
     p, kf = _reduce_f64(xc)
     # float -> int32 -> int64: vectorises even without AVX-512DQ, which is
     # needed for a direct double -> int64 vector conversion.

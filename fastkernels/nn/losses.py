@@ -17,7 +17,9 @@ import numpy as np
 from numba import prange
 
 from .._backend import is_device_array, load_cuda, resolve_backend
+from .._exp import exp_poly
 from .._jit import FASTMATH, cpu_kernels, device, jit
+from .._log import log1p_unit
 from .._simd import prefer_wide_vectors
 from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, as_array, as_index_array, as_output, check_choice, check_scalar
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
@@ -301,31 +303,64 @@ def bce_element(z, t, w, pw):
     return loss, w * (sig * (1.0 - t + pw * t) - pw * t)
 
 
+@device
+def bce_element_simd(z, t, w, pw):
+    """:func:`bce_element` written for the CPU loops: the polynomial ``exp`` and ``log1p``
+    of :mod:`fastkernels._exp` / :mod:`fastkernels._log` and selects instead of ``max``, so
+    LLVM vectorises the loop (libm calls would keep it scalar)."""
+    e = exp_poly(-abs(z))
+    l1p = log1p_unit(e)
+    sp_neg = (-z if z < 0.0 else 0.0) + l1p  # softplus(-z)
+    sp_pos = (z if z > 0.0 else 0.0) + l1p  # softplus(z)
+    loss = w * (pw * t * sp_neg + (1.0 - t) * sp_pos)
+    inv = 1.0 / (1.0 + e)
+    sig = inv if z >= 0.0 else e * inv
+    return loss, w * (sig * (1.0 - t + pw * t) - pw * t)
+
+
+# Row functions are compiled on their own (not inlined into the prange body: Numba's
+# parallel lowering does not vectorise inner loops) with the shared fast-math set, so the
+# float64 row sum may be reassociated and the loop vectorises.
+@jit(fastmath=FASTMATH)
+def _bce_row(z, t, w, pw, scale, elem, store_elem, g, want_grad):
+    prefer_wide_vectors()
+    acc = 0.0
+    for j in range(z.shape[0]):
+        le, dz = bce_element_simd(np.float64(z[j]), np.float64(t[j]), np.float64(w[j]), np.float64(pw[j]))
+        acc += le
+        if store_elem:
+            elem[j] = le
+        if want_grad:
+            g[j] = scale * dz
+    return acc
+
+
+@jit(fastmath=FASTMATH)
+def _mse_row(a, b, scale, elem, store_elem, g, want_grad):
+    prefer_wide_vectors()
+    acc = 0.0
+    for j in range(a.shape[0]):
+        d = np.float64(a[j]) - np.float64(b[j])
+        acc += d * d
+        if store_elem:
+            elem[j] = d * d
+        if want_grad:
+            g[j] = 2.0 * scale * d
+    return acc
+
+
 def _bce_body(z, t, w, w_full, pw, scale, rows, elem, store_elem, g, want_grad):
     for i in prange(z.shape[0]):
-        acc = 0.0
-        for j in range(z.shape[1]):
-            le, dz = bce_element(np.float64(z[i, j]), np.float64(t[i, j]),
-                                 np.float64(w[i, j] if w_full else w[0, j]), np.float64(pw[j]))
-            acc += le
-            if store_elem:
-                elem[i, j] = le
-            if want_grad:
-                g[i, j] = scale * dz
-        rows[i] = acc
+        r = np.int64(i)  # the parfor index may be unsigned: keep the selects below integer
+        rows[i] = _bce_row(z[r], t[r], w[r if w_full else 0], pw, scale, elem[r if store_elem else 0], store_elem,
+                           g[r if want_grad else 0], want_grad)
 
 
 def _mse_body(a, b, scale, rows, elem, store_elem, g, want_grad):
     for i in prange(a.shape[0]):
-        acc = 0.0
-        for j in range(a.shape[1]):
-            d = np.float64(a[i, j]) - np.float64(b[i, j])
-            acc += d * d
-            if store_elem:
-                elem[i, j] = d * d
-            if want_grad:
-                g[i, j] = 2.0 * scale * d
-        rows[i] = acc
+        r = np.int64(i)
+        rows[i] = _mse_row(a[r], b[r], scale, elem[r if store_elem else 0], store_elem, g[r if want_grad else 0],
+                           want_grad)
 
 
 _bce = dict(zip(("cpu", "parallel"), cpu_kernels(_bce_body)))
