@@ -27,7 +27,7 @@ from ._info import info  # noqa: E402
 from ._random import random_normal, random_uniform, resolve_seed  # noqa: E402
 from ._warmup import warmup  # noqa: E402
 
-_AREAS = ("nn", "neurons")
+_AREAS = ("nn", "neurons", "word2vec")
 
 
 def __getattr__(name):
@@ -53,4 +53,5 @@ __all__ = [
     "resolve_seed",
     "set_num_threads",
     "warmup",
+    "word2vec",
 ]

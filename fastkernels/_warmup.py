@@ -11,7 +11,7 @@ from numba import prange
 from ._jit import jit
 
 #: Areas with kernels to warm up; each package defines ``_warmup(backend, dtype)``.
-AREAS = ("nn", "neurons")
+AREAS = ("nn", "neurons", "word2vec")
 
 
 @jit(parallel=True)

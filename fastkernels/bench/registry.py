@@ -19,6 +19,7 @@ import numpy as np
 AREA_MODULES = {
     "nn": "fastkernels.nn._bench",
     "neurons": "fastkernels.neurons._bench",
+    "word2vec": "fastkernels.word2vec._bench",
 }
 
 _CASES: dict[str, "Case"] = {}

@@ -1,0 +1,61 @@
+"""word2vec data kernels: vocabulary, corpus encoding, subsampling, skip-gram
+batches and pairs, CBOW windows, negative and log-uniform sampling.
+
+The pipeline a skip-gram trainer runs, each step one compiled call::
+
+    corpus, vocab = read_corpus("text8", min_count=5)          # stream, count, encode
+    kept = subsample(corpus, keep_probability(vocab, 1e-3), seed=1)
+    centers, contexts = skipgram_pairs(kept, window=5, seed=1)  # word2vec.c's reduced windows
+    negatives = NegativeSampler(vocab).sample(centers.size, 5, exclude=contexts, seed=1)
+
+plus the TF tutorial's ``generate_batch`` and ``log_uniform_candidates`` (the
+sampler of ``tf.nn.nce_loss``). Every random step takes ``seed`` and gives the
+same result on ``"cpu"``, ``"parallel"`` (any thread count) and ``"cuda"``.
+
+For compiled training loops the per-token cores are plain ``@device``
+functions over arrays: :func:`batches.reduced_window`,
+:func:`batches.context_span`, :func:`subsample.keep_token`,
+:func:`sampling.draw_negative`, :func:`sampling.log_uniform_unique`, with their
+stream keys from :func:`batches.window_key`, :func:`subsample.subsample_key`
+and :func:`sampling.negative_key`.
+"""
+
+import numpy as np
+
+from .batches import cbow_windows, generate_batch, pair_counts, skipgram_pairs
+from .corpus import Corpus, read_corpus
+from .sampling import NegativeSampler, log_uniform_candidates, log_uniform_probability
+from .subsample import keep_probability, subsample
+from .vocab import Vocabulary
+
+__all__ = ["Corpus", "NegativeSampler", "Vocabulary", "cbow_windows", "generate_batch", "keep_probability",
+           "log_uniform_candidates", "log_uniform_probability", "pair_counts", "read_corpus", "skipgram_pairs",
+           "subsample"]
+
+
+def _warmup(backend, dtype):
+    """Compile this area's kernels for one backend (see ``fk.warmup``).
+
+    The kernels work on integer ids, so ``dtype`` does not select anything; the
+    id arrays are warmed as int32 (a Corpus) and int64 (NumPy's default).
+    """
+    corpus, vocab = read_corpus([["a", "b", "a", "c"], ["b", "a"]], min_count=1)
+    read_corpus(b"a b\nc a", vocab)
+    vocab.encode(["a", "b"])
+    if backend != "cpu":  # the parallel text scan (real inputs are large enough to take it)
+        from ._tokens import SEP_WHITESPACE, PartTables, WordTable, separator_table
+
+        WordTable().scan_parallel(np.frombuffer(b"a b\nc a b", np.uint8), final=True,
+                                  sep=separator_table(SEP_WHITESPACE), insert=True, count_only=False, n_parts=2,
+                                  parts=PartTables(1))
+    kept = subsample(corpus, keep_probability(vocab, 0.3), seed=0, backend=backend)
+    skipgram_pairs(kept, 2, seed=0, backend=backend)
+    cbow_windows(kept, 2, seed=0, backend=backend)
+    if backend != "cuda":
+        for ids in (corpus.ids, corpus.ids.astype(np.int64)):
+            generate_batch(ids, 4, 2, 1, seed=0, backend=backend)
+    sampler = NegativeSampler(vocab)
+    sampler.sample(3, 2, seed=0, backend=backend)
+    sampler.sample(3, 2, exclude=np.array([0, 1, 2], np.int32), seed=0, backend=backend)
+    log_uniform_candidates([0, 1], 2, 3, seed=0)
+    log_uniform_candidates([0, 1], 2, 3, unique=False, seed=0)
