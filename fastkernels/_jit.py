@@ -50,6 +50,21 @@ def _renamed(fn, suffix: str):
     return clone
 
 
+def with_globals(fn, name: str, **consts):
+    """``fn`` renamed to ``name``, its module globals extended by ``consts``.
+
+    Numba freezes globals as compile-time constants, so this specialises one template
+    into variants (a method code, a callee dispatcher). Globals rather than a closure:
+    Numba's cache key hashes pickled closure cells, and a pickled dispatcher carries a
+    per-process id, so a closure over one recompiles in every process.
+    """
+    clone = types.FunctionType(fn.__code__, dict(fn.__globals__, **consts), name, fn.__defaults__)
+    clone.__qualname__ = name
+    clone.__module__ = fn.__module__
+    clone.__doc__ = fn.__doc__
+    return clone
+
+
 def cpu_kernels(fn=None, **options):
     """Compile one kernel body (written with ``prange``) as a serial and a parallel dispatcher.
 

@@ -16,6 +16,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("lif_fi_curve.py", ["--duration", "200"]),
     ("mlp_regression.py", ["--epochs", "5"]),
     ("brian2_tutorial_part1.py", ["--duration", "200"]),
+    ("hh_spike_train.py", ["--duration", "200"]),
 ])
 def test_example_runs_and_writes_png(script, args, tmp_path):
     out = tmp_path / "fig.png"

@@ -13,19 +13,26 @@ import numpy as _np
 from ._driver import SimulationError
 from . import plots
 from .analysis import firing_rate_curve, isi_stats, lif_rate, population_rate
+from .hh import HH, simulate_hh, temperature_factor
 from .inputs import poisson_spike_trains
+from .izhikevich import Izhikevich, simulate_izhikevich
 from .lif import LIF, simulate_lif
 from .result import SimulationResult
 
-__all__ = ["LIF", "SimulationError", "SimulationResult", "firing_rate_curve", "isi_stats", "lif_rate", "plots",
-           "poisson_spike_trains", "population_rate", "simulate_lif"]
+__all__ = ["HH", "Izhikevich", "LIF", "SimulationError", "SimulationResult", "firing_rate_curve", "isi_stats",
+           "lif_rate", "plots", "poisson_spike_trains", "population_rate", "simulate_hh", "simulate_izhikevich",
+           "simulate_lif", "temperature_factor"]
 
 
 def _warmup(backend, dtype):
     """Compile the common LIF kernels (called by :func:`fastkernels.warmup`)."""
     if backend == "cuda":
         simulate_lif(LIF(), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend="cuda")
+        simulate_hh(HH(), 4, 0.1, 0.01, I=10.0, dtype=dtype, backend="cuda")
+        simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, dtype=dtype, backend="cuda")
         return
     for mode in ("steps", "legacy_float"):
         simulate_lif(LIF(refractory_mode=mode), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend=backend)
     simulate_lif(LIF(), 4, 1.0, 0.1, I=_np.linspace(1, 2, 4), dtype=dtype, backend=backend)
+    simulate_hh(HH(), 4, 0.1, 0.01, I=10.0, dtype=dtype, backend=backend)
+    simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, dtype=dtype, backend=backend)

@@ -83,3 +83,6 @@ register(Case(
     check=_check_counts,
     work=lambda n, duration: {"updates": n * int(round(duration / DT))},
 ))
+
+
+from . import _bench_models  # noqa: F401,E402  (HH and Izhikevich cases)

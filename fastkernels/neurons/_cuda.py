@@ -18,13 +18,13 @@ import numpy as np
 from numba import cuda, types
 
 from .. import _launch
-from .._random import normal, stream_key
-from .lif import (A, BLOCK, C, DVT, DW, N_PARAMS, N_STATE, PT, PW, R, REF, REFSTEPS, SINCE, SINCE_MAX, SN, TAU,
-                  TREF, V, VRESET, VREST, VT, VT0, W, event_advance, free_legacy, lif_step)
+from .._random import normal, poisson as poisson_count, stream_key
+from .lif import (A, BLOCK, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
+                  SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance, free_legacy, lif_step)
 
 
 @cuda.jit
-def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, freeze, noisy, dynamics,
+def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, freeze, noisy, dynamics, poisson,
               spk_t, spk_i, spk_n, err, rec_pos, stride, traces):
     n = S.shape[1]
     cap = spk_t.shape[1]
@@ -35,8 +35,10 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
         a, c, pw, pt = P[A, i], P[C, i], P[PW, i], P[PT, i]
         vrest, res, vt0, vreset = P[VREST, i], P[R, i], P[VT0, i], P[VRESET, i]
         jt, jw, sn, rst, rs = P[DVT, i], P[DW, i], P[SN, i], P[REFSTEPS, i], ref_s[i]
+        lam, pw_in = P[LAM, i], P[JW, i]
         rp = rec_pos[i]
         skey = stream_key(key, i)
+        pkey = stream_key(key, POISSON_STREAM + i)
         k = k_begin[i]
         while k < k_end:
             if rp >= 0 and (k - k0) % stride == 0:
@@ -46,14 +48,15 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
                 traces[2, rp, row] = w if dynamics else 0.0
             drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
             xi = normal(skey, k) if noisy else 0.0
+            jump = poisson_count(pkey, k, lam) * pw_in if poisson else 0.0
             since = sc + 1.0
             since = since if since < SINCE_MAX else SINCE_MAX
             if legacy:
                 free = free_legacy(since, k, dt_s, rs)
             else:
                 free = since >= rst
-            vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0,
-                                                vreset, jt, jw, sn, freeze, dynamics)
+            vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest,
+                                                      res, vt0, vreset, jt, jw, sn, freeze, dynamics)
             if bad:
                 err[i, 0] = k
                 err[i, 1] = i
@@ -131,8 +134,8 @@ def _unblock(arr, rows, n, per_neuron=True):
     return out
 
 
-def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, per_neuron, method,
-                 max_per_step, rec, stride, traces):
+def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, poisson, per_neuron,
+                 method, max_per_step, rec, stride, traces):
     """Device copies of a LIF run and the ``launch``/``finish`` pair the driver calls.
 
     ``S``/``P`` arrive in the CPU's blocked layout; the GPU wants one row per variable
@@ -157,7 +160,7 @@ def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, 
                                         d_err, d_rec, stride, d_traces)
         else:
             _lif_grid[blocks, threads](d_S, d_P, d_ref, d_rows, d_common, key, d_kb, k_end, k0, dt, legacy, freeze,
-                                       noisy, dynamics, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
+                                       noisy, dynamics, poisson, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
         d_kb.copy_to_host(k_begin)
         d_err.copy_to_host(err)
         spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
@@ -181,8 +184,191 @@ def ptx_signatures():
     out = []
     for f in (types.float32, types.float64):
         m2, m3 = f[:, ::1], f[:, :, ::1]
-        out.append((_lif_grid, (m2, m2, f64[::1], m2, f[::1], i64, i64[::1], i64, i64, f64, b1, b1, b1, b1,
+        out.append((_lif_grid, (m2, m2, f64[::1], m2, f[::1], i64, i64[::1], i64, i64, f64, b1, b1, b1, b1, b1,
                                 f64[:, ::1], i64[:, ::1], i64[::1], i64[:, ::1], i64[::1], i64, m3)))
         out.append((_lif_event, (m2, m2, m2, f[::1], i64[::1], i64, i64, f64, i64, f64[:, ::1], i64[:, ::1],
                                  i64[::1], i64[:, ::1], i64[::1], i64, m3)))
     return out
+
+
+# ---------------------------------------------------------------- Hodgkin-Huxley and Izhikevich
+# One thread per neuron with the time loop inside, as for the LIF grid kernel. The step is the
+# CPU kernels' own step function, cloned for CUDA (hh.cuda_step / izhikevich.cuda_steps: the
+# same source with the hardware exp, inlined). The method is a run-time argument: the branch
+# is uniform across a warp, and one kernel per model keeps compile time down.
+from . import hh as _hh  # noqa: E402
+from . import izhikevich as _izh  # noqa: E402
+
+_hh_step = _hh.cuda_step()
+_izh_euler_step, _izh_rk4_step = _izh.cuda_steps()
+
+
+@cuda.jit
+def _hh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
+             stride, traces):
+    n = S.shape[1]
+    cap = spk_t.shape[1]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, n, step):
+        v, m, h, g = S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i]
+        invc, gna, gk, gl = P[_hh.INVC, i], P[_hh.GNA, i], P[_hh.GK, i], P[_hh.GL, i]
+        ena, ek, el, vth = P[_hh.ENA, i], P[_hh.EK, i], P[_hh.EL, i], P[_hh.VTH, i]
+        shift, phi, sn = P[_hh.SHIFT, i], P[_hh.PHI, i], P[_hh.SN, i]
+        rp = rec_pos[i]
+        skey = stream_key(key, i)
+        k = k_begin[i]
+        while k < k_end:
+            if rp >= 0 and (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                traces[0, rp, row] = v
+                traces[1, rp, row] = m
+                traces[2, rp, row] = h
+                traces[3, rp, row] = g
+            drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
+            xi = normal(skey, k) if noisy else 0.0
+            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, drive, xi, invc, gna, gk, gl, ena, ek, el, vth, shift, phi,
+                                               sn, dt, method)
+            if bad:
+                err[i, 0] = k
+                err[i, 1] = i
+                break
+            if sp:
+                slot = cuda.atomic.add(spk_n, 0, 1)
+                if slot >= cap:  # buffer full: stop before committing this step
+                    break
+                spk_t[0, slot] = k * dt
+                spk_i[0, slot] = i
+            v, m, h, g = vn, mn, hn, gn
+            k += 1
+        S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i] = v, m, h, g
+        k_begin[i] = k
+
+
+@cuda.jit
+def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
+              stride, traces):
+    n = S.shape[1]
+    cap = spk_t.shape[1]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, n, step):
+        v, u = S[_izh.V, i], S[_izh.U, i]
+        a, b, c, d = P[_izh.A, i], P[_izh.B, i], P[_izh.C, i], P[_izh.D, i]
+        vpeak, sn = P[_izh.VPEAK, i], P[_izh.SN, i]
+        rp = rec_pos[i]
+        skey = stream_key(key, i)
+        k = k_begin[i]
+        while k < k_end:
+            if rp >= 0 and (k - k0) % stride == 0:
+                row = (k - k0) // stride
+                traces[0, rp, row] = v
+                traces[1, rp, row] = u
+            drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
+            xi = normal(skey, k) if noisy else 0.0
+            if method == _izh.EULER:
+                vn, un, sp, bad = _izh_euler_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dt)
+            else:
+                vn, un, sp, bad = _izh_rk4_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dt)
+            if bad:
+                err[i, 0] = k
+                err[i, 1] = i
+                break
+            if sp:
+                slot = cuda.atomic.add(spk_n, 0, 1)
+                if slot >= cap:
+                    break
+                spk_t[0, slot] = k * dt
+                spk_i[0, slot] = i
+            v, u = vn, un
+            k += 1
+        S[_izh.V, i], S[_izh.U, i] = v, u
+        k_begin[i] = k
+
+
+def _population_launcher(kernel, S, P, n_state, n_params, rows, common, key, k0, dt, method, noisy, rec, stride,
+                         traces):
+    """Device copies of a population run and the ``launch``/``finish`` pair :func:`_driver.run` calls.
+
+    ``S``/``P`` arrive in the CPU's blocked layout and travel as one row per variable
+    (``(rows, n)``), so neuron ``i``'s loads coalesce across a warp. ``finish`` copies the
+    final state back into ``S`` (blocked) and the traces into ``traces``.
+    """
+    n = rows.shape[1]
+    d_S = cuda.to_device(_unblock(S, n_state, n))
+    d_P = cuda.to_device(_unblock(P, n_params, n))
+    d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
+    rec_pos = np.full(n, -1, dtype=np.int64)
+    rec_pos[rec] = np.arange(rec.size)
+    d_rec = cuda.to_device(rec_pos)
+    d_traces = cuda.to_device(traces)
+    blocks, threads = _launch.grid_1d(n)
+
+    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+        d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
+        d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
+        kernel[blocks, threads](d_S, d_P, d_rows, d_common, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n,
+                                d_err, d_rec, stride, d_traces)
+        d_kb.copy_to_host(k_begin)
+        d_err.copy_to_host(err)
+        spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
+        if spk_n[0]:
+            spk_t[0, :spk_n[0]] = d_t[0, :spk_n[0]].copy_to_host()
+            spk_i[0, :spk_n[0]] = d_i[0, :spk_n[0]].copy_to_host()
+
+    def finish():
+        state = d_S.copy_to_host()
+        for r in range(n_state):
+            flat = S[:, r, :BLOCK].reshape(-1)
+            flat[:n] = state[r]
+            S[:, r, :BLOCK] = flat.reshape(S.shape[0], BLOCK)
+        d_traces.copy_to_host(traces)
+
+    return launch, finish
+
+
+def hh_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
+    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_hh` (``method``: a code of ``hh.METHODS``)."""
+    return _population_launcher(_hh_grid, S, P, _hh.N_STATE, _hh.N_PARAMS, rows, common, key, k0, dt, method, noisy,
+                                rec, stride, traces)
+
+
+def izhikevich_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
+    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_izhikevich` (``method``: a code of
+    ``izhikevich.METHODS``)."""
+    return _population_launcher(_izh_grid, S, P, _izh.N_STATE, _izh.N_PARAMS, rows, common, key, k0, dt, method,
+                                noisy, rec, stride, traces)
+
+
+_rate_fns = _hh.cuda_rate_functions()
+_alpha_m, _beta_m, _alpha_h, _beta_h, _alpha_n, _beta_n = (_rate_fns[name] for name in _hh.RATE_FUNCTIONS)
+
+
+@cuda.jit
+def _hh_rate_table(V, out):
+    """``out[:, i]`` = the six HH rates (modern convention, 1/ms) at ``V[i]`` (mV): the device helpers on the GPU."""
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, V.shape[0], step):
+        u = V[i]
+        out[0, i], out[1, i], out[2, i] = _alpha_m(u), _beta_m(u), _alpha_h(u)
+        out[3, i], out[4, i], out[5, i] = _beta_h(u), _alpha_n(u), _beta_n(u)
+
+
+def hh_rate_table(V):
+    """The six HH rates at ``V`` (host float64 ``(k,)``, mV) computed on the device: ``(6, k)`` host array."""
+    V = np.ascontiguousarray(V, dtype=np.float64)
+    out = cuda.device_array((6, V.size), np.float64)
+    blocks, threads = _launch.grid_1d(max(V.size, 1))
+    _hh_rate_table[blocks, threads](cuda.to_device(V), out)
+    return out.copy_to_host()
+
+
+_lif_ptx_signatures = ptx_signatures
+
+
+def ptx_signatures():
+    """Every kernel of this module with its signatures, for ``compile_ptx`` (LIF: float32 and float64)."""
+    f64, i64, b1 = types.float64, types.int64, types.boolean
+    m2, m3 = f64[:, ::1], f64[:, :, ::1]
+    # HH and Izhikevich integrate in float64 whatever the result dtype: one signature each.
+    sig = (m2, m2, m2, f64[::1], i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
+           i64[:, ::1], i64[::1], i64, m3)
+    return _lif_ptx_signatures() + [(_hh_grid, sig), (_izh_grid, sig), (_hh_rate_table, (f64[::1], m2))]

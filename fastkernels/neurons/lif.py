@@ -42,7 +42,7 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, device, jit
+from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
 from .._simd import prefer_wide_vectors
 from .._random import normal, poisson as poisson_count, resolve_seed, stream_key
 from .._validate import check_choice, check_scalar
@@ -211,15 +211,7 @@ def propagators(p: dict, dt: float, method: str) -> dict:
 
 
 @device
-def lif_step(v, vt, w, since, free, drive, xi, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn, freeze,
-             dynamics):
-    """:func:`lif_step_input` without Poisson input."""
-    return lif_step_input(v, vt, w, since, free, drive, xi, 0.0, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w,
-                          sn, freeze, dynamics)
-
-
-@device
-def lif_step_input(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
+def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
                    freeze, dynamics):
     """One step of one neuron, given whether it is out of its refractory period (``free``).
 
@@ -331,7 +323,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
                     free = free_legacy(since, k, dt_s, rs_[q])
                 else:
                     free = since >= rst_[q]
-                vn, vtn, wn, s_, sp, bad = lif_step_input(
+                vn, vtn, wn, s_, sp, bad = lif_step(
                     v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
                     xi[j] if noisy else 0.0, jmp[j] if poisson else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
                     vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
@@ -371,14 +363,16 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
     # comparison must round exactly as Brian2's did.
     block = jit(_block, fastmath=False if legacy else FASTMATH)
 
-    def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-                   stride, traces):
-        for b in prange(k_begin.shape[0]):
-            block(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-                  stride, traces)
+    return with_globals(_grid_body, "_grid_body_" + flags, _BLOCK_FN=block)
 
-    _grid_body.__qualname__ = "_grid_body_" + flags
-    return _grid_body
+
+def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+               stride, traces):
+    """Template of the grid kernel: one block per prange step (``_BLOCK_FN`` bound by :func:`_make_grid`)."""
+    for b in prange(k_begin.shape[0]):
+        # int64: the parfor index is unsigned, which would compile the block function twice.
+        _BLOCK_FN(np.int64(b), S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i,  # noqa: F821
+                  spk_n, err, rec, rec_lo, stride, traces)
 
 
 _GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson) -> (serial, parallel), built on first use
@@ -604,12 +598,11 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     backend = resolve_backend(backend, work=n * n_steps)
     max_per_step = _max_spikes_per_step(p, max_input(rows, common), dt) if method == "event" else 1
 
-    if backend == "cuda" and poisson:
-        raise NotImplementedError("Poisson input (poisson_inputs > 0) runs on the CPU backends only so far")
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
-                                         noisy, dynamics, varied, method, max_per_step, rec, record_every, traces)
+                                         noisy, dynamics, poisson, varied, method, max_per_step, rec, record_every,
+                                         traces)
         times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, max_spikes_per_step=max_per_step,
                                  buffers=1, capacity=cu.buffer_capacity(n, max_per_step))
         finish()

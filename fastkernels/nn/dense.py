@@ -19,7 +19,6 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import cpu_kernels
 from .._validate import FLOAT_DTYPES, as_array, as_output
 from .activations import NEEDS_Z, _backward, act_forward, check_activation, specialise
 

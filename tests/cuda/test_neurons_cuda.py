@@ -14,6 +14,8 @@ CASES = {
                  dict(I=np.linspace(1, 3, 5), record=[1, 3])),
     "per_neuron": (LIF(tau_m=np.linspace(5, 20, 6), tau_ref=2), 6, dict(I=np.linspace(1, 3, 6), method="rk4")),
     "event": (LIF(tau_m=10, tau_ref=2), 5, dict(I=np.linspace(1, 3, 5), method="event", record=[0])),
+    "poisson": (LIF(tau_m=10, tau_ref=2, poisson_inputs=np.array([50, 80, 200, 0]), poisson_rate=40.0,
+                    poisson_weight=0.1), 4, dict(I=0.2, seed=5, record=[2])),
     "series": (LIF(tau_m=10, tau_ref=1), 3, dict(I=lambda t: 1.5 + np.sin(t)[:, None] * np.ones(3))),
 }
 

@@ -1,0 +1,180 @@
+"""Benchmark cases of the Hodgkin-Huxley population (see :mod:`fastkernels.bench.registry`).
+
+* ``hh_population``: 10 000 HH neurons at dt = 0.1 ms with exponential Euler, against the
+  same integrator written as an honest vectorised NumPy time loop. (RK4 and forward Euler are
+  unstable for HH at dt = 0.1 ms: the simulator raises ``SimulationError`` there, which is why
+  Brian2's HH examples use exponential Euler at that step.)
+* ``hh_population_rk4``: the same population with RK4 at dt = 0.01 ms (the digest's reference
+  integrator) against vectorised NumPy RK4.
+* ``hh_single_vs_solve_ivp``: one neuron at 10 uA/cm^2 (RK4, dt = 0.01 ms) against
+  ``scipy.integrate.solve_ivp`` (RK45, rtol 1e-6, atol 1e-8, spikes as events).
+
+Each case checks spike counts: the population cases allow a few neurons one spike apart
+(ulp-level differences between ``exp_poly`` and NumPy's ``exp`` can move a spike across the
+end of the run, or across the threshold of a neuron sitting at its onset current).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bench.registry import Case, register
+from .hh import HH, simulate_hh
+
+_P = HH()
+DT_COARSE, DT_FINE = 0.1, 0.01
+I_RANGE = (0.0, 20.0)  # uA/cm^2: silent, onset (6.2-6.3) and regular firing up to ~86 Hz
+
+
+def _population_inputs(n, steps):
+    return (np.random.default_rng(0).uniform(*I_RANGE, n), steps)
+
+
+def _rates(v):
+    """The modern HH rate functions, as a NumPy user writes them."""
+    am = 0.1 * (v + 40.0) / (1.0 - np.exp(-(v + 40.0) / 10.0))
+    bm = 4.0 * np.exp(-(v + 65.0) / 18.0)
+    ah = 0.07 * np.exp(-(v + 65.0) / 20.0)
+    bh = 1.0 / (1.0 + np.exp(-(v + 35.0) / 10.0))
+    an = 0.01 * (v + 55.0) / (1.0 - np.exp(-(v + 55.0) / 10.0))
+    bn = 0.125 * np.exp(-(v + 65.0) / 80.0)
+    return am, bm, ah, bh, an, bn
+
+
+def _rest_state(n):
+    am, bm, ah, bh, an, bn = _rates(np.full(n, -65.0))
+    return np.full(n, -65.0), am / (am + bm), ah / (ah + bh), an / (an + bn)
+
+
+def numpy_hh_exp_euler(I, steps, dt=DT_COARSE):
+    """The honest vectorised NumPy exponential-Euler HH loop; returns spike counts per neuron."""
+    v, m, h, n = _rest_state(I.size)
+    counts = np.zeros(I.size, dtype=np.int64)
+    for _ in range(steps):
+        am, bm, ah, bh, an, bn = _rates(v)
+        gna = _P.g_Na * (m * m * m) * h
+        n2 = n * n
+        gk = _P.g_K * (n2 * n2)
+        g = gna + gk + _P.g_L
+        v_inf = (gna * _P.E_Na + gk * _P.E_K + _P.g_L * _P.E_L + I) / g
+        vn = v_inf + (v - v_inf) * np.exp(-dt * g / _P.C_m)
+        sm, sh, sn = am + bm, ah + bh, an + bn
+        m = am / sm + (m - am / sm) * np.exp(-dt * sm)
+        h = ah / sh + (h - ah / sh) * np.exp(-dt * sh)
+        n = an / sn + (n - an / sn) * np.exp(-dt * sn)
+        counts += (v <= 0.0) & (vn > 0.0)
+        v = vn
+    return counts
+
+
+def numpy_hh_rk4(I, steps, dt=DT_FINE):
+    """The honest vectorised NumPy RK4 HH loop; returns spike counts per neuron."""
+
+    def f(v, m, h, n):
+        am, bm, ah, bh, an, bn = _rates(v)
+        n2 = n * n
+        dv = (I - _P.g_Na * (m * m * m) * h * (v - _P.E_Na) - _P.g_K * (n2 * n2) * (v - _P.E_K)
+              - _P.g_L * (v - _P.E_L)) / _P.C_m
+        return dv, am * (1.0 - m) - bm * m, ah * (1.0 - h) - bh * h, an * (1.0 - n) - bn * n
+
+    y = _rest_state(I.size)
+    counts = np.zeros(I.size, dtype=np.int64)
+    half = 0.5 * dt
+    for _ in range(steps):
+        k1 = f(*y)
+        k2 = f(*(a + half * b for a, b in zip(y, k1)))
+        k3 = f(*(a + half * b for a, b in zip(y, k2)))
+        k4 = f(*(a + dt * b for a, b in zip(y, k3)))
+        new = tuple(a + dt / 6.0 * (b + 2.0 * (c + d) + e) for a, b, c, d, e in zip(y, k1, k2, k3, k4))
+        counts += (y[0] <= 0.0) & (new[0] > 0.0)
+        y = new
+    return counts
+
+
+def _check_counts(out, ref):
+    """Spike counts equal, except at most 0.2% of neurons (at least 1) one spike apart."""
+    out, ref = np.asarray(out), np.asarray(ref)
+    diff = np.abs(out - ref)
+    if diff.max(initial=0) > 1 or np.count_nonzero(diff) > max(1, ref.size // 500):
+        raise AssertionError(f"{np.count_nonzero(diff)} of {ref.size} neurons differ, by up to {diff.max()} spikes")
+
+
+register(Case(
+    name="hh_population",
+    area="neurons",
+    description="HH population, exponential Euler, dt 0.1 ms, I ~ U(0, 20) uA/cm2 (spike counts)",
+    make_inputs=_population_inputs,
+    kernel=lambda I, steps, backend: simulate_hh(HH(), I.size, steps * DT_COARSE, DT_COARSE, I=I,
+                                                 method="exponential_euler", backend=backend).counts,
+    baseline=numpy_hh_exp_euler,
+    sizes={"test": [dict(n=200, steps=100)],
+           "quick": [dict(n=10_000, steps=1000)],
+           "full": [dict(n=10_000, steps=10_000)]},
+    label=lambda n, steps: f"{n} neurons x {steps} steps, dt 0.1",
+    check=_check_counts,
+    work=lambda n, steps: {"updates": n * steps},
+))
+
+register(Case(
+    name="hh_population_rk4",
+    area="neurons",
+    description="HH population, RK4, dt 0.01 ms, I ~ U(0, 20) uA/cm2 (spike counts)",
+    make_inputs=_population_inputs,
+    kernel=lambda I, steps, backend: simulate_hh(HH(), I.size, steps * DT_FINE, DT_FINE, I=I, method="rk4",
+                                                 backend=backend).counts,
+    baseline=numpy_hh_rk4,
+    sizes={"test": [dict(n=200, steps=300)],
+           "quick": [dict(n=10_000, steps=1000)],
+           "full": [dict(n=10_000, steps=100_000)]},
+    label=lambda n, steps: f"{n} neurons x {steps} steps, dt 0.01",
+    check=_check_counts,
+    work=lambda n, steps: {"updates": n * steps},
+))
+
+
+# ---------------------------------------------------------------- one neuron vs solve_ivp
+def _single_inputs(duration):
+    return (10.0, duration)
+
+
+def scipy_hh(I, duration, rtol=1e-6, atol=1e-8):
+    """One HH neuron with ``scipy.integrate.solve_ivp`` (RK45); spikes are upward 0 mV crossings (events)."""
+    from scipy.integrate import solve_ivp
+
+    def rhs(t, y):
+        v, m, h, n = y
+        am, bm, ah, bh, an, bn = _rates(v)
+        dv = (I - _P.g_Na * m ** 3 * h * (v - _P.E_Na) - _P.g_K * n ** 4 * (v - _P.E_K)
+              - _P.g_L * (v - _P.E_L)) / _P.C_m
+        return (dv, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n)
+
+    def crossing(t, y):
+        return y[0]
+
+    crossing.direction = 1.0
+    y0 = [float(x[0]) for x in _rest_state(1)]
+    with np.errstate(over="ignore", invalid="ignore"):  # rejected trial steps may overflow exp; harmless
+        sol = solve_ivp(rhs, (0.0, duration), y0, method="RK45", rtol=rtol, atol=atol, events=crossing)
+    return np.array([sol.t_events[0].size])
+
+
+def _check_single(out, ref):
+    if abs(int(out[0]) - int(ref[0])) > 1:
+        raise AssertionError(f"{int(out[0])} spikes, solve_ivp gives {int(ref[0])}")
+
+
+register(Case(
+    name="hh_single_vs_solve_ivp",
+    area="neurons",
+    description="one HH neuron at 10 uA/cm2, RK4 dt 0.01 ms (serial kernel) vs scipy solve_ivp RK45 (spike count)",
+    make_inputs=_single_inputs,
+    kernel=lambda I, duration, backend: simulate_hh(HH(), 1, duration, DT_FINE, I=I, method="rk4",
+                                                    backend="cpu" if backend == "parallel" else backend).counts,
+    baseline=scipy_hh,
+    sizes={"test": [dict(duration=20.0)],
+           "quick": [dict(duration=200.0)],
+           "full": [dict(duration=1000.0)]},
+    label=lambda duration: f"1 neuron x {duration:g} ms",
+    check=_check_single,
+    work=lambda duration: {"updates": int(round(duration / DT_FINE))},
+))

@@ -1,0 +1,403 @@
+"""Izhikevich populations: the 2003 paper's Euler scheme and RK4.
+
+Model (Izhikevich 2003, "Simple model of spiking neurons"; v in mV, t in ms)::
+
+    dv/dt = 0.04 v^2 + 5 v + 140 - u + I(t) + sigma xi(t)
+    du/dt = a (b v - u)
+    spike when v >= v_peak:  v <- c,  u <- u + d
+
+``I`` (and ``u``) are in the model's own units, mV/ms: a constant ``I = 10`` makes the
+regular-spiking preset fire tonically. Each step follows the package's schedule (update,
+threshold, record the spike with the step's start time ``k dt``, reset), which is the paper's
+loop order: its MATLAB code tests ``v >= 30`` at the top of the next iteration, so it labels
+the same spike one step (``dt``) later.
+
+Integrators (``dt`` in ms; the input is held constant over a step):
+
+* ``euler``: the paper's scheme. ``v`` takes two forward-Euler half steps of ``dt/2`` ("for
+  numerical stability"), then ``u += dt a (b v - u)`` with the *new* ``v``. At the paper's
+  ``dt = 1`` ms this is its code line for line. With ``sigma > 0`` a noise current
+  ``sigma xi / sqrt(dt)`` (``xi`` standard normal, one stream per neuron) is added to ``I``
+  over the step: Euler-Maruyama, ``v`` gains ``sigma sqrt(dt) N(0, 1)``.
+* ``rk4``: classic RK4 on ``(v, u)`` (deterministic only); the threshold is tested on the
+  value at the end of the step, as for ``euler``.
+
+The upstroke is a finite-time blow-up, so ``v`` may overshoot ``v_peak`` by a lot in the
+step that crosses it (more so at large ``dt``); the reset discards it, but ``u``'s update in
+that step sees it (as in the paper). A non-finite ``v`` or ``u``, or ``|u| > 1e9``, raises
+:class:`~fastkernels.neurons.SimulationError` naming the step and the neuron.
+
+The kernels are those of :mod:`fastkernels.neurons.hh`: blocks of neurons stepped with one
+branch-free loop (vectorised by LLVM) on the CPU, one thread per neuron on CUDA, both calling
+:func:`izh_step_euler` / :func:`izh_step_rk4`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numba import prange
+
+from .._backend import load_cuda, resolve_backend
+from .._jit import FASTMATH, cpu_kernels, jit, with_globals
+from .._random import normal, resolve_seed, stream_key
+from .._simd import prefer_wide_vectors
+from .._validate import check_choice, check_scalar
+from . import _driver
+from ._params import as_record, check_run, per_neuron
+from .hh import inline_hint, no_hint, retarget
+from .inputs import as_input
+from .lif import ROW, blocked, unblocked
+from .result import SimulationResult
+
+METHODS = ("euler", "rk4")
+EULER, RK4 = 0, 1
+BLOCK = _driver.BLOCK
+# State rows: v, u, this step's noise draw and input.
+V, U, XI, IN = range(4)
+N_STATE = 4
+STATE_NAMES = ("v", "u")
+# Parameter rows.
+A, B, C, D, VPEAK, SN = range(6)
+N_PARAMS = 6
+#: |u| above this, or a non-finite v or u, is a runaway state.
+LIMIT = 1e9
+
+
+@dataclass
+class Izhikevich:
+    """Izhikevich neuron parameters (scalars, or arrays of one value per neuron).
+
+    The defaults are the regular-spiking (RS) cortical cell; the presets are the paper's.
+
+    Parameters
+    ----------
+    a : float or array, 1/ms
+        Rate of the recovery variable ``u``.
+    b : float or array, dimensionless
+        Sensitivity of ``u`` to ``v``.
+    c : float or array, mV
+        Reset value of ``v`` after a spike (below ``v_peak``).
+    d : float or array, mV/ms
+        Jump of ``u`` after a spike.
+    v_peak : float or array, mV
+        Spike cut-off (30 mV in the paper).
+    sigma : float or array, mV ms^(-1/2)
+        White-noise amplitude (>= 0): ``v`` gains ``sigma sqrt(dt) N(0, 1)`` per step; needs
+        ``method="euler"``.
+    """
+
+    a: object = 0.02
+    b: object = 0.2
+    c: object = -65.0
+    d: object = 8.0
+    v_peak: object = 30.0
+    sigma: object = 0.0
+
+    @classmethod
+    def regular_spiking(cls, **overrides) -> "Izhikevich":
+        """RS: a = 0.02, b = 0.2, c = -65, d = 8; tonic spiking with adaptation (ISIs lengthen)."""
+        return cls(**{**dict(a=0.02, b=0.2, c=-65.0, d=8.0), **overrides})
+
+    @classmethod
+    def fast_spiking(cls, **overrides) -> "Izhikevich":
+        """FS: a = 0.1, b = 0.2, c = -65, d = 2; high-frequency spiking without adaptation."""
+        return cls(**{**dict(a=0.1, b=0.2, c=-65.0, d=2.0), **overrides})
+
+    @classmethod
+    def chattering(cls, **overrides) -> "Izhikevich":
+        """CH: a = 0.02, b = 0.2, c = -50, d = 2; fast rhythmic bursts (bimodal ISIs)."""
+        return cls(**{**dict(a=0.02, b=0.2, c=-50.0, d=2.0), **overrides})
+
+    @classmethod
+    def intrinsically_bursting(cls, **overrides) -> "Izhikevich":
+        """IB: a = 0.02, b = 0.2, c = -55, d = 4; an initial burst, then single spikes."""
+        return cls(**{**dict(a=0.02, b=0.2, c=-55.0, d=4.0), **overrides})
+
+    def arrays(self, n: int) -> dict:
+        """Every parameter validated and broadcast to ``(n,)`` float64 (``c < v_peak``, ``sigma >= 0``)."""
+        out = {f.name: per_neuron(getattr(self, f.name), f.name, n, nonneg=f.name == "sigma") for f in fields(self)}
+        bad = out["c"] >= out["v_peak"]
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"c (reset) must be below v_peak; neuron {i} has c = {out['c'][i]}, "
+                             f"v_peak = {out['v_peak'][i]}")
+        return out
+
+
+# ------------------------------------------------------------------ step functions
+@jit
+def izh_rhs(v, u, drive, a, b):
+    """``(dv/dt, du/dt)`` in mV/ms (``drive`` in mV/ms)."""
+    inline_hint()
+    return (0.04 * v + 5.0) * v + 140.0 - u + drive, a * (b * v - u)
+
+
+@jit
+def _izh_finish(vn, un, c, d, vpeak):
+    """Threshold and reset: ``(v, u, spiked, bad)``."""
+    inline_hint()
+    spiked = vn >= vpeak
+    v_out = c if spiked else vn
+    u_out = un + d if spiked else un
+    ok = (abs(v_out) <= LIMIT) & (abs(u_out) <= LIMIT)
+    return v_out, u_out, spiked, not ok
+
+
+# Both steps share one signature: drive (mV/ms) held over the step; xi a standard normal draw
+# and sn = sigma / sqrt(dt) its scale as a current (Euler only, 0 otherwise).
+@jit
+def izh_step_euler(v, u, drive, xi, a, b, c, d, vpeak, sn, dt):
+    """The 2003 paper's step: two half steps of ``v``, then ``u`` with the new ``v``; threshold and reset."""
+    inline_hint()
+    hdt = 0.5 * dt
+    i_ = drive + sn * xi
+    v1 = v + hdt * ((0.04 * v + 5.0) * v + 140.0 - u + i_)
+    v2 = v1 + hdt * ((0.04 * v1 + 5.0) * v1 + 140.0 - u + i_)
+    return _izh_finish(v2, u + dt * (a * (b * v2 - u)), c, d, vpeak)
+
+
+@jit
+def izh_step_rk4(v, u, drive, xi, a, b, c, d, vpeak, sn, dt):
+    """One classic RK4 step of ``(v, u)``; threshold and reset."""
+    inline_hint()
+    hdt = 0.5 * dt
+    v1, u1 = izh_rhs(v, u, drive, a, b)
+    v2, u2 = izh_rhs(v + hdt * v1, u + hdt * u1, drive, a, b)
+    v3, u3 = izh_rhs(v + hdt * v2, u + hdt * u2, drive, a, b)
+    v4, u4 = izh_rhs(v + dt * v3, u + dt * u3, drive, a, b)
+    dt6 = dt / 6.0
+    return _izh_finish(v + dt6 * (v1 + 2.0 * (v2 + v3) + v4), u + dt6 * (u1 + 2.0 * (u2 + u3) + u4), c, d, vpeak)
+
+
+#: Step function of each method code (EULER, RK4).
+STEPS = (izh_step_euler, izh_step_rk4)
+
+
+def cuda_steps() -> tuple:
+    """The step functions of :data:`STEPS` for CUDA: the same source (see :func:`fastkernels.neurons.hh.retarget`)."""
+    fns = retarget(globals(), ("izh_rhs", "_izh_finish", "izh_step_euler", "izh_step_rk4"), inline_hint=no_hint)
+    return fns["izh_step_euler"], fns["izh_step_rk4"]
+
+
+# ------------------------------------------------------------------ CPU kernels
+def _loop_template(sb, pb, drive, ic, flags, m, dt):
+    """Step the ``m`` neurons of one block once; returns ``(spikes, bad states)``.
+
+    Every access is ``row * ROW + j`` off the block's flattened state (``sb``) or parameters
+    (``pb``), so LLVM vectorises the loop without runtime alias checks. A template: the kernels
+    use clones with the method's step function as the global ``_STEP``.
+    """
+    prefer_wide_vectors()
+    nsp = 0
+    nbad = 0
+    for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
+        vn, un, sp, bad = _STEP(  # noqa: F821 (a global of the clones)
+            sb[V * ROW + j], sb[U * ROW + j], drive[j] + ic, sb[XI * ROW + j], pb[A * ROW + j], pb[B * ROW + j],
+            pb[C * ROW + j], pb[D * ROW + j], pb[VPEAK * ROW + j], pb[SN * ROW + j], dt)
+        sb[V * ROW + j] = vn
+        sb[U * ROW + j] = un
+        flags[j] = sp
+        nsp += sp
+        nbad += bad
+    return nsp, nbad
+
+
+# One vectorised step loop per method (each compiled on its own, called once per block and step).
+_LOOPS = tuple(jit(with_globals(_loop_template, "_izh_loop_" + name, _STEP=step), fastmath=FASTMATH)
+               for name, step in zip(METHODS, STEPS))
+_loop_euler, _loop_rk4 = _LOOPS
+
+
+@jit
+def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+           stride, traces):
+    """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
+
+    As :func:`fastkernels.neurons.hh._block`: time loop outside, the vectorised neuron loop of
+    the method inside; ``noisy`` and ``method`` are run-time arguments of one compiled kernel.
+    """
+    n = rows.shape[1]
+    cap = spk_t.shape[1]
+    varying = rows.shape[0] > 1
+    lo = b * BLOCK
+    m = min(n, lo + BLOCK) - lo
+    sb = S[b].reshape(-1)
+    pb = P[b].reshape(-1)
+    drive = sb[IN * ROW:IN * ROW + m] if varying else rows[0, lo:lo + m]
+    flags = np.zeros(ROW, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    cnt = spk_n[b]
+    k = k_begin[b]
+    while k < k_end:
+        if cnt + m > cap:
+            break
+        if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
+            row = (k - k0) // stride
+            for r in range(rec_lo[b], rec_lo[b + 1]):
+                j = rec[r] - lo
+                traces[0, r, row] = sb[V * ROW + j]
+                traces[1, r, row] = sb[U * ROW + j]
+        ic = common[k - k0 if common.shape[0] > 1 else 0]
+        if varying:
+            for j in range(m):
+                sb[IN * ROW + j] = rows[k - k0, lo + j] + ic
+            ic = 0.0
+        if noisy:
+            for j in range(m):
+                sb[XI * ROW + j] = normal(stream_key(key, lo + j), k)
+        if method == EULER:
+            nsp, nbad = _loop_euler(sb, pb, drive, ic, flags, m, dt)
+        else:
+            nsp, nbad = _loop_rk4(sb, pb, drive, ic, flags, m, dt)
+        if nbad:
+            for j in range(m):
+                if not ((abs(sb[V * ROW + j]) <= LIMIT) & (abs(sb[U * ROW + j]) <= LIMIT)):
+                    err[b, 0] = k
+                    err[b, 1] = lo + j
+                    break
+            break
+        if nsp:
+            for q8 in range((m + 7) // 8):
+                if words[q8] != 0:
+                    for j in range(8 * q8, min(8 * q8 + 8, m)):
+                        if flags[j]:
+                            spk_t[b, cnt] = k * dt
+                            spk_i[b, cnt] = lo + j
+                            cnt += 1
+        k += 1
+    k_begin[b] = k
+    spk_n[b] = cnt
+
+
+def _blocks(S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+            stride, traces):
+    """Every block, ``prange`` over blocks in the parallel build (``np.int64(b)``: see hh._blocks)."""
+    for b in prange(k_begin.shape[0]):
+        _block(np.int64(b), S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
+               rec, rec_lo, stride, traces)
+
+
+#: The (serial, parallel) kernels: one compile each, whatever the method, options and result dtype.
+_blocks_cpu, _blocks_parallel = cpu_kernels(_blocks)
+
+
+# ------------------------------------------------------------------ API
+_PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
+_STATE_ORDER = ("v", "u", "xi", "input")  # the blocked rows V, U, XI, IN
+
+
+def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 0.1, *, I=None, v0=None, u0=None,
+                        initial=None, method: str = "euler", seed=None, record=None, record_every: int = 1,
+                        t_start: float = 0.0, dtype=np.float64, backend: str = "auto") -> SimulationResult:
+    """Simulate ``n`` independent Izhikevich neurons for ``duration`` ms.
+
+    Parameters
+    ----------
+    model : Izhikevich
+        Parameters (scalars or ``(n,)`` arrays).
+    n : int
+        Number of neurons.
+    duration : float, ms
+        Simulated time; a whole number of steps.
+    dt : float, ms
+        Time step (the paper used 1 ms with two 0.5 ms half steps for ``v``).
+    I : None, float, array or callable, mV/ms
+        Input: a scalar, ``(n,)`` per neuron, ``(n_steps, 1)`` shared series, ``(n_steps, n)``
+        or a function of ``t`` (ms); held constant over each step.
+    v0 : float or (n,) array, mV, optional
+        Initial membrane potential (default -65 mV, as in the paper).
+    u0 : float or (n,) array, optional
+        Initial recovery variable (default ``b * v0``, as in the paper).
+    initial : dict, optional
+        A previous result's ``final_state`` (``v``, ``u``, ``step``): continues that run
+        (overrides ``v0``, ``u0`` and ``t_start``).
+    method : {"euler", "rk4"}
+        Integrator (see the module docstring). Noise (``sigma > 0``) needs ``"euler"``.
+    seed : None, int or numpy.random.Generator
+        Noise seed; neuron ``i`` draws from its own stream, so results do not depend on the
+        backend or thread count.
+    record : None, True, int or sequence of int
+        Neurons whose state (``v``, ``u``) is traced, sampled at step starts (after the reset of
+        a spike in the previous step).
+    record_every : int
+        Trace stride in steps.
+    t_start : float, ms
+        Time of the first step.
+    dtype : {float64, float32}
+        Precision of the returned traces and final state. The integration itself always runs in
+        float64: the step's arithmetic is float64 anyway (float32 storage would only add rounding),
+        and one compiled kernel serves both.
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    SimulationResult
+        Spikes (``v >= v_peak``, stamped with the step start ``k dt``), traces ``v`` (mV) and
+        ``u`` of shape ``(len(record), n_rows)`` and the final state.
+
+    Raises
+    ------
+    SimulationError
+        ``v`` or ``u`` became non-finite or ``|u|`` exceeded 1e9 (e.g. a ``dt`` far too large);
+        names the step and the neuron.
+    """
+    if not isinstance(model, Izhikevich):
+        raise TypeError(f"model must be a fastkernels.neurons.Izhikevich, got {type(model).__name__}")
+    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype)
+    check_choice(method, "method", METHODS)
+    record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
+    t_start = check_scalar(t_start, "t_start")
+    p = model.arrays(n)
+    noisy = bool((p["sigma"] > 0).any())
+    if noisy and method != "euler":
+        raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
+    k0 = int(round(t_start / dt))
+    if initial is not None:
+        if not isinstance(initial, dict) or not {"v", "u", "step"} <= set(initial):
+            raise TypeError("initial must be the final_state dict of a previous Izhikevich result (keys 'v', 'u', "
+                            "'step')")
+        state = {"v": per_neuron(initial["v"], "initial['v']", n), "u": per_neuron(initial["u"], "initial['u']", n)}
+        k0 = check_scalar(initial["step"], "initial['step']", integer=True)
+    else:
+        v = np.full(n, -65.0) if v0 is None else per_neuron(v0, "v0", n)
+        state = {"v": v, "u": p["b"] * v if u0 is None else per_neuron(u0, "u0", n)}
+    t_start = k0 * dt
+    k1 = k0 + n_steps
+    # The kernels integrate in float64 whatever ``dtype`` (it sets the precision of the results).
+    rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=np.float64)
+    p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current held over one step
+    code = METHODS.index(method)
+    # Fresh blocked copies: the kernels never write the caller's arrays.
+    P = blocked(p, _PARAM_ORDER, n, np.float64)
+    S = blocked(state, _STATE_ORDER, n, np.float64)
+    key = resolve_seed(seed) if noisy else np.int64(0)
+    rec = as_record(record, n)
+    n_rows = _driver.n_trace_rows(n_steps, record_every)
+    traces = np.zeros((2, rec.size, n_rows), dtype=np.float64)
+    backend = resolve_backend(backend, work=n * n_steps)
+
+    if backend == "cuda":
+        cu = load_cuda("fastkernels.neurons._cuda")
+        launch, finish = cu.izhikevich_launcher(S, P, rows, common, key, k0, dt, code, noisy, rec, record_every,
+                                                traces)
+        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, buffers=1,
+                                 capacity=cu.buffer_capacity(n, 1))
+        finish()
+    else:
+        kern = _blocks_parallel if backend == "parallel" else _blocks_cpu
+        rec_lo = _driver.record_ranges(rec, n, BLOCK)
+
+        def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+            kern(S, P, rows, common, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+                 record_every, traces)
+
+        times, ids = _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
+    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
+    final["step"] = k1
+    return SimulationResult(
+        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
+        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
+        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
