@@ -136,47 +136,18 @@ def _unblock(arr, rows, n, per_neuron=True):
 
 def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, poisson, per_neuron,
                  method, max_per_step, rec, stride, traces):
-    """Device copies of a LIF run and the ``launch``/``finish`` pair the driver calls.
+    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_lif` (see :func:`_population_launcher`)."""
+    d_ref = cuda.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (rows.shape[1],)).copy())
 
-    ``S``/``P`` arrive in the CPU's blocked layout; the GPU wants one row per variable
-    (``(N_STATE, n)``), so neuron ``i``'s loads coalesce across a warp.
-    """
-    n = rows.shape[1]
-    d_S = cuda.to_device(_unblock(S, N_STATE, n))
-    d_P = cuda.to_device(_unblock(P, N_PARAMS, n, per_neuron))
-    d_ref = cuda.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (n,)).copy())
-    d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
-    rec_pos = np.full(n, -1, dtype=np.int64)
-    rec_pos[rec] = np.arange(rec.size)
-    d_rec = cuda.to_device(rec_pos)
-    d_traces = cuda.to_device(traces)
-    blocks, threads = _launch.grid_1d(n)
-
-    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
-        d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
-        d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
+    def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
         if method == "event":
-            _lif_event[blocks, threads](d_S, d_P, d_rows, d_common, d_kb, k_end, k0, dt, max_per_step, d_t, d_i, d_n,
-                                        d_err, d_rec, stride, d_traces)
+            _lif_event[grid](d_S, d_P, d_rows, d_common, d_kb, k_end, k0, dt, max_per_step, d_t, d_i, d_n, d_err,
+                             d_rec, stride, d_traces)
         else:
-            _lif_grid[blocks, threads](d_S, d_P, d_ref, d_rows, d_common, key, d_kb, k_end, k0, dt, legacy, freeze,
-                                       noisy, dynamics, poisson, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
-        d_kb.copy_to_host(k_begin)
-        d_err.copy_to_host(err)
-        spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
-        if spk_n[0]:
-            spk_t[0, :spk_n[0]] = d_t[0, :spk_n[0]].copy_to_host()
-            spk_i[0, :spk_n[0]] = d_i[0, :spk_n[0]].copy_to_host()
+            _lif_grid[grid](d_S, d_P, d_ref, d_rows, d_common, key, d_kb, k_end, k0, dt, legacy, freeze, noisy,
+                            dynamics, poisson, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
 
-    def finish():
-        state = d_S.copy_to_host()
-        for r in range(N_STATE):
-            flat = S[:, r, :BLOCK].reshape(-1)
-            flat[:n] = state[r]
-            S[:, r, :BLOCK] = flat.reshape(S.shape[0], BLOCK)
-        d_traces.copy_to_host(traces)
-
-    return launch, finish
+    return _population_launcher(call, S, P, N_STATE, N_PARAMS, rows, common, rec, traces, per_neuron)
 
 
 def ptx_signatures():
@@ -284,29 +255,29 @@ def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, sp
         k_begin[i] = k
 
 
-def _population_launcher(kernel, S, P, n_state, n_params, rows, common, key, k0, dt, method, noisy, rec, stride,
-                         traces):
+def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces, per_neuron=True):
     """Device copies of a population run and the ``launch``/``finish`` pair :func:`_driver.run` calls.
 
     ``S``/``P`` arrive in the CPU's blocked layout and travel as one row per variable
-    (``(rows, n)``), so neuron ``i``'s loads coalesce across a warp. ``finish`` copies the
-    final state back into ``S`` (blocked) and the traces into ``traces``.
+    (``(rows, n)``), so neuron ``i``'s loads coalesce across a warp (uniform parameters,
+    ``per_neuron=False``, are broadcast). ``call(grid, d_S, d_P, d_rows, d_common, d_k_begin,
+    k_end, d_t, d_i, d_n, d_err, d_rec, d_traces)`` launches the model's kernel; ``finish``
+    copies the final state back into ``S`` (blocked) and the traces into ``traces``.
     """
     n = rows.shape[1]
     d_S = cuda.to_device(_unblock(S, n_state, n))
-    d_P = cuda.to_device(_unblock(P, n_params, n))
+    d_P = cuda.to_device(_unblock(P, n_params, n, per_neuron))
     d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
     rec_pos = np.full(n, -1, dtype=np.int64)
     rec_pos[rec] = np.arange(rec.size)
     d_rec = cuda.to_device(rec_pos)
     d_traces = cuda.to_device(traces)
-    blocks, threads = _launch.grid_1d(n)
+    grid = _launch.grid_1d(n)
 
     def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
         d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
         d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
-        kernel[blocks, threads](d_S, d_P, d_rows, d_common, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n,
-                                d_err, d_rec, stride, d_traces)
+        call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces)
         d_kb.copy_to_host(k_begin)
         d_err.copy_to_host(err)
         spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
@@ -325,17 +296,25 @@ def _population_launcher(kernel, S, P, n_state, n_params, rows, common, key, k0,
     return launch, finish
 
 
+def _model_launcher(kernel, n_state, n_params, S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
+    def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
+        kernel[grid](d_S, d_P, d_rows, d_common, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n, d_err, d_rec,
+                     stride, d_traces)
+
+    return _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces)
+
+
 def hh_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
     """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_hh` (``method``: a code of ``hh.METHODS``)."""
-    return _population_launcher(_hh_grid, S, P, _hh.N_STATE, _hh.N_PARAMS, rows, common, key, k0, dt, method, noisy,
-                                rec, stride, traces)
+    return _model_launcher(_hh_grid, _hh.N_STATE, _hh.N_PARAMS, S, P, rows, common, key, k0, dt, method, noisy, rec,
+                           stride, traces)
 
 
 def izhikevich_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
     """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_izhikevich` (``method``: a code of
     ``izhikevich.METHODS``)."""
-    return _population_launcher(_izh_grid, S, P, _izh.N_STATE, _izh.N_PARAMS, rows, common, key, k0, dt, method,
-                                noisy, rec, stride, traces)
+    return _model_launcher(_izh_grid, _izh.N_STATE, _izh.N_PARAMS, S, P, rows, common, key, k0, dt, method, noisy,
+                           rec, stride, traces)
 
 
 _rate_fns = _hh.cuda_rate_functions()

@@ -20,13 +20,52 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import device, jit
+from .._random import normal, stream_key
 
 #: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
 #: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
 BLOCK = 256
 #: Initial spike-buffer capacity per block, in "whole block spikes" (steps at full rate).
 BUFFER_STEPS = 64
+
+
+@device
+def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy):
+    """Prepare step ``k`` of the block of neurons ``lo .. lo + m``; returns the input common to all.
+
+    A per-step input matrix (``rows`` with more than one row) is copied, plus the common
+    series, into the block's own row ``inp`` (the hot loop then reads one buffer); with
+    ``noisy`` each neuron's standard normal draw of this step goes to ``xi`` (neuron ``i``
+    uses stream ``i``, counter ``k``: the same draws on every backend).
+    """
+    ic = common[k - k0 if common.shape[0] > 1 else 0]
+    if rows.shape[0] > 1:
+        for j in range(m):
+            inp[j] = rows[k - k0, lo + j] + ic
+        ic = 0.0
+    if noisy:
+        for j in range(m):
+            xi[j] = normal(stream_key(key, lo + j), k)
+    return ic
+
+
+@device
+def emit_spikes(flags, words, m, lo, t, b, spk_t, spk_i, cnt):
+    """Append one step's spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
+
+    ``words`` is a uint64 view of ``flags``: eight neurons are skipped per test when silent.
+    The caller has checked that the buffer ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes
+    after ``cnt``. Returns the new count.
+    """
+    for q8 in range((m + 7) // 8):
+        if words[q8] != 0:
+            for j in range(8 * q8, min(8 * q8 + 8, m)):
+                if flags[j]:
+                    spk_t[b, cnt] = t
+                    spk_i[b, cnt] = lo + j
+                    cnt += 1
+    return cnt
 
 
 class SimulationError(RuntimeError):

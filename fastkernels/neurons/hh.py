@@ -61,10 +61,11 @@ from numba.extending import intrinsic
 from .._backend import load_cuda, resolve_backend
 from .._exp import exp_shifted_f64
 from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
-from .._random import normal, resolve_seed, stream_key
+from .._random import resolve_seed
 from .._simd import prefer_wide_vectors
 from .._validate import check_choice, check_scalar
 from . import _driver
+from ._driver import emit_spikes, stage_inputs
 from ._params import as_record, check_run, per_neuron
 from .inputs import as_input
 from .lif import ROW, blocked, unblocked
@@ -551,7 +552,8 @@ def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, sp
     m = min(n, lo + BLOCK) - lo
     sb = S[b].reshape(-1)
     pb = P[b].reshape(-1)
-    drive = sb[IN * ROW:IN * ROW + m] if varying else rows[0, lo:lo + m]
+    inp, xi = sb[IN * ROW:IN * ROW + m], sb[XI * ROW:XI * ROW + m]
+    drive = inp if varying else rows[0, lo:lo + m]
     # Spike flags of one step, scanned eight at a time through a uint64 view.
     flags = np.zeros(ROW, dtype=np.uint8)
     words = flags.view(np.uint64)
@@ -566,14 +568,7 @@ def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, sp
                 j = rec[r] - lo
                 for q in range(4):
                     traces[q, r, row] = sb[q * ROW + j]  # rows V, M, H, N
-        ic = common[k - k0 if common.shape[0] > 1 else 0]
-        if varying:
-            for j in range(m):
-                sb[IN * ROW + j] = rows[k - k0, lo + j] + ic
-            ic = 0.0
-        if noisy:
-            for j in range(m):
-                sb[XI * ROW + j] = normal(stream_key(key, lo + j), k)
+        ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
         if method == RK4:
             nsp, nbad = _loop_rk4(sb, pb, drive, ic, flags, m, dt)
         elif method == EULER:
@@ -589,13 +584,7 @@ def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, sp
                     break
             break
         if nsp:
-            for q8 in range((m + 7) // 8):
-                if words[q8] != 0:
-                    for j in range(8 * q8, min(8 * q8 + 8, m)):
-                        if flags[j]:
-                            spk_t[b, cnt] = k * dt
-                            spk_i[b, cnt] = lo + j
-                            cnt += 1
+            cnt = emit_spikes(flags, words, m, lo, k * dt, b, spk_t, spk_i, cnt)
         k += 1
     k_begin[b] = k
     spk_n[b] = cnt

@@ -44,9 +44,10 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
 from .._simd import prefer_wide_vectors
-from .._random import normal, poisson as poisson_count, resolve_seed, stream_key
+from .._random import poisson as poisson_count, resolve_seed, stream_key
 from .._validate import check_choice, check_scalar
 from . import _driver
+from ._driver import emit_spikes, stage_inputs
 from ._params import as_record, check_mode, check_run, per_neuron, refractory_steps
 from .inputs import as_input, max_input
 from .result import SimulationResult
@@ -301,14 +302,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
                     traces[0, r, row] = v[j]
                     traces[1, r, row] = vt[j] if dynamics else vt0_[j if per_neuron else 0]
                     traces[2, r, row] = w[j] if dynamics else 0.0
-            ic = common[k - k0 if common.shape[0] > 1 else 0]
-            if varying:
-                for j in range(m):
-                    inp[j] = rows[k - k0, lo + j] + ic
-                ic = 0.0
-            if noisy:
-                for j in range(m):
-                    xi[j] = normal(stream_key(key, lo + j), k)
+            ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
             if poisson:
                 for j in range(m):
                     q = j if per_neuron else 0
@@ -343,13 +337,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
                         break
                 break
             if nsp:
-                for q8 in range((m + 7) // 8):
-                    if words[q8] != 0:
-                        for j in range(8 * q8, min(8 * q8 + 8, m)):
-                            if flags[j]:
-                                spk_t[b, cnt] = k * dt
-                                spk_i[b, cnt] = lo + j
-                                cnt += 1
+                cnt = emit_spikes(flags, words, m, lo, k * dt, b, spk_t, spk_i, cnt)
             k += 1
         k_begin[b] = k
         spk_n[b] = cnt
