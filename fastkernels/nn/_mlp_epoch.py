@@ -2,8 +2,8 @@
 
 For small networks the Python driver in :mod:`fastkernels.nn.mlp` spends more
 time dispatching (and validating) a dozen kernel calls per batch than
-computing; here the batch loop, the GEMMs (``np.dot``, i.e. BLAS, called from
-serial code), the fused bias + activation epilogues, the softmax-cross-entropy
+computing; here the batch loop, the GEMMs (NumPy's own BLAS through
+:func:`fastkernels._blas.gemm`, transposes without copies), the fused bias + activation epilogues, the softmax-cross-entropy
 rows, the backward pass and the optimizer update all run inside one ``@njit``
 call per epoch. It covers the common case (softmax output, hidden activations
 whose derivative needs only the output, no dropout or batch norm, SGD with
@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .._blas import gemm
 from .._jit import jit
 from ._rows import exp_shift_sum, row_max
 from .activations import act_forward, act_grad, specialise
@@ -67,8 +68,11 @@ def _make_train_epoch(code):
     """The epoch loop with the hidden activation a compile-time constant (branch-free epilogues)."""
 
     def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, b1, b2,
-                    eps, s1, s2, step):
+                    eps, s1, s2, step, fns):
         """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
+
+        ``fns``: :func:`fastkernels._blas.blas_functions` (a run-time argument: addresses
+        differ per process, the cached machine code must not freeze them).
 
         Returns ``(sum of per-sample losses, number correct, updated step count)``.
         No validation: the caller (MLP.fit) has checked every array.
@@ -96,7 +100,7 @@ def _make_train_epoch(code):
                 W = flat[o:o + m * d].reshape(m, d)
                 b = flat[o + m * d:o + m * d + m]
                 z = zbuf[k][:bn]
-                np.dot(acts[k], W.T, z)
+                gemm(fns, False, True, 1.0, acts[k], W, 0.0, z)
                 hidden = k < n_layers - 1
                 for i in range(bn):
                     for j in range(m):
@@ -125,7 +129,7 @@ def _make_train_epoch(code):
             # backward
             for k in range(n_layers - 1, -1, -1):
                 m, d, o = sizes[k + 1], sizes[k], offs[k]
-                np.dot(dz.T, acts[k], grad[o:o + m * d].reshape(m, d))
+                gemm(fns, True, False, 1.0, dz, acts[k], 0.0, grad[o:o + m * d].reshape(m, d))
                 gb = grad[o + m * d:o + m * d + m]
                 gb[:] = 0
                 for i in range(bn):
@@ -134,7 +138,7 @@ def _make_train_epoch(code):
                 if k > 0:
                     W = flat[o:o + m * d].reshape(m, d)
                     dh = gbuf[k - 1][:bn]
-                    np.dot(dz, W, dh)
+                    gemm(fns, False, False, 1.0, dz, W, 0.0, dh)
                     a = acts[k]
                     for i in range(bn):
                         for j in range(d):

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from .._blas import blas_functions
 from .._validate import FLOAT_DTYPES, as_array, as_index_array, check_choice, check_scalar
 from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
 from .activations import ACTIVATIONS, NEEDS_Z, activation, activation_grad
@@ -304,7 +305,7 @@ class MLP:
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, opt.lr, getattr(opt, "momentum", 0.0),
                     getattr(opt, "nesterov", False), opt.weight_decay, getattr(opt, "beta1", 0.9),
-                    getattr(opt, "beta2", 0.999), getattr(opt, "eps", 1e-8), s1, s2, step)
+                    getattr(opt, "beta2", 0.999), getattr(opt, "eps", 1e-8), s1, s2, step, blas_functions())
                 opt.steps = step
             else:
                 for start in range(0, n, batch_size):
