@@ -343,3 +343,23 @@ def test_bad_helper_input():
         HH(phi=[1.0, 2.0]).rates(np.zeros(3))
     with pytest.raises(ValueError, match="q10"):
         temperature_factor(20.0, q10=0.0)
+
+
+def test_firing_rate_curve_of_hh_shows_the_type_ii_jump():
+    from fastkernels.neurons import firing_rate_curve
+
+    # Counts over [100, 400) ms: rate = spikes / 0.3 s, within one spike of the table's ISI rates.
+    rates = firing_rate_curve(HH(), [6.2, 6.3, 10.0, 20.0], duration=400.0, transient=100.0, backend="cpu")
+    assert rates[0] == 0.0
+    for r, current in zip(rates[1:], (6.3, 10.0, 20.0)):
+        assert abs(r - TABLE_RATES[current]) <= 1 / 0.3 + RATE_TOL, (current, r)
+    # The coarse default for dt = 0.1 ms is exponential Euler (RK4 would blow up there).
+    coarse = firing_rate_curve(HH(), [10.0], duration=400.0, dt=0.1, transient=100.0, backend="cpu")
+    assert coarse[0] == pytest.approx(TABLE_RATES[10.0], rel=0.08)
+
+
+def test_firing_rate_curve_rejects_other_models():
+    from fastkernels.neurons import firing_rate_curve
+
+    with pytest.raises(TypeError, match="LIF, HH or Izhikevich"):
+        firing_rate_curve(object(), [1.0])

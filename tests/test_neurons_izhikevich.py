@@ -201,3 +201,15 @@ def test_bad_input(kwargs, err, match):
         simulate_izhikevich(model, args.pop("n"), args.pop("duration"), args.pop("dt"), **{"backend": "cpu", **args})
     np.testing.assert_array_equal(args["I"], user_I)
     assert repr(model) == snapshot
+
+
+def test_firing_rate_curve_equals_counts_of_a_direct_run():
+    from fastkernels.neurons import firing_rate_curve
+
+    inputs = np.array([0.0, 4.0, 10.0, 20.0])
+    model = Izhikevich.regular_spiking()
+    rates = firing_rate_curve(model, inputs, duration=500.0, transient=100.0, backend="cpu")
+    res = simulate_izhikevich(model, inputs.size, 500.0, 0.1, I=inputs, method="euler", backend="cpu")
+    late = np.bincount(res.spike_neurons[res.spike_times >= 100.0], minlength=inputs.size)
+    np.testing.assert_array_equal(rates, late / 0.4)
+    assert rates[0] == 0.0 and np.all(np.diff(rates[1:]) > 0)  # silent at rest, monotone above rheobase

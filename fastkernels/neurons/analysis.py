@@ -74,22 +74,28 @@ def isi_stats(result) -> dict:
     return {"mean_isi": mean, "cv": cv, "rate_isi": rate, "pooled": result.isi()}
 
 
-def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float = 0.1, transient: float = 0.0,
+def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | None = None, transient: float = 0.0,
                       method: str | None = None, seed=None, backend: str = "auto", **kwargs):
     """Firing rate against input (the f-I or tuning curve): one neuron per input value, simulated in parallel.
 
     Parameters
     ----------
-    model : LIF
+    model : LIF, HH or Izhikevich
         Model parameters (scalars).
     inputs : (k,) array
-        Input values ``I``; neuron ``i`` receives ``inputs[i]`` for the whole run.
+        Input values ``I`` (the model's input units: uA/cm^2 for HH); neuron ``i`` receives
+        ``inputs[i]`` for the whole run.
     duration : float, ms
         Simulated time per neuron.
+    dt : float, ms, optional
+        Time step; default 0.1 ms for LIF and Izhikevich, 0.01 ms for HH.
     transient : float, ms
-        Spikes before this time are ignored (let the state settle).
+        Spikes before this time are ignored (let the state settle; HH and Izhikevich
+        neurons start from rest and adapt).
     method : str, optional
-        Integrator; default ``"event"`` for deterministic LIF (exact rates at any ``dt``), else ``"exact"``.
+        Integrator. Defaults: LIF ``"event"`` when deterministic and frozen while refractory
+        (exact rates at any ``dt``), else ``"exact"``; HH ``"rk4"`` for ``dt <= 0.025`` ms,
+        else ``"exponential_euler"`` (RK4 is unstable at coarser steps); Izhikevich ``"euler"``.
     **kwargs
         Passed to the simulator (``v0``, ``dtype``, ...).
 
@@ -98,6 +104,8 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float = 0.
     ndarray, shape (k,)
         Rates in Hz over ``[transient, duration)``.
     """
+    from .hh import HH, simulate_hh
+    from .izhikevich import Izhikevich, simulate_izhikevich
     from .lif import LIF, simulate_lif
 
     inputs = per_neuron(inputs, "inputs", np.size(inputs)) if np.ndim(inputs) else per_neuron([inputs], "inputs", 1)
@@ -105,12 +113,21 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float = 0.
     duration = check_positive(duration, "duration")
     if transient >= duration:
         raise ValueError(f"transient ({transient} ms) must be shorter than duration ({duration} ms)")
-    if not isinstance(model, LIF):
-        raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
-    if method is None:
-        method = "event" if not model.adapts and not np.any(np.asarray(model.sigma) > 0) and model.freeze_refractory \
-            else "exact"
-    res = simulate_lif(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
+    if isinstance(model, LIF):
+        simulate, dt = simulate_lif, 0.1 if dt is None else dt
+        if method is None:
+            deterministic = not model.adapts and not np.any(np.asarray(model.sigma) > 0)
+            method = "event" if deterministic and model.freeze_refractory else "exact"
+    elif isinstance(model, HH):
+        simulate, dt = simulate_hh, 0.01 if dt is None else dt
+        if method is None:
+            method = "rk4" if check_positive(dt, "dt") <= 0.025 else "exponential_euler"
+    elif isinstance(model, Izhikevich):
+        simulate, dt = simulate_izhikevich, 0.1 if dt is None else dt
+        method = "euler" if method is None else method
+    else:
+        raise TypeError(f"model must be a fastkernels.neurons LIF, HH or Izhikevich, got {type(model).__name__}")
+    res = simulate(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
     keep = res.spike_times >= res.t_start + transient
     counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)
     return counts / ((duration - transient) * 1e-3)
