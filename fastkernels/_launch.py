@@ -31,6 +31,15 @@ def row_threads(n_cols: int, limit: int = 1024) -> int:
     return t
 
 
+def row_group(n_cols: int, cap: int = 32) -> int:
+    """Threads per row when short rows share a block: the smallest power of two
+    >= ``n_cols``, at most ``cap`` (a warp; a power of two dividing the block)."""
+    g = 1
+    while g < n_cols and 2 * g <= cap:
+        g *= 2
+    return g
+
+
 class DeviceIO:
     """Host/device plumbing of one CUDA call.
 

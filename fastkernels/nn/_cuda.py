@@ -1,10 +1,18 @@
 """CUDA kernels of :mod:`fastkernels.nn` (imported only for ``backend="cuda"``).
 
-Softmax family: one block per row (grid-stride over rows). Each thread folds
-its strided columns into an online ``(max, sum of exp)`` pair in one coalesced
-pass, the pairs are merged by a tree reduction in shared
-memory, and a second coalesced pass writes the row. Accumulation is in
-float64 for both dtypes, like the CPU kernels.
+Softmax family (softmax, log-softmax, logsumexp, softmax-cross-entropy): a
+group of ``G`` threads per row, grid-stride over rows, in one of two layouts:
+
+- *row groups* (``C <= GROUP_MAX_COLS``): ``G`` is the smallest power of two
+  >= C, at most a warp, and a block holds ``blockDim / G`` rows, so small class
+  counts (C = 10) keep every thread of a block busy;
+- *block per row* (larger C): ``G = blockDim``, one row per block.
+
+One kernel body serves both (the group size is a kernel argument). Each thread
+folds its columns (a group reads consecutive columns: coalesced) into an
+online ``(max, sum of exp)`` pair, the group's pairs are merged by a tree
+reduction over its slice of shared memory, and a second coalesced pass writes
+the row. Accumulation is in float64 for both dtypes, like the CPU kernels.
 """
 
 import math
@@ -13,11 +21,16 @@ import numpy as np
 from numba import cuda, float64
 
 from .. import _launch as launch_config
-from .._launch import DeviceIO, grid_1d, row_threads
+from .._launch import DeviceIO, grid_1d, row_group, row_threads
 from .._validate import as_output
 from .losses import bce_element
 
 _MAX_THREADS = 512  # shared-memory size per block: 2 x 4 KiB
+# Up to this many classes a row gets a group of <= 32 threads (<= 4 columns each) and
+# a block holds several rows: blocks of one short row would leave most threads idle
+# (C = 10 in a 32-thread block: 22 idle) and pay a block-wide reduction per row. Longer
+# rows have the columns to keep a block of their own busy.
+GROUP_MAX_COLS = 128
 
 
 @cuda.jit(device=True, inline=True)
@@ -48,85 +61,73 @@ def _merge(m1, s1, m2, s2):
 
 
 @cuda.jit(device=True, inline=True)
-def _row_stats(x, r, sm, ss):
-    """(max, sum exp(x[r] - max)) of row ``r``, merged over the whole block.
+def _groups(group):
+    """This thread's place for ``group`` threads per row (``group`` divides ``blockDim``).
 
-    Tree reduction in shared memory (``blockDim.x`` is a power of two). Warp
-    shuffles would save a few syncs, but the CUDA simulator we test under has
-    no ``shfl_*_sync``, and this step is a small part of a row's cost.
+    Returns ``(lane, slot, first, step)``: lane within the group, the group's row
+    slot in the block, the block's first row and the grid-stride step over rows.
     """
     tid = cuda.threadIdx.x
-    nt = cuda.blockDim.x
+    per_block = cuda.blockDim.x // group
+    return tid % group, tid // group, cuda.blockIdx.x * per_block, cuda.gridDim.x * per_block
+
+
+@cuda.jit(device=True, inline=True)
+def _row_stats(x, r, n, lane, group, sm, ss):
+    """(max, sum exp(x[r, :n] - max)) of row ``r``, merged over the thread's group.
+
+    Every thread of the block must call this (it syncs the block); a group with
+    no row passes ``n = 0`` and gets (-inf, 0). Segmented tree reduction over the
+    group's slice of shared memory (``group`` is a power of two). Warp shuffles
+    would save the syncs, but the CUDA simulator we test under has no
+    ``shfl_*_sync``, and this step is a small part of a row's cost.
+    """
+    tid = cuda.threadIdx.x
     m = -math.inf
     s = 0.0
-    for j in range(tid, x.shape[1], nt):  # consecutive threads read consecutive columns
+    for j in range(lane, n, group):  # consecutive lanes read consecutive columns
         m, s = _push(m, s, float64(x[r, j]))
     sm[tid] = m
     ss[tid] = s
     cuda.syncthreads()
-    stride = nt // 2
+    stride = group // 2
     while stride > 0:
-        if tid < stride:
+        if lane < stride:
             m, s = _merge(sm[tid], ss[tid], sm[tid + stride], ss[tid + stride])
             sm[tid] = m
             ss[tid] = s
         cuda.syncthreads()
         stride //= 2
-    m = sm[0]
-    s = ss[0]
+    m = sm[tid - lane]
+    s = ss[tid - lane]
     cuda.syncthreads()  # everyone has read before the next row reuses sm/ss
     return m, s
 
 
-@cuda.jit
-def _softmax_rows(x, out, log):
-    sm = cuda.shared.array(_MAX_THREADS, float64)
-    ss = cuda.shared.array(_MAX_THREADS, float64)
-    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        m, s = _row_stats(x, r, sm, ss)
-        undefined = math.isinf(m)  # all -inf, or a +inf entry
-        shift = math.nan
-        inv = math.nan
-        if not undefined:  # s >= 1 here (or NaN), so log and 1/s are safe
-            shift = m + math.log(s)
-            inv = 1.0 / s
-        for j in range(cuda.threadIdx.x, x.shape[1], cuda.blockDim.x):
-            if undefined:
-                out[r, j] = math.nan
-            elif log:
-                out[r, j] = x[r, j] - shift
-            else:
-                out[r, j] = math.exp(x[r, j] - m) * inv
-
-
-@cuda.jit
-def _logsumexp_rows(x, out):
-    sm = cuda.shared.array(_MAX_THREADS, float64)
-    ss = cuda.shared.array(_MAX_THREADS, float64)
-    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        m, s = _row_stats(x, r, sm, ss)
-        if cuda.threadIdx.x == 0:
-            out[r] = m if math.isinf(m) else m + math.log(s)
-
-
 @cuda.jit(device=True, inline=True)
-def _block_sum2(a, b, sa, sb):
-    """Sums of ``a`` and ``b`` over the block (tree reduction, power-of-two block)."""
+def _group_sum2(a, b, lane, group, sa, sb):
+    """Sums of ``a`` and ``b`` over the thread's group (every thread of the block calls it)."""
     tid = cuda.threadIdx.x
     sa[tid] = a
     sb[tid] = b
     cuda.syncthreads()
-    stride = cuda.blockDim.x // 2
+    stride = group // 2
     while stride > 0:
-        if tid < stride:
+        if lane < stride:
             sa[tid] += sa[tid + stride]
             sb[tid] += sb[tid + stride]
         cuda.syncthreads()
         stride //= 2
-    a = sa[0]
-    b = sb[0]
+    a = sa[tid - lane]
+    b = sb[tid - lane]
     cuda.syncthreads()
     return a, b
+
+
+@cuda.jit(device=True, inline=True)
+def _block_sum2(a, b, sa, sb):
+    """Sums of ``a`` and ``b`` over the block (power-of-two block)."""
+    return _group_sum2(a, b, cuda.threadIdx.x, cuda.blockDim.x, sa, sb)
 
 
 @cuda.jit(device=True, inline=True)
@@ -137,59 +138,104 @@ def _lse_inv(m, s):
     return math.log(s), 1.0 / s
 
 
-@cuda.jit(device=True, inline=True)
-def _undefined_row(loss, g, r, want_grad):
-    """NaN loss and gradient for a row with NaN, +inf or only -inf logits (as the CPU)."""
-    if cuda.threadIdx.x == 0:
-        loss[r] = math.nan
-    if want_grad:
-        for j in range(cuda.threadIdx.x, g.shape[1], cuda.blockDim.x):
-            g[r, j] = math.nan
+# Row kernels: ``group`` threads per row (see the module docstring). The loop runs over the
+# block's row slots, the same number of times in every group (each pass syncs the block);
+# a group whose slot is past the last row reads nothing and writes nothing.
 
 
 @cuda.jit
-def _sce_index_rows(x, y, w, ignore, eps, scale, want_grad, loss, g):
+def _softmax_rows(x, out, log, group):
+    """Softmax (or log-softmax) of each row."""
+    sm = cuda.shared.array(_MAX_THREADS, float64)
+    ss = cuda.shared.array(_MAX_THREADS, float64)
+    n_rows, n_cols = x.shape
+    lane, slot, first, step = _groups(group)
+    for r0 in range(first, n_rows, step):
+        r = r0 + slot
+        n = n_cols if r < n_rows else 0
+        m, s = _row_stats(x, r, n, lane, group, sm, ss)
+        undefined = math.isinf(m)  # all -inf, or a +inf entry
+        lse = math.nan
+        inv = math.nan
+        if not undefined:  # s >= 1 here (or NaN), so log and 1/s are safe
+            lse = math.log(s)
+            inv = 1.0 / s
+        for j in range(lane, n, group):
+            if undefined:
+                out[r, j] = math.nan
+            elif log:
+                out[r, j] = (x[r, j] - m) - lse  # as the CPU: m + lse rounds lse away for |m| ~ 1e4
+            else:
+                out[r, j] = math.exp(x[r, j] - m) * inv
+
+
+@cuda.jit
+def _logsumexp_rows(x, out, group):
+    """logsumexp of each row."""
+    sm = cuda.shared.array(_MAX_THREADS, float64)
+    ss = cuda.shared.array(_MAX_THREADS, float64)
+    n_rows, n_cols = x.shape
+    lane, slot, first, step = _groups(group)
+    for r0 in range(first, n_rows, step):
+        r = r0 + slot
+        active = r < n_rows
+        m, s = _row_stats(x, r, n_cols if active else 0, lane, group, sm, ss)
+        if active and lane == 0:
+            # an infinite max is the result unless a NaN came with it (s is NaN)
+            out[r] = m if math.isinf(m) and not math.isnan(s) else m + math.log(s)
+
+
+@cuda.jit(device=True, inline=True)
+def _fill_row(loss, g, r, value, want_grad, lane, group):
+    """Loss and gradient of row ``r`` all ``value``: 0 for an ignored row, NaN for a row
+    with NaN, +inf or only -inf logits (as the CPU)."""
+    if lane == 0:
+        loss[r] = value
+    if want_grad:
+        for j in range(lane, g.shape[1], group):
+            g[r, j] = value
+
+
+@cuda.jit
+def _sce_index_rows(x, y, w, ignore, eps, scale, want_grad, loss, g, group):
     """Softmax-cross-entropy rows with class-id targets; see ``losses`` for the algebra."""
     sm = cuda.shared.array(_MAX_THREADS, float64)
     ss = cuda.shared.array(_MAX_THREADS, float64)
-    n_cols = x.shape[1]
+    n_rows, n_cols = x.shape
     eps_c = eps / n_cols
-    tid = cuda.threadIdx.x
-    nt = cuda.blockDim.x
-    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        t = y[r]
-        if t == ignore:  # the same branch for the whole block: no divergent syncthreads
-            if tid == 0:
-                loss[r] = 0.0
-            if want_grad:
-                for j in range(tid, n_cols, nt):
-                    g[r, j] = 0.0
-            continue
-        m, s = _row_stats(x, r, sm, ss)
+    lane, slot, first, step = _groups(group)
+    for r0 in range(first, n_rows, step):
+        r = r0 + slot
+        active = r < n_rows
+        t = y[r] if active else ignore
+        counted = active and t != ignore  # an ignored row reads no logits
+        m, s = _row_stats(x, r, n_cols if counted else 0, lane, group, sm, ss)
         lse, inv_s = _lse_inv(m, s)
-        if math.isnan(lse):  # NaN, +inf or all -inf in the row (block-uniform branch)
-            _undefined_row(loss, g, r, want_grad)
+        ok = counted and not math.isnan(lse)  # not NaN, +inf or all -inf in the row
+        sw = 0.0
+        swx = 0.0
+        if eps > 0:  # a kernel argument: every group reaches the syncs
+            if ok:
+                for j in range(lane, n_cols, group):
+                    v = float64(x[r, j])
+                    if v > -math.inf:
+                        sw += w[j]
+                        swx += w[j] * (v - m)
+            sw, swx = _group_sum2(sw, swx, lane, group, sm, ss)
+        if not active:
+            continue  # past the last sync of this row slot: safe
+        if not ok:
+            _fill_row(loss, g, r, 0.0 if not counted else math.nan, want_grad, lane, group)
             continue
         wt = float64(w[t])
         nll = -wt * ((float64(x[r, t]) - m) - lse)
-        sw = 0.0
-        if eps > 0:
-            swx = 0.0
-            for j in range(tid, n_cols, nt):
-                v = float64(x[r, j])
-                if v > -math.inf:
-                    sw += w[j]
-                    swx += w[j] * (v - m)
-            sw, swx = _block_sum2(sw, swx, sm, ss)
-            row_loss = (1 - eps) * nll + eps_c * (sw * lse - swx)
-        else:
-            row_loss = nll
+        row_loss = (1 - eps) * nll + eps_c * (sw * lse - swx) if eps > 0 else nll
         big_a = (1 - eps) * wt + eps_c * sw
-        if tid == 0:
+        if lane == 0:
             loss[r] = row_loss
         if want_grad:
             c1 = scale * big_a * inv_s
-            for j in range(tid, n_cols, nt):
+            for j in range(lane, n_cols, group):
                 v = float64(x[r, j])
                 gj = c1 * math.exp(v - m) if v > -math.inf else 0.0
                 if v > -math.inf:
@@ -200,55 +246,65 @@ def _sce_index_rows(x, y, w, ignore, eps, scale, want_grad, loss, g):
 
 
 @cuda.jit
-def _sce_prob_rows(x, tp, w, eps, scale, want_grad, loss, g):
+def _sce_prob_rows(x, tp, w, eps, scale, want_grad, loss, g, group):
     """Softmax-cross-entropy rows with probability targets."""
     sm = cuda.shared.array(_MAX_THREADS, float64)
     ss = cuda.shared.array(_MAX_THREADS, float64)
-    n_cols = x.shape[1]
+    n_rows, n_cols = x.shape
     eps_c = eps / n_cols
-    tid = cuda.threadIdx.x
-    nt = cuda.blockDim.x
-    for r in range(cuda.blockIdx.x, x.shape[0], cuda.gridDim.x):
-        m, s = _row_stats(x, r, sm, ss)
+    lane, slot, first, step = _groups(group)
+    for r0 in range(first, n_rows, step):
+        r = r0 + slot
+        active = r < n_rows
+        m, s = _row_stats(x, r, n_cols if active else 0, lane, group, sm, ss)
         lse, inv_s = _lse_inv(m, s)
-        if math.isnan(lse):
-            _undefined_row(loss, g, r, want_grad)
-            continue
+        ok = active and not math.isnan(lse)
         big_a = 0.0
         big_b = 0.0
-        for j in range(tid, n_cols, nt):
-            v = float64(x[r, j])
-            a = w[j] * ((1 - eps) * tp[r, j] + (eps_c if v > -math.inf else 0.0))
-            big_a += a
-            if a != 0:
-                big_b += a * (v - m)
-        big_a, big_b = _block_sum2(big_a, big_b, sm, ss)
-        if tid == 0:
+        if ok:
+            for j in range(lane, n_cols, group):
+                v = float64(x[r, j])
+                a = w[j] * ((1 - eps) * tp[r, j] + (eps_c if v > -math.inf else 0.0))
+                big_a += a
+                if a != 0:
+                    big_b += a * (v - m)
+        big_a, big_b = _group_sum2(big_a, big_b, lane, group, sm, ss)
+        if not active:
+            continue  # past the last sync of this row slot: safe
+        if not ok:
+            _fill_row(loss, g, r, math.nan, want_grad, lane, group)
+            continue
+        if lane == 0:
             loss[r] = big_a * lse - big_b
         if want_grad:
             c1 = scale * big_a * inv_s
-            for j in range(tid, n_cols, nt):
+            for j in range(lane, n_cols, group):
                 v = float64(x[r, j])
                 a = w[j] * ((1 - eps) * tp[r, j] + (eps_c if v > -math.inf else 0.0))
                 p = math.exp(v - m) if v > -math.inf else 0.0
                 g[r, j] = c1 * p - scale * a
 
 
-def softmax_cross_entropy(x, t, w, ignore, eps, scale, out, want_grad, probs):
+def softmax_cross_entropy(x, t, w, ignore, eps, scale, out, want_grad, probs, rows_out=None):
     """Per-row losses (host float64 array) and the gradient (host or device) of
-    validated ``(N, C)`` logits; ``out`` is None or an ``(N, C)`` buffer."""
+    validated ``(N, C)`` logits; ``out`` is None or an ``(N, C)`` buffer.
+
+    ``rows_out``, a float64 ``(N,)`` device array, receives the per-row losses on
+    the device instead (no copy to the host; the returned rows are then None):
+    training loops on the GPU sum them once per epoch.
+    """
     io = DeviceIO(x, t, out)
     n, c = (int(d) for d in x.shape)
     d_x, d_t, d_w = io.input(x), io.input(t), io.input(w)
-    d_loss = io.cuda.device_array(n, dtype=np.float64)
+    d_loss = rows_out if rows_out is not None else io.cuda.device_array(n, dtype=np.float64)
     d_g = io.output(out, (n, c), x.dtype) if want_grad else io.cuda.device_array((1, 1), dtype=x.dtype)
     if n:
-        blocks, threads = _launch(n, c)
+        blocks, threads, group = _launch(n, c)
         if probs:
-            _sce_prob_rows[blocks, threads](d_x, d_t, d_w, eps, scale, want_grad, d_loss, d_g)
+            _sce_prob_rows[blocks, threads](d_x, d_t, d_w, eps, scale, want_grad, d_loss, d_g, group)
         else:
-            _sce_index_rows[blocks, threads](d_x, d_t, d_w, ignore, eps, scale, want_grad, d_loss, d_g)
-    rows = d_loss.copy_to_host()
+            _sce_index_rows[blocks, threads](d_x, d_t, d_w, ignore, eps, scale, want_grad, d_loss, d_g, group)
+    rows = d_loss.copy_to_host() if rows_out is None else None
     return rows, (io.result(d_g, out) if want_grad else None)
 
 
@@ -319,7 +375,20 @@ def elementwise_loss(kind, a, b, params, scale, store_elem, want_grad, out):
 
 
 def _launch(n_rows, n_cols):
-    return max(1, min(n_rows, launch_config.MAX_BLOCKS)), row_threads(n_cols, _MAX_THREADS)  # read at call time
+    """``(blocks, threads, group)`` of a row kernel: ``group`` threads per row.
+
+    Rows of at most ``GROUP_MAX_COLS`` columns share a block (just enough threads
+    for the rows); longer rows get a block each. Launch settings are read at call
+    time, so tests can shrink them.
+    """
+    if n_cols <= GROUP_MAX_COLS:
+        group = row_group(n_cols)
+        threads = row_threads(n_rows * group, _MAX_THREADS)
+    else:
+        threads = row_threads(n_cols, _MAX_THREADS)
+        group = threads
+    blocks = max(1, min(-(-n_rows // (threads // group)), launch_config.MAX_BLOCKS))
+    return blocks, threads, group
 
 
 def softmax(x, out, log):
@@ -333,8 +402,8 @@ def softmax(x, out, log):
     if x.size:
         c = shape[-1]
         rows_x, rows_out = d_x.reshape(-1, c), d_out.reshape(-1, c)
-        blocks, threads = _launch(rows_x.shape[0], c)
-        _softmax_rows[blocks, threads](rows_x, rows_out, log)
+        blocks, threads, group = _launch(rows_x.shape[0], c)
+        _softmax_rows[blocks, threads](rows_x, rows_out, log, group)
     return io.result(d_out, out)
 
 
@@ -351,8 +420,8 @@ def logsumexp(x, out):
         n_rows *= n
     if n_rows:
         c = x.shape[x.ndim - 1]
-        blocks, threads = _launch(n_rows, c)
-        _logsumexp_rows[blocks, threads](d_x.reshape(n_rows, c), d_out.reshape(n_rows))
+        blocks, threads, group = _launch(n_rows, c)
+        _logsumexp_rows[blocks, threads](d_x.reshape(n_rows, c), d_out.reshape(n_rows), group)
     return io.result(d_out, out)
 
 
@@ -361,14 +430,16 @@ def ptx_signatures():
     from numba import types
 
     sigs = []
+    group = types.int64  # threads per row, both layouts
     for dt in (types.float32, types.float64):
         rows, vec = types.Array(dt, 2, "C"), types.Array(dt, 1, "C")
-        sigs += [(_softmax_rows, (rows, rows, types.boolean)), (_logsumexp_rows, (rows, vec))]
+        sigs += [(_softmax_rows, (rows, rows, types.boolean, group)), (_logsumexp_rows, (rows, vec, group))]
         loss = types.Array(types.float64, 1, "C")
         for ids in (types.int32, types.int64):
             sigs.append((_sce_index_rows, (rows, types.Array(ids, 1, "C"), vec, types.int64, types.float64,
-                                           types.float64, types.boolean, loss, rows)))
-        sigs.append((_sce_prob_rows, (rows, rows, vec, types.float64, types.float64, types.boolean, loss, rows)))
+                                           types.float64, types.boolean, loss, rows, group)))
+        sigs.append((_sce_prob_rows, (rows, rows, vec, types.float64, types.float64, types.boolean, loss, rows,
+                                      group)))
         b = types.boolean
         sigs.append((_bce_elems, (rows, rows, rows, b, vec, types.float64, b, b, rows, rows, loss)))
         sigs.append((_mse_elems, (rows, rows, types.float64, b, b, rows, rows, loss)))

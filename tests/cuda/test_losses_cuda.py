@@ -102,3 +102,66 @@ def test_mse_cuda_matches_cpu_and_keeps_device_arrays(dtype, reduction, rng, thr
     assert hasattr(d_grad, "copy_to_host")
     np.testing.assert_allclose(d_grad.copy_to_host(), want[1], **tol)
     assert np.isnan(mse(np.zeros(0, dtype), np.zeros(0, dtype), backend="cuda")[0])
+
+
+# -- row groups: several short rows per block ----------------------------------------
+# (C, N, dtype) on both sides of GROUP_MAX_COLS (C = 129: a block per row), batches that
+# leave row slots of the last block empty. 32-thread blocks only: the row-slot loop, its
+# masking and the grid stride are what these add (test_rowwise_cuda runs both sizes).
+f32, f64 = np.float32, np.float64
+GROUP_CASES = [(1, 7, f64), (2, 37, f32), (10, 7, f64), (33, 7, f32), (129, 2, f64)]
+GROUP_OPTIONS = {
+    "plain-mean": dict(reduction="mean"),
+    "smoothing-sum": dict(reduction="sum", label_smoothing=0.1),
+    "weight-none": dict(reduction="none", weight=True),
+    "ignore-mean": dict(reduction="mean", ignore_index=-100),
+    "all-none": dict(reduction="none", weight=True, ignore_index=1, label_smoothing=0.2),
+    "all-ignored-mean": dict(reduction="mean", weight=True, ignore_index=-1),
+    "probs-sum": dict(reduction="sum", weight=True, label_smoothing=0.25, probs=True),
+    "no-grad-mean": dict(reduction="mean", label_smoothing=0.1, return_grad=False),
+}
+
+
+@pytest.mark.parametrize("threads_per_block", [32], indirect=True)
+@pytest.mark.parametrize("opts", list(GROUP_OPTIONS), ids=str)
+@pytest.mark.parametrize("c,n,dtype", GROUP_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_row_groups_match_cpu(c, n, dtype, opts, rng, threads_per_block):
+    o = dict(GROUP_OPTIONS[opts])
+    x = (rng.standard_normal((n, c)) * 3).astype(dtype)
+    x[n - 1, c // 2] = -np.inf  # a masked class
+    if o.pop("probs", False):
+        y = rng.random((n, c)).astype(dtype)
+    else:
+        y = rng.integers(0, c, n)
+        if "ignore_index" in o:
+            y[::2 if opts != "all-ignored-mean" else 1] = o["ignore_index"]
+    if o.get("weight"):
+        o["weight"] = (rng.random(c) + 0.1).astype(dtype)
+    want = softmax_cross_entropy(x, y, backend="cpu", **o)
+    got = softmax_cross_entropy(x, y, backend="cuda", **o)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+    if o.get("return_grad", True):
+        np.testing.assert_allclose(got[1], want[1], **tol)
+        assert got[1].dtype == dtype
+        got, want = got[0], want[0]
+    np.testing.assert_allclose(got, want, **tol)  # NaN (all ignored, mean) where the CPU has NaN
+
+
+@pytest.mark.parametrize("threads_per_block", [32], indirect=True)
+@pytest.mark.parametrize("probs", [False, True], ids=["ids", "probs"])
+def test_row_groups_non_finite_and_ignored_rows_match_cpu(probs, threads_per_block):
+    """NaN, +inf and all -inf rows give NaN loss and gradient; an ignored row gives zeros
+    whatever its logits; neighbours in the same block are unaffected."""
+    x = np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [np.nan, 1.0, 0.0], [1e4, -1e4, 0.0],
+                  [np.nan, np.inf, -np.inf], [0.0, -np.inf, 2.0], [np.inf, np.nan, 0.0]])
+    rng = np.random.default_rng(3)
+    y = rng.random(x.shape) if probs else np.array([1, 0, 1, 2, -100, 2, 0])
+    o = dict(reduction="none", label_smoothing=0.1, weight=np.array([0.5, 1.0, 2.0]))
+    if not probs:
+        o["ignore_index"] = -100
+    want = softmax_cross_entropy(x, y, backend="cpu", **o)
+    got = softmax_cross_entropy(x, y, backend="cuda", **o)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
+    if not probs:
+        assert got[0][4] == 0 and np.all(got[1][4] == 0)

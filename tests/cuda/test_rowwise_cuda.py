@@ -3,6 +3,7 @@ import pytest
 from numba import cuda
 
 from fastkernels import _backend
+from fastkernels.nn import _cuda as nn_cuda
 from fastkernels.nn import log_softmax, logsumexp, softmax
 
 FUNCS = [softmax, log_softmax, logsumexp]
@@ -54,3 +55,51 @@ def test_empty_inputs_on_cuda():
 def test_bad_out_on_cuda_is_rejected():
     with pytest.raises(TypeError, match="out must have dtype float64"):
         softmax(np.zeros((2, 3)), out=np.zeros((2, 3), np.float32), backend="cuda")
+
+
+# -- row groups: several short rows per block, `group` threads each ------------------
+# (C, N, dtype): groups of 1..32 threads, batches that leave row slots of the last block
+# empty; both dtypes where C is typical (the simulator is slow: a few hundred elements each).
+f32, f64 = np.float32, np.float64
+SMALL_ROWS = [(1, 37, f64), (2, 7, f32), (3, 37, f64), (10, 7, f32), (10, 13, f64), (31, 7, f32), (32, 1, f64),
+              (33, 7, f32), (33, 7, f64)]
+
+
+def _rows_with_specials(rng, n, c, dtype):
+    """Random rows plus a masked class, and (given the rows) NaN, +inf and all -inf rows."""
+    x = rng.standard_normal((n, c)) * 4
+    x[0, 0] = -np.inf  # a masked class (the whole row when c == 1)
+    if n >= 7:
+        x[2, c - 1] = np.nan
+        x[3, c // 2] = np.inf
+        x[4] = -np.inf
+        x[5, 0], x[5, c - 1] = np.inf, np.nan  # NaN beside +inf: NaN, as the CPU
+        x[6] *= 2500  # logits ~1e4
+    return x.astype(dtype)
+
+
+def _assert_funcs_match_cpu(x):
+    # atol: log-softmax near 0 is log(s) for s ~ 1, where an ulp of s is ~1e-16 absolute
+    tol = dict(rtol=1e-5, atol=1e-6) if x.dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+    for f in FUNCS:
+        want = f(x, backend="cpu")
+        got = f(x, backend="cuda")
+        assert got.dtype == x.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, err_msg=f.__name__, **tol)  # NaN where the CPU has NaN
+
+
+@pytest.mark.parametrize("c,n,dtype", SMALL_ROWS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_row_groups_match_cpu(c, n, dtype, rng, threads_per_block):
+    _, threads, group = nn_cuda._launch(n, c)
+    assert group == min(32, 1 << (c - 1).bit_length()) and threads % group == 0
+    _assert_funcs_match_cpu(_rows_with_specials(rng, n, c, dtype))
+
+
+@pytest.mark.parametrize("side", ["groups", "block"])
+def test_both_sides_of_the_group_threshold(side, rng, threads_per_block):
+    c = nn_cuda.GROUP_MAX_COLS + (side == "block")
+    _, threads, group = nn_cuda._launch(2, c)
+    assert group == (threads if side == "block" else 32)
+    x = _rows_with_specials(rng, 2, c, np.float64)
+    x[1, 70] = np.nan
+    _assert_funcs_match_cpu(x)
