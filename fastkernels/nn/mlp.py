@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from .._backend import load_cuda
 from .._blas import blas_functions
 from .._validate import FLOAT_DTYPES, as_array, as_index_array, check_choice, check_scalar
 from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
@@ -56,12 +57,14 @@ class MLP:
     seed : int, optional
         Seeds the initialisation, the shuffling and the dropout masks.
     dtype : {float32, float64}
-    backend : {"auto", "cpu", "parallel"}
-        Backend of every kernel call. "auto" (recommended) keeps batch-sized
+    backend : {"auto", "cpu", "parallel", "cuda"}
+        Backend of every kernel call. "auto" (recommended on the CPU) keeps batch-sized
         elementwise kernels serial and lets BLAS parallelise the GEMMs; "parallel"
         forces Numba threads everywhere, which on small batches competes with
-        BLAS's own threads. CUDA training is not offered by the model yet (the
-        kernels themselves have CUDA twins).
+        BLAS's own threads. "cuda" trains on the GPU with the data, parameters and
+        optimizer state on the device for the whole of ``fit`` (softmax output without
+        dropout or batch norm); prediction then runs the layers' CUDA kernels on host
+        arrays (copied per call).
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax", *, dropout=0.0, batch_norm=False,
@@ -77,8 +80,8 @@ class MLP:
         self.dtype = np.dtype(dtype)
         if self.dtype not in FLOAT_DTYPES:
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype.name}")
-        if backend not in ("auto", "cpu", "parallel"):
-            raise ValueError(f"backend must be 'auto', 'cpu' or 'parallel' for MLP, got {backend!r}")
+        if backend not in ("auto", "cpu", "parallel", "cuda"):
+            raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
         self.backend = backend
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -277,11 +280,19 @@ class MLP:
         epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
         batch_size = check_scalar(batch_size, "batch_size", integer=True, lo=1)
         check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+        device = None
+        if self.backend == "cuda":
+            if self.output != "softmax" or self.batch_norm or self.dropout > 0:
+                raise ValueError("MLP training on CUDA covers softmax outputs without dropout or batch norm; "
+                                 "use backend='auto' for this model")
+            device = load_cuda("fastkernels.nn._mlp_cuda").DeviceTrainer(
+                self.layer_sizes, self.activation, 0.01, self._flat, X, y, batch_size)
+        params = self._flat if device is None else device.d_flat  # the optimizer updates these in place
         if optimizer == "sgd":
-            opt = SGD(self._flat, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+            opt = SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
                       backend=self.backend)
         else:
-            opt = OPTIMIZERS[optimizer](self._flat, lr=lr, weight_decay=weight_decay, backend=self.backend)
+            opt = OPTIMIZERS[optimizer](params, lr=lr, weight_decay=weight_decay, backend=self.backend)
         if validation_data is not None:
             Xv, yv = self._check_data(*validation_data)
         if early_stopping is not None:
@@ -291,7 +302,7 @@ class MLP:
         best, best_params, waited = math.inf, None, 0
         n = X.shape[0]
         step = 0
-        fast = compiled and self._compiled_ok(optimizer)
+        fast = compiled and device is None and self._compiled_ok(optimizer)
         if fast:  # the compiled loop updates the optimizer's own state arrays
             sizes = np.array(self.layer_sizes, np.int64)
             states = [opt.state[name][0] for name in opt._state_names]
@@ -300,7 +311,10 @@ class MLP:
             t0 = time.perf_counter()
             order = self._rng.permutation(n) if shuffle else np.arange(n)
             total, correct = 0.0, 0.0
-            if fast:
+            if device is not None:
+                total, correct = device.epoch(order, opt)
+                device.download(self._flat)
+            elif fast:
                 total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, opt.lr, getattr(opt, "momentum", 0.0),

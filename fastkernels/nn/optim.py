@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import prange
 
-from .._backend import load_cuda, resolve_backend
+from .._backend import is_device_array, load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_positive, check_scalar
 
@@ -128,14 +128,14 @@ class Optimizer:
     _state_names: tuple = ()
 
     def __init__(self, params, lr, backend="auto"):
-        if isinstance(params, np.ndarray) or hasattr(params, "__cuda_array_interface__"):
+        if isinstance(params, np.ndarray) or is_device_array(params):
             params = [params]
         params = list(params)
         if not params:
             raise ValueError("params must hold at least one array")
         self.params = []
         for k, p in enumerate(params):
-            if not (isinstance(p, np.ndarray) or hasattr(p, "copy_to_host")):
+            if not (isinstance(p, np.ndarray) or is_device_array(p)):
                 raise TypeError(f"params[{k}] must be an ndarray updated in place, got {type(p).__name__}")
             if np.dtype(p.dtype) not in FLOAT_DTYPES:
                 raise TypeError(f"params[{k}] must have dtype float32 or float64, got {np.dtype(p.dtype).name}")
@@ -154,7 +154,7 @@ class Optimizer:
         return cuda.to_device(np.zeros(tuple(p.shape), p.dtype))
 
     def _check_grads(self, grads):
-        if isinstance(grads, np.ndarray) or hasattr(grads, "__cuda_array_interface__"):
+        if isinstance(grads, np.ndarray) or is_device_array(grads):
             grads = [grads]
         grads = list(grads)
         if len(grads) != len(self.params):
