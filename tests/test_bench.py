@@ -55,6 +55,26 @@ def test_missing_peer_is_skipped_and_present_peer_is_timed(monkeypatch):
     assert "absent" not in res.peers and res.peers["present"] > 0 and res.peers["wrong"] is None
 
 
+def test_bounds_are_timed_unchecked_and_explained_under_the_table(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+
+    def half_the_work():
+        """does half the kernel's work"""
+        return lambda x: x  # a different output: a bound is never checked
+
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: 2 * x, baseline=lambda x: x * 2,
+        sizes={"test": [dict(n=8)], "quick": [], "full": []}, label=lambda n: str(n),
+        bounds={"half": half_the_work},
+    )
+    res = runner.run_case(case, dict(n=8), backend="cpu", profile="quick", log=lambda m: None)
+    assert res.status == "ok" and res.peers["half"] > 0
+    monkeypatch.setattr(runner, "cases", lambda: [case])
+    text = runner.table([res])
+    assert "half (speedup)" in text and "half: does half the kernel's work" in text
+
+
 def test_register_rejects_duplicates_and_missing_profiles():
     case = ALL[0]
     with pytest.raises(ValueError, match="already registered"):

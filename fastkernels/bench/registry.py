@@ -62,6 +62,11 @@ class Case:
     peers : dict
         ``{"torch": factory}``; ``factory()`` returns ``peer(*inputs)`` or raises
         ImportError when the peer is not installed.
+    bounds : dict
+        ``{"GEMM alone": factory}``: contenders timed beside the kernel but not checked,
+        because they do only part of its work at the same shapes (a speed bound, not an
+        alternative). Reported in the peer columns; the first line of the factory's
+        docstring explains the column under the table.
     rtol, atol : float
         Tolerances of the default output check.
     check : callable, optional
@@ -79,6 +84,7 @@ class Case:
     sizes: dict
     label: Callable[..., str]
     peers: dict = field(default_factory=dict)
+    bounds: dict = field(default_factory=dict)
     rtol: float = 1e-5
     atol: float = 1e-6
     check: Callable[[Any, Any], None] | None = None

@@ -122,6 +122,8 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             log(f"    peer {peer} disagrees with the baseline on {case.name} [{label}]: {exc}")
             continue
         contenders[peer] = (lambda fn=fn: fn(*inputs))
+    for bound, factory in case.bounds.items():
+        contenders[bound] = (lambda fn=factory(): fn(*inputs))
     times = _time_round_robin(contenders, prof["min_time"], prof["rounds"])
     res.numpy_s = times.pop("numpy")
     res.fastkernels_s = times.pop("fastkernels")
@@ -169,6 +171,17 @@ def format_ratio(r: float | None) -> str:
     return "-" if r is None else f"{r:.2f}x"
 
 
+def _bound_notes(results: list[Result]) -> dict:
+    """Column name -> the first docstring line of its bound's factory, for the cases in ``results``."""
+    names = {r.case for r in results}
+    notes = {}
+    for case in cases():
+        if case.name in names:
+            for bound, factory in case.bounds.items():
+                notes[bound] = (factory.__doc__ or "").strip().splitlines()[0] if factory.__doc__ else ""
+    return notes
+
+
 def table(results: list[Result]) -> str:
     """The plain-text table a user reads: one row per case and size."""
     peer_names = sorted({p for r in results for p in r.peers})
@@ -197,6 +210,9 @@ def table(results: list[Result]) -> str:
     lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
     if peer_names:
         lines.append("peer columns: peer time (fastkernels speedup over the peer)")
+    for name, note in sorted(_bound_notes(results).items()):
+        if name in peer_names and note:
+            lines.append(f"  {name}: {note}")
     lines.append("")
     lines.append("first call (compile or cache load + one run), excluded from the timings above:")
     for r in results:

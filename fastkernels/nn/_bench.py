@@ -214,6 +214,22 @@ def _torch_dense():
         torch.from_numpy(X), torch.from_numpy(W), torch.from_numpy(b))).numpy()
 
 
+def _gemm_alone_forward():
+    """the bare BLAS GEMM(s) at the layer's shapes (NumPy's @); 0.85x or more: GEMMs within 85% of it
+
+    Not checked against the baseline: it skips the bias and activation on purpose.
+    """
+    return lambda X, W, b: X @ W.T
+
+
+def _gemm_alone_backward():
+    """the bare BLAS GEMM(s) at the layer's shapes (NumPy's @); 0.85x or more: GEMMs within 85% of it
+
+    Not checked against the baseline: it skips the bias and activation on purpose.
+    """
+    return lambda dA, X, W, A: (dA @ W, dA.T @ X)
+
+
 def _dense_label(n, k, m, dtype="float32", backward=False):
     return f"{n}x{k} -> {m} {'f32' if dtype == 'float32' else 'f64'}"
 
@@ -234,6 +250,7 @@ register(Case(
     sizes=DENSE_SIZES,
     label=_dense_label,
     peers={"torch": _torch_dense},
+    bounds={"GEMM alone": _gemm_alone_forward},
     rtol=1e-4,
     atol=1e-4,
     work=lambda n, k, m, dtype="float32", backward=False: {"flops": 2 * n * k * m},
@@ -248,6 +265,7 @@ register(Case(
     baseline=numpy_dense_relu_backward,
     sizes=DENSE_SIZES,
     label=_dense_label,
+    bounds={"GEMM alone": _gemm_alone_backward},
     rtol=1e-4,
     atol=1e-3,
     work=lambda n, k, m, dtype="float32": {"flops": 4 * n * k * m},
