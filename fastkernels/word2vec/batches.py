@@ -282,6 +282,7 @@ def _pair_fill_body(ids, offsets, window, shrink, wkey, block, starts, centers, 
         lo = b * block
         hi = min(lo + block, n)
         pos = starts[b]
+        end = starts[b + 1] if b + 1 < starts.size else centers.size  # this block's slice of the output
         if lo < hi:
             s = sentence_of(offsets, lo)
             for i in range(lo, hi):
@@ -289,11 +290,25 @@ def _pair_fill_body(ids, offsets, window, shrink, wkey, block, starts, centers, 
                     s += 1
                 left, right = context_span(offsets, s, i, window, wkey, shrink)
                 c = ids[i]
-                for j in range(i - left, i + right + 1):
-                    if j != i:
-                        centers[pos] = c
-                        contexts[pos] = ids[j]
-                        pos += 1
+                if pos + 2 * window <= end and i + window < n:
+                    # Fixed trip counts: the reduced windows are random, so loops bounded by
+                    # left/right would mispredict their exits at every centre. Each side writes
+                    # a full window; the right side overwrites the left's surplus and the next
+                    # centre the rest (reads stay inside ids, writes inside this block's slice).
+                    for q in range(2 * window):
+                        centers[pos + q] = c
+                    for q in range(window):
+                        contexts[pos + q] = ids[i - left + q]
+                    for q in range(window):
+                        contexts[pos + left + q] = ids[i + 1 + q]
+                else:  # the block's last centres: exact writes
+                    for j in range(i - left, i + right + 1):
+                        if j != i:
+                            centers[pos] = c
+                            contexts[pos] = ids[j]
+                            pos += 1
+                    continue
+                pos += left + right
 
 
 def _cbow_body(ids, offsets, window, shrink, wkey, block, contexts, n_context):
