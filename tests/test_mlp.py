@@ -136,3 +136,13 @@ def test_load_rejects_a_file_of_another_architecture(tmp_path):
     np.savez(tmp_path / "bad.npz", **data)
     with pytest.raises(ValueError, match="parameter count 26 does not match"):
         MLP.load(tmp_path / "bad.npz")
+
+
+def test_batch_norm_batch_of_one_row_is_refused_before_training(rng):
+    X, y = rng.standard_normal((9, 4)), rng.integers(0, 3, 9)
+    m = MLP([4, 5, 3], batch_norm=True, seed=0)
+    before = m.flat_params.copy()
+    with pytest.raises(ValueError, match="batch of 1"):
+        m.fit(X, y, epochs=1, batch_size=4, verbose=False)  # 4 + 4 + 1
+    np.testing.assert_array_equal(m.flat_params, before)
+    m.fit(X, y, epochs=1, batch_size=3, verbose=False)

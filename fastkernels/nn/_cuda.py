@@ -351,6 +351,12 @@ def _mse_elems(a, b, scale, want_grad, store_elem, elem, g, partial):
         partial[cuda.blockIdx.x] = acc
 
 
+def elementwise_launch(n):
+    """``(blocks, threads)`` of :func:`_bce_elems` / :func:`_mse_elems` over ``n`` elements
+    (one partial loss sum per block)."""
+    return grid_1d(n, row_threads(n, _MAX_THREADS))
+
+
 def elementwise_loss(kind, a, b, params, scale, store_elem, want_grad, out):
     """("bce" | "mse") on validated (R, C) arrays: (per-block sums on the host, elementwise
     losses or a dummy, gradient or a dummy); device inputs give device outputs."""
@@ -360,7 +366,7 @@ def elementwise_loss(kind, a, b, params, scale, store_elem, want_grad, out):
     d_elem = io.cuda.device_array(shape if store_elem else (1, 1), dtype=a.dtype)
     d_g = io.output(out, shape, a.dtype) if want_grad else io.cuda.device_array((1, 1), dtype=a.dtype)
     n = shape[0] * shape[1]
-    blocks, threads = grid_1d(n, row_threads(n, _MAX_THREADS))
+    blocks, threads = elementwise_launch(n)
     d_partial = io.cuda.device_array(blocks, dtype=np.float64)
     if n == 0:
         return np.zeros(1), (io.result(d_elem, None) if store_elem else None), (io.result(d_g, out) if want_grad else None)

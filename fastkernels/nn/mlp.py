@@ -61,10 +61,10 @@ class MLP:
         Backend of every kernel call. "auto" (recommended on the CPU) keeps batch-sized
         elementwise kernels serial and lets BLAS parallelise the GEMMs; "parallel"
         forces Numba threads everywhere, which on small batches competes with
-        BLAS's own threads. "cuda" trains on the GPU with the data, parameters and
-        optimizer state on the device for the whole of ``fit`` (softmax output without
-        dropout or batch norm); prediction then runs the layers' CUDA kernels on host
-        arrays (copied per call).
+        BLAS's own threads. "cuda" trains on the GPU with the data, parameters, running
+        statistics and optimizer state on the device for the whole of ``fit`` (every
+        output, dropout and batch norm; the same parameters as the CPU path); prediction
+        runs the layers' CUDA kernels on host arrays (copied per call).
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax", *, dropout=0.0, batch_norm=False,
@@ -280,13 +280,13 @@ class MLP:
         epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
         batch_size = check_scalar(batch_size, "batch_size", integer=True, lo=1)
         check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+        if self.batch_norm and self.n_layers > 1 and (batch_size == 1 or X.shape[0] % batch_size == 1):
+            # refused before any update: the batch of one row would fail mid-epoch
+            raise ValueError(f"batch normalisation needs at least 2 rows in every batch; {X.shape[0]} samples "
+                             f"at batch_size {batch_size} leave a batch of 1")
         device = None
         if self.backend == "cuda":
-            if self.output != "softmax" or self.batch_norm or self.dropout > 0:
-                raise ValueError("MLP training on CUDA covers softmax outputs without dropout or batch norm; "
-                                 "use backend='auto' for this model")
-            device = load_cuda("fastkernels.nn._mlp_cuda").DeviceTrainer(
-                self.layer_sizes, self.activation, 0.01, self._flat, X, y, batch_size)
+            device = load_cuda("fastkernels.nn._mlp_cuda").DeviceTrainer(self, X, y, batch_size)
         params = self._flat if device is None else device.d_flat  # the optimizer updates these in place
         if optimizer == "sgd":
             opt = SGD(params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
@@ -312,8 +312,8 @@ class MLP:
             order = self._rng.permutation(n) if shuffle else np.arange(n)
             total, correct = 0.0, 0.0
             if device is not None:
-                total, correct = device.epoch(order, opt)
-                device.download(self._flat)
+                total, correct, step = device.epoch(order, opt, step)
+                device.download()
             elif fast:
                 total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
