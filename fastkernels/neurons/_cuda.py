@@ -106,6 +106,10 @@ def _lif_event(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, 
             if e > 0:
                 slot = cuda.atomic.add(spk_n, 0, e)
                 if slot + e > cap:
+                    # The host reads the first min(count, cap) slots: mark the part of this
+                    # reservation that fits as empty (id -1) instead of leaving garbage there.
+                    for q in range(slot, min(slot + e, cap)):
+                        spk_i[0, q] = -1
                     break
                 rem = dt
                 while rem > 0.0:  # pass 2: the same arithmetic, writing the spike times
@@ -280,10 +284,14 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
         call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces)
         d_kb.copy_to_host(k_begin)
         d_err.copy_to_host(err)
-        spk_n[0] = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
-        if spk_n[0]:
-            spk_t[0, :spk_n[0]] = d_t[0, :spk_n[0]].copy_to_host()
-            spk_i[0, :spk_n[0]] = d_i[0, :spk_n[0]].copy_to_host()
+        m = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
+        spk_n[0] = 0
+        if m:
+            t, i = d_t[0, :m].copy_to_host(), d_i[0, :m].copy_to_host()
+            kept = i >= 0  # the event kernel marks a reservation cut by the end of the buffer with -1
+            spk_n[0] = int(kept.sum())
+            spk_t[0, :spk_n[0]] = t[kept]
+            spk_i[0, :spk_n[0]] = i[kept]
 
     def finish():
         state = d_S.copy_to_host()

@@ -45,6 +45,21 @@ def test_shared_buffer_overflow_resumes_without_loss(monkeypatch):
     np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
 
 
+def test_event_method_overflow_mid_reservation_loses_and_invents_nothing(monkeypatch):
+    from fastkernels.neurons import _cuda
+
+    # Several spikes per step (dt 1 ms, no refractoriness, strong drive): a neuron's
+    # reservation of its step's spikes often straddles the end of a buffer of m + 1 slots.
+    monkeypatch.setattr(_cuda, "buffer_capacity", lambda n, m: m + 1)
+    model = LIF(tau_m=10, tau_ref=0.0)
+    kw = dict(I=np.linspace(20, 40, 3), method="event")
+    a = simulate_lif(model, 3, 6.0, 1.0, backend="cpu", **kw)
+    b = simulate_lif(model, 3, 6.0, 1.0, backend="cuda", **kw)
+    assert a.spike_times.size > 3 * 6 * 2  # several spikes per neuron and step
+    np.testing.assert_allclose(b.spike_times, a.spike_times, rtol=1e-12)
+    np.testing.assert_array_equal(b.spike_neurons, a.spike_neurons)
+
+
 def test_cuda_reports_runaway_state():
     with pytest.raises(SimulationError, match="neuron 1"):
         simulate_lif(LIF(tau_m=[10, 0.01], v_threshold=[1, 1e12]), 2, 5.0, 0.1, I=0.5, v0=[0, 1.0], method="euler",
