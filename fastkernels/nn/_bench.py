@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
+from .activations import activation
+from .batchnorm import batchnorm_backward, batchnorm_forward
 from .dense import dense_backward, dense_forward
+from .dropout import dropout
 from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from .mlp import MLP
-from .optim import Adam
-from .rowwise import softmax
+from .optim import SGD, Adam, clip_grad_norm
+from .rowwise import log_softmax, logsumexp, softmax
 
 
 def _logits(rows, cols, dtype="float32", seed=0):
@@ -60,6 +63,81 @@ register(Case(
     rtol=1e-4,
     atol=1e-7,
     # one read of the logits and one write of the probabilities
+    work=lambda rows, cols, dtype="float32": {"bytes": 2 * rows * cols * np.dtype(dtype).itemsize},
+))
+
+
+# logsumexp and log_softmax: the classifier batch (the issue's quick shape); full adds the rest
+LSE_SIZES = {"test": ROW_SIZES["test"], "quick": [dict(rows=8192, cols=1000)], "full": ROW_SIZES["full"]}
+
+
+def numpy_logsumexp(x):
+    """The honest NumPy logsumexp: scipy.special.logsumexp's max shift, vectorised over rows."""
+    m = x.max(axis=1)
+    e = x - m[:, None]
+    np.exp(e, out=e)
+    s = e.sum(axis=1)
+    np.log(s, out=s)
+    s += m
+    return s
+
+
+def _torch_logsumexp():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+    return lambda x: torch.logsumexp(torch.from_numpy(x), dim=1).numpy()
+
+
+register(Case(
+    name="logsumexp",
+    area="nn",
+    description="row logsumexp over the last axis",
+    make_inputs=lambda rows, cols, dtype="float32": (_logits(rows, cols, dtype),),
+    kernel=lambda x, backend: logsumexp(x, backend=backend),
+    baseline=numpy_logsumexp,
+    sizes=LSE_SIZES,
+    label=_label,
+    peers={"torch": _torch_logsumexp},
+    rtol=1e-5,
+    atol=1e-6,
+    # one read of the logits (the per-row output is negligible)
+    work=lambda rows, cols, dtype="float32": {"bytes": rows * (cols + 1) * np.dtype(dtype).itemsize},
+))
+
+
+def numpy_log_softmax(x):
+    """The honest NumPy log-softmax: shift by the row max, one exp temporary, subtract log-sums in place."""
+    s = x - x.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    s -= np.log(e.sum(axis=1, keepdims=True))
+    return s
+
+
+def _torch_log_softmax():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+    return lambda x: torch.log_softmax(torch.from_numpy(x), dim=1).numpy()
+
+
+register(Case(
+    name="log_softmax",
+    area="nn",
+    description="row log-softmax over the last axis (forward)",
+    make_inputs=lambda rows, cols, dtype="float32": (_logits(rows, cols, dtype),),
+    kernel=lambda x, backend: log_softmax(x, backend=backend),
+    baseline=numpy_log_softmax,
+    sizes=LSE_SIZES,
+    label=_label,
+    peers={"torch": _torch_log_softmax},
+    rtol=1e-5,
+    # entries near 0 (a row's dominant logit) carry the float32 rounding of max and log-sum (|x| <~ 15)
+    atol=1e-5,
     work=lambda rows, cols, dtype="float32": {"bytes": 2 * rows * cols * np.dtype(dtype).itemsize},
 ))
 
@@ -176,6 +254,122 @@ register(Case(
 ))
 
 
+# -- elementwise: dropout, activations ------------------------------------------------
+
+
+# 4M elements (an activation batch of 4096 x 1024)
+FLAT_SIZES = {
+    "test": [dict(rows=6, cols=11), dict(rows=3, cols=4, dtype="float64")],
+    "quick": [dict(rows=4096, cols=1024)],
+    "full": [dict(rows=4096, cols=1024), dict(rows=4096, cols=1024, dtype="float64"), dict(rows=16384, cols=1024)],
+}
+
+DROPOUT_P = 0.5
+
+
+def _dropout_inputs(rows, cols, dtype="float32", p=DROPOUT_P):
+    x = np.random.default_rng(6).standard_normal((rows, cols)).astype(dtype)
+    # the baseline's generator, made once: each call draws a fresh mask, as training does
+    return x, p, np.random.default_rng(7)
+
+
+def numpy_dropout(x, p, rng):
+    """The honest NumPy inverted dropout: one uniform draw per element, mask and scale.
+
+    Returns ``(y, x, p)``: masks differ by RNG, so :func:`_check_dropout` checks the
+    output's structure against the input instead of comparing it to this ``y``.
+    """
+    y = x * (rng.random(x.shape, dtype=x.dtype) >= p)
+    y /= 1 - p
+    return y, x, p
+
+
+def _check_dropout(out, ref):
+    """Every element 0 or x / (1 - p), and the kept fraction within 5 sigma of 1 - p."""
+    y, x, p = out
+    y = np.asarray(y)
+    assert y.shape == x.shape and y.dtype == x.dtype, f"{y.shape} {y.dtype}, expected {x.shape} {x.dtype}"
+    scaled = x.astype(np.float64) / (1 - p)
+    kept = y != 0
+    # one float32 rounding each side (x / (1 - p) vs x * (1 / (1 - p)))
+    tol = 4 * np.finfo(x.dtype).eps * np.abs(scaled)
+    bad = kept & ~(np.abs(y - scaled) <= tol)
+    assert not bad.any(), f"{bad.sum()} kept elements differ from x / (1 - p), e.g. {y[bad][:3]} vs {scaled[bad][:3]}"
+    n = np.count_nonzero(x)  # an element with x == 0 gives 0 either way
+    frac = np.count_nonzero(kept) / max(n, 1)
+    sigma = np.sqrt(p * (1 - p) / max(n, 1))
+    assert abs(frac - (1 - p)) <= 5 * sigma + 1e-12, f"kept fraction {frac:.4f}, expected {1 - p} +- {5 * sigma:.4f}"
+
+
+def _torch_dropout():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+
+    def run(x, p, rng):
+        return torch.nn.functional.dropout(torch.from_numpy(x), p, training=True).numpy(), x, p
+
+    return run
+
+
+register(Case(
+    name="dropout",
+    area="nn",
+    description=f"inverted dropout forward, p = {DROPOUT_P} (masks differ by RNG: output checked structurally)",
+    make_inputs=_dropout_inputs,
+    kernel=lambda x, p, rng, backend: (dropout(x, p, seed=0, step=0, backend=backend), x, p),
+    baseline=numpy_dropout,
+    sizes=FLAT_SIZES,
+    label=_label,
+    peers={"torch": _torch_dropout},
+    check=_check_dropout,
+    # read x, write y (NumPy also writes and reads a mask and its uniforms)
+    work=lambda rows, cols, dtype="float32": {"bytes": 2 * rows * cols * np.dtype(dtype).itemsize},
+))
+
+
+def numpy_gelu(z):
+    """The honest NumPy exact GELU, ``z Phi(z) = z (1 + erf(z / sqrt 2)) / 2``: scipy's erf, in place."""
+    from scipy.special import erf
+
+    t = z * np.asarray(1 / np.sqrt(2), dtype=z.dtype)
+    erf(t, out=t)
+    t += 1
+    t *= z
+    t *= 0.5
+    return t
+
+
+def _torch_gelu():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+    return lambda z: torch.nn.functional.gelu(torch.from_numpy(z)).numpy()
+
+
+register(Case(
+    name="activation",
+    area="nn",
+    description='activation(z, "gelu") forward, the exact erf form',
+    make_inputs=lambda rows, cols, dtype="float32": (_logits(rows, cols, dtype, seed=8),),
+    kernel=lambda z, backend: activation(z, "gelu", backend=backend),
+    baseline=numpy_gelu,
+    sizes=FLAT_SIZES,
+    label=_label,
+    peers={"torch": _torch_gelu},
+    rtol=1e-5,
+    # for z < 0, 1 + erf cancels: against float64, scipy's float32 erf leaves 4.5e-7 absolute error,
+    # torch's vectorised erf 1.3e-6 (near z = -3.5), fastkernels (float64 erfc) 2.4e-7; the tanh
+    # approximation is off by ~1e-4
+    atol=2e-6,
+    work=lambda rows, cols, dtype="float32": {"bytes": 2 * rows * cols * np.dtype(dtype).itemsize},
+))
+
+
 # -- dense layers -------------------------------------------------------------------
 
 
@@ -272,6 +466,120 @@ register(Case(
 ))
 
 
+# -- batch normalisation ------------------------------------------------------------------
+
+
+BN_MOMENTUM, BN_EPS = 0.1, 1e-5
+
+
+def _batchnorm_inputs(n, c, dtype="float32"):
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((n, c)) * 2.0 + rng.standard_normal(c)).astype(dtype)
+    gamma = (1.0 + 0.1 * rng.standard_normal(c)).astype(dtype)
+    beta = (0.1 * rng.standard_normal(c)).astype(dtype)
+    dy = rng.standard_normal((n, c)).astype(dtype)
+    # each contender updates its own running statistics in place (keyed by contender)
+    running = {}
+    return x, gamma, beta, dy, running
+
+
+def _running(running, who, c, dtype):
+    if who not in running:
+        running[who] = (np.zeros(c, dtype), np.ones(c, dtype))
+    return running[who]
+
+
+def numpy_batchnorm(x, gamma, beta, dy, running):
+    """The honest NumPy training-mode batch norm, forward then backward (torch's backward).
+
+    Forward: batch mean and biased variance per column, normalise, scale and shift,
+    move the running mean and unbiased variance by the momentum. Backward:
+    ``dx = gamma / (N sqrt(var + eps)) (N dy - sum(dy) - xhat sum(dy xhat))``.
+    """
+    n = x.shape[0]
+    rm, rv = _running(running, "numpy", x.shape[1], x.dtype)
+    mu = x.mean(axis=0)
+    xhat = x - mu
+    var = np.mean(xhat * xhat, axis=0)
+    inv_std = 1 / np.sqrt(var + BN_EPS)
+    xhat *= inv_std
+    y = xhat * gamma
+    y += beta
+    rm *= 1 - BN_MOMENTUM
+    rm += BN_MOMENTUM * mu
+    rv *= 1 - BN_MOMENTUM
+    rv += (BN_MOMENTUM * n / (n - 1)) * var
+    dbeta = dy.sum(axis=0)
+    dgamma = np.sum(dy * xhat, axis=0)
+    dx = n * dy
+    dx -= dbeta
+    dx -= xhat * dgamma
+    dx *= gamma * inv_std / n
+    return y, dx, dgamma, dbeta
+
+
+def _fk_batchnorm(x, gamma, beta, dy, running, backend):
+    rm, rv = _running(running, "fastkernels", x.shape[1], x.dtype)
+    y, cache = batchnorm_forward(x, gamma, beta, rm, rv, training=True, momentum=BN_MOMENTUM, eps=BN_EPS,
+                                 backend=backend)
+    return (y, *batchnorm_backward(dy, cache, gamma, backend=backend))
+
+
+def _torch_batchnorm():
+    import torch
+
+    import numba
+
+    torch.set_num_threads(numba.get_num_threads())
+
+    def run(x, gamma, beta, dy, running):
+        if "torch" not in running:
+            running["torch"] = (torch.zeros(x.shape[1], dtype=torch.from_numpy(x).dtype),
+                                torch.ones(x.shape[1], dtype=torch.from_numpy(x).dtype))
+        rm, rv = running["torch"]
+        xt = torch.from_numpy(x).requires_grad_(True)
+        gt = torch.from_numpy(gamma).requires_grad_(True)
+        bt = torch.from_numpy(beta).requires_grad_(True)
+        y = torch.nn.functional.batch_norm(xt, rm, rv, gt, bt, training=True, momentum=BN_MOMENTUM, eps=BN_EPS)
+        dx, dgamma, dbeta = torch.autograd.grad(y, (xt, gt, bt), torch.from_numpy(dy))
+        return y.detach().numpy(), dx.numpy(), dgamma.numpy(), dbeta.numpy()
+
+    return run
+
+
+def _check_batchnorm(out, ref):
+    """y and dx to rtol 1e-4; dgamma and dbeta (column sums over N rows) to ``2 N eps`` absolute.
+
+    NumPy's axis-0 sums add rows one by one in float32, so the baseline's dgamma and
+    dbeta drift from the exact sums by up to ~N eps / 3 (3e-4 at N = 8192; fastkernels
+    sums in float64 and is within 1e-5 of them); a wrong formula is off by O(1).
+    """
+    if len(out) != 4:
+        raise AssertionError(f"{len(out)} outputs, expected (y, dx, dgamma, dbeta)")
+    n = np.asarray(out[0]).shape[0]
+    sum_atol = 2 * n * np.finfo(np.asarray(ref[0]).dtype).eps
+    for name, o, r, rtol, atol in zip(("y", "dx", "dgamma", "dbeta"), out, ref,
+                                      (1e-4, 1e-4, 1e-4, 1e-4), (1e-5, 1e-5, sum_atol, sum_atol)):
+        np.testing.assert_allclose(np.asarray(o), np.asarray(r), rtol=rtol, atol=atol, err_msg=name)
+
+
+register(Case(
+    name="batchnorm",
+    area="nn",
+    description="batch norm over the batch axis, training mode: forward (running stats updated) + backward",
+    make_inputs=_batchnorm_inputs,
+    kernel=_fk_batchnorm,
+    baseline=numpy_batchnorm,
+    sizes={"test": [dict(n=9, c=5), dict(n=4, c=3, dtype="float64")], "quick": [dict(n=2048, c=256)],
+           "full": [dict(n=2048, c=256), dict(n=8192, c=1024), dict(n=2048, c=256, dtype="float64")]},
+    label=lambda n, c, dtype="float32": f"{n}x{c} {'f32' if dtype == 'float32' else 'f64'}",
+    peers={"torch": _torch_batchnorm},
+    check=_check_batchnorm,
+    # read x; write y and the xhat cache; read dy and xhat; write dx
+    work=lambda n, c, dtype="float32": {"bytes": 6 * n * c * np.dtype(dtype).itemsize},
+))
+
+
 # -- optimizers -------------------------------------------------------------------------
 
 
@@ -329,6 +637,121 @@ register(Case(
     atol=1e-7,
     # read p, g, m, v; write p, m, v
     work=lambda n, dtype="float32": {"bytes": 7 * n * np.dtype(dtype).itemsize},
+))
+
+
+class _NumpySGD:
+    """The honest NumPy SGD step with momentum and L2 decay: in place, one preallocated temporary.
+
+    ``g' = g + wd p``; ``v = mu v + g'``; ``p -= lr v`` (torch.optim.SGD's rule).
+    """
+
+    def __init__(self, p, lr=0.01, mu=0.9, wd=5e-4):
+        self.p, self.lr, self.mu, self.wd = p, lr, mu, wd
+        self.v, self.tmp = np.zeros_like(p), np.empty_like(p)
+
+    def step(self, g):
+        v, tmp = self.v, self.tmp
+        np.multiply(self.p, self.wd, out=tmp)
+        tmp += g
+        v *= self.mu
+        v += tmp
+        np.multiply(v, self.lr, out=tmp)
+        self.p -= tmp
+        return self.p
+
+
+def _fk_sgd_step(opt, g, backend):
+    opt.backend = backend
+    opt.step([g])
+    return opt.params[0]
+
+
+def _sgd_inputs(n, dtype="float32"):
+    rng = np.random.default_rng(10)
+    p = rng.standard_normal(n).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    # each contender steps its own copy from the same start: one step each is validated
+    return (_NumpySGD(p.copy()), SGD([p.copy()], lr=0.01, momentum=0.9, weight_decay=5e-4)), g
+
+
+register(Case(
+    name="sgd_momentum_step",
+    area="nn",
+    description="one SGD update, momentum 0.9 and L2 weight decay 5e-4, of a flat parameter buffer, in place",
+    make_inputs=_sgd_inputs,
+    kernel=lambda opts, g, backend: _fk_sgd_step(opts[1], g, backend),
+    baseline=lambda opts, g: opts[0].step(g),
+    sizes={"test": [dict(n=37), dict(n=5, dtype="float64")], "quick": [dict(n=1_000_000)],
+           "full": [dict(n=1_000_000), dict(n=10_000_000)]},
+    label=lambda n, dtype="float32": f"{n:,} params {'f32' if dtype == 'float32' else 'f64'}",
+    rtol=1e-5,
+    atol=1e-7,
+    # read p, g, v; write p, v
+    work=lambda n, dtype="float32": {"bytes": 5 * n * np.dtype(dtype).itemsize},
+))
+
+
+CLIP_MAX_NORM = 1.0
+
+
+def _clip_inputs(sizes, dtype="float32"):
+    """The weight and bias gradients of an MLP with layer ``sizes``; global norm ~10, so they are clipped."""
+    rng = np.random.default_rng(11)
+    grads = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        grads += [(rng.standard_normal((b, a)) * 0.01).astype(dtype), (rng.standard_normal(b) * 0.01).astype(dtype)]
+    # clipping is in place and a clipped set is not clipped again: every call first restores
+    # its own working copy from `grads` (the same copy in both contenders), so each does the full clip
+    return grads, [g.copy() for g in grads], [g.copy() for g in grads], CLIP_MAX_NORM
+
+
+def _restore(work, grads):
+    for w, g in zip(work, grads):
+        np.copyto(w, g)
+
+
+def numpy_clip_grad_norm(grads, fk_work, np_work, max_norm):
+    """The honest NumPy global-norm clip: one ``vdot`` per array, then an in-place scale.
+
+    Returns ``(norm, *clipped gradients)``.
+    """
+    _restore(np_work, grads)
+    total = np.sqrt(sum(float(np.vdot(g, g)) for g in np_work))
+    if total > max_norm:
+        c = max_norm / total
+        for g in np_work:
+            g *= c
+    return (total, *np_work)
+
+
+def _fk_clip(grads, fk_work, np_work, max_norm, backend):
+    # clip_grad_norm takes no backend: its norm and scale loops are serial
+    _restore(fk_work, grads)
+    return (clip_grad_norm(fk_work, max_norm), *fk_work)
+
+
+def _clip_label(sizes, dtype="float32"):
+    n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return f"{n:,} grads in {2 * (len(sizes) - 1)} arrays {'f32' if dtype == 'float32' else 'f64'}"
+
+
+register(Case(
+    name="clip_grad_norm",
+    area="nn",
+    description="global L2-norm gradient clipping of an MLP's gradient arrays, in place (after a restoring copy)",
+    make_inputs=_clip_inputs,
+    kernel=_fk_clip,
+    baseline=numpy_clip_grad_norm,
+    sizes={"test": [dict(sizes=(5, 4, 3)), dict(sizes=(3, 2), dtype="float64")],
+           "quick": [dict(sizes=(784, 1024, 192, 10))],
+           "full": [dict(sizes=(784, 1024, 192, 10)), dict(sizes=(784, 4096, 1024, 10))]},
+    label=_clip_label,
+    rtol=1e-5,
+    atol=1e-8,
+    # restore (read + write), norm (read), scale (read + write)
+    work=lambda sizes, dtype="float32": {"bytes": 5 * np.dtype(dtype).itemsize
+                                         * sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))},
 ))
 
 
