@@ -37,9 +37,33 @@ def _dtype_names(dtypes) -> str:
     return " or ".join(np.dtype(d).name for d in dtypes)
 
 
+def array_dtype(x) -> np.dtype:
+    """The NumPy dtype of a host or device array. CuPy arrays and PyTorch CUDA tensors are read
+    through ``__cuda_array_interface__`` (``np.dtype(torch.float32)`` raises)."""
+    if hasattr(x, "__cuda_array_interface__") and not hasattr(x, "copy_to_host"):
+        return np.dtype(x.__cuda_array_interface__["typestr"])
+    return np.dtype(x.dtype)
+
+
+def _numba_view(x):
+    """Foreign device arrays (CuPy, PyTorch CUDA tensors) as zero-copy numba device arrays, so
+    kernels and checks see NumPy dtypes and numba's methods; anything else passes through."""
+    if hasattr(x, "copy_to_host") or not hasattr(x, "__cuda_array_interface__"):
+        return x
+    from numba import cuda
+
+    return cuda.as_cuda_array(x)
+
+
 def _host_values(x):
-    """Host ndarray view of ``x`` for value checks (copies device arrays)."""
-    return x.copy_to_host() if hasattr(x, "copy_to_host") else np.asarray(x)
+    """Host ndarray of ``x``'s values for value checks (copies device arrays once)."""
+    if hasattr(x, "copy_to_host"):  # a numba device array (real or simulated)
+        return x.copy_to_host()
+    if hasattr(x, "__cuda_array_interface__"):  # CuPy, PyTorch CUDA: np.asarray refuses them
+        from numba import cuda
+
+        return cuda.as_cuda_array(x).copy_to_host()
+    return np.asarray(x)
 
 
 def _check_shape(x, name, ndim, shape):
@@ -108,8 +132,9 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
     """
     dtypes = tuple(np.dtype(d) for d in dtypes)
     if is_device_array(x):
-        if np.dtype(x.dtype) not in dtypes:
-            raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {np.dtype(x.dtype).name}")
+        x = _numba_view(x)
+        if array_dtype(x) not in dtypes:
+            raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {array_dtype(x).name}")
         _check_shape(x, name, ndim, shape)
         if not _is_c_contiguous(x):
             raise ValueError(f"{name} is a strided device array; pass a C-contiguous one")
@@ -163,10 +188,11 @@ def as_output(x, name: str, *, dtype, shape):
     """
     if not (isinstance(x, np.ndarray) or is_device_array(x)):
         raise TypeError(f"{name} must be a numpy or device array, got {type(x).__name__}")
-    if np.dtype(x.dtype) != np.dtype(dtype):
+    x = _numba_view(x)
+    if array_dtype(x) != np.dtype(dtype):
         raise TypeError(
             f"{name} must have dtype {np.dtype(dtype).name} to be written in place, "
-            f"got {np.dtype(x.dtype).name} (it is never cast: a copy would drop the update)"
+            f"got {array_dtype(x).name} (it is never cast: a copy would drop the update)"
         )
     if tuple(x.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")

@@ -119,3 +119,27 @@ def test_check_choice_and_same_dtype():
     V.check_same_dtype(x, weight=np.zeros(2, np.float32), other=None)
     with pytest.raises(TypeError, match=r"weight must have the same dtype as the data \(float32\), got float64"):
         V.check_same_dtype(x, weight=np.zeros(2))
+
+
+class _ForeignDeviceArray:
+    """Stands in for a CuPy array or PyTorch CUDA tensor: ``__cuda_array_interface__`` and a
+    ``dtype`` that is not a NumPy dtype (``np.dtype(torch.float32)`` raises)."""
+
+    def __init__(self, shape, typestr):
+        self.shape, self.ndim, self.dtype = shape, len(shape), object()
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (0, False), "version": 3,
+                                         "strides": None}
+
+
+def test_foreign_device_arrays_are_read_through_the_interface(monkeypatch):
+    from numba import cuda
+
+    from fastkernels._validate import _numba_view, array_dtype
+
+    x = _ForeignDeviceArray((2, 3), "<f4")
+    assert array_dtype(x) == np.float32 and array_dtype(np.zeros(2)) == np.float64
+    seen = []
+    monkeypatch.setattr(cuda, "as_cuda_array", lambda a: seen.append(a) or "numba view", raising=False)
+    assert _numba_view(x) == "numba view" and seen == [x]  # zero-copy numba view at the API boundary
+    host = np.zeros(3)
+    assert _numba_view(host) is host

@@ -244,8 +244,9 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
         if probs:
             denom = float(n)
         else:
-            valid = t if ignore is None else t[t != ignore]
-            denom = float(valid.size) if weight is None else float(w[valid].sum(dtype=np.float64))
+            tv = _host_values(t)  # device targets: boolean indexing needs host values
+            valid = tv if ignore is None else tv[tv != ignore]
+            denom = float(valid.size) if weight is None else float(_host_values(w)[valid].sum(dtype=np.float64))
         scale = 1.0 / denom if denom != 0 else 0.0  # nothing counted: zero gradient, NaN loss
     else:
         scale = 1.0

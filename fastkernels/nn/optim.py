@@ -28,7 +28,7 @@ from numba import prange
 
 from .._backend import is_device_array, load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_positive, check_scalar
+from .._validate import FLOAT_DTYPES, array_dtype, as_array, as_output, check_choice, check_positive, check_scalar
 
 
 @device
@@ -137,8 +137,8 @@ class Optimizer:
         for k, p in enumerate(params):
             if not (isinstance(p, np.ndarray) or is_device_array(p)):
                 raise TypeError(f"params[{k}] must be an ndarray updated in place, got {type(p).__name__}")
-            if np.dtype(p.dtype) not in FLOAT_DTYPES:
-                raise TypeError(f"params[{k}] must have dtype float32 or float64, got {np.dtype(p.dtype).name}")
+            if array_dtype(p) not in FLOAT_DTYPES:
+                raise TypeError(f"params[{k}] must have dtype float32 or float64, got {array_dtype(p).name}")
             self.params.append(as_output(p, f"params[{k}]", dtype=p.dtype, shape=tuple(p.shape)))
         self.lr = check_positive(lr, "lr")
         self.backend = backend
@@ -161,7 +161,7 @@ class Optimizer:
             raise ValueError(f"grads must hold {len(self.params)} arrays (one per parameter), got {len(grads)}")
         out = []
         for k, (p, g) in enumerate(zip(self.params, grads)):
-            g = as_array(g, f"grads[{k}]", dtypes=(np.dtype(p.dtype),), shape=tuple(p.shape))
+            g = as_array(g, f"grads[{k}]", dtypes=(array_dtype(p),), shape=tuple(p.shape))
             out.append(g)
         return out
 

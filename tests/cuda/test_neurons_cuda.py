@@ -26,7 +26,9 @@ def test_cuda_matches_cpu(name, threads_per_block):
     a = simulate_lif(model, n, 30.0, 0.1, backend="cpu", **kw)
     b = simulate_lif(model, n, 30.0, 0.1, backend="cuda", **kw)
     assert a.spike_times.size > 0
-    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    # Grid methods record spikes at step starts (exact); the event method's interpolated
+    # times use log and contractible products, which may differ in the last bits on a GPU.
+    np.testing.assert_allclose(b.spike_times, a.spike_times, rtol=1e-13)
     np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
     for key in a.traces:
         np.testing.assert_allclose(a.traces[key], b.traces[key], rtol=1e-12, atol=1e-12)
