@@ -21,6 +21,24 @@ def grid_1d(n: int, threads: int | None = None) -> tuple[int, int]:
     return max(1, min(MAX_BLOCKS, math.ceil(n / threads))), threads
 
 
+# Streaming multiprocessors assumed when spreading few long-running threads (an H100 SXM has 132).
+SMS = 132
+
+
+def spread_1d(n: int) -> tuple[int, int]:
+    """``(blocks, threads)`` for ``n`` long-running threads (one neuron's whole time loop each).
+
+    With few items, full 256-thread blocks would occupy a handful of SMs and leave the rest
+    idle for the whole run; smaller blocks (down to one warp) spread the items over ``SMS``
+    SMs. With many items this is :func:`grid_1d`.
+    """
+    threads = 32
+    while threads < THREADS_PER_BLOCK and threads * SMS < n:
+        threads *= 2
+    threads = min(threads, THREADS_PER_BLOCK)
+    return max(1, min(MAX_BLOCKS, math.ceil(n / threads))), threads
+
+
 def row_threads(n_cols: int, limit: int = 1024) -> int:
     """Threads for a block-per-row kernel: a power of two >= 32 covering ``n_cols``,
     at most ``min(THREADS_PER_BLOCK, limit)`` (tree reductions need a power of two)."""

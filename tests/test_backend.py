@@ -108,3 +108,15 @@ def test_warmup_rejects_unknown_areas():
 def test_warmup_compiles_and_reports_seconds():
     spent = fk.warmup(["nn"], backends=("cpu",), dtypes=("float64",))
     assert set(spent) == {"nn"} and spent["nn"] >= 0
+
+
+def test_spread_1d_uses_every_sm_for_few_long_running_threads():
+    from fastkernels import _launch
+
+    assert _launch.spread_1d(1000) == (32, 32)  # 32 warps on 32 SMs, not 4 blocks of 256
+    blocks, threads = _launch.spread_1d(20_000)
+    assert threads == 256 or blocks >= _launch.SMS * 0.9
+    assert _launch.spread_1d(10**6) == _launch.grid_1d(10**6)
+    for n in (1, 31, 5000, 40_000):
+        blocks, threads = _launch.spread_1d(n)
+        assert blocks * threads >= n or blocks == _launch.MAX_BLOCKS

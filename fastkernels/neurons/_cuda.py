@@ -276,7 +276,7 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
     rec_pos[rec] = np.arange(rec.size)
     d_rec = cuda.to_device(rec_pos)
     d_traces = cuda.to_device(traces)
-    grid = _launch.grid_1d(n)
+    grid = _launch.spread_1d(n)  # a thread runs a neuron's whole time loop: use every SM even for small n
 
     def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
         d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
