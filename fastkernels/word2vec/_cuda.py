@@ -276,7 +276,8 @@ def negatives(table, nkey, start, exclude, n, k):
     if n:
         d_ex = io.input(exclude) if exclude is not None else cuda.device_array(1, np.int32)
         blocks, threads = grid_1d(n * k)
-        _negatives[blocks, threads](cuda.to_device(table), np.int64(nkey), np.int64(start), d_ex,
+        d_table = table if hasattr(table, "copy_to_host") else cuda.to_device(table)
+        _negatives[blocks, threads](d_table, np.int64(nkey), np.int64(start), d_ex,
                                     exclude is not None, d_out)
     return d_out.copy_to_host() if io.on_host else d_out
 

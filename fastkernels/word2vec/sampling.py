@@ -252,11 +252,19 @@ class NegativeSampler:
         nkey = negative_key(seed)
         be = resolve_backend(backend, work=n * k, arrays=(exclude,) if exclude is not None else ())
         if be == "cuda":
-            return load_cuda("fastkernels.word2vec._cuda").negatives(self.table, nkey, start, exclude, n, k)
+            gpu = load_cuda("fastkernels.word2vec._cuda")
+            if getattr(self, "_device_table", None) is None:  # the table is read-only: copy it once
+                self._device_table = gpu.cuda.to_device(self.table)
+            return gpu.negatives(self._device_table, nkey, start, exclude, n, k)
         out = np.empty((n, k), np.int32)
         ex = exclude if exclude is not None else np.zeros(1, np.int32)
         _negatives[be](self.table, nkey, np.int64(start), ex, exclude is not None, out)
         return out
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_device_table", None)  # a device copy does not pickle; it is remade on demand
+        return state
 
     def __repr__(self) -> str:
         return f"NegativeSampler(n_words={self.n_words}, ns_exponent={self.ns_exponent})"

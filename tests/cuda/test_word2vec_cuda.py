@@ -41,6 +41,13 @@ def test_negatives_match_cpu_with_and_without_exclusion(rng, threads_per_block):
         want = s.sample(40, 3, exclude=exclude, seed=3, start=5, backend="cpu")
         got = s.sample(40, 3, exclude=exclude, seed=3, start=5, backend="cuda")
         np.testing.assert_array_equal(want, got)
+    # the alias table went to the device once and stays out of pickles
+    import pickle
+
+    assert hasattr(s._device_table, "copy_to_host")
+    again = pickle.loads(pickle.dumps(s))
+    assert not hasattr(again, "_device_table")
+    np.testing.assert_array_equal(again.sample(40, 3, seed=3, backend="cuda"), s.sample(40, 3, seed=3, backend="cpu"))
 
 
 def test_device_exclude_gives_device_result(rng):
