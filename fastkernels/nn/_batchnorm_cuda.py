@@ -1,7 +1,8 @@
 """CUDA twin of :mod:`fastkernels.nn.batchnorm`.
 
-Column statistics use one thread per column walking the rows: at each row,
-consecutive threads read consecutive columns, so loads are coalesced. The
+Column statistics use a block per 32-column tile: a warp reads 32 consecutive
+columns of one row (coalesced) and the block's warps walk interleaved rows, their
+partial sums reduced through shared memory. The
 statistics kernel also updates the running statistics and writes
 ``1/sqrt(var + eps)``, so a forward pass is two kernels and no host round trip.
 """
@@ -11,30 +12,67 @@ import math
 import numpy as np
 from numba import cuda, float64
 
+from .. import _launch as launch_config
 from .._launch import DeviceIO, grid_1d
+
+
+_COLS = 32  # columns per block: a warp reads 32 consecutive columns of one row (coalesced)
+_MAX_SLICES = 32  # row slices per block (blockDim.y), reduced through shared memory
+
+
+def column_launch(c):
+    """``(blocks, (32, slices))`` of :func:`_stats` / :func:`_grad_sums`: a block per 32-column
+    tile, its ``slices`` warps walking interleaved rows, so even a few hundred columns keep
+    many warps busy. Read at call time (tests shrink ``THREADS_PER_BLOCK``)."""
+    slices = max(1, min(_MAX_SLICES, launch_config.THREADS_PER_BLOCK // _COLS))
+    tiles = -(-c // _COLS)
+    return max(1, min(tiles, launch_config.MAX_BLOCKS)), (_COLS, slices)
+
+
+@cuda.jit(device=True, inline=True)
+def _slice_sum(buf, tx, ny):
+    """Sum of ``buf[0:ny, tx]`` (the row slices' partial sums of one column)."""
+    t = 0.0
+    for q in range(ny):
+        t += buf[q, tx]
+    return t
 
 
 @cuda.jit
 def _stats(x, rm, rv, momentum, eps, training, mean, inv_std):
+    """Column mean and 1/sqrt(var + eps), two-pass (no cancellation); updates the running
+    statistics in training. Launch with :func:`column_launch`."""
+    sa = cuda.shared.array((_MAX_SLICES, _COLS), float64)
     n, c = x.shape
-    for j in range(cuda.grid(1), c, cuda.gridsize(1)):
-        if training:
-            s = 0.0
-            for i in range(n):
+    tx, ty, ny = cuda.threadIdx.x, cuda.threadIdx.y, cuda.blockDim.y
+    for tile in range(cuda.blockIdx.x, (c + _COLS - 1) // _COLS, cuda.gridDim.x):  # same trip count per block
+        j = tile * _COLS + tx
+        s = 0.0
+        if training and j < c:
+            for i in range(ty, n, ny):
                 s += float64(x[i, j])
-            mu = s / n
-            q = 0.0
-            for i in range(n):
+        sa[ty, tx] = s
+        cuda.syncthreads()
+        mu = _slice_sum(sa, tx, ny) / n if training else 0.0  # evaluation may see n = 0
+        cuda.syncthreads()  # every thread read the sums before the buffer is reused
+        q = 0.0
+        if training and j < c:
+            for i in range(ty, n, ny):
                 d = float64(x[i, j]) - mu
                 q += d * d
-            var = q / n
-            rm[j] = (1 - momentum) * rm[j] + momentum * mu
-            rv[j] = (1 - momentum) * rv[j] + momentum * var * n / (n - 1)
-        else:
-            mu = float64(rm[j])
-            var = float64(rv[j])
-        mean[j] = mu
-        inv_std[j] = 1.0 / math.sqrt(var + eps)
+        sa[ty, tx] = q
+        cuda.syncthreads()
+        if ty == 0 and j < c:
+            if training:
+                var = _slice_sum(sa, tx, ny) / n
+                rm[j] = (1 - momentum) * rm[j] + momentum * mu
+                rv[j] = (1 - momentum) * rv[j] + momentum * var * n / (n - 1)
+            else:
+                mu = float64(rm[j])
+                var = float64(rv[j])
+            mean[j] = mu
+            inv_std[j] = 1.0 / math.sqrt(var + eps)
+        cuda.syncthreads()
 
 
 @cuda.jit
@@ -51,16 +89,27 @@ def _normalise(x, mean, inv_std, gamma, beta, store_xhat, xhat, y):
 
 @cuda.jit
 def _grad_sums(dy, xhat, sdy, sdyx):
+    """Column sums of ``dy`` and ``dy * xhat``. Launch with :func:`column_launch`."""
+    sa = cuda.shared.array((_MAX_SLICES, _COLS), float64)
+    sb = cuda.shared.array((_MAX_SLICES, _COLS), float64)
     n, c = dy.shape
-    for j in range(cuda.grid(1), c, cuda.gridsize(1)):
+    tx, ty, ny = cuda.threadIdx.x, cuda.threadIdx.y, cuda.blockDim.y
+    for tile in range(cuda.blockIdx.x, (c + _COLS - 1) // _COLS, cuda.gridDim.x):
+        j = tile * _COLS + tx
         a = 0.0
         b = 0.0
-        for i in range(n):
-            g = float64(dy[i, j])
-            a += g
-            b += g * xhat[i, j]
-        sdy[j] = a
-        sdyx[j] = b
+        if j < c:
+            for i in range(ty, n, ny):
+                g = float64(dy[i, j])
+                a += g
+                b += g * xhat[i, j]
+        sa[ty, tx] = a
+        sb[ty, tx] = b
+        cuda.syncthreads()
+        if ty == 0 and j < c:
+            sdy[j] = _slice_sum(sa, tx, ny)
+            sdyx[j] = _slice_sum(sb, tx, ny)
+        cuda.syncthreads()
 
 
 @cuda.jit
@@ -83,7 +132,7 @@ def forward(x, gamma, beta, running_mean, running_var, training, momentum, eps):
     d_y = io.cuda.device_array((n, c), x.dtype)
     d_xhat = io.cuda.device_array((n, c) if training else (1, 1), x.dtype)
     if c:
-        blocks, threads = grid_1d(c)
+        blocks, threads = column_launch(c)
         _stats[blocks, threads](d_x, d_rm, d_rv, momentum, eps, training, d_mean, d_inv)
     if n * c:
         blocks, threads = grid_1d(n * c)
@@ -103,7 +152,7 @@ def backward(dy, xhat, inv_std, gamma):
     d_sdyx = io.cuda.device_array(c, np.float64)
     d_dx = io.cuda.device_array((n, c), dy.dtype)
     if c:
-        blocks, threads = grid_1d(c)
+        blocks, threads = column_launch(c)
         _grad_sums[blocks, threads](d_dy, d_xhat, d_sdy, d_sdyx)
     if n * c:
         blocks, threads = grid_1d(n * c)

@@ -180,8 +180,8 @@ class DeviceTrainer:
             if self.bn:
                 lin, zn, xhat = self.lin[i][:bn], self.zn[i][:bn], self.xhat[i][:bn]
                 fwd[tiles(bn, m)](h, self.W[i], self.b[i], IDENTITY, self.alpha, False, lin, lin)
-                bn_cuda._stats[grid_1d(m)](lin, self.rm[i], self.rv[i], BN_MOMENTUM, BN_EPS, True, self.mean[i],
-                                           self.inv[i])
+                bn_cuda._stats[bn_cuda.column_launch(m)](lin, self.rm[i], self.rv[i], BN_MOMENTUM, BN_EPS, True,
+                                                         self.mean[i], self.inv[i])
                 bn_cuda._normalise[grid_1d(bn * m)](lin, self.mean[i], self.inv[i], self.gamma[i], self.beta[i], True,
                                                     xhat, zn)
                 dense_cuda._act_forward_flat[grid_1d(bn * m)](flat(zn), self.code, self.alpha, flat(act))
@@ -236,7 +236,7 @@ class DeviceTrainer:
             if self.bn:
                 zn, dzn, xhat = self.zn[i][:bn], self.dzn[i][:bn], self.xhat[i][:bn]
                 act_grad[grid_1d(bn * d)](flat(dh), flat(zn), flat(act), self.code, self.alpha, flat(dzn))
-                bn_cuda._grad_sums[grid_1d(d)](dzn, xhat, self.sdy[i], self.sdyx[i])
+                bn_cuda._grad_sums[bn_cuda.column_launch(d)](dzn, xhat, self.sdy[i], self.sdyx[i])
                 bn_cuda._dx[grid_1d(bn * d)](dzn, xhat, self.inv[i], self.gamma[i], self.sdy[i], self.sdyx[i], g)
                 _cast[grid_1d(d)](self.sdyx[i], self.dgamma[i])
                 _cast[grid_1d(d)](self.sdy[i], self.dbeta[i])

@@ -21,7 +21,8 @@ def test_dropout_mask_is_bit_identical_to_cpu(dtype, rng, threads_per_block):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batchnorm_cuda_matches_cpu(dtype, rng, threads_per_block):
-    n, c = 6, threads_per_block // 4 + 3
+    # more rows than row slices, and at 256 threads more 32-column tiles than the 3 blocks
+    n, c = 19, threads_per_block // 4 + 35
     x = (rng.standard_normal((n, c)) * 2 + 1).astype(dtype)
     gamma, beta = rng.standard_normal((2, c)).astype(dtype)
     rm1, rv1 = np.zeros(c, dtype), np.ones(c, dtype)
