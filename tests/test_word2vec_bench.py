@@ -5,16 +5,17 @@ import numpy as np
 import pytest
 
 from fastkernels.bench.registry import _CASES
-from fastkernels.word2vec import Corpus, skipgram_pairs
+from fastkernels.word2vec import Corpus, cbow_windows, skipgram_pairs
 from fastkernels.word2vec import _bench as wb
 from fastkernels.word2vec.batches import window_key
+from fastkernels.word2vec.sampling import log_uniform_candidates
 
 CASES = [c for c in _CASES.values() if c.area == "word2vec"]
 
 
 def test_cases_registered():
-    assert {c.name for c in CASES} == {"vocab_build", "skipgram_pairs", "generate_batch", "negative_sampling",
-                                       "subsample"}
+    assert {c.name for c in CASES} == {"vocab_build", "skipgram_pairs", "cbow_windows", "generate_batch",
+                                       "negative_sampling", "subsample", "log_uniform_candidates"}
 
 
 def test_numpy_pairs_baseline_is_exact(rng):
@@ -26,6 +27,43 @@ def test_numpy_pairs_baseline_is_exact(rng):
     np.testing.assert_array_equal(np.stack(got)[:, order[0]], np.stack(ref)[:, order[1]])
 
 
+def test_numpy_cbow_baseline_is_exact(rng):
+    for window in (1, 3, 5):
+        lengths = rng.integers(0, 12, 60)  # empty and one-word sentences included
+        c = Corpus(rng.integers(0, 40, lengths.sum()).astype(np.int32), np.concatenate([[0], np.cumsum(lengths)]))
+        wb._check_exact(cbow_windows(c, window, seed=window), wb.numpy_cbow_windows(c.ids, c.offsets, window,
+                                                                                   window_key(window)))
+
+
+@pytest.mark.parametrize("num_sampled,range_max,unique", [(64, 50_000, True), (4096, 50_000, True),
+                                                          (20, 20, True), (100_000, 1000, False)])
+def test_log_uniform_baseline_and_kernel_pass_the_check(num_sampled, range_max, unique):
+    true, m, r, u = wb._log_uniform_inputs(num_sampled, range_max, unique)
+    ref = wb.numpy_log_uniform_candidates(true, m, r, u)
+    wb._check_log_uniform(ref[:3], ref)
+    wb._check_log_uniform(log_uniform_candidates(true, m, r, unique=u, seed=1), ref)
+
+
+def test_log_uniform_check_rejects_wrong_samplers():
+    true, m, r, u = wb._log_uniform_inputs(100_000, 1000, False)
+    ref = wb.numpy_log_uniform_candidates(true, m, r, u)
+    uniform = np.random.default_rng(0).integers(0, r, m)
+    p = wb._log_uniform_p(uniform, r)
+    with pytest.raises(AssertionError, match="log-uniform"):
+        wb._check_log_uniform((uniform, ref[1], p * m), ref)
+    with pytest.raises(AssertionError):
+        wb._check_log_uniform((ref[0], ref[1] * 1.001, ref[2]), ref)
+    true, m, r, u = wb._log_uniform_inputs(64, 50_000, True)
+    ref = wb.numpy_log_uniform_candidates(true, m, r, u)
+    with pytest.raises(AssertionError, match="repeated"):
+        wb._check_log_uniform((np.repeat(ref[0][:32], 2), ref[1], np.repeat(ref[2][:32], 2)), ref)
+    p = wb._log_uniform_p(ref[0], r)
+    tries = 3 * m  # far too many draws for 64 distinct classes
+    with pytest.raises(AssertionError, match="distinct classes on average"):
+        wb._check_log_uniform((ref[0], wb._expected_counts(wb._log_uniform_p(true, r), tries, m),
+                               wb._expected_counts(p, tries, m)), ref)
+
+
 def test_checks_reject_wrong_outputs():
     with pytest.raises(AssertionError):
         wb._check_pairs((np.array([1, 2]), np.array([2, 1])), (np.array([1, 2]), np.array([2, 2])))
@@ -34,3 +72,8 @@ def test_checks_reject_wrong_outputs():
     data = np.arange(10)
     with pytest.raises(AssertionError, match="outside"):
         wb._check_batches((np.array([1, 1]), np.array([5, 0])), (np.array([1, 1]), None, data))
+    ctx = (np.arange(4, dtype=np.int32), np.full((4, 2), -1, np.int32), np.zeros(4, np.int32))
+    with pytest.raises(AssertionError, match="output 2"):
+        wb._check_exact(ctx, (*ctx[:2], np.ones(4, np.int32)))
+    with pytest.raises(AssertionError, match="int64"):
+        wb._check_exact(ctx, (ctx[0].astype(np.int64), *ctx[1:]))

@@ -19,9 +19,9 @@ import random
 import numpy as np
 
 from ..bench.registry import Case, register
-from .batches import generate_batch, skipgram_pairs, window_key
+from .batches import cbow_windows, generate_batch, skipgram_pairs, window_key
 from .corpus import Corpus, read_corpus
-from .sampling import NegativeSampler
+from .sampling import NegativeSampler, log_uniform_candidates
 from .subsample import keep_probability, subsample
 from .vocab import Vocabulary
 
@@ -204,6 +204,62 @@ register(Case(
                  [dict(n_tokens=10_000_000), dict(n_tokens=10_000_000, reuse=True)], head500={}),
     label=lambda corpus="zipf", n_tokens=0, reuse=False: _label(corpus, n_tokens) + (" (out= reused)" if reuse else ""),
     check=_check_pairs,
+))
+
+
+# -- CBOW windows ---------------------------------------------------------------------------------
+
+
+def numpy_cbow_windows(ids, offsets, window, wkey, chunk=1 << 16):
+    """Honest NumPy CBOW rows: each centre's context span from its sentence bounds and reduced
+    window (the same draws as the kernels), then a broadcast gather of all ``2 * window`` slots
+    (slot ``k`` holds the ``k``-th context left to right, skipping the centre) and the padding.
+
+    Positions are int32 like the ids, and the gather runs over blocks of ``chunk`` rows so its
+    temporaries stay in cache: on 10 M tokens (2 cores) that is 0.95 s, against 1.6 s for one
+    strided column pass per slot and 2.6 s for one broadcast over the whole corpus.
+    """
+    n = ids.size
+    reach = numpy_reduced_windows(n, window, wkey).astype(np.int32)
+    pos = np.arange(n, dtype=np.int32)
+    off = offsets.astype(np.int32)
+    lengths = np.diff(off)
+    left = np.minimum(pos - np.repeat(off[:-1], lengths), reach)
+    right = np.minimum(np.repeat(off[1:], lengths) - 1 - pos, reach)
+    n_context = left + right
+    first = pos - left
+    padded = np.concatenate([ids, np.full(2 * window, -1, ids.dtype)])  # slots past a span read in bounds
+    slot = np.arange(2 * window, dtype=np.int32)
+    contexts = np.empty((n, 2 * window), np.int32)
+    for a in range(0, n, chunk):
+        b = a + chunk
+        contexts[a:b] = padded[first[a:b, None] + slot + (slot >= left[a:b, None])]
+        contexts[a:b][slot >= n_context[a:b, None]] = -1
+    return ids.copy(), contexts, n_context
+
+
+def _check_exact(out, ref):
+    """Every output equal to the baseline's, dtypes included."""
+    for i, (o, r) in enumerate(zip(out, ref)):
+        if o.dtype != r.dtype:
+            raise AssertionError(f"output {i} is {o.dtype}, baseline {r.dtype}")
+        np.testing.assert_array_equal(o, r, err_msg=f"output {i}")
+
+
+def _cbow_inputs(corpus="zipf", n_tokens=0):
+    return _corpus(corpus, n_tokens)[0], 5, window_key(0)
+
+
+register(Case(
+    name="cbow_windows",
+    area="word2vec",
+    description="every token's context row for CBOW (window 5 shrunk as word2vec.c, padded with -1)",
+    make_inputs=_cbow_inputs,
+    kernel=lambda c, window, wkey, backend: cbow_windows(c, window, seed=0, backend=backend),
+    baseline=lambda c, window, wkey: numpy_cbow_windows(c.ids, c.offsets, window, wkey),
+    sizes=_sizes([dict(n_tokens=2000)], [dict(n_tokens=10_000_000)], head500={}),
+    label=_label,
+    check=_check_exact,
 ))
 
 
@@ -392,4 +448,126 @@ register(Case(
     sizes=_sizes([dict(n_tokens=20_000)], [dict(n_tokens=10_000_000)], head500={}),
     label=_label,
     check=_check_subsample,
+))
+
+
+# -- log-uniform candidates (the sampler of tf.nn.nce_loss) -----------------------------------------
+
+
+def _log_uniform_inputs(num_sampled, range_max=50_000, unique=True):
+    true = np.random.default_rng(0).integers(0, range_max, (128, 1))  # the tutorial's batch of labels
+    return true, num_sampled, range_max, unique
+
+
+def _log_uniform_p(classes, range_max):
+    return np.log1p(1.0 / (classes + 1.0)) / np.log(range_max + 1.0)
+
+
+def _expected_counts(p, tries, num_sampled):
+    """TF's expected counts: ``num_sampled * p`` when no draw was rejected, else ``1 - (1 - p) ** tries``."""
+    return p * num_sampled if tries == num_sampled else -np.expm1(tries * np.log1p(-p))
+
+
+def numpy_log_uniform_candidates(true, num_sampled, range_max, unique, rng=None):
+    """Honest NumPy log-uniform sampling, TF's ``floor(exp(u * log(range_max + 1))) - 1`` vectorised.
+
+    Without ``unique``: one vectorised draw. With it, TF draws until ``num_sampled`` distinct
+    classes came up; vectorised, that is drawing a block, keeping first occurrences
+    (``np.unique(return_index=True)``) and drawing a block as large again until enough are
+    distinct; the number of tries is the position of the ``num_sampled``-th first occurrence.
+    Returns TF's outputs plus the parameters for the check.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    log_range = np.log(range_max + 1.0)
+
+    def draw(m):
+        return np.minimum(np.exp(rng.random(m) * log_range).astype(np.int64) - 1, range_max - 1)
+
+    if unique:
+        drawn = draw(2 * num_sampled)
+        while True:
+            _, first = np.unique(drawn, return_index=True)
+            if first.size >= num_sampled:
+                break
+            drawn = np.concatenate([drawn, draw(drawn.size)])
+        first.sort()
+        sampled, tries = drawn[first[:num_sampled]], int(first[num_sampled - 1]) + 1
+    else:
+        sampled, tries = draw(num_sampled), num_sampled
+    return (sampled, _expected_counts(_log_uniform_p(true, range_max), tries, num_sampled),
+            _expected_counts(_log_uniform_p(sampled, range_max), tries, num_sampled),
+            dict(true=true, num_sampled=num_sampled, range_max=range_max, unique=unique))
+
+
+def _log_uniform_tries(sampled, expected, p, num_sampled):
+    """The number of draws behind TF's expected counts (``num_sampled`` when none was rejected)."""
+    if np.allclose(expected, p * num_sampled, rtol=1e-12, atol=0):
+        return num_sampled
+    i = int(np.argmin(p))  # the best-conditioned entry (frequent classes' counts saturate at 1)
+    return int(np.rint(np.log1p(-expected[i]) / np.log1p(-p[i])))
+
+
+def _check_log_uniform(out, ref):
+    """Format, TF's expected counts exactly, and the log-uniform distribution (the streams differ).
+
+    The number of draws ``T`` is read back from the sampled expected counts; both expected-count
+    outputs must then equal TF's formulas to 1e-12, and with ``unique`` the classes be distinct
+    with ``T`` consistent with them: T draws give ``sum_c 1 - (1 - P(c)) ** T`` distinct classes
+    on average, which must be within 5 standard deviations of ``num_sampled``. The classes,
+    binned into up to 20 bins of about equal log-uniform mass, must fit their expected counts
+    (``num_sampled * P(bin)``, or the sum of ``1 - (1 - P(c)) ** T`` with ``unique``): chi-square
+    below ``df + 6 sqrt(2 df) + 10`` (p ~ 1e-7; Poisson variances, so conservative for ``unique``).
+    """
+    sampled, true_expected, sampled_expected = out[:3]  # the baseline's own output carries more
+    prm = ref[3]
+    m, rmax = prm["num_sampled"], prm["range_max"]
+    if sampled.dtype != np.int64 or sampled.shape != (m,):
+        raise AssertionError(f"sampled is {sampled.dtype} {sampled.shape}, expected int64 ({m},)")
+    if sampled.min() < 0 or sampled.max() >= rmax:
+        raise AssertionError(f"classes outside [0, {rmax})")
+    if true_expected.shape != prm["true"].shape or sampled_expected.shape != (m,):
+        raise AssertionError("expected counts have the wrong shapes")
+    p = _log_uniform_p(sampled, rmax)
+    tries = _log_uniform_tries(sampled, sampled_expected, p, m)
+    if tries < m or (tries > m and not prm["unique"]):
+        raise AssertionError(f"expected counts imply {tries} draws for {m} classes")
+    np.testing.assert_allclose(sampled_expected, _expected_counts(p, tries, m), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(true_expected, _expected_counts(_log_uniform_p(prm["true"], rmax), tries, m),
+                               rtol=1e-12, atol=0)
+    p_all = _log_uniform_p(np.arange(rmax), rmax)
+    if prm["unique"]:
+        if np.unique(sampled).size != m:
+            raise AssertionError("unique=True gave repeated classes")
+        q = -np.expm1(tries * np.log1p(-p_all))  # P(class c among T draws)
+        if abs(q.sum() - m) > 5 * np.sqrt((q * (1 - q)).sum()) + 1:
+            raise AssertionError(f"{tries} draws give {q.sum():.1f} distinct classes on average, not {m}")
+    else:
+        q = p_all * m
+    n_bins = int(min(20, max(2, m // 5)))
+    edges = np.unique(np.rint((rmax + 1.0) ** (np.arange(n_bins + 1) / n_bins) - 1).astype(np.int64))
+    edges[-1] = rmax
+    obs = np.histogram(sampled, bins=edges)[0]
+    exp = np.add.reduceat(q, edges[:-1])
+    chi2 = ((obs - exp) ** 2 / exp).sum()
+    df = edges.size - 2
+    if chi2 > df + 6 * np.sqrt(2 * df) + 10:
+        raise AssertionError(f"classes do not follow the log-uniform distribution: chi-square {chi2:.1f}, {df} df")
+
+
+register(Case(
+    name="log_uniform_candidates",
+    area="word2vec",
+    description="tf.nn.nce_loss's log-uniform candidate sampler: 64 distinct of 50k (one training step), "
+                "1M with replacement",
+    make_inputs=_log_uniform_inputs,
+    # no backend argument: one serial compiled call (a candidate set is too small to split)
+    kernel=lambda true, num_sampled, range_max, unique, backend: log_uniform_candidates(
+        true, num_sampled, range_max, unique=unique, seed=0),
+    baseline=numpy_log_uniform_candidates,
+    sizes={"test": [dict(num_sampled=16, range_max=100), dict(num_sampled=2000, range_max=100, unique=False)],
+           "quick": [dict(num_sampled=64), dict(num_sampled=1_000_000, unique=False)],
+           "full": [dict(num_sampled=64), dict(num_sampled=4096), dict(num_sampled=10_000_000, unique=False)]},
+    label=lambda num_sampled, range_max=50_000, unique=True: (
+        f"{num_sampled:,} of {range_max:,} classes, {'distinct' if unique else 'with replacement'}"),
+    check=_check_log_uniform,
 ))
