@@ -201,3 +201,14 @@ def test_cores_compose_in_a_compiled_training_loop(rng):
     assert n == c.size
     for a, b in zip((c, x, neg), out):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("num_sampled,range_max", [(50, 1000), (5000, 300), (70_000, 1000)])
+def test_log_uniform_expected_counts_with_replacement_follow_the_formula(num_sampled, range_max):
+    # fewer classes than draws use a table of P(c); many draws use the parallel kernel
+    true = np.array([0, 5, range_max - 1])
+    sampled, t_exp, s_exp = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4)
+    np.testing.assert_allclose(s_exp, num_sampled * log_uniform_probability(sampled, range_max), rtol=1e-14)
+    np.testing.assert_allclose(t_exp, num_sampled * log_uniform_probability(true, range_max), rtol=1e-14)
+    again, _, _ = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4)
+    np.testing.assert_array_equal(sampled, again)

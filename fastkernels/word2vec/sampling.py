@@ -310,18 +310,29 @@ def log_uniform_unique(skey, range_max, out, seen):
     return tries
 
 
-@jit
-def _log_uniform_fill(skey, range_max, out):
+def _log_uniform_fill_body(skey, range_max, out, prob, table):
+    """Draw ``r`` is counter ``r`` of the stream: the same classes on any thread count.
+    ``table`` holds P(c) for every class when there are fewer classes than draws (a gather
+    then replaces a log1p and a division per draw), else it is empty."""
     log_range = math.log(range_max + 1.0)
-    for r in range(out.size):
-        out[r] = log_uniform_draw(skey, r, range_max, log_range)
+    for r in prange(out.size):
+        c = log_uniform_draw(skey, r, range_max, log_range)
+        out[r] = c
+        prob[r] = table[c] if table.size else math.log1p(1.0 / (c + 1.0)) / log_range
+
+
+_log_uniform_fill = dict(zip(("cpu", "parallel"), cpu_kernels(_log_uniform_fill_body)))
+_PARALLEL_DRAWS = 1 << 16  # below this, thread start-up costs more than the draws
+
+
+def _log_uniform_p(c, range_max):
+    return np.log1p(1.0 / (np.asarray(c, np.float64) + 1.0)) / math.log(range_max + 1.0)
 
 
 def log_uniform_probability(classes, range_max):
     """P(c) = (log(c + 2) - log(c + 1)) / log(range_max + 1) of the log-uniform sampler."""
     range_max = check_scalar(range_max, "range_max", integer=True, lo=1)
-    c = np.asarray(as_index_array(classes, "classes", n=range_max, ndim=None), np.float64)
-    return (np.log1p(1.0 / (c + 1.0))) / math.log(range_max + 1.0)
+    return _log_uniform_p(as_index_array(classes, "classes", n=range_max, ndim=None), range_max)
 
 
 def _expected_count(p, num_tries, num_sampled):
@@ -377,11 +388,14 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
     if unique:
         seen = np.full(1 << max(4, (2 * num_sampled - 1).bit_length()), -1, np.int64)
         tries = int(log_uniform_unique(skey, range_max, sampled, seen))
+        p_sampled = _log_uniform_p(sampled, range_max)
     else:
-        _log_uniform_fill(skey, range_max, sampled)
+        p_sampled = np.empty(num_sampled)
+        table = _log_uniform_p(np.arange(range_max), range_max) if range_max < num_sampled else np.empty(0)
+        _log_uniform_fill["parallel" if num_sampled >= _PARALLEL_DRAWS else "cpu"](skey, range_max, sampled, p_sampled,
+                                                                                  table)
         tries = num_sampled
-    p_true = log_uniform_probability(true, range_max)
-    p_sampled = log_uniform_probability(sampled, range_max)
+    p_true = _log_uniform_p(true, range_max)  # validated above; the samples are in range by construction
     return sampled, _expected_count(p_true, tries, num_sampled), _expected_count(p_sampled, tries, num_sampled)
 
 
