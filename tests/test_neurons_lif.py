@@ -312,6 +312,12 @@ def test_poisson_spike_trains_statistics_and_reproducibility():
     rates = np.array([0.0, 50.0])
     t3, i3 = poisson_spike_trains(rates, 2, 100.0, seed=1)
     assert not np.any(i3 == 0)
+    # sorted by time then train (a bucket sort, checked against lexsort of the same spikes)
+    order = np.lexsort((i, t))
+    np.testing.assert_array_equal(t[order], t)
+    np.testing.assert_array_equal(i[order], i)
+    t4, _ = poisson_spike_trains(20.0, 3, 50.0, t_start=100.0, seed=3)
+    assert t4.min() >= 100.0 and t4.max() < 150.0
 
 
 def test_plots_draw(tmp_path):

@@ -100,8 +100,8 @@ def _gather(spk_t, spk_i, spk_n, out_t, out_i, pos):
 
 
 @jit
-def _order(times, ids, t0, dt, n_steps):
-    """Spikes sorted by time, then neuron: a counting sort by step (O(spikes + steps)), then an
+def order_spikes(times, ids, t0, dt, n_steps):
+    """Spikes sorted by time, then neuron: a counting sort into bins of width ``dt`` (O(spikes + bins)), then an
     insertion sort inside each step, which is already in order unless blocks resumed."""
     key = np.empty(times.size, dtype=np.int64)
     start = np.zeros(n_steps + 1, dtype=np.int64)
@@ -198,4 +198,4 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         if (k_begin >= k1).all():
             break
     # Units finish at different calls: restore (time, neuron) order like a spike monitor.
-    return _order(out_t[:pos], out_i[:pos], k0 * dt, dt, max(k1 - k0, 1))
+    return order_spikes(out_t[:pos], out_i[:pos], k0 * dt, dt, max(k1 - k0, 1))

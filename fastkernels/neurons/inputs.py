@@ -20,6 +20,7 @@ from .._backend import resolve_backend
 from .._jit import cpu_kernels
 from .._random import resolve_seed, stream_key, uniform_open0
 from .._validate import as_array, check_scalar
+from ._driver import order_spikes
 
 
 def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype):
@@ -150,5 +151,9 @@ def poisson_spike_trains(rate, n: int, duration: float, *, t_start: float = 0.0,
     times = np.empty(int(counts.sum()))
     ids = np.empty(times.size, dtype=np.int64)
     kern(rate_ms, duration, key, counts, offsets, times, ids, True)
-    order = np.lexsort((ids, times))
-    return times[order] + t_start, ids[order]
+    if times.size:
+        # Times are uniform over the run: a counting sort into ~4 spikes per bin, then insertion
+        # sorts by (time, train) inside the bins: O(spikes), 5-10x faster than np.lexsort.
+        bins = max(1, times.size // 4)
+        times, ids = order_spikes(times, ids, 0.0, duration / bins, bins)
+    return times + t_start, ids
