@@ -70,7 +70,9 @@ from numba import cuda, float64
 
 from .. import _launch
 from .._launch import DeviceIO, grid_1d
-from .activations import IDENTITY, act_forward, act_grad
+from .activations import IDENTITY
+from .activations import act_forward_cuda as act_forward
+from .activations import act_grad_cuda as act_grad
 
 #: Output tile edge and contraction step; threads per block are (TILE, ROWS).
 TILE = 32

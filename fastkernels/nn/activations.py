@@ -16,7 +16,8 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import cpu_kernels, device
+from .._erf import erfc_f64
+from .._jit import cpu_kernels, device, with_globals
 from ._rows import as_rows
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_scalar
 
@@ -27,6 +28,9 @@ IDENTITY, RELU, LEAKY_RELU, SIGMOID, TANH, SOFTPLUS, GELU = range(len(ACTIVATION
 NEEDS_Z = ("softplus", "gelu")
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
+# erfc of the exact GELU: the vectorisable polynomial on the CPU (libm's erfc is a scalar call
+# per element); the CUDA clones below bind libdevice's math.erfc instead.
+_erfc = erfc_f64
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -45,7 +49,7 @@ def act_forward(code, z, alpha):
     if code == SOFTPLUS:
         return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
     if code == GELU:  # exact form, torch's default; erfc keeps precision for z << 0
-        return 0.5 * z * math.erfc(-z * _INV_SQRT2)
+        return 0.5 * z * _erfc(-z * _INV_SQRT2)
     return z
 
 
@@ -64,8 +68,14 @@ def act_grad(code, z, a, alpha):
         e = math.exp(-abs(z))
         return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
     if code == GELU:  # Phi(z) + z phi(z)
-        return 0.5 * math.erfc(-z * _INV_SQRT2) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
+        return 0.5 * _erfc(-z * _INV_SQRT2) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
     return 1.0
+
+
+#: The CUDA kernels' clones of :func:`act_forward` / :func:`act_grad`: ``_erfc`` is
+#: ``math.erfc`` there (the polynomial's bit casts do not compile for CUDA).
+act_forward_cuda = device(with_globals(act_forward.py_func, "act_forward_cuda", _erfc=math.erfc))
+act_grad_cuda = device(with_globals(act_grad.py_func, "act_grad_cuda", _erfc=math.erfc))
 
 
 def specialise(make_body):
