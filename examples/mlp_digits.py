@@ -5,6 +5,7 @@ early stopping, loss and accuracy curves and a confusion matrix (mlp_digits.png)
 Needs scikit-learn (pip install "fastkernels[bench]").
 
     python examples/mlp_digits.py [--hidden 64 64] [--epochs 40] [--dropout 0.1] [--batch-norm]
+                                  [--backend cuda]   # train on the GPU (pip install "fastkernels[cuda]")
 """
 
 import argparse
@@ -25,6 +26,7 @@ def main():
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--batch-norm", action="store_true")
+    p.add_argument("--backend", default="auto", choices=["auto", "cpu", "parallel", "cuda"])
     p.add_argument("--out", default="mlp_digits.png")
     args = p.parse_args()
 
@@ -39,7 +41,8 @@ def main():
     Xva, yva = X[n_test:n_test + n_val], y[n_test:n_test + n_val]
     Xtr, ytr = X[n_test + n_val:], y[n_test + n_val:]
 
-    model = fk.nn.MLP([64, *args.hidden, 10], "relu", dropout=args.dropout, batch_norm=args.batch_norm, seed=0)
+    model = fk.nn.MLP([64, *args.hidden, 10], "relu", dropout=args.dropout, batch_norm=args.batch_norm, seed=0,
+                         backend=args.backend)
     hist = model.fit(Xtr, ytr, epochs=args.epochs, batch_size=32, optimizer="adam", lr=args.lr,
                      validation_data=(Xva, yva), early_stopping=5, verbose=True)
     acc = model.score(Xte, yte)
