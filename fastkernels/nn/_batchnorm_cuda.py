@@ -144,7 +144,15 @@ def forward(x, gamma, beta, running_mean, running_var, training, momentum, eps):
     return io.result(d_y, None), (xhat, io.result(d_inv, None))
 
 
+@cuda.jit
+def cast(src, dst):
+    """``dst[j] = src[j]`` in ``dst``'s dtype (the float64 column sums into a gradient)."""
+    for j in range(cuda.grid(1), dst.size, cuda.gridsize(1)):
+        dst[j] = src[j]
+
+
 def backward(dy, xhat, inv_std, gamma):
+    """``(dx, dgamma, dbeta)``: device arrays when an input is one (no host copy), else host arrays."""
     io = DeviceIO(dy, xhat)
     n, c = (int(d) for d in dy.shape)
     d_dy, d_xhat, d_inv, d_g = io.input(dy), io.input(xhat), io.input(inv_std), io.input(gamma)
@@ -157,8 +165,13 @@ def backward(dy, xhat, inv_std, gamma):
     if n * c:
         blocks, threads = grid_1d(n * c)
         _dx[blocks, threads](d_dy, d_xhat, d_inv, d_g, d_sdy, d_sdyx, d_dx)
-    sdyx, sdy = d_sdyx.copy_to_host().astype(dy.dtype), d_sdy.copy_to_host().astype(dy.dtype)
-    return io.result(d_dx, None), sdyx, sdy
+    if io.on_host:
+        return d_dx.copy_to_host(), d_sdyx.copy_to_host().astype(dy.dtype), d_sdy.copy_to_host().astype(dy.dtype)
+    d_dgamma, d_dbeta = io.cuda.device_array(c, dy.dtype), io.cuda.device_array(c, dy.dtype)
+    if c:
+        cast[grid_1d(c)](d_sdyx, d_dgamma)
+        cast[grid_1d(c)](d_sdy, d_dbeta)
+    return d_dx, d_dgamma, d_dbeta
 
 
 def ptx_signatures():
@@ -170,5 +183,5 @@ def ptx_signatures():
     for dt in (types.float32, types.float64):
         m, v = types.Array(dt, 2, "C"), types.Array(dt, 1, "C")
         sigs += [(_stats, (m, v, v, f, f, b, v64, v64)), (_normalise, (m, v64, v64, v, v, b, m, m)),
-                 (_grad_sums, (m, m, v64, v64)), (_dx, (m, m, v64, v, v64, v64, m))]
+                 (_grad_sums, (m, m, v64, v64)), (_dx, (m, m, v64, v, v64, v64, m)), (cast, (v64, v))]
     return sigs

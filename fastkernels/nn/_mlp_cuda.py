@@ -75,13 +75,6 @@ def _correct_labels(z, y, out):
         out[r] = hits / c
 
 
-@cuda.jit
-def _cast(src, dst):
-    """``dst[j] = src[j]`` converted to ``dst``'s dtype (float64 batch-norm sums into the gradient)."""
-    for j in range(cuda.grid(1), dst.size, cuda.gridsize(1)):
-        dst[j] = src[j]
-
-
 class DeviceTrainer:
     """Device buffers of one ``fit`` call and the epoch loop over them.
 
@@ -238,8 +231,8 @@ class DeviceTrainer:
                 act_grad[grid_1d(bn * d)](flat(dh), flat(zn), flat(act), self.code, self.alpha, flat(dzn))
                 bn_cuda._grad_sums[bn_cuda.column_launch(d)](dzn, xhat, self.sdy[i], self.sdyx[i])
                 bn_cuda._dx[grid_1d(bn * d)](dzn, xhat, self.inv[i], self.gamma[i], self.sdy[i], self.sdyx[i], g)
-                _cast[grid_1d(d)](self.sdyx[i], self.dgamma[i])
-                _cast[grid_1d(d)](self.sdy[i], self.dbeta[i])
+                bn_cuda.cast[grid_1d(d)](self.sdyx[i], self.dgamma[i])
+                bn_cuda.cast[grid_1d(d)](self.sdy[i], self.dbeta[i])
             else:
                 cache = self.zn[i][:bn] if self.keep_z else act
                 act_grad[grid_1d(bn * d)](flat(dh), flat(cache), flat(act), self.code, self.alpha, flat(g))
@@ -295,7 +288,6 @@ def ptx_signatures():
         m2 = types.Array(f, 2, "C")
         sigs += [(_gather_rows, (m2, i64[::1], i64, m2)),
                  (_correct_rows, (m2, i64[::1], types.float64[::1])),
-                 (_correct_labels, (m2, m2, types.float64[::1])),
-                 (_cast, (types.float64[::1], types.Array(f, 1, "C")))]
+                 (_correct_labels, (m2, m2, types.float64[::1]))]
     sigs.append((_gather, (i64[::1], i64[::1], i64, i64[::1])))
     return sigs
