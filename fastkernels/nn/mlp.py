@@ -284,7 +284,13 @@ class MLP:
             # refused before any update: the batch of one row would fail mid-epoch
             raise ValueError(f"batch normalisation needs at least 2 rows in every batch; {X.shape[0]} samples "
                              f"at batch_size {batch_size} leave a batch of 1")
-        device = None
+        if validation_data is not None:
+            Xv, yv = self._check_data(*validation_data)
+        if early_stopping is not None:
+            early_stopping = check_scalar(early_stopping, "early_stopping", integer=True, lo=1)
+            if validation_data is None:
+                raise ValueError("early_stopping needs validation_data")
+        device = None  # everything is validated: only now does data go to the GPU
         if self.backend == "cuda":
             device = load_cuda("fastkernels.nn._mlp_cuda").DeviceTrainer(self, X, y, batch_size)
         params = self._flat if device is None else device.d_flat  # the optimizer updates these in place
@@ -293,12 +299,6 @@ class MLP:
                       backend=self.backend)
         else:
             opt = OPTIMIZERS[optimizer](params, lr=lr, weight_decay=weight_decay, backend=self.backend)
-        if validation_data is not None:
-            Xv, yv = self._check_data(*validation_data)
-        if early_stopping is not None:
-            early_stopping = check_scalar(early_stopping, "early_stopping", integer=True, lo=1)
-            if validation_data is None:
-                raise ValueError("early_stopping needs validation_data")
         best, best_params, waited = math.inf, None, 0
         n = X.shape[0]
         step = 0
