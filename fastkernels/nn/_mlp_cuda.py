@@ -31,7 +31,7 @@ from . import _cuda as loss_cuda
 from . import _dense_cuda as dense_cuda
 from . import _dropout_cuda as dropout_cuda
 from .activations import CODES, IDENTITY, NEEDS_Z
-from .dropout import _call_key
+from .._random import resolve_seed, stream_key
 
 BN_MOMENTUM, BN_EPS = 0.1, 1e-5  # batchnorm_forward's defaults, as the CPU path calls it
 
@@ -95,6 +95,7 @@ class DeviceTrainer:
         self.code, self.alpha = CODES[model.activation], 0.01
         self.output, self.p, self.bn = model.output, float(model.dropout), bool(model.batch_norm)
         self.keep_z = model.activation in NEEDS_Z
+        self.dropout_base = resolve_seed(model._dropout_seed)
         self.n = int(X.shape[0])
         flat = model.flat_params
         dtype = flat.dtype
@@ -159,7 +160,8 @@ class DeviceTrainer:
 
     def _dropout(self, src, dst, step, i):
         """Inverted dropout of hidden layer ``i`` at ``step`` (the CPU path's key), ``dst = src * mask``."""
-        key = _call_key(self.model._dropout_seed, step * (len(self.sizes) - 1) + i)
+        # dropout's key for (seed, step), with the SeedSequence hash of the seed made once per fit
+        key = np.int64(stream_key(self.dropout_base, step * (len(self.sizes) - 1) + i))
         flat = dense_cuda._flat
         dropout_cuda._dropout[grid_1d(src.size)](flat(src), key, self.p, flat(dst))
 
