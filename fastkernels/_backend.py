@@ -78,7 +78,7 @@ def check_backend(backend) -> str:
     return backend
 
 
-def resolve_backend(backend="auto", *, work: int = 0, arrays=()) -> str:
+def resolve_backend(backend="auto", *, work: int = 0, arrays=(), cpu_only: str | None = None) -> str:
     """Turn a user's ``backend`` argument into ``"cpu"``, ``"parallel"`` or ``"cuda"``.
 
     Parameters
@@ -90,6 +90,9 @@ def resolve_backend(backend="auto", *, work: int = 0, arrays=()) -> str:
     arrays : sequence
         The call's array arguments; a device array among them forces ``"cuda"``
         under ``"auto"`` and is an error under a CPU backend.
+    cpu_only : str, optional
+        The calling function's name when it has no CUDA kernel: ``"auto"`` then never
+        picks ``"cuda"`` (however large the work) and ``"cuda"`` raises ``ValueError``.
 
     Returns
     -------
@@ -105,10 +108,13 @@ def resolve_backend(backend="auto", *, work: int = 0, arrays=()) -> str:
     """
     check_backend(backend)
     on_device = any(is_device_array(a) for a in arrays)
+    if cpu_only is not None and (backend == "cuda" or on_device):
+        raise ValueError(f"{cpu_only} runs on the CPU backends; pass host arrays and backend='auto', 'cpu' "
+                         "or 'parallel'")
     if backend == "auto":
         if on_device:
             backend = "cuda"
-        elif work >= AUTO_CUDA_MIN_WORK and cuda_available() and not cuda_simulator_enabled():
+        elif cpu_only is None and work >= AUTO_CUDA_MIN_WORK and cuda_available() and not cuda_simulator_enabled():
             backend = "cuda"
         elif work >= AUTO_PARALLEL_MIN_WORK and numba.get_num_threads() > 1:
             return "parallel"

@@ -56,14 +56,9 @@ def _numba_view(x):
 
 
 def _host_values(x):
-    """Host ndarray of ``x``'s values for value checks (copies device arrays once)."""
-    if hasattr(x, "copy_to_host"):  # a numba device array (real or simulated)
-        return x.copy_to_host()
-    if hasattr(x, "__cuda_array_interface__"):  # CuPy, PyTorch CUDA: np.asarray refuses them
-        from numba import cuda
-
-        return cuda.as_cuda_array(x).copy_to_host()
-    return np.asarray(x)
+    """Host ndarray of a validated array's values for value checks (copies device arrays once;
+    foreign ones are numba views by then, see :func:`_numba_view`)."""
+    return x.copy_to_host() if hasattr(x, "copy_to_host") else np.asarray(x)
 
 
 def _check_shape(x, name, ndim, shape):

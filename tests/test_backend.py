@@ -120,3 +120,22 @@ def test_spread_1d_uses_every_sm_for_few_long_running_threads():
     for n in (1, 31, 5000, 40_000):
         blocks, threads = _launch.spread_1d(n)
         assert blocks * threads >= n or blocks == _launch.MAX_BLOCKS
+
+
+def test_cpu_only_functions_never_get_cuda(monkeypatch):
+    monkeypatch.setattr(B, "cuda_available", lambda: True)  # as on a GPU machine
+    monkeypatch.setattr(B, "cuda_simulator_enabled", lambda: False)
+    assert B.resolve_backend("auto", work=10**9, cpu_only="f") in ("cpu", "parallel")
+    with pytest.raises(ValueError, match="f runs on the CPU backends"):
+        B.resolve_backend("cuda", cpu_only="f")
+    with pytest.raises(ValueError, match="f runs on the CPU backends"):
+        B.resolve_backend("auto", arrays=(_FakeDeviceArray(),), cpu_only="f")
+    from fastkernels.neurons import poisson_spike_trains
+    from fastkernels.word2vec import log_uniform_candidates
+
+    with pytest.raises(ValueError, match="poisson_spike_trains runs on the CPU"):
+        poisson_spike_trains(10.0, 3, 100.0, backend="cuda")
+    with pytest.raises(ValueError, match="log_uniform_candidates runs on the CPU"):
+        log_uniform_candidates([1], 5, 100, backend="cuda")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        log_uniform_candidates([1], 5, 100, backend="gpu")

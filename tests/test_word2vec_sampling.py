@@ -210,5 +210,6 @@ def test_log_uniform_expected_counts_with_replacement_follow_the_formula(num_sam
     sampled, t_exp, s_exp = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4)
     np.testing.assert_allclose(s_exp, num_sampled * log_uniform_probability(sampled, range_max), rtol=1e-14)
     np.testing.assert_allclose(t_exp, num_sampled * log_uniform_probability(true, range_max), rtol=1e-14)
-    again, _, _ = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4)
-    np.testing.assert_array_equal(sampled, again)
+    for backend in ("cpu", "parallel"):  # the same draws on either
+        again, _, _ = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4, backend=backend)
+        np.testing.assert_array_equal(sampled, again)

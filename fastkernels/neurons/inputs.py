@@ -139,9 +139,7 @@ def poisson_spike_trains(rate, n: int, duration: float, *, t_start: float = 0.0,
     duration = check_scalar(duration, "duration", lo=0)
     t_start = check_scalar(t_start, "t_start")
     rate_ms = per_neuron(rate, "rate", n, nonneg=True) * 1e-3
-    backend = resolve_backend(backend, work=int(rate_ms.sum() * duration) + n)
-    if backend == "cuda":
-        raise ValueError("poisson_spike_trains runs on the CPU backends; use backend='cpu' or 'parallel'")
+    backend = resolve_backend(backend, work=int(rate_ms.sum() * duration) + n, cpu_only="poisson_spike_trains")
     kern = _poisson_parallel if backend == "parallel" else _poisson_cpu
     key = resolve_seed(seed)
     counts = np.zeros(n, dtype=np.int64)

@@ -21,7 +21,7 @@ from .._exp import exp_poly
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._log import log1p_unit
 from .._simd import prefer_wide_vectors
-from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, as_array, as_index_array, as_output, check_choice, check_scalar
+from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, _numba_view, as_array, as_index_array, as_output, check_choice, check_scalar
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -156,7 +156,9 @@ def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weig
         wv = _host_values(weight)
         if (wv < 0).any():
             raise ValueError(f"weight must be non-negative, got {float(wv[wv < 0][0])!r} for class {int(np.argmax(wv < 0))}")
-    t = target if isinstance(target, np.ndarray) or is_device_array(target) else np.asarray(target)
+    # a CuPy/PyTorch target becomes a numba view first: its dtype is read before validation
+    t = target if isinstance(target, np.ndarray) else _numba_view(target) if is_device_array(target) \
+        else np.asarray(target)
     if t.dtype.kind == "f":  # class probabilities
         if ignore_index is not None:
             raise ValueError("ignore_index is only supported with integer class targets, not probabilities")

@@ -562,7 +562,7 @@ register(Case(
     make_inputs=_log_uniform_inputs,
     # no backend argument: one serial compiled call (a candidate set is too small to split)
     kernel=lambda true, num_sampled, range_max, unique, backend: log_uniform_candidates(
-        true, num_sampled, range_max, unique=unique, seed=0),
+        true, num_sampled, range_max, unique=unique, seed=0, backend=backend),
     baseline=numpy_log_uniform_candidates,
     sizes={"test": [dict(num_sampled=16, range_max=100), dict(num_sampled=2000, range_max=100, unique=False)],
            "quick": [dict(num_sampled=64), dict(num_sampled=1_000_000, unique=False)],

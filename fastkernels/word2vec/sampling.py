@@ -322,7 +322,6 @@ def _log_uniform_fill_body(skey, range_max, out, prob, table):
 
 
 _log_uniform_fill = dict(zip(("cpu", "parallel"), cpu_kernels(_log_uniform_fill_body)))
-_PARALLEL_DRAWS = 1 << 16  # below this, thread start-up costs more than the draws
 
 
 def _log_uniform_p(c, range_max):
@@ -343,7 +342,7 @@ def _expected_count(p, num_tries, num_sampled):
     return -np.expm1(num_tries * np.log1p(-p))
 
 
-def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True, seed=None):
+def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True, seed=None, backend="auto"):
     """TensorFlow's ``log_uniform_candidate_sampler`` (the sampler of ``tf.nn.nce_loss``).
 
     Draws ``num_sampled`` classes from P(c) = log((c + 2) / (c + 1)) / log(range_max + 1),
@@ -361,6 +360,8 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
     unique : bool
         Draw without replacement (TF's default for ``nce_loss``).
     seed : None, int or numpy.random.Generator
+    backend : {"auto", "cpu", "parallel"}
+        Threads for draws with replacement (the same classes on either); CPU only.
 
     Returns
     -------
@@ -383,6 +384,7 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
     if not isinstance(unique, (bool, np.bool_)):
         raise TypeError(f"unique must be a bool, got {unique!r}")
     true = as_index_array(true_classes, "true_classes", n=range_max, ndim=None)
+    be = resolve_backend(backend, work=num_sampled, cpu_only="log_uniform_candidates")
     skey = _streams.purpose_key(seed, _streams.LOG_UNIFORM)
     sampled = np.empty(num_sampled, np.int64)
     if unique:
@@ -392,8 +394,7 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
     else:
         p_sampled = np.empty(num_sampled)
         table = _log_uniform_p(np.arange(range_max), range_max) if range_max < num_sampled else np.empty(0)
-        _log_uniform_fill["parallel" if num_sampled >= _PARALLEL_DRAWS else "cpu"](skey, range_max, sampled, p_sampled,
-                                                                                  table)
+        _log_uniform_fill[be](skey, range_max, sampled, p_sampled, table)
         tries = num_sampled
     p_true = _log_uniform_p(true, range_max)  # validated above; the samples are in range by construction
     return sampled, _expected_count(p_true, tries, num_sampled), _expected_count(p_sampled, tries, num_sampled)
