@@ -28,12 +28,19 @@ def numpy_softmax(x):
     return e
 
 
-def _torch_softmax():
-    import torch  # noqa: F401  (ImportError -> peer skipped)
+def _torch():
+    """torch with as many threads as Numba (peers compare at the same thread count); an
+    ImportError where torch is absent makes the runner skip the peer."""
+    import torch
 
     import numba
 
     torch.set_num_threads(numba.get_num_threads())
+    return torch
+
+
+def _torch_softmax():
+    torch = _torch()
     return lambda x: torch.softmax(torch.from_numpy(x), dim=1).numpy()
 
 
@@ -83,11 +90,7 @@ def numpy_logsumexp(x):
 
 
 def _torch_logsumexp():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
     return lambda x: torch.logsumexp(torch.from_numpy(x), dim=1).numpy()
 
 
@@ -117,11 +120,7 @@ def numpy_log_softmax(x):
 
 
 def _torch_log_softmax():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
     return lambda x: torch.log_softmax(torch.from_numpy(x), dim=1).numpy()
 
 
@@ -158,11 +157,7 @@ def numpy_softmax_cross_entropy(x, y):
 
 
 def _torch_softmax_cross_entropy():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
 
     def run(x, y):
         xt = torch.from_numpy(x).requires_grad_(True)
@@ -302,11 +297,7 @@ def _check_dropout(out, ref):
 
 
 def _torch_dropout():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
 
     def run(x, p, rng):
         return torch.nn.functional.dropout(torch.from_numpy(x), p, training=True).numpy(), x, p
@@ -343,11 +334,7 @@ def numpy_gelu(z):
 
 
 def _torch_gelu():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
     return lambda z: torch.nn.functional.gelu(torch.from_numpy(z)).numpy()
 
 
@@ -399,11 +386,7 @@ def numpy_dense_relu_backward(dA, X, W, A):
 
 
 def _torch_dense():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
     return lambda X, W, b: torch.relu(torch.nn.functional.linear(
         torch.from_numpy(X), torch.from_numpy(W), torch.from_numpy(b))).numpy()
 
@@ -526,11 +509,7 @@ def _fk_batchnorm(x, gamma, beta, dy, running, backend):
 
 
 def _torch_batchnorm():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
 
     def run(x, gamma, beta, dy, running):
         if "torch" not in running:
@@ -816,11 +795,7 @@ def _fk_epoch(state, X, y, batch, backend):
 
 
 def _torch_epoch():
-    import torch
-
-    import numba
-
-    torch.set_num_threads(numba.get_num_threads())
+    torch = _torch()
 
     def run(state, X, y, batch):
         if "torch" not in state:
