@@ -79,3 +79,21 @@ def test_elementwise_losses_summed_over_several_blocks_per_batch(rng, monkeypatc
     gpu = MLP([6, 4, 5], "relu", output="linear", seed=2, dtype=np.float64, backend="cuda")
     np.testing.assert_allclose(gpu.fit(X, y, **kw)["loss"], cpu.fit(X, y, compiled=False, **kw)["loss"], rtol=1e-12)
     np.testing.assert_allclose(gpu.flat_params, cpu.flat_params, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.bad_input
+def test_bad_input_on_cuda_is_refused_before_anything_reaches_the_device(rng):
+    X, y = _data(rng)
+    m = MLP([6, 4, 3], "relu", batch_norm=True, seed=0, backend="cuda")
+    before = m.flat_params.copy()
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="X"):
+        m.fit(bad, y, epochs=1, verbose=False)
+    with pytest.raises(ValueError, match="y must lie in"):
+        m.fit(X, np.full(len(y), 3), epochs=1, verbose=False)
+    with pytest.raises(ValueError, match="early_stopping needs validation_data"):
+        m.fit(X, y, epochs=1, early_stopping=2, verbose=False)
+    with pytest.raises(ValueError, match="batch of 1"):
+        m.fit(X, y, epochs=1, batch_size=12, verbose=False)  # 13 rows: 12 + 1
+    np.testing.assert_array_equal(m.flat_params, before)
