@@ -85,16 +85,47 @@ def test_n9_if_curve_counts_match_brian2(backend, mode, expected):
     assert r.counts.tolist() == expected
 
 
-def test_spikes_sorted_and_buffers_resume(monkeypatch):
-    monkeypatch.setattr(_driver, "BUFFER_STEPS", 1)  # every block stops when its buffer fills, then resumes
+@pytest.mark.parametrize("first, most", [(1, 1), (1, 64)])
+@pytest.mark.parametrize("method", ["exact", "event"])
+def test_spikes_sorted_and_buffers_resume(monkeypatch, method, first, most):
+    # (1, 1): every block stops each time its buffer fills, then resumes; (1, 64): the buffers grow.
+    monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", first)
+    monkeypatch.setattr(_driver, "BUFFER_STEPS", most)
     I = np.linspace(0.5, 4, 700)
-    small = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, backend="parallel")
-    monkeypatch.setattr(_driver, "BUFFER_STEPS", 64)
-    big = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, backend="cpu")
+    small = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, method=method, backend="parallel")
+    monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", 4096)  # one launch
+    big = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, method=method, backend="cpu")
     np.testing.assert_array_equal(small.spike_times, big.spike_times)
     np.testing.assert_array_equal(small.spike_neurons, big.spike_neurons)
     order = np.lexsort((big.spike_neurons, big.spike_times))
     assert np.array_equal(order, np.arange(order.size))
+
+
+def test_order_spikes_sorts_by_time_then_id_in_every_visiting_mode():
+    rng = np.random.default_rng(3)
+    times = np.round(rng.uniform(0, 50, 4000), 1)  # many ties inside a bin, as on a grid
+    times[::7] += 0.03  # and some continuous times
+    ids = rng.integers(0, 300, times.size)
+    ref = np.lexsort((ids, times))
+    for kw in ({}, {"n_ids": 300}):
+        t, i = _driver.order_spikes(times, ids, 0.0, 0.1, 501, **kw)
+        np.testing.assert_array_equal(t, times[ref])
+        np.testing.assert_array_equal(i, ids[ref])
+    # gathered launch by launch from 3 units that each emit in (time, id) order
+    unit = ids % 3
+    seg, parts = [], []
+    for lc, (lo, hi) in enumerate([(0, 20), (20, 35), (35, 51)]):
+        counts = []
+        for u in range(3):
+            sel = np.flatnonzero((unit == u) & (times >= lo) & (times < hi))
+            sel = sel[np.lexsort((ids[sel], times[sel]))]
+            parts.append(sel)
+            counts.append(sel.size)
+        seg.append(counts)
+    order = np.concatenate(parts)
+    t, i = _driver.order_spikes(times[order], ids[order], 0.0, 0.1, 511, seg=np.array(seg))
+    np.testing.assert_array_equal(t, times[ref])
+    np.testing.assert_array_equal(i, ids[ref])
 
 
 def test_matches_numpy_reference_with_per_neuron_parameters():

@@ -26,7 +26,9 @@ from .._random import normal, stream_key
 #: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
 #: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
 BLOCK = 256
-#: Initial spike-buffer capacity per block, in "whole block spikes" (steps at full rate).
+#: Spike-buffer capacity per block, in "whole block spikes" (steps at full rate): the first
+#: launch's, and the most it grows to.
+FIRST_BUFFER_STEPS = 4
 BUFFER_STEPS = 64
 
 
@@ -100,37 +102,100 @@ def _gather(spk_t, spk_i, spk_n, out_t, out_i, pos):
 
 
 @jit
-def order_spikes(times, ids, t0, dt, n_steps):
-    """Spikes sorted by time, then neuron: a counting sort into bins of width ``dt`` (O(spikes + bins)), then an
-    insertion sort inside each step, which is already in order unless blocks resumed."""
-    key = np.empty(times.size, dtype=np.int64)
+def _counting_order(key, n_keys, idx):
+    """The entries ``idx`` stably sorted by ``key[idx]`` (keys in ``[0, n_keys)``): a counting sort."""
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for s in idx:
+        start[key[s] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    out = np.empty_like(idx)
+    for s in idx:
+        k = key[s]
+        out[start[k]] = s
+        start[k] += 1
+    return out
+
+
+@jit
+def _unit_segments(seg):
+    """Spikes gathered launch by launch (``seg[l, u]``: spikes of unit ``u`` in launch ``l``) as
+    ``(starts, lengths)`` of contiguous segments listed unit by unit, launch by launch: the
+    order in which each unit emitted them."""
+    n_launch, n_units = seg.shape
+    src = np.empty((n_launch, n_units), dtype=np.int64)
+    o = 0
+    for lc in range(n_launch):
+        for u in range(n_units):
+            src[lc, u] = o
+            o += seg[lc, u]
+    starts = np.empty(n_launch * n_units, dtype=np.int64)
+    lengths = np.empty_like(starts)
+    r = 0
+    for u in range(n_units):
+        for lc in range(n_launch):
+            starts[r] = src[lc, u]
+            lengths[r] = seg[lc, u]
+            r += 1
+    return starts, lengths
+
+
+@jit
+def _bin_sort(times, ids, starts, lengths, t0, inv_dt, n_steps):
+    """Spikes visited segment by segment, stably counting-sorted into bins of width ``1 / inv_dt``,
+    then insertion-sorted by (time, id) inside each bin: one comparison per spike when a bin's
+    spikes share a time and arrive in id order (grid methods), real work only for the
+    continuous times of event-driven spikes or Poisson trains."""
     start = np.zeros(n_steps + 1, dtype=np.int64)
-    for s in range(times.size):
-        k = int((times[s] - t0) / dt + 1e-6)
-        k = min(max(k, 0), n_steps - 1)
-        key[s] = k
-        start[k + 1] += 1
+    for g in range(starts.size):
+        for s in range(starts[g], starts[g] + lengths[g]):
+            k = int((times[s] - t0) * inv_dt + 1e-6)  # monotone in time: bins never invert the order
+            start[min(max(k, 0), n_steps - 1) + 1] += 1
     for k in range(n_steps):
         start[k + 1] += start[k]
     out_t = np.empty_like(times)
     out_i = np.empty_like(ids)
-    fill = start[:-1].copy()
-    for s in range(times.size):
-        k = key[s]
-        out_t[fill[k]] = times[s]
-        out_i[fill[k]] = ids[s]
-        fill[k] += 1
+    for g in range(starts.size):
+        for s in range(starts[g], starts[g] + lengths[g]):
+            k = min(max(int((times[s] - t0) * inv_dt + 1e-6), 0), n_steps - 1)
+            r = start[k]
+            out_t[r] = times[s]
+            out_i[r] = ids[s]
+            start[k] = r + 1
+    # start[k] is now the end of bin k
+    lo = 0
     for k in range(n_steps):
-        for s in range(start[k] + 1, start[k + 1]):
-            t, i = out_t[s], out_i[s]
-            r = s - 1
-            while r >= start[k] and (out_t[r] > t or (out_t[r] == t and out_i[r] > i)):
+        hi = start[k]
+        for q in range(lo + 1, hi):
+            t, i = out_t[q], out_i[q]
+            r = q - 1
+            while r >= lo and (out_t[r] > t or (out_t[r] == t and out_i[r] > i)):
                 out_t[r + 1] = out_t[r]
                 out_i[r + 1] = out_i[r]
                 r -= 1
             out_t[r + 1] = t
             out_i[r + 1] = i
+        lo = hi
     return out_t, out_i
+
+
+def order_spikes(times, ids, t0, dt, n_steps, n_ids=0, seg=None):
+    """Spikes sorted by time, then id, in O(spikes + bins): a stable counting sort into bins of width
+    ``dt`` of the spikes visited so that each bin receives them in id order.
+
+    ``seg`` (launches x units counts) says the spikes were gathered launch by launch from units
+    that each emit in (time, id) order: visiting them unit by unit is enough. Else ``n_ids`` > 0
+    (the bound on the ids) first orders them by id with one more counting pass; with neither,
+    the given order is visited and the in-bin insertion sort does the rest.
+    """
+    if seg is not None:
+        starts, lengths = _unit_segments(seg)
+    else:
+        if n_ids > 0:
+            idx = _counting_order(ids, n_ids, np.arange(times.size))
+            times, ids = times[idx], ids[idx]
+        starts, lengths = np.zeros(1, dtype=np.int64), np.full(1, times.size, dtype=np.int64)
+    return _bin_sort(times, ids, starts, lengths, float(t0), 1.0 / dt, int(n_steps))
 
 
 def n_trace_rows(n_steps: int, stride: int) -> int:
@@ -164,22 +229,26 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
     max_spikes_per_step : int
         Most spikes one neuron can emit in one step (1 for grid methods).
     capacity : int, optional
-        Buffer slots per unit (default ``BUFFER_STEPS`` steps of every neuron firing).
+        Fixed buffer slots per unit (default: ``FIRST_BUFFER_STEPS`` steps of every neuron firing,
+        grown up to ``BUFFER_STEPS`` while units stop early).
     buffers : int, optional
         Spike buffers (default one per unit; the CUDA kernels share one through an atomic counter).
     """
     need = per_step * max_spikes_per_step
-    cap = max(capacity or need * BUFFER_STEPS, need)
+    fixed = capacity is not None
+    # Small buffers first, grown from the observed rate: a buffer of BUFFER_STEPS steps for
+    # every unit is tens of MB that the OS must zero on first touch, which costs more than
+    # the simulation itself when the neurons fire sparsely.
+    cap = max(capacity, need) if fixed else need * FIRST_BUFFER_STEPS
     k_begin = np.full(units, k0, dtype=np.int64)
     nbuf = units if buffers is None else buffers
     spk_t = np.empty((nbuf, cap), dtype=np.float64)
     spk_i = np.empty((nbuf, cap), dtype=np.int64)
     spk_n = np.zeros(nbuf, dtype=np.int64)
     err = np.full((units, 2), -1, dtype=np.int64)
-    out_t = np.empty(max(1024, units * 16), dtype=np.float64)
-    out_i = np.empty_like(out_t, dtype=np.int64)
-    pos = 0
+    chunks_t, chunks_i, seg = [], [], []
     while True:
+        before = k_begin.copy()
         launch(k_begin, k1, spk_t, spk_i, spk_n, err)
         bad = err[:, 0] >= 0
         if bad.any():
@@ -189,13 +258,25 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
                 f"the state of {names[0]} {neuron} became NaN or ran away at step {step} "
                 f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",
                 step, step * dt, neuron)
-        total = int(spk_n.sum())
-        if pos + total > out_t.size:
-            grow = max(2 * out_t.size, pos + total)
-            out_t = np.resize(out_t, grow)
-            out_i = np.resize(out_i, grow)
-        pos = _gather(spk_t, spk_i, spk_n, out_t, out_i, pos)
+        written = spk_n.copy()
+        seg.append(written)
+        total = int(written.sum())
+        chunks_t.append(np.empty(total, dtype=np.float64))
+        chunks_i.append(np.empty(total, dtype=np.int64))
+        _gather(spk_t, spk_i, spk_n, chunks_t[-1], chunks_i[-1], 0)
         if (k_begin >= k1).all():
             break
+        if not fixed and cap < need * BUFFER_STEPS:
+            # Room for the busiest unit's remaining steps at its rate so far (x1.25), at least double.
+            rate = written / np.maximum(k_begin - before, 1)
+            want = int(1.25 * float((rate * (k1 - k_begin)).max())) + need
+            cap = min(max(want, 2 * cap), need * BUFFER_STEPS)
+            spk_t = np.empty((nbuf, cap), dtype=np.float64)
+            spk_i = np.empty((nbuf, cap), dtype=np.int64)
+    times = chunks_t[0] if len(chunks_t) == 1 else np.concatenate(chunks_t)
+    ids = chunks_i[0] if len(chunks_i) == 1 else np.concatenate(chunks_i)
     # Units finish at different calls: restore (time, neuron) order like a spike monitor.
-    return order_spikes(out_t[:pos], out_i[:pos], k0 * dt, dt, max(k1 - k0, 1))
+    n_steps = max(k1 - k0, 1)
+    if nbuf == units:  # one buffer per unit, each written in (time, id) order
+        return order_spikes(times, ids, k0 * dt, dt, n_steps, seg=np.stack(seg))
+    return order_spikes(times, ids, k0 * dt, dt, n_steps, n_ids=units * per_step)
