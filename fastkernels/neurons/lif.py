@@ -148,16 +148,18 @@ class LIF:
         base.update(overrides)
         return cls(**base)
 
+    @classmethod
+    def numeric_fields(cls) -> tuple:
+        """Names of the parameters that may be scalars or per-neuron arrays."""
+        return tuple(f.name for f in fields(cls) if f.name not in ("freeze_refractory", "refractory_mode"))
+
     def arrays(self, n: int) -> dict:
         """Every numeric parameter validated and broadcast to ``(n,)`` float64."""
         positive = {"tau_m", "tau_threshold", "tau_adaptation"}
         nonneg = {"tau_ref", "sigma", "poisson_inputs", "poisson_rate"}
         out = {}
-        for f in fields(self):
-            if f.name in ("freeze_refractory", "refractory_mode"):
-                continue
-            out[f.name] = per_neuron(getattr(self, f.name), f.name, n, positive=f.name in positive,
-                                     nonneg=f.name in nonneg)
+        for name in self.numeric_fields():
+            out[name] = per_neuron(getattr(self, name), name, n, positive=name in positive, nonneg=name in nonneg)
         if (out["poisson_inputs"] != np.round(out["poisson_inputs"])).any():
             raise ValueError("poisson_inputs must be whole numbers of input trains")
         if not isinstance(self.freeze_refractory, (bool, np.bool_)):
@@ -542,7 +544,9 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     check_choice(method, "method", METHODS)
     record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
     t_start = check_scalar(t_start, "t_start")
-    p = model.arrays(n)
+    # Every parameter a scalar: propagators are computed once, not for n equal copies.
+    uniform = method != "event" and all(np.ndim(getattr(model, name)) == 0 for name in model.numeric_fields())
+    p = model.arrays(1 if uniform else n)
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method not in ("exact", "euler"):
         raise ValueError(f"noise (sigma > 0) needs method='exact' or 'euler' (Euler-Maruyama), got {method!r}")
@@ -558,8 +562,8 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     if (p["ref_steps"] >= SINCE_MAX).any():
         raise ValueError(f"tau_ref must be shorter than {int(SINCE_MAX)} steps")
     k0 = int(round(t_start / dt))
-    state = {"v": p["v_rest"] if v0 is None else per_neuron(v0, "v0", n), "v_threshold": p["v_threshold"],
-             "since": np.full(n, SINCE_MAX)}
+    state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n),
+             "v_threshold": np.broadcast_to(p["v_threshold"], (n,)), "since": np.full(n, SINCE_MAX)}
     if initial is not None:
         if not isinstance(initial, dict) or not {"v", "step"} <= set(initial):
             raise TypeError("initial must be the final_state dict of a previous LIF result")
@@ -571,7 +575,7 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     k1 = k0 + n_steps
     rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=dtype)
     p.update(propagators(p, dt, method))
-    varied = method == "event" or any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER)
+    varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER))
     dynamics = bool(model.adapts)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
     # travel as one block whose first column the kernels read as scalars.
