@@ -22,6 +22,7 @@ import numpy as np
 
 from .._jit import device, jit
 from .._random import normal, stream_key
+from .._simd import trailing_zeros
 
 #: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
 #: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
@@ -53,20 +54,25 @@ def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy):
 
 
 @device
-def emit_spikes(flags, words, m, lo, t, b, spk_t, spk_i, cnt):
-    """Append one step's spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
+def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
+    """Append one step's ``nsp`` spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
 
-    ``words`` is a uint64 view of ``flags``: eight neurons are skipped per test when silent.
-    The caller has checked that the buffer ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes
-    after ``cnt``. Returns the new count.
+    ``words`` is a uint64 view of ``flags``: eight silent neurons are skipped per test, the
+    set bytes of a word are found with ``tzcnt`` (little-endian byte order) rather than a
+    branch per neuron, and the scan stops at the last spike. The caller has checked that
+    the buffer ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes after ``cnt``. Returns the new count.
     """
+    left = nsp
     for q8 in range((m + 7) // 8):
-        if words[q8] != 0:
-            for j in range(8 * q8, min(8 * q8 + 8, m)):
-                if flags[j]:
-                    spk_t[b, cnt] = t
-                    spk_i[b, cnt] = lo + j
-                    cnt += 1
+        if left == 0:
+            break
+        w = words[q8]
+        while w != 0:
+            spk_t[b, cnt] = t
+            spk_i[b, cnt] = lo + 8 * q8 + np.int64(trailing_zeros(w) >> np.uint64(3))
+            cnt += 1
+            left -= 1
+            w &= w - np.uint64(1)
     return cnt
 
 

@@ -255,7 +255,7 @@ def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, sp
                     break
             break
         if nsp:
-            cnt = emit_spikes(flags, words, m, lo, k * dt, b, spk_t, spk_i, cnt)
+            cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
         k += 1
     k_begin[b] = k
     spk_n[b] = cnt

@@ -339,7 +339,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
                         break
                 break
             if nsp:
-                cnt = emit_spikes(flags, words, m, lo, k * dt, b, spk_t, spk_i, cnt)
+                cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
             k += 1
         k_begin[b] = k
         spk_n[b] = cnt
