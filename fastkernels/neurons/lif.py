@@ -453,14 +453,17 @@ _event_cpu, _event_parallel = cpu_kernels(_event_body)
 
 
 def blocked(rows_by_name: dict, order: tuple, n: int, dtype) -> np.ndarray:
-    """Pack per-neuron ``(n,)`` rows into the kernels' ``(n_blocks, len(order), ROW)`` layout (padded rows)."""
+    """Pack per-neuron ``(n,)`` rows (or ``(1,)`` rows, broadcast) into the kernels'
+    ``(n_blocks, len(order), ROW)`` layout (padded rows), without an intermediate copy."""
     nb = max(1, math.ceil(n / BLOCK))
-    flat = np.zeros((len(order), nb * BLOCK), dtype=dtype)
+    full, rem = divmod(n, BLOCK)
+    out = np.zeros((nb, len(order), ROW), dtype=dtype)
     for r, name in enumerate(order):
         if name in rows_by_name:
-            flat[r, :n] = rows_by_name[name][:n]
-    out = np.zeros((nb, len(order), ROW), dtype=dtype)
-    out[:, :, :BLOCK] = flat.reshape(len(order), nb, BLOCK).transpose(1, 0, 2)
+            src = np.broadcast_to(np.asarray(rows_by_name[name])[:n], (n,))
+            out[:full, r, :BLOCK] = src[:full * BLOCK].reshape(full, BLOCK)
+            if rem:
+                out[full, r, :rem] = src[full * BLOCK:]
     return out
 
 
