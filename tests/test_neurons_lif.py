@@ -1,6 +1,8 @@
 """LIF populations against the reference values of the seeds' digests (notes/seeds_000_004.md
 section 1, notes/seed_001.md section 2.2) and against plain NumPy references."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,41 @@ def test_order_spikes_sorts_by_time_then_id_in_every_visiting_mode():
     t, i = _driver.order_spikes(times[order], ids[order], 0.0, 0.1, 511, seg=np.array(seg))
     np.testing.assert_array_equal(t, times[ref])
     np.testing.assert_array_equal(i, ids[ref])
+
+
+def test_order_spikes_offset_start_bin_edges_and_crowded_bins():
+    rng = np.random.default_rng(5)
+    t0, dt, n_steps = 1e5, 0.1, 40
+    k = rng.integers(0, n_steps, 3000)
+    frac = rng.choice([0.0, 1e-12, 0.5, 1 - 1e-12], k.size)
+    times = t0 + (k + frac) * dt
+    times[:1500] = t0 + (7 + rng.uniform(0, 1, 1500)) * dt  # one bin of 1500 continuous times
+    ids = rng.integers(0, 50, times.size)
+    ref = np.lexsort((ids, times))
+    for kw in ({}, {"n_ids": 50}):
+        t, i = _driver.order_spikes(times, ids, t0, dt, n_steps, **kw)
+        np.testing.assert_array_equal(t, times[ref])
+        np.testing.assert_array_equal(i, ids[ref])
+    t, i = _driver.order_spikes(times[:0], ids[:0], t0, dt, n_steps)
+    assert t.size == i.size == 0
+
+
+@pytest.mark.parametrize("n", [1, 255, 256, 257, 600])
+def test_uniform_parameters_match_the_per_neuron_path(n):
+    # Scalar parameters take a fast path (propagators computed once); the same values given per neuron must
+    # give bit-identical spikes, traces and final state.
+    I = np.linspace(0.8, 3.0, n)
+    kw = dict(I=I, record=[0, n - 1], seed=3)
+    for model, extra in ((LIF(tau_m=10.0, tau_ref=2.0, sigma=0.05), {}),
+                         (LIF(tau_m=10.0, threshold_jump=0.2, adaptation_jump=0.1), {"method": "euler"})):
+        a = simulate_lif(model, n, 30.0, 0.1, **kw, **extra)
+        arr = dataclasses.replace(model, tau_m=np.full(n, 10.0))
+        b = simulate_lif(arr, n, 30.0, 0.1, **kw, **extra)
+        np.testing.assert_array_equal(a.spike_times, b.spike_times)
+        np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+        np.testing.assert_array_equal(a.traces["v"], b.traces["v"])
+        for name in ("v", "v_threshold", "w", "since"):
+            np.testing.assert_array_equal(a.final_state[name], b.final_state[name])
 
 
 def test_matches_numpy_reference_with_per_neuron_parameters():

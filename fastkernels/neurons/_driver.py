@@ -10,13 +10,15 @@ neuron) may stop early when its spike buffer fills, and resume later from its
 own step: a model kernel takes ``k_begin`` (one resume step per block or
 neuron), runs up to ``k_end`` or until its buffer is full, and writes back
 where it stopped. :func:`run` calls the kernel until every unit has reached
-``k_end``, moving spikes from the per-unit buffers into one growable record
-between calls. No dense ``n_steps x n`` matrix is ever allocated.
+``k_end``, moving spikes out of the per-unit buffers after each call (one array
+per call, concatenated at the end) and growing the buffers while units stop
+early. No dense ``n_steps x n`` matrix is ever allocated.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -27,6 +29,9 @@ from .._simd import trailing_zeros
 #: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
 #: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
 BLOCK = 256
+#: Flag words are read as uint64: the byte of neuron ``8q + j`` sits at bit ``8j`` (little
+#: endian) or ``8 (7 - j)`` (big endian). A compile-time constant.
+_BIG_ENDIAN = sys.byteorder == "big"
 #: Spike-buffer capacity per block, in "whole block spikes" (steps at full rate): the first
 #: launch's, and the most it grows to.
 FIRST_BUFFER_STEPS = 4
@@ -58,8 +63,7 @@ def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
     """Append one step's ``nsp`` spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
 
     ``words`` is a uint64 view of ``flags``: eight silent neurons are skipped per test, the
-    set bytes of a word are found with ``tzcnt`` (little-endian byte order) rather than a
-    branch per neuron, and the scan stops at the last spike. The caller has checked that
+    set bytes of a word are found with ``tzcnt`` rather than a branch per neuron, and the scan stops at the last spike. The caller has checked that
     the buffer ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes after ``cnt``. Returns the new count.
     """
     left = nsp
@@ -69,7 +73,8 @@ def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
         w = words[q8]
         while w != 0:
             spk_t[b, cnt] = t
-            spk_i[b, cnt] = lo + 8 * q8 + np.int64(trailing_zeros(w) >> np.uint64(3))
+            byte = np.int64(trailing_zeros(w) >> np.uint64(3))
+            spk_i[b, cnt] = lo + 8 * q8 + (7 - byte if _BIG_ENDIAN else byte)
             cnt += 1
             left -= 1
             w &= w - np.uint64(1)
@@ -147,47 +152,64 @@ def _unit_segments(seg):
 
 
 @jit
+def _sort_bin(out_t, out_i, lo, hi):
+    """Order ``out_*[lo:hi]`` by (time, id): an insertion sort, one comparison per spike when the
+    bin arrives in order (grid methods); a merge sort by id, then a stable one by time, for large
+    bins of continuous times (event-driven spikes), where insertion would be quadratic."""
+    if hi - lo > 64:
+        o = np.argsort(out_i[lo:hi], kind="mergesort")
+        o = o[np.argsort(out_t[lo:hi][o], kind="mergesort")]
+        t = out_t[lo:hi][o]
+        i = out_i[lo:hi][o]
+        out_t[lo:hi] = t
+        out_i[lo:hi] = i
+        return
+    for q in range(lo + 1, hi):
+        t, i = out_t[q], out_i[q]
+        r = q - 1
+        while r >= lo and (out_t[r] > t or (out_t[r] == t and out_i[r] > i)):
+            out_t[r + 1] = out_t[r]
+            out_i[r + 1] = out_i[r]
+            r -= 1
+        out_t[r + 1] = t
+        out_i[r + 1] = i
+
+
+@jit
 def _bin_sort(times, ids, starts, lengths, t0, inv_dt, n_steps):
     """Spikes visited segment by segment, stably counting-sorted into bins of width ``1 / inv_dt``,
-    then insertion-sorted by (time, id) inside each bin: one comparison per spike when a bin's
-    spikes share a time and arrive in id order (grid methods), real work only for the
-    continuous times of event-driven spikes or Poisson trains."""
+    then sorted by (time, id) inside each bin (:func:`_sort_bin`)."""
+    key = np.empty(times.size, dtype=np.int64)
     start = np.zeros(n_steps + 1, dtype=np.int64)
     for g in range(starts.size):
         for s in range(starts[g], starts[g] + lengths[g]):
             k = int((times[s] - t0) * inv_dt + 1e-6)  # monotone in time: bins never invert the order
-            start[min(max(k, 0), n_steps - 1) + 1] += 1
+            k = min(max(k, 0), n_steps - 1)
+            key[s] = k
+            start[k + 1] += 1
     for k in range(n_steps):
         start[k + 1] += start[k]
     out_t = np.empty_like(times)
     out_i = np.empty_like(ids)
     for g in range(starts.size):
         for s in range(starts[g], starts[g] + lengths[g]):
-            k = min(max(int((times[s] - t0) * inv_dt + 1e-6), 0), n_steps - 1)
+            k = key[s]
             r = start[k]
             out_t[r] = times[s]
             out_i[r] = ids[s]
             start[k] = r + 1
-    # start[k] is now the end of bin k
     lo = 0
-    for k in range(n_steps):
-        hi = start[k]
-        for q in range(lo + 1, hi):
-            t, i = out_t[q], out_i[q]
-            r = q - 1
-            while r >= lo and (out_t[r] > t or (out_t[r] == t and out_i[r] > i)):
-                out_t[r + 1] = out_t[r]
-                out_i[r + 1] = out_i[r]
-                r -= 1
-            out_t[r + 1] = t
-            out_i[r + 1] = i
-        lo = hi
+    for k in range(n_steps):  # start[k] is now the end of bin k
+        _sort_bin(out_t, out_i, lo, start[k])
+        lo = start[k]
     return out_t, out_i
 
 
 def order_spikes(times, ids, t0, dt, n_steps, n_ids=0, seg=None):
-    """Spikes sorted by time, then id, in O(spikes + bins): a stable counting sort into bins of width
-    ``dt`` of the spikes visited so that each bin receives them in id order.
+    """Spikes sorted by time, then id: a stable counting sort into bins of width ``dt`` of the
+    spikes visited so that each bin receives them in id order, then a sort inside each bin that
+    costs one comparison per spike when a bin's spikes share a time (O(spikes + bins) for grid
+    methods; O(b log b) per bin of b continuous times).
 
     ``seg`` (launches x units counts) says the spikes were gathered launch by launch from units
     that each emit in (time, id) order: visiting them unit by unit is enough. Else ``n_ids`` > 0
@@ -265,14 +287,15 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
                 f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",
                 step, step * dt, neuron)
         written = spk_n.copy()
-        seg.append(written)
+        if nbuf == units:
+            seg.append(written)
         total = int(written.sum())
         chunks_t.append(np.empty(total, dtype=np.float64))
         chunks_i.append(np.empty(total, dtype=np.int64))
         _gather(spk_t, spk_i, spk_n, chunks_t[-1], chunks_i[-1], 0)
         if (k_begin >= k1).all():
             break
-        if not fixed and cap < need * BUFFER_STEPS:
+        if not fixed and nbuf == units and cap < need * BUFFER_STEPS:
             # Room for the busiest unit's remaining steps at its rate so far (x1.25), at least double.
             rate = written / np.maximum(k_begin - before, 1)
             want = int(1.25 * float((rate * (k1 - k_begin)).max())) + need
