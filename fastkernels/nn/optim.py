@@ -139,7 +139,7 @@ class Optimizer:
                 raise TypeError(f"params[{k}] must be an ndarray updated in place, got {type(p).__name__}")
             if array_dtype(p) not in FLOAT_DTYPES:
                 raise TypeError(f"params[{k}] must have dtype float32 or float64, got {array_dtype(p).name}")
-            self.params.append(as_output(p, f"params[{k}]", dtype=p.dtype, shape=tuple(p.shape)))
+            self.params.append(as_output(p, f"params[{k}]", dtype=array_dtype(p), shape=tuple(p.shape)))
         self.lr = check_positive(lr, "lr")
         self.backend = backend
         self.steps = 0

@@ -39,3 +39,25 @@ def test_device_parameters_stay_on_the_device(rng):
     ref = p.copy()
     Adam([ref], lr=0.1, backend="cpu").step([g])
     np.testing.assert_allclose(d_p.copy_to_host(), ref, rtol=1e-13)
+
+
+class _Foreign:
+    """A CuPy array / PyTorch CUDA tensor stand-in: ``__cuda_array_interface__`` and a dtype that
+    is not a NumPy dtype (``np.dtype(torch.float32)`` raises). The simulator's arrays expose no
+    interface, so ``cuda.as_cuda_array`` is patched to hand back the simulated array it wraps."""
+
+    def __init__(self, d):
+        self.wrapped, self.shape, self.ndim, self.dtype = d, d.shape, d.ndim, object()
+        self.__cuda_array_interface__ = {"shape": d.shape, "typestr": d.dtype.str, "data": (0, False),
+                                         "version": 3, "strides": None}
+
+
+def test_optimizers_update_foreign_device_arrays_in_place(monkeypatch):
+    monkeypatch.setattr(cuda, "as_cuda_array", lambda a: a.wrapped if isinstance(a, _Foreign) else a,
+                        raising=False)  # the simulator has no as_cuda_array
+    d = cuda.to_device(np.ones(4, np.float32))
+    opt = SGD(_Foreign(d), lr=0.5, backend="cuda")
+    opt.step(_Foreign(cuda.to_device(np.ones(4, np.float32))))
+    np.testing.assert_array_equal(d.copy_to_host(), np.full(4, 0.5, np.float32))
+    with pytest.raises(TypeError, match=r"grads\[0\] must have dtype float32"):
+        opt.step(_Foreign(cuda.to_device(np.ones(4))))
