@@ -26,12 +26,13 @@ import numpy as np
 from numba import cuda
 
 from .._launch import grid_1d
+from .._random import resolve_seed
 from . import _batchnorm_cuda as bn_cuda
 from . import _cuda as loss_cuda
 from . import _dense_cuda as dense_cuda
 from . import _dropout_cuda as dropout_cuda
 from .activations import CODES, IDENTITY, NEEDS_Z
-from .._random import resolve_seed, stream_key
+from .dropout import step_key as dropout_step_key
 
 BN_MOMENTUM, BN_EPS = 0.1, 1e-5  # batchnorm_forward's defaults, as the CPU path calls it
 
@@ -160,8 +161,8 @@ class DeviceTrainer:
 
     def _dropout(self, src, dst, step, i):
         """Inverted dropout of hidden layer ``i`` at ``step`` (the CPU path's key), ``dst = src * mask``."""
-        # dropout's key for (seed, step), with the SeedSequence hash of the seed made once per fit
-        key = np.int64(stream_key(self.dropout_base, step * (len(self.sizes) - 1) + i))
+        # the CPU path's key, with the SeedSequence hash of the seed made once per fit
+        key = dropout_step_key(self.dropout_base, self.model._dropout_step(step, i))
         flat = dense_cuda._flat
         dropout_cuda._dropout[grid_1d(src.size)](flat(src), key, self.p, flat(dst))
 

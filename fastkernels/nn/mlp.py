@@ -152,11 +152,15 @@ class MLP:
                 a, c = dense_forward(h, W, b, self.activation, backend=self.backend)
                 bn_cache, act_cache = None, c
             if training and self.dropout > 0:
-                a = dropout(a, self.dropout, seed=self._dropout_seed, step=step * self.n_layers + i,
+                a = dropout(a, self.dropout, seed=self._dropout_seed, step=self._dropout_step(step, i),
                             backend=self.backend)
             caches.append((h, act_cache, bn_cache, a))
             h = a
         raise AssertionError("unreachable")
+
+    def _dropout_step(self, step, i):
+        """The dropout ``step`` number of hidden layer ``i`` in update ``step`` (one mask per pair)."""
+        return step * self.n_layers + i
 
     def _loss(self, z, y, return_grad=True):
         if self.output == "softmax":
@@ -172,7 +176,7 @@ class MLP:
             W = self.params[("W", i)]
             if i < self.n_layers - 1:
                 if self.dropout > 0:
-                    dz = dropout_backward(dz, self.dropout, seed=self._dropout_seed, step=step * self.n_layers + i,
+                    dz = dropout_backward(dz, self.dropout, seed=self._dropout_seed, step=self._dropout_step(step, i),
                                           backend=self.backend)
                 if self.batch_norm:
                     zn, a = act_cache
