@@ -178,7 +178,8 @@ def _bound_notes(results: list[Result]) -> dict:
     for case in cases():
         if case.name in names:
             for bound, factory in case.bounds.items():
-                notes[bound] = (factory.__doc__ or "").strip().splitlines()[0] if factory.__doc__ else ""
+                doc = (factory.__doc__ or "").strip()
+                notes[bound] = doc.splitlines()[0] if doc else ""
     return notes
 
 

@@ -63,8 +63,9 @@ def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
     """Append one step's ``nsp`` spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
 
     ``words`` is a uint64 view of ``flags``: eight silent neurons are skipped per test, the
-    set bytes of a word are found with ``tzcnt`` rather than a branch per neuron, and the scan stops at the last spike. The caller has checked that
-    the buffer ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes after ``cnt``. Returns the new count.
+    set bytes of a word are found with ``tzcnt`` rather than a branch per neuron, and the
+    scan stops at the step's last spike. The caller has checked that the buffer
+    ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes after ``cnt``. Returns the new count.
     """
     left = nsp
     for q8 in range((m + 7) // 8):
@@ -214,7 +215,7 @@ def order_spikes(times, ids, t0, dt, n_steps, n_ids=0, seg=None):
     ``seg`` (launches x units counts) says the spikes were gathered launch by launch from units
     that each emit in (time, id) order: visiting them unit by unit is enough. Else ``n_ids`` > 0
     (the bound on the ids) first orders them by id with one more counting pass; with neither,
-    the given order is visited and the in-bin insertion sort does the rest.
+    the given order is visited and the in-bin sort does the rest.
     """
     if seg is not None:
         starts, lengths = _unit_segments(seg)

@@ -150,8 +150,8 @@ def poisson_spike_trains(rate, n: int, duration: float, *, t_start: float = 0.0,
     ids = np.empty(times.size, dtype=np.int64)
     kern(rate_ms, duration, key, counts, offsets, times, ids, True)
     if times.size:
-        # Times are uniform over the run: a counting sort into ~4 spikes per bin, then insertion
-        # sorts by (time, train) inside the bins: O(spikes), 5-10x faster than np.lexsort.
+        # Times are uniform over the run: a counting sort into ~4 spikes per bin, then a sort by
+        # (time, train) inside each bin: O(spikes), 3x faster than np.lexsort.
         bins = max(1, times.size // 4)
         times, ids = order_spikes(times, ids, 0.0, duration / bins, bins)
     return times + t_start, ids
