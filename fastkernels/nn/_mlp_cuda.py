@@ -32,7 +32,7 @@ from . import _cuda as loss_cuda
 from . import _dense_cuda as dense_cuda
 from . import _dropout_cuda as dropout_cuda
 from .activations import CODES, IDENTITY, NEEDS_Z
-from .dropout import step_key as dropout_step_key
+from .dropout import _step_key as dropout_step_key
 
 BN_MOMENTUM, BN_EPS = 0.1, 1e-5  # batchnorm_forward's defaults, as the CPU path calls it
 

@@ -34,7 +34,7 @@ def _dropout_body(x, key, p, y):
 _dropout = dict(zip(("cpu", "parallel"), cpu_kernels(_dropout_body)))
 
 
-def step_key(base, step):
+def _step_key(base, step):
     """The mask key of call ``step`` under the resolved seed ``base`` (:func:`resolve_seed`)."""
     return np.int64(stream_key(base, step))
 
@@ -42,7 +42,7 @@ def step_key(base, step):
 def _call_key(seed, step):
     """The key of one call: the user's seed mixed with the step number."""
     step = check_scalar(step, "step", integer=True, lo=0)
-    return step_key(resolve_seed(seed), step)
+    return _step_key(resolve_seed(seed), step)
 
 
 def _apply(x, p, seed, step, out, backend, name):
