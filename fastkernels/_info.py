@@ -37,6 +37,63 @@ def _svml() -> str:
     )
 
 
+def cpu_model() -> str:
+    """The processor's marketing name (``/proc/cpuinfo``, ``sysctl`` on macOS), else the
+    architecture."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "Hardware", "cpu model") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import subprocess
+
+        try:
+            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                  text=True, timeout=5).stdout.strip() or platform.machine()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return platform.processor() or platform.machine()
+
+
+def vector_isa() -> str:
+    """The widest SIMD instruction set LLVM will compile the kernels for on this CPU.
+
+    Read from LLVM's view of the host (what Numba targets), so it also reflects a
+    ``NUMBA_CPU_NAME`` override's absence: ``"AVX-512"`` (foundation + BW/DQ/VL, the set
+    LLVM uses for 512-bit code), ``"AVX2"``, ``"AVX"``, ``"SSE4.2"``, ``"SVE"``, ``"NEON"``,
+    else the architecture name. Speedups over NumPy differ between them (about half on
+    AVX2-only machines for the SIMD-bound kernels), so benchmark reports carry it.
+    """
+    try:
+        import llvmlite.binding as ll
+
+        feats = {k for k, v in ll.get_host_cpu_features().items() if v}
+    except Exception:  # pragma: no cover - llvmlite always present with numba
+        feats = set()
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= feats:
+        return "AVX-512"
+    for flag, name in (("avx2", "AVX2"), ("avx", "AVX"), ("sse4.2", "SSE4.2"), ("sve", "SVE"), ("neon", "NEON")):
+        if flag in feats:
+            return name
+    machine = platform.machine().lower()
+    return "NEON" if machine in ("arm64", "aarch64") else machine or "unknown"
+
+
+def llvm_cpu() -> str:
+    """The CPU name LLVM targets (e.g. ``znver3``, ``skylake-avx512``); ``NUMBA_CPU_NAME`` wins."""
+    import numba
+
+    if numba.config.CPU_NAME:
+        return numba.config.CPU_NAME
+    import llvmlite.binding as ll
+
+    return ll.get_host_cpu_name()
+
+
 def _cuda() -> dict:
     from ._backend import _cuda_probe, cuda_simulator_enabled
 
@@ -63,8 +120,9 @@ def info(as_dict: bool = False):
     -------
     dict or None
         Versions of Python, numba, llvmlite, numpy, numba-cuda and fastkernels;
-        threading layer and thread count; SVML state; CUDA availability and
-        device; the Numba cache directory.
+        the CPU model, its widest vector ISA (AVX-512, AVX2, NEON, ...) and the
+        LLVM target name; threading layer and thread count; SVML state; CUDA
+        availability and device; the Numba cache directory.
     """
     import numba
 
@@ -75,7 +133,9 @@ def info(as_dict: bool = False):
         "fastkernels": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
+        "vector_isa": vector_isa(),
+        "llvm_cpu": llvm_cpu(),
         "numba": numba.__version__,
         "llvmlite": _version("llvmlite"),
         "numpy": _version("numpy"),

@@ -26,7 +26,7 @@ from numba import prange
 
 from ._backend import resolve_backend, load_cuda
 from ._jit import cpu_kernels, device
-from ._validate import check_choice, check_scalar
+from ._validate import check_allocation, check_dtype, check_scalar
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -169,7 +169,8 @@ _fill_normal = dict(zip(("cpu", "parallel"), cpu_kernels(_fill_normal_body)))
 
 def _fill(kind, size, seed, dtype, a, b, backend):
     size = check_scalar(size, "size", integer=True, lo=0)
-    dtype = np.dtype(check_choice(np.dtype(dtype).name, "dtype", ("float32", "float64")))
+    dtype = check_dtype(dtype, "dtype")
+    check_allocation(size, dtype.itemsize, "size", what="values")
     key = resolve_seed(seed)
     be = resolve_backend(backend, work=size)
     if be == "cuda":
@@ -187,7 +188,7 @@ def random_uniform(size, *, low=0.0, high=1.0, seed=None, dtype=np.float64, back
     size : int
         Number of values.
     low, high : float
-        Interval ``[low, high)``; finite, ``low < high``.
+        Interval ``[low, high)``; finite, ``low < high``, ``high - low`` within the dtype's range.
     seed : None, int or numpy.random.Generator
         See :func:`resolve_seed`.
     dtype : {float32, float64}
@@ -198,9 +199,21 @@ def random_uniform(size, *, low=0.0, high=1.0, seed=None, dtype=np.float64, back
     -------
     ndarray of shape (size,)
         Element ``i`` is draw 0 of stream ``i``.
+
+    Raises
+    ------
+    TypeError
+        ``size`` not an int, ``dtype`` not float32/float64, ``seed`` of a wrong type.
+    ValueError
+        ``size < 0`` or larger than memory, bounds out of range, negative ``seed``.
     """
     low = check_scalar(low, "low")
     high = check_scalar(high, "high", lo=low, lo_open=True)
+    top = float(np.finfo(check_dtype(dtype, "dtype")).max)
+    if not math.isfinite(high - low) or max(abs(low), abs(high)) > top:
+        # high - low overflowing would make every draw inf or NaN
+        raise ValueError(f"low and high must lie within +-{top:.4g} of each other and of 0 for dtype "
+                         f"{np.dtype(dtype).name}, got [{low!r}, {high!r})")
     return _fill("uniform", size, seed, dtype, low, high, backend)
 
 
@@ -212,7 +225,7 @@ def random_normal(size, *, mean=0.0, std=1.0, seed=None, dtype=np.float64, backe
     size : int
         Number of values.
     mean, std : float
-        Mean and standard deviation (``std >= 0``).
+        Mean and standard deviation (``std >= 0``); ``|mean| + 9 std`` must fit the dtype.
     seed : None, int or numpy.random.Generator
         See :func:`resolve_seed`.
     dtype : {float32, float64}
@@ -221,7 +234,19 @@ def random_normal(size, *, mean=0.0, std=1.0, seed=None, dtype=np.float64, backe
     Returns
     -------
     ndarray of shape (size,)
+
+    Raises
+    ------
+    TypeError
+        ``size`` not an int, ``dtype`` not float32/float64, ``seed`` of a wrong type.
+    ValueError
+        ``size < 0`` or larger than memory, ``std < 0``, values beyond the dtype, negative ``seed``.
     """
     mean = check_scalar(mean, "mean")
     std = check_scalar(std, "std", lo=0)
+    top = float(np.finfo(check_dtype(dtype, "dtype")).max)
+    # Box-Muller from 53-bit uniforms never exceeds 8.6 standard deviations.
+    if abs(mean) + 9.0 * std > top:
+        raise ValueError(f"mean + 9 std must stay within {top:.4g} for dtype {np.dtype(dtype).name} "
+                         f"(draws would overflow to inf), got mean={mean!r}, std={std!r}")
     return _fill("normal", size, seed, dtype, mean, std, backend)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -139,8 +140,11 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
                 arr = np.asarray(x)
             except Exception as exc:
                 raise TypeError(f"{name} must be array-like, got {type(x).__name__}") from exc
-            if arr.dtype.kind == "f" and arr.dtype not in dtypes:
-                arr = arr.astype(dtypes[0])  # Python floats -> the accepted float dtype
+            if arr.dtype.kind == "f" and arr.dtype not in dtypes and dtypes[0].kind == "f":
+                # Python floats -> the accepted float dtype; refuse values the cast would make inf
+                # (1e308 as float32) instead of letting them surface later as a NaN result.
+                _check_cast_range(arr, dtypes[0], name)
+                arr = arr.astype(dtypes[0])
             elif arr.dtype.kind in "iu" and arr.dtype not in dtypes and all(d.kind in "iu" for d in dtypes):
                 arr = arr.astype(dtypes[-1])
             x = arr
@@ -153,6 +157,127 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
     if finite:
         check_finite(x, name)
     return x
+
+
+def _check_cast_range(arr, dtype, name):
+    """Raise ``ValueError`` if casting finite ``arr`` to the narrower float ``dtype`` overflows."""
+    dtype = np.dtype(dtype)
+    if arr.size and arr.dtype.itemsize > dtype.itemsize:
+        with np.errstate(invalid="ignore"):
+            big = np.isfinite(arr) & (np.abs(arr) > np.finfo(dtype).max)
+        if big.any():
+            i = int(np.argmax(big.ravel()))
+            raise ValueError(f"{name} holds {float(arr.ravel()[i])!r}, beyond the {dtype.name} range "
+                             f"(+-{float(np.finfo(dtype).max):.4g}); it would become inf")
+
+
+def cast_float(x, name: str, dtype):
+    """``x`` (a validated host float array) as ``dtype``, refusing finite values the cast would
+    turn into inf. Returns ``x`` itself when it already has ``dtype``."""
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    _check_cast_range(x, dtype, name)
+    return x.astype(dtype)
+
+
+def _span(x):
+    """(first byte, one past the last byte) of a host or device array's data."""
+    if isinstance(x, np.ndarray):
+        lo, hi = np.byte_bounds(x) if hasattr(np, "byte_bounds") else np.lib.array_utils.byte_bounds(x)
+        return lo, hi
+    iface = x.__cuda_array_interface__
+    ptr = iface["data"][0]
+    nbytes = int(np.prod(iface["shape"], dtype=np.int64)) * np.dtype(iface["typestr"]).itemsize
+    return ptr, ptr + nbytes
+
+
+def check_disjoint(out, out_name: str, *, allow_same=(), **inputs):
+    """Refuse an ``out=`` buffer that overlaps an input (a kernel writing it would read garbage).
+
+    Parameters
+    ----------
+    out : ndarray or device array
+        The buffer the kernel writes.
+    out_name : str
+        Its name, for the error.
+    allow_same : sequence of str
+        Inputs that ``out`` may be exactly (same start, shape and dtype): the kernels that read
+        each element before writing it document that in-place use. Any other overlap is refused.
+    **inputs : ndarray or device array or None
+        The arrays the kernel reads, by argument name.
+
+    Raises
+    ------
+    ValueError
+        ``out`` shares memory with an input (named) other than an allowed exact alias.
+    """
+    if out is None:
+        return
+    o_lo, o_hi = _span(out)
+    if o_lo == o_hi:
+        return
+    for name, x in inputs.items():
+        if x is None or not (isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__")):
+            continue
+        if isinstance(x, np.ndarray) != isinstance(out, np.ndarray):
+            continue  # host and device memory never overlap
+        lo, hi = _span(x)
+        if lo >= o_hi or o_lo >= hi:
+            continue
+        if isinstance(x, np.ndarray) and not np.shares_memory(out, x, max_work=10_000):
+            continue  # interleaved strided views that never touch the same element
+        if (name in allow_same and lo == o_lo and tuple(x.shape) == tuple(out.shape)
+                and array_dtype(x) == array_dtype(out)):
+            continue
+        how = "is" if (lo, hi) == (o_lo, o_hi) else "overlaps"
+        allowed = f" (only {', '.join(allow_same)} may be passed as {out_name} itself)" if allow_same else ""
+        raise ValueError(f"{out_name} {how} the memory of {name}; pass a separate buffer{allowed}")
+
+
+def max_bytes() -> int:
+    """The largest single allocation fastkernels starts: the machine's physical memory.
+
+    A request above it cannot succeed and would only page the machine to a halt or raise
+    NumPy's own error naming no argument, so sizes are checked against it up front.
+    """
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 1 << 40
+
+
+def check_allocation(count, itemsize: int, name: str, *, what: str = "elements") -> int:
+    """Refuse up front a result of ``count`` items of ``itemsize`` bytes that cannot fit in memory.
+
+    Parameters
+    ----------
+    count : int or float
+        Number of items the call would allocate (may be a float estimate, e.g. an expected
+        spike count).
+    itemsize : int
+        Bytes per item.
+    name : str
+        The argument (or combination, e.g. ``"n * steps"``) that sets the size, for the error.
+
+    Returns
+    -------
+    int
+        The number of bytes.
+
+    Raises
+    ------
+    ValueError
+        More bytes than :func:`max_bytes` (or more items than an int64 can count).
+    """
+    if not math.isfinite(count) or count > 2**62:
+        raise ValueError(f"{name} asks for {count:.3g} {what}, more than can be addressed")
+    nbytes = int(math.ceil(count)) * int(itemsize)
+    limit = max_bytes()
+    if nbytes > limit:
+        raise ValueError(f"{name} asks for {count:.4g} {what} ({nbytes / 2**30:.3g} GiB), more than this "
+                         f"machine's memory ({limit / 2**30:.3g} GiB); reduce it or split the work")
+    return nbytes
 
 
 def as_output(x, name: str, *, dtype, shape):
@@ -308,6 +433,30 @@ def check_choice(value, name: str, options):
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
     return value
+
+
+def check_dtype(value, name: str = "dtype", options=FLOAT_DTYPES) -> np.dtype:
+    """Validate a dtype argument (``np.float32``, ``"float32"``, ``np.dtype("f4")``) against
+    ``options`` and return it as a ``numpy.dtype``. ``None`` is refused (NumPy would read it as
+    float64), and so is anything NumPy cannot read as a dtype.
+
+    Raises
+    ------
+    TypeError
+        Not a dtype (e.g. ``None``, a list, a string NumPy does not know).
+    ValueError
+        A dtype outside ``options``.
+    """
+    options = tuple(np.dtype(o) for o in options)
+    if value is None or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be one of {_dtype_names(options)}, got {value!r}")
+    try:
+        dt = np.dtype(value)
+    except Exception:
+        raise TypeError(f"{name} must be one of {_dtype_names(options)}, got {value!r}") from None
+    if dt not in options:
+        raise ValueError(f"{name} must be one of {_dtype_names(options)}, got {dt.name}")
+    return dt
 
 
 def check_same_dtype(reference, **arrays):

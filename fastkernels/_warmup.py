@@ -8,7 +8,9 @@ import time
 import numpy as np
 from numba import prange
 
+from ._backend import resolve_backend
 from ._jit import jit
+from ._validate import check_dtype
 
 #: Areas with kernels to warm up; each package defines ``_warmup(backend, dtype)``.
 AREAS = ("nn", "neurons", "word2vec")
@@ -25,6 +27,19 @@ def _probe(x):
 def probe_parallel() -> None:
     """Run one tiny parallel kernel so Numba picks (and reports) its threading layer."""
     _probe(np.ones(4))
+
+
+def _names(value, name, *, strings_only=True) -> tuple:
+    """A sequence argument as a tuple; a lone string is one name, not its characters."""
+    if isinstance(value, str) or (not strings_only and not isinstance(value, (list, tuple))):
+        value = (value,)
+    try:
+        value = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of names, got {type(value).__name__}") from None
+    if strings_only and not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must hold strings, got {value!r}")
+    return value
 
 
 def warmup(areas=None, *, backends=("cpu", "parallel"), dtypes=("float32", "float64"), verbose=False) -> dict:
@@ -45,17 +60,35 @@ def warmup(areas=None, *, backends=("cpu", "parallel"), dtypes=("float32", "floa
     -------
     dict
         Seconds spent per area.
+
+    Raises
+    ------
+    ValueError
+        An unknown area, backend or a dtype other than float32/float64 (all checked before
+        anything compiles).
+    TypeError
+        ``areas``/``backends``/``dtypes`` not sequences of names.
+    BackendUnavailableError
+        ``"cuda"`` requested without a usable GPU.
     """
-    areas = AREAS if areas is None else tuple(areas)
-    spent = {}
+    areas = AREAS if areas is None else _names(areas, "areas")
     for area in areas:
         if area not in AREAS:
-            raise ValueError(f"unknown area {area!r}; known: {AREAS}")
+            raise ValueError(f"areas: unknown area {area!r}; known: {AREAS}")
+    backends = _names(backends, "backends")
+    for backend in backends:
+        if backend not in ("cpu", "parallel", "cuda"):
+            raise ValueError(f"backends: unknown backend {backend!r}; known: ('cpu', 'parallel', 'cuda')")
+    if "cuda" in backends:
+        resolve_backend("cuda")  # BackendUnavailableError before anything compiles
+    dtypes = tuple(check_dtype(d, "dtypes") for d in _names(dtypes, "dtypes", strings_only=False))
+    spent = {}
+    for area in areas:
         mod = importlib.import_module(f"fastkernels.{area}")
         t0 = time.perf_counter()
         for backend in backends:
             for dtype in dtypes:
-                mod._warmup(backend, np.dtype(dtype))
+                mod._warmup(backend, dtype)
         spent[area] = time.perf_counter() - t0
         if verbose:
             print(f"warmup {area}: {spent[area]:.2f} s")

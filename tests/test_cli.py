@@ -14,8 +14,25 @@ def fk(*args, cwd=None):
 def test_info_prints_versions_threads_svml_cuda_and_cache():
     out = fk("info")
     assert out.returncode == 0, out.stderr
-    for key in ("python", "numba", "llvmlite", "numpy", "numba-cuda", "threading_layer", "num_threads", "svml", "cuda", "cache_dir"):
+    for key in ("python", "numba", "llvmlite", "numpy", "numba-cuda", "threading_layer", "num_threads", "svml", "cuda",
+                "cache_dir", "vector_isa", "llvm_cpu"):
         assert key in out.stdout
+
+
+def test_info_names_the_cpu_and_its_vector_isa():
+    import platform
+
+    from fastkernels._info import cpu_model, llvm_cpu, vector_isa
+
+    isa = vector_isa()
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        flags = open("/proc/cpuinfo").read().split() if sys.platform.startswith("linux") else []
+        assert isa in ("AVX-512", "AVX2", "AVX", "SSE4.2")
+        if flags and "avx512f" not in flags:
+            assert isa != "AVX-512"
+        if "avx2" in flags and "avx512bw" not in flags:
+            assert isa == "AVX2"
+    assert cpu_model() and llvm_cpu()
 
 
 def test_info_json():
@@ -39,6 +56,7 @@ def test_bench_runs_validates_and_writes_json_and_png(tmp_path):
     assert "[1/" in out.stderr  # progress
     data = json.loads((tmp_path / "fastkernels-bench.json").read_text())
     assert data["meta"]["profile"] == "quick" and data["meta"]["num_threads"] == 1
+    assert data["meta"]["vector_isa"] and data["meta"]["cpu"] and f"({data['meta']['vector_isa']}" in out.stdout
     assert all(r["status"] == "ok" and r["speedup"] > 0 for r in data["results"])
     assert (tmp_path / "fastkernels-bench.png").stat().st_size > 1000
 

@@ -37,4 +37,21 @@ def test_special_values_and_symmetry():
 
 
 def test_coefficients_are_reproducible():
-    np.testing.assert_allclose(fit_coefficients(), COEFFICIENTS, rtol=1e-9, atol=1e-20)
+    """The refit describes the same function; its coefficients are not compared digit for digit.
+
+    The least-squares solve goes through LAPACK, whose last bits depend on the BLAS build and the
+    ISA (the small coefficients moved by ~2e-15 on an AVX2-only machine), so the property checked is
+    the one the kernel relies on: the refitted polynomial agrees with the shipped one to far below
+    the 5e-14 accuracy promised for erfc, and the shipped polynomial in powers of u is the same.
+    """
+    from numpy.polynomial import chebyshev
+
+    from fastkernels._erf import _P
+
+    refit = np.array(fit_coefficients())
+    shipped = np.array(COEFFICIENTS)
+    u = np.linspace(-1, 1, 4001)
+    # P(u) is the log of erfc's scaled part: an absolute error e is a relative error e of erfc.
+    assert np.abs(chebyshev.chebval(u, refit) - chebyshev.chebval(u, shipped)).max() < 1e-14
+    np.testing.assert_allclose(refit, shipped, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(chebyshev.cheb2poly(shipped), _P, rtol=1e-12, atol=1e-16)

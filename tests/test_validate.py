@@ -143,3 +143,61 @@ def test_foreign_device_arrays_are_read_through_the_interface(monkeypatch):
     assert _numba_view(x) == "numba view" and seen == [x]  # zero-copy numba view at the API boundary
     host = np.zeros(3)
     assert _numba_view(host) is host
+
+
+# -- issue 13: float lists as ids, casts that overflow, overlapping out=, sizes, dtypes ----------
+
+
+def test_float_lists_are_not_truncated_to_ids():
+    # np.asarray([0.9, 1.7]) is float64; it used to be cast to int32 (0, 1) silently
+    with pytest.raises(TypeError, match="ids must have dtype int32 or int64, got float64"):
+        V.as_index_array([0.9, 1.7], "ids", n=4)
+    with pytest.raises(TypeError, match="ids"):
+        V.as_array([0.0, 1.0], "ids", dtypes=V.INDEX_DTYPES)
+
+
+def test_list_values_beyond_float32_are_refused_not_made_inf():
+    with pytest.raises(ValueError, match=r"x holds 1e\+308, beyond the float32 range"):
+        V.as_array([0.0, 1e308], "x", dtypes=[np.float32])
+    assert V.as_array([3e38], "x", dtypes=[np.float32])[0] == np.float32(3e38)
+
+
+def test_cast_float_refuses_overflow_and_passes_same_dtype_through():
+    x = np.array([1.0, -1e300])
+    with pytest.raises(ValueError, match="X holds -1e\\+300"):
+        V.cast_float(x, "X", np.float32)
+    y = np.ones(3, np.float32)
+    assert V.cast_float(y, "X", np.float32) is y
+    np.testing.assert_array_equal(V.cast_float(np.array([np.nan, np.inf]), "X", np.float32), [np.nan, np.inf])
+
+
+def test_check_disjoint():
+    base = np.zeros(11, np.float32)
+    x, out = base[:10], base[1:]
+    with pytest.raises(ValueError, match="out overlaps the memory of x"):
+        V.check_disjoint(out, "out", x=x)
+    with pytest.raises(ValueError, match="out is the memory of x"):
+        V.check_disjoint(x, "out", x=x)
+    V.check_disjoint(x, "out", allow_same=("x",), x=x)  # documented in-place use
+    with pytest.raises(ValueError, match="overlaps"):  # same start, other shape: not an exact alias
+        V.check_disjoint(base[:5], "out", allow_same=("x",), x=x)
+    V.check_disjoint(base[::2], "out", x=base[1::2])  # interleaved, no shared element
+    V.check_disjoint(np.zeros(3), "out", x=x, y=None, n=3)
+    V.check_disjoint(np.zeros(0), "out", x=x)
+
+
+def test_check_allocation_names_the_argument_and_the_limit():
+    assert V.check_allocation(10, 8, "n") == 80
+    with pytest.raises(ValueError, match=r"n \* steps asks for 1e\+13 elements .* more than this machine's memory"):
+        V.check_allocation(1e13, 8, "n * steps")
+    for bad in (float("inf"), float("nan"), 2.0**70):
+        with pytest.raises(ValueError, match="rate"):
+            V.check_allocation(bad, 8, "rate")
+
+
+@pytest.mark.parametrize("bad, err", [(None, TypeError), ("foo", TypeError), (True, TypeError), ([1], TypeError),
+                                      (np.int32, ValueError), ("float16", ValueError)])
+def test_check_dtype(bad, err):
+    assert V.check_dtype("float32") == np.float32 and V.check_dtype(np.float64) == np.float64
+    with pytest.raises(err, match="dtype must be one of float32 or float64"):
+        V.check_dtype(bad)
