@@ -22,6 +22,7 @@ them to the host once.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -149,7 +150,9 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
                 arr = arr.astype(dtypes[-1])
             x = arr
         if x.dtype not in dtypes:
-            hint = f"; convert with .astype(np.{dtypes[0].name})" if x.dtype.kind in "biuf" else ""
+            # suggest a cast only within the same kind (ints to ints, floats to floats)
+            same_kind = [d for d in dtypes if d.kind == x.dtype.kind or (d.kind in "iu" and x.dtype.kind in "iu")]
+            hint = f"; convert with .astype(np.{same_kind[0].name})" if same_kind and x.dtype.kind in "biuf" else ""
             raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {x.dtype.name}{hint}")
         _check_shape(x, name, ndim, shape)
         if not x.flags.c_contiguous:
@@ -235,6 +238,11 @@ def check_disjoint(out, out_name: str, *, allow_same=(), **inputs):
         raise ValueError(f"{out_name} {how} the memory of {name}; pass a separate buffer{allowed}")
 
 
+#: Requests below this many bytes fit on any machine fastkernels runs on; they skip the lookup.
+_SURELY_FITS = 1 << 26
+
+
+@functools.lru_cache(maxsize=1)
 def max_bytes() -> int:
     """The largest single allocation fastkernels starts: the machine's physical memory.
 
@@ -273,6 +281,8 @@ def check_allocation(count, itemsize: int, name: str, *, what: str = "elements")
     if not math.isfinite(count) or count > 2**62:
         raise ValueError(f"{name} asks for {count:.3g} {what}, more than can be addressed")
     nbytes = int(math.ceil(count)) * int(itemsize)
+    if nbytes < _SURELY_FITS:  # the common, batch-sized case: no lookup at all
+        return nbytes
     limit = max_bytes()
     if nbytes > limit:
         raise ValueError(f"{name} asks for {count:.4g} {what} ({nbytes / 2**30:.3g} GiB), more than this "
@@ -352,7 +362,11 @@ def as_index_array(x, name: str, *, n: int, ndim=1, shape=None, allow=None):
         Wrong shape, or an index out of range (the first one is named).
     """
     if not is_device_array(x) and not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except Exception as exc:  # ragged nesting, unconvertible objects
+            raise TypeError(f"{name} must be an array of integer ids, got {type(x).__name__} "
+                            f"that NumPy cannot read as one ({exc})") from None
         if x.dtype.kind in "iu" and x.dtype not in INDEX_DTYPES:
             x = x.astype(np.int64)
         elif x.size == 0 and x.dtype.kind == "f":

@@ -29,6 +29,7 @@ from numba import cuda, float64, int64, uint64
 
 from .._launch import DeviceIO, grid_1d
 from .._random import random_u64, stream_key
+from .._validate import check_allocation
 from .batches import reduced_window
 from .sampling import MAX_TRIES
 from .subsample import keep_token
@@ -222,6 +223,7 @@ def skipgram_pairs(ids, offsets, window, shrink, wkey):
     tile_sums = cuda.device_array(n_tiles, np.int64)
     _pair_scan[blocks, threads](d_ids, d_off, np.int64(window), shrink, np.int64(wkey), excl, tile_sums)
     tile_off, total = _scan_offsets(tile_sums)
+    check_allocation(total, 8, "window", what="pairs")  # before allocating (host and device)
     centers = cuda.device_array(total, np.int32)
     contexts = cuda.device_array(total, np.int32)
     if total:

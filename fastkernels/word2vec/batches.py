@@ -33,13 +33,20 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
 from .._random import below
-from .._validate import as_array, check_scalar
+from .._validate import as_array, check_allocation, check_disjoint, check_scalar
 from . import _streams
 from .corpus import Corpus, as_corpus
 
 #: Tokens per block of the parallel count and fill passes.
 BLOCK = 1 << 16
 _INT32_MAX = np.iinfo(np.int32).max
+_INT64_MAX = int(np.iinfo(np.int64).max)
+#: Largest ``window`` of :func:`skipgram_pairs` / :func:`cbow_windows`: a reduced window is one
+#: 32-bit draw (``below`` needs ``window < 2**32``) and offsets like ``i + 2 * window`` stay in int64.
+MAX_WINDOW = (1 << 31) - 1
+#: Largest ``skip_window`` of :func:`generate_batch`: the ``2 * skip_window`` context slots are
+#: numbered in the int32 label buffer and drawn by one 32-bit draw.
+MAX_SKIP_WINDOW = (1 << 30) - 1
 
 
 # -- the TF tutorial's generate_batch ----------------------------------------------
@@ -47,6 +54,15 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 #: Centres per parallel chunk of generate_batch (positions advance incrementally inside a chunk).
 _CHUNK = 1024
+
+
+def _as_ids(data, name):
+    """A 1-D int32/int64 id array, values unchecked (the kernel checks the ids it reads: a pass
+    over a whole corpus per batch would cost more than the batch). An empty list is an empty
+    int64 array; floats (never truncated), bools and other dtypes are refused."""
+    if isinstance(data, (list, tuple)) and len(data) == 0:
+        return np.zeros(0, np.int64)
+    return as_array(data, name, dtypes=(np.int32, np.int64), ndim=1)
 
 
 def _batch_body(data, index, step, per_batch, num_skips, skip_window, bkey, batch, labels, bad):
@@ -112,17 +128,24 @@ _batch = dict(zip(("cpu", "parallel"), cpu_kernels(_batch_body)))
 
 def _first_bad_id(data, index, n_batches, step, length):
     """(position, id) of the first id outside [0, 2**31) that the batches read: ``length``
-    positions from ``index + b * step`` for each batch ``b`` (wrapping)."""
-    read = (index + np.arange(n_batches)[:, None] * step + np.arange(length)) % data.size
-    vals = data[read.ravel()]
-    k = int(np.argmax((vals < 0) | (vals > _INT32_MAX)))
-    return int(read.ravel()[k]), int(vals[k])
+    positions from ``index + b * step`` for each batch ``b`` (wrapping). Memory O(n_batches)."""
+    n = data.size
+    bad = np.flatnonzero((data < 0) | (data > _INT32_MAX))
+    starts = (index + np.arange(n_batches, dtype=np.int64) * step) % n
+    k = np.searchsorted(bad, starts)  # first bad position at or after each window start
+    ahead = np.where(k < bad.size, bad[np.minimum(k, bad.size - 1)] - starts, bad[0] + n - starts)
+    b = int(np.argmax(ahead < length))  # the first batch whose window reaches one
+    p = int(bad[k[b]] if k[b] < bad.size else bad[0])
+    return p, int(data[p])
 
 
 #: Centres below which "parallel" runs the serial kernel (thread start-up would dominate).
 SERIAL_BELOW = 4096
 #: Largest ``index``: a centre's draws are counters ``position * 2**24 + k`` of a 64-bit stream.
 MAX_INDEX = 1 << 38
+#: Window positions (``index`` plus the positions a call advances) stay below this, so that
+#: ``position * 2**24`` never leaves the int64 range.
+_MAX_POSITION = 1 << 39
 
 
 def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batches=None, seed=None,
@@ -174,10 +197,13 @@ def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batch
     ------
     ValueError
         The tutorial's asserts (``batch_size % num_skips == 0``,
-        ``num_skips <= 2 * skip_window``), ``skip_window < 1``, a corpus shorter
-        than the span, negative ids in the windows read, bad index.
+        ``num_skips <= 2 * skip_window``), ``skip_window`` outside
+        ``[1, MAX_SKIP_WINDOW]``, a corpus shorter than the span, ids outside
+        ``[0, 2**31)`` in the windows read, bad ``index``, ``n_batches * batch_size``
+        pairs beyond this machine's memory (refused before allocating), positions
+        past ``2**39``. A ``Generator`` seed is left as it was.
     TypeError
-        Non-integer ids or arguments.
+        Non-integer ids (floats are never truncated) or arguments, a bad ``seed``.
 
     Examples
     --------
@@ -188,10 +214,10 @@ def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batch
     >>> batch.tolist(), sorted(labels[:2, 0].tolist()), index
     ([3084, 3084, 12, 12, 6, 6, 195, 195], [12, 5239], 4)
     """
-    ids = data.ids if isinstance(data, Corpus) else as_array(data, "data", dtypes=(np.int32, np.int64), ndim=1)
+    ids = data.ids if isinstance(data, Corpus) else _as_ids(data, "data")
     batch_size = check_scalar(batch_size, "batch_size", integer=True, lo=1)
     num_skips = check_scalar(num_skips, "num_skips", integer=True, lo=1)
-    skip_window = check_scalar(skip_window, "skip_window", integer=True, lo=1)
+    skip_window = check_scalar(skip_window, "skip_window", integer=True, lo=1, hi=MAX_SKIP_WINDOW)
     index = check_scalar(index, "index", integer=True, lo=0, hi=MAX_INDEX)
     if not isinstance(backtrack, (bool, np.bool_)):
         raise TypeError(f"backtrack must be a bool, got {backtrack!r}")
@@ -205,22 +231,27 @@ def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batch
     if ids.size < span:
         raise ValueError(f"data has {ids.size} ids, fewer than the span 2 * skip_window + 1 = {span}")
     nb = 1 if n_batches is None else check_scalar(n_batches, "n_batches", integer=True, lo=1)
+    check_allocation(nb * batch_size, 8, "batch_size" if n_batches is None else "n_batches * batch_size", what="pairs")
     per_batch = batch_size // num_skips
     step = per_batch if backtrack else per_batch + span
-    bkey = _streams.purpose_key(seed, _streams.BATCH)
+    if index + nb * step >= _MAX_POSITION:
+        raise ValueError(f"index + n_batches * {step} = {index + nb * step} reaches 2**39: a window's draws are "
+                         "keyed by its position * 2**24, which must stay in int64; start again from a lower index")
     be = resolve_backend(backend, work=nb * batch_size)
     if be == "cuda":
         be = "parallel"  # batches are small and their data is on the host: no GPU round trip
     if be == "parallel" and nb * per_batch < SERIAL_BELOW:
         be = "cpu"  # same result; a tiny batch is faster without starting threads
-    batch = np.empty(nb * batch_size, np.int32)
-    labels = np.empty(nb * batch_size, np.int32)
-    bad = np.zeros(1, np.int64)
-    _batch[be](ids, np.int64(index), np.int64(step), np.int64(per_batch), np.int64(num_skips),
-               np.int64(skip_window), bkey, batch, labels, bad)
-    if bad[0]:
-        p, v = _first_bad_id(ids, index, nb, step, per_batch + span - 1)
-        raise ValueError(f"data ids must lie in [0, 2**31); found {v} at position {p}")
+    with _streams.restored_on_error(seed):
+        bkey = _streams.purpose_key(seed, _streams.BATCH)
+        batch = np.empty(nb * batch_size, np.int32)
+        labels = np.empty(nb * batch_size, np.int32)
+        bad = np.zeros(1, np.int64)
+        _batch[be](ids, np.int64(index), np.int64(step), np.int64(per_batch), np.int64(num_skips),
+                   np.int64(skip_window), bkey, batch, labels, bad)
+        if bad[0]:
+            p, v = _first_bad_id(ids, index, nb, step, per_batch + span - 1)
+            raise ValueError(f"data ids must lie in [0, 2**31); found {v} at position {p}")
     next_index = index + nb * step
     if n_batches is None:
         return batch, labels.reshape(batch_size, 1), next_index
@@ -343,38 +374,51 @@ def window_key(seed) -> np.int64:
 
 
 def _window_args(corpus, window, shrink_windows, seed):
+    """Validated ``(corpus, window, shrink)``; the seed is checked here (even where no draw is
+    needed) but its key is derived by the caller, after every other check."""
     corpus = as_corpus(corpus)
-    window = check_scalar(window, "window", integer=True, lo=1)
+    window = check_scalar(window, "window", integer=True, lo=1, hi=MAX_WINDOW)
     if not isinstance(shrink_windows, (bool, np.bool_)):
         raise TypeError(f"shrink_windows must be a bool, got {shrink_windows!r}")
-    return corpus, window, bool(shrink_windows), window_key(seed)
+    _streams.check_seed(seed)
+    return corpus, window, bool(shrink_windows)
 
 
 def pair_counts(corpus, window=5, *, shrink_windows=True, seed=None, backend="auto", block=BLOCK):
     """Number of skip-gram pairs per block of ``block`` tokens (the count pass of
-    :func:`skipgram_pairs`); ``.sum()`` is the total. Arguments as there."""
-    corpus, window, shrink, wkey = _window_args(corpus, window, shrink_windows, seed)
-    block = check_scalar(block, "block", integer=True, lo=1)
+    :func:`skipgram_pairs`); ``.sum()`` is the total. Arguments as there.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`skipgram_pairs`; ``block`` not an int >= 1.
+    """
+    corpus, window, shrink = _window_args(corpus, window, shrink_windows, seed)
+    block = check_scalar(block, "block", integer=True, lo=1, hi=_INT64_MAX)
     be = resolve_backend(backend, work=corpus.n_tokens)
     counts = np.empty(max(1, -(-corpus.n_tokens // block)), np.int64)
-    _pair_count["cpu" if be == "cuda" else be](corpus.ids, corpus.offsets, np.int64(window), shrink, wkey,
-                                               np.int64(block), counts)
+    block = min(block, max(1, corpus.n_tokens))  # same counts; keeps b * block inside int64
+    _pair_count["cpu" if be == "cuda" else be](corpus.ids, corpus.offsets, np.int64(window), shrink,
+                                               window_key(seed), np.int64(block), counts)
     return counts
 
 
-def _check_out(out, n_pairs):
-    """Validate ``out=(centers, contexts)`` buffers of at least ``n_pairs`` int32."""
+def _check_out(out, corpus):
+    """Validate ``out=(centers, contexts)``: two writeable C-contiguous 1-D int32 arrays, disjoint
+    from each other and from the corpus arrays (their length is checked once the pairs are counted)."""
     if not isinstance(out, tuple) or len(out) != 2:
-        raise TypeError("out must be a tuple (centers, contexts) of int32 arrays")
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else type(out).__name__
+        raise TypeError(f"out must be a tuple (centers, contexts) of two int32 arrays, got {got}")
     for name, a in zip(("out[0]", "out[1]"), out):
         if not isinstance(a, np.ndarray) or a.dtype != np.int32 or a.ndim != 1:
-            raise TypeError(f"{name} must be a 1-D int32 numpy array")
+            what = f"{a.ndim}-D {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise TypeError(f"{name} must be a 1-D int32 numpy array, got {what}")
         if not a.flags.c_contiguous or not a.flags.writeable:
             raise ValueError(f"{name} must be C-contiguous and writeable")
-        if a.size < n_pairs:
-            raise ValueError(f"{name} holds {a.size} pairs but this corpus gives {n_pairs}")
     if np.shares_memory(out[0], out[1]):
         raise ValueError("out[0] and out[1] must not overlap")
+    for name, a in zip(("out[0]", "out[1]"), out):
+        check_disjoint(a, name, corpus=corpus.ids, offsets=corpus.offsets)
 
 
 def skipgram_pairs(corpus, window=5, *, shrink_windows=True, seed=None, out=None, backend="auto"):
@@ -410,9 +454,15 @@ def skipgram_pairs(corpus, window=5, *, shrink_windows=True, seed=None, out=None
 
     Raises
     ------
+    TypeError
+        Non-integer ids (floats are never truncated), ``window`` or
+        ``shrink_windows`` of the wrong type, ``out`` not a pair of 1-D int32
+        arrays, a bad ``seed`` (checked even when no draw is needed).
     ValueError
-        ``window < 1``, a malformed corpus, ``out`` too short (checked before
-        anything is written).
+        ``window`` outside ``[1, MAX_WINDOW]``, a malformed corpus, ``out`` too
+        short, read-only, strided or overlapping the corpus or each other, more
+        pairs than this machine's memory holds (all checked before anything is
+        written; a ``Generator`` seed is left as it was).
 
     Examples
     --------
@@ -421,23 +471,33 @@ def skipgram_pairs(corpus, window=5, *, shrink_windows=True, seed=None, out=None
     >>> list(zip(c.tolist(), x.tolist()))
     [(0, 1), (1, 0), (1, 2), (2, 1)]
     """
-    corpus, window, shrink, wkey = _window_args(corpus, window, shrink_windows, seed)
-    be = resolve_backend(backend, work=corpus.n_tokens * window)
-    if be == "cuda":
-        if out is not None:
-            raise ValueError("out= is for host backends; the cuda backend allocates its own buffers")
-        return load_cuda("fastkernels.word2vec._cuda").skipgram_pairs(corpus.ids, corpus.offsets, window, shrink, wkey)
-    n_blocks = max(1, -(-corpus.n_tokens // BLOCK))
-    counts = np.empty(n_blocks, np.int64)
-    _pair_count[be](corpus.ids, corpus.offsets, np.int64(window), shrink, wkey, np.int64(BLOCK), counts)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    total = int(counts.sum())
+    corpus, window, shrink = _window_args(corpus, window, shrink_windows, seed)
     if out is not None:
-        _check_out(out, total)
-        centers, contexts = out[0][:total], out[1][:total]
-    else:
-        centers = np.empty(total, np.int32)
-        contexts = np.empty(total, np.int32)
+        _check_out(out, corpus)
+    be = resolve_backend(backend, work=corpus.n_tokens * window)
+    if be == "cuda" and out is not None:
+        if backend != "auto":
+            raise ValueError("out= is for host backends; the cuda backend allocates its own buffers")
+        be = "parallel"  # "auto" with out=: stay on the host, where out is
+    with _streams.restored_on_error(seed):
+        wkey = window_key(seed)
+        if be == "cuda":
+            return load_cuda("fastkernels.word2vec._cuda").skipgram_pairs(corpus.ids, corpus.offsets, window, shrink,
+                                                                         wkey)
+        n_blocks = max(1, -(-corpus.n_tokens // BLOCK))
+        counts = np.empty(n_blocks, np.int64)
+        _pair_count[be](corpus.ids, corpus.offsets, np.int64(window), shrink, wkey, np.int64(BLOCK), counts)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        total = int(counts.sum())
+        if out is not None:
+            for name, a in zip(("out[0]", "out[1]"), out):
+                if a.size < total:
+                    raise ValueError(f"{name} holds {a.size} pairs but this corpus gives {total}")
+            centers, contexts = out[0][:total], out[1][:total]
+        else:
+            check_allocation(total, 8, "window", what="pairs")
+            centers = np.empty(total, np.int32)
+            contexts = np.empty(total, np.int32)
     _pair_fill[be](corpus.ids, corpus.offsets, np.int64(window), shrink, wkey, np.int64(BLOCK), starts,
                    centers, contexts)
     return centers, contexts
@@ -461,6 +521,12 @@ def cbow_windows(corpus, window=5, *, shrink_windows=True, seed=None, backend="a
     n_context : ndarray of int32, shape (n_tokens,)
         Contexts per row (0 for a one-word sentence; word2vec.c skips those).
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`skipgram_pairs`; also ``n_tokens * 2 * window`` slots beyond this
+        machine's memory (checked before allocating).
+
     Examples
     --------
     >>> from fastkernels.word2vec import cbow_windows
@@ -468,11 +534,13 @@ def cbow_windows(corpus, window=5, *, shrink_windows=True, seed=None, backend="a
     >>> ctx.tolist(), n.tolist()
     ([[1, -1], [0, 2], [1, -1]], [1, 2, 1])
     """
-    corpus, window, shrink, wkey = _window_args(corpus, window, shrink_windows, seed)
-    be = resolve_backend(backend, work=corpus.n_tokens * window)
+    corpus, window, shrink = _window_args(corpus, window, shrink_windows, seed)
+    n = corpus.n_tokens
+    check_allocation(n * (2 * window + 2), 4, "window", what="context slots")
+    be = resolve_backend(backend, work=n * window)
+    wkey = window_key(seed)
     if be == "cuda":
         return load_cuda("fastkernels.word2vec._cuda").cbow_windows(corpus.ids, corpus.offsets, window, shrink, wkey)
-    n = corpus.n_tokens
     contexts = np.empty((n, 2 * window), np.int32)
     n_context = np.empty(n, np.int32)
     _cbow[be](corpus.ids, corpus.offsets, np.int64(window), shrink, wkey, np.int64(BLOCK), contexts, n_context)

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from .._backend import resolve_backend
-from .._validate import as_array, as_index_array, check_choice, check_scalar
+from .._validate import as_array, as_index_array, check_allocation, check_choice, check_scalar
 from ._tokens import SEP_NUL, SEP_WHITESPACE, PartTables, WordTable, separator_table
 
 #: Bytes read per chunk when streaming a file (larger chunks mean fewer merges of
@@ -56,7 +56,7 @@ class Corpus:
     Raises
     ------
     TypeError
-        Non-integer ids or offsets.
+        Non-integer ids or offsets (floats are never truncated, bools are refused).
     ValueError
         An id out of range, or offsets that are not boundaries of ``ids``.
 
@@ -101,7 +101,8 @@ class Corpus:
         return self.n_sentences
 
     def sentence(self, s: int) -> np.ndarray:
-        """Ids of sentence ``s`` (a view)."""
+        """Ids of sentence ``s`` (a view; negative ``s`` counts from the end; TypeError/ValueError
+        naming ``s`` for a non-int or one out of range)."""
         s = check_scalar(s, "s", integer=True, lo=-self.n_sentences, hi=self.n_sentences - 1)
         s %= self.n_sentences
         return self.ids[self.offsets[s]:self.offsets[s + 1]]
@@ -141,15 +142,26 @@ def _split_offsets(offsets, max_length):
 
 
 def as_corpus(data, name: str = "corpus", *, n_words=None) -> Corpus:
-    """A :class:`Corpus` from a Corpus (checked against ``n_words``) or a 1-D id array (one sentence)."""
+    """A :class:`Corpus` from a Corpus (checked against ``n_words``) or a 1-D id array (one sentence).
+
+    Errors name ``name`` (the caller's argument), never an internal one.
+    """
     if isinstance(data, Corpus):
-        if n_words is not None and data.max_id() >= n_words:
-            bad = int(np.argmax(data.ids >= n_words))
-            raise ValueError(f"{name} ids must lie in [0, {n_words}); found {int(data.ids[bad])} at position {bad}")
+        if n_words is not None and data.ids.size:
+            ids = data.ids
+            lo, hi = int(ids.min()), int(ids.max())
+            if lo < 0 or hi >= n_words:
+                bad = int(np.argmax((ids < 0) | (ids >= n_words)))
+                raise ValueError(f"{name} ids must lie in [0, {n_words}); found {int(ids[bad])} at position {bad}")
         return data
     if isinstance(data, (str, bytes, os.PathLike)):
         raise TypeError(f"{name} must be a Corpus or an int array of ids; read text with read_corpus() first")
-    return Corpus(data, n_words=n_words)
+    n = _MAX_ID if n_words is None else min(n_words, _MAX_ID)
+    ids = as_index_array(data, f"{name} ids", n=n, ndim=1)
+    corpus = Corpus.__new__(Corpus)  # one sentence, ids checked above
+    corpus.ids = ids if ids.dtype == np.int32 else ids.astype(np.int32)
+    corpus.offsets = np.array([0, ids.size] if ids.size else [0], np.int64)
+    return corpus
 
 
 # -- scanning sources -------------------------------------------------------------
@@ -176,9 +188,10 @@ class _Scan:
     are scanned in pieces in parallel (:meth:`WordTable.scan_parallel`).
     """
 
-    def __init__(self, table, *, insert, count_only, chunk_bytes, encoding, n_threads=1):
+    def __init__(self, table, *, insert, count_only, chunk_bytes, encoding, n_threads=1, where="source"):
         self.table, self.insert, self.count_only = table, insert, count_only
         self.chunk_bytes, self.encoding = chunk_bytes, encoding
+        self.where = where  # the source, as error messages name it
         self.n_threads = n_threads
         self.parts = PartTables(max(1, n_threads - 1)) if n_threads > 1 else None
         self.ids, self.ends = [], []
@@ -202,15 +215,46 @@ class _Scan:
         self.n_tokens += n_ids
         return consumed, open_sentence, n_ids
 
+    def _read(self, f):
+        """The next chunk of file object ``f`` as bytes (b"" at the end)."""
+        try:
+            data = f.read(self.chunk_bytes)
+        except UnicodeDecodeError as exc:  # a text-mode file object holding bytes of another encoding
+            raise ValueError(f"{self.where}: reading it as text failed ({exc}); open it in binary mode ('rb') "
+                             "and pass encoding=") from None
+        if isinstance(data, str):
+            data = self._encode(data)
+        elif data is None:  # a non-blocking raw stream with nothing ready
+            raise ValueError(f"{self.where}: read() returned None (a non-blocking stream); pass a blocking file")
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{self.where}: read() must return bytes or str, got {type(data).__name__}")
+        return bytes(data) if not isinstance(data, bytes) else data
+
+    def _encode(self, text):
+        try:
+            return text.encode(self.encoding, "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{self.where}: character {exc.object[exc.start:exc.end]!r} cannot be encoded with "
+                             f"encoding {self.encoding!r} ({exc.reason})") from None
+
+    def _check_head(self, head):
+        kind = binary_kind(head)
+        if kind is not None:
+            raise ValueError(f"{self.where} is {kind}, not whitespace-separated text; decompress or convert it first")
+
     def stream(self, f):
         """Whitespace text from a binary (or text) file object, chunk by chunk."""
         sep = separator_table(SEP_WHITESPACE)
         carry = b""
         open_sentence = False
+        head = b""  # the first bytes, however small the chunks, for the binary-format check
         while True:
-            data = f.read(self.chunk_bytes)
-            if isinstance(data, str):
-                data = data.encode(self.encoding, "surrogateescape")
+            data = self._read(f)
+            if head is not None:
+                head += data[:16]
+                if len(head) >= 16 or not data:
+                    self._check_head(head)
+                    head = None
             if not data:
                 self._run(np.frombuffer(carry, np.uint8), final=True, sep=sep, open_sentence=open_sentence)
                 return
@@ -221,7 +265,11 @@ class _Scan:
 
     def text(self, data):
         """Whitespace text held in memory (bytes-like)."""
-        self._run(np.frombuffer(data, np.uint8), final=True, sep=separator_table(SEP_WHITESPACE), open_sentence=False)
+        buf = np.frombuffer(data, np.uint8)
+        self._check_head(buf[:16].tobytes())
+        if not self.count_only:  # the ids of a buffer: one int32 slot per two bytes
+            check_allocation(buf.size // 2 + 1, 4, "source", what="token slots")
+        self._run(buf, final=True, sep=separator_table(SEP_WHITESPACE), open_sentence=False)
 
     def token_lists(self, sentences, *, flat):
         """Token lists (``flat``: one list that is a single sentence), joined with NUL per batch."""
@@ -245,7 +293,11 @@ class _Scan:
                 joined = "\x00".join(itertools.chain.from_iterable(batch))
             except TypeError:
                 raise TypeError(_bad_token(batch, first_sentence, flat)) from None
-            buf = np.frombuffer(joined.encode(self.encoding, "surrogateescape"), np.uint8)
+            try:
+                encoded = joined.encode(self.encoding, "surrogateescape")
+            except UnicodeEncodeError:
+                raise ValueError(_bad_token(batch, first_sentence, flat, self.encoding)) from None
+            buf = np.frombuffer(encoded, np.uint8)
             before = self.n_tokens
             self._run(buf, final=True, sep=sep, open_sentence=False)
             if self.n_tokens - before != total:
@@ -284,7 +336,7 @@ def _batched_sentences(it):
         yield batch
 
 
-def _bad_token(batch, first_sentence, flat):
+def _bad_token(batch, first_sentence, flat, encoding=None):
     for k, sent in enumerate(batch):
         for j, tok in enumerate(sent):
             where = f"token {j}" if flat and len(batch) == 1 else f"sentence {first_sentence + k}, token {j}"
@@ -292,7 +344,30 @@ def _bad_token(batch, first_sentence, flat):
                 return f"tokens must be str; {where} is {type(tok).__name__} {tok!r}"
             if not tok or "\x00" in tok:
                 return f"tokens must be non-empty strings without NUL characters; {where} is {tok!r}"
+            if encoding is not None:
+                try:
+                    tok.encode(encoding, "surrogateescape")
+                except UnicodeEncodeError as exc:
+                    return (f"tokens must be encodable with encoding {encoding!r}; {where} is {tok!r} "
+                            f"({exc.reason})")
     return "tokens must be non-empty str without NUL characters"
+
+
+#: Leading bytes of files that are certainly not text (a corpus passed still compressed, a NumPy file).
+_MAGIC = ((b"\x1f\x8b", "a gzip file"), (b"PK\x03\x04", "a zip archive"), (b"PK\x05\x06", "a zip archive"),
+          (b"\xfd7zXZ\x00", "an xz file"), (b"\x28\xb5\x2f\xfd", "a zstd file"),
+          (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+          (b"\x93NUMPY", "a NumPy .npy file"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file"))
+
+
+def binary_kind(head: bytes):
+    """What a file starting with ``head`` is when it is a known binary format (else None)."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == b"1AY&SY":
+        return "a bzip2 file"
+    return None
 
 
 def scan_source(source, table, *, insert, count_only=False, chunk_bytes=CHUNK_BYTES, encoding="utf-8",
@@ -305,6 +380,7 @@ def scan_source(source, table, *, insert, count_only=False, chunk_bytes=CHUNK_BY
     Numba's threads (same result); "cuda" scans on the CPU threads too.
     """
     chunk_bytes = check_scalar(chunk_bytes, "chunk_bytes", integer=True, lo=1)
+    check_allocation(chunk_bytes, 4, "chunk_bytes", what="bytes")  # the chunk, its carry and its ids
     _check_encoding(encoding)
     be = resolve_backend(backend, work=_source_bytes(source))
     n_threads = numba.get_num_threads() if be != "cpu" else 1
@@ -316,11 +392,13 @@ def scan_source(source, table, *, insert, count_only=False, chunk_bytes=CHUNK_BY
             raise FileNotFoundError(
                 f"source {path!r} is not an existing file (a str source is a path; pass text as bytes, "
                 "e.g. text.encode(), or as token lists)")
+        scan.where = f"source {path!r}"
         with open(path, "rb") as f:
             scan.stream(f)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         scan.text(source)
     elif hasattr(source, "read"):
+        scan.where = f"source (file object {getattr(source, 'name', type(source).__name__)!r})"
         scan.stream(source)
     elif isinstance(source, np.ndarray) or isinstance(source, Corpus):
         raise TypeError("source is already token ids: build a Corpus(ids, offsets) instead of reading it")
@@ -424,12 +502,19 @@ def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unk
     Raises
     ------
     FileNotFoundError
-        A str or path source that is not a file.
+        A str or path source that is not a file (other ``OSError`` such as
+        ``PermissionError`` come from opening it and name it too).
     TypeError
-        A source of the wrong kind, or a token that is not a str.
+        A source of the wrong kind (token ids, a number, ...), a token that is not
+        a str, a file object whose ``read()`` returns neither bytes nor str, options
+        of the wrong type.
     ValueError
-        Empty or NUL-holding tokens, an empty corpus when building a vocabulary,
-        unknown words with ``unknown="error"``, bad options.
+        A compressed or binary file (gzip, zip, bzip2, xz, zstd, 7z, ``.npy``, HDF5:
+        recognised by its first bytes), text the ``encoding`` cannot decode or tokens
+        it cannot encode, a text-mode file object that fails to decode, empty or
+        NUL-holding tokens, an empty corpus when building a vocabulary, unknown words
+        with ``unknown="error"``, bad options, a ``chunk_bytes`` beyond this machine's
+        memory. Every message names the source (and the token's position).
 
     Examples
     --------
@@ -445,7 +530,7 @@ def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unk
     if max_sentence_length is not None:
         max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
     if vocab is None:
-        opts = Vocabulary._check_options(min_count, max_size, unk)
+        opts = Vocabulary._check_options(min_count, max_size, unk, encoding)
         table = WordTable()
         raw, offsets, n_tokens = scan_source(source, table, insert=True, chunk_bytes=chunk_bytes, encoding=encoding,
                                              backend=backend)
@@ -475,6 +560,13 @@ def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unk
 
 def _describe_token(source, i, encoding):
     """The ``i``-th token of ``source``, for an error message (re-reads the source)."""
+    try:
+        return _nth_token(source, i, encoding)
+    except (UnicodeError, OSError, IndexError):
+        return f"<token {i}>"
+
+
+def _nth_token(source, i, encoding):
     if isinstance(source, (list, tuple)) and source and isinstance(source[0], str):
         return source[i]
     if isinstance(source, (list, tuple)):

@@ -37,7 +37,7 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device, jit
 from .._random import mix64, random_u64, stream_key, uniform
-from .._validate import as_array, as_index_array, check_scalar
+from .._validate import as_array, as_index_array, check_allocation, check_scalar
 from . import _streams
 
 _LOW32 = np.int64(0xFFFFFFFF)
@@ -48,6 +48,10 @@ _TWO_POW_32 = 4294967296.0
 MAX_TRIES = 1 << 16
 #: Largest probability an excluded word may have: 0.999 ** MAX_TRIES < 1e-28.
 MAX_EXCLUDED_PROBABILITY = 0.999
+#: Largest ``range_max`` of the log-uniform sampler: ``exp(U * log(range_max + 1))`` must
+#: convert to an int64 class.
+MAX_RANGE = 1 << 62
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 # -- alias table --------------------------------------------------------------------
@@ -164,8 +168,12 @@ class NegativeSampler:
 
     Raises
     ------
+    TypeError
+        ``counts`` of another dtype (bools, objects), ``ns_exponent`` not real.
     ValueError
-        Negative or non-finite counts, no positive count, empty counts.
+        Negative or non-finite counts, no positive count, empty counts, a
+        non-finite ``ns_exponent``, weights ``count ** ns_exponent`` that overflow
+        or all underflow to 0.
 
     Examples
     --------
@@ -183,7 +191,8 @@ class NegativeSampler:
 
         if isinstance(counts, Vocabulary):
             counts = counts.counts
-        counts = as_array(counts, "counts", dtypes=(np.int32, np.int64, np.float32, np.float64), ndim=1, finite=True)
+        counts = as_array(counts, "counts", dtypes=(np.float64, np.float32, np.int32, np.int64), ndim=1,
+                          finite=True)  # float64 first: a refused float16 is not told to become int32
         if counts.size == 0:
             raise ValueError("counts must not be empty")
         if (counts < 0).any():
@@ -191,14 +200,20 @@ class NegativeSampler:
             raise ValueError(f"counts must be non-negative; counts[{i}] = {counts[i]}")
         if not (counts > 0).any():
             raise ValueError("counts must have at least one positive entry")
-        self.ns_exponent = check_scalar(ns_exponent, "ns_exponent")
+        ns_exponent = check_scalar(ns_exponent, "ns_exponent")
         c = counts.astype(np.float64)
         w = np.zeros_like(c)
         pos = c > 0
-        w[pos] = np.exp(self.ns_exponent * np.log(c[pos]))
-        if not np.isfinite(w.sum()):
-            raise ValueError(f"counts ** ns_exponent overflows (ns_exponent={self.ns_exponent})")
-        self.probabilities = w / w.sum()
+        with np.errstate(over="ignore", under="ignore"):
+            w[pos] = np.exp(ns_exponent * np.log(c[pos]))
+            total = w.sum()
+        if not np.isfinite(total):
+            raise ValueError(f"counts ** ns_exponent overflows (ns_exponent={ns_exponent})")
+        if total == 0:
+            raise ValueError(f"counts ** ns_exponent underflows to 0 for every word (ns_exponent={ns_exponent}); "
+                             "the noise distribution would be undefined")
+        self.ns_exponent = ns_exponent
+        self.probabilities = w / total
         self.table = build_alias(self.probabilities.copy())
         self.probabilities.flags.writeable = False
         self.table.flags.writeable = False
@@ -232,13 +247,20 @@ class NegativeSampler:
 
         Raises
         ------
+        TypeError
+            ``n``, ``k``, ``start`` not ints, ``exclude`` not integers (floats are
+            never truncated), a bad ``seed`` (checked even when ``n == 0``).
         ValueError
             ``exclude`` out of range, of the wrong length, or naming a word
-            with probability >= 0.999; bad ``n``, ``k`` or ``start``.
+            with probability >= 0.999; bad ``n``, ``k`` or ``start``; ``n * k``
+            beyond this machine's memory, ``start + n`` beyond int64 (both refused
+            before drawing).
         """
         n = check_scalar(n, "n", integer=True, lo=0)
         k = check_scalar(k, "k", integer=True, lo=1)
-        start = check_scalar(start, "start", integer=True, lo=0)
+        check_allocation(n * k, 4, "n * k", what="negatives")
+        start = check_scalar(start, "start", integer=True, lo=0, hi=_INT64_MAX - n)  # row streams start + i
+        _streams.check_seed(seed)
         if exclude is not None:
             exclude = as_index_array(exclude, "exclude", n=self.n_words, ndim=1, shape=(n,))
             ex_host = exclude.copy_to_host() if hasattr(exclude, "copy_to_host") else exclude
@@ -249,8 +271,8 @@ class NegativeSampler:
                 if self.probabilities[worst] >= MAX_EXCLUDED_PROBABILITY:
                     raise ValueError(f"exclude names word {worst}, whose probability {self.probabilities[worst]:.6f} "
                                      f"is >= {MAX_EXCLUDED_PROBABILITY}: other words could almost never be drawn")
-        nkey = negative_key(seed)
         be = resolve_backend(backend, work=n * k, arrays=(exclude,) if exclude is not None else ())
+        nkey = negative_key(seed)  # after every check: a Generator seed is advanced only by a call that runs
         if be == "cuda":
             gpu = load_cuda("fastkernels.word2vec._cuda")
             if getattr(self, "_device_table", None) is None:  # the table is read-only: copy it once
@@ -329,8 +351,16 @@ def _log_uniform_p(c, range_max):
 
 
 def log_uniform_probability(classes, range_max):
-    """P(c) = (log(c + 2) - log(c + 1)) / log(range_max + 1) of the log-uniform sampler."""
-    range_max = check_scalar(range_max, "range_max", integer=True, lo=1)
+    """P(c) = (log(c + 2) - log(c + 1)) / log(range_max + 1) of the log-uniform sampler.
+
+    Raises
+    ------
+    TypeError
+        ``classes`` not integers (floats are never truncated), ``range_max`` not an int.
+    ValueError
+        ``range_max`` outside ``[1, MAX_RANGE]``, classes outside ``[0, range_max)``.
+    """
+    range_max = check_scalar(range_max, "range_max", integer=True, lo=1, hi=MAX_RANGE)
     return _log_uniform_p(as_index_array(classes, "classes", n=range_max, ndim=None), range_max)
 
 
@@ -374,15 +404,22 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
 
     Raises
     ------
+    TypeError
+        ``true_classes`` not integers (floats are never truncated), ``num_sampled``,
+        ``range_max`` not ints, ``unique`` not a bool, a bad ``seed``.
     ValueError
-        ``num_sampled > range_max`` with ``unique``; classes out of range.
+        ``num_sampled > range_max`` with ``unique``; classes out of range;
+        ``range_max`` above ``MAX_RANGE``; ``num_sampled`` beyond this machine's
+        memory (refused before allocating).
     """
-    range_max = check_scalar(range_max, "range_max", integer=True, lo=1)
+    range_max = check_scalar(range_max, "range_max", integer=True, lo=1, hi=MAX_RANGE)
     num_sampled = check_scalar(num_sampled, "num_sampled", integer=True, lo=1)
-    if unique and num_sampled > range_max:
-        raise ValueError(f"num_sampled={num_sampled} distinct classes cannot be drawn from range_max={range_max}")
     if not isinstance(unique, (bool, np.bool_)):
         raise TypeError(f"unique must be a bool, got {unique!r}")
+    if unique and num_sampled > range_max:
+        raise ValueError(f"num_sampled={num_sampled} distinct classes cannot be drawn from range_max={range_max}")
+    # the samples, their probabilities and expected counts, and (unique) a hash set of up to 4 slots each
+    check_allocation(num_sampled, 56 if unique else 32, "num_sampled", what="samples")
     true = as_index_array(true_classes, "true_classes", n=range_max, ndim=None)
     be = resolve_backend(backend, work=num_sampled, cpu_only="log_uniform_candidates")
     skey = _streams.purpose_key(seed, _streams.LOG_UNIFORM)

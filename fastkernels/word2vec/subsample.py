@@ -32,6 +32,7 @@ from . import _streams
 from .corpus import Corpus, as_corpus
 
 FORMULAS = ("word2vec", "paper", "fasttext")
+_TINY = 1.0 / np.finfo(np.float64).max  # below it, 1 / r overflows to inf
 #: Tokens per block of the parallel count and fill passes.
 BLOCK = 1 << 16
 
@@ -41,7 +42,8 @@ def _counts_of(counts):
 
     if isinstance(counts, Vocabulary):
         return counts.counts
-    counts = as_array(counts, "counts", dtypes=(np.int32, np.int64, np.float64), ndim=1, finite=True)
+    # float64 first: the hint of a refused float dtype (float32, float16) must not suggest an int cast
+    counts = as_array(counts, "counts", dtypes=(np.float64, np.int32, np.int64), ndim=1, finite=True)
     if counts.size == 0:
         raise ValueError("counts must not be empty")
     if (counts < 0).any():
@@ -69,7 +71,16 @@ def keep_probability(counts, sample=1e-3, *, formula="word2vec", total=None):
     Returns
     -------
     ndarray of float64, shape (n_words,)
-        In (0, 1].
+        In [0, 1] (0 only where ``t / c`` underflows to 0).
+
+    Raises
+    ------
+    TypeError
+        ``counts`` not int32/int64/float64 (bools refused), ``sample``/``total`` not real.
+    ValueError
+        ``counts`` empty, negative, NaN or infinite, or summing beyond the float64 range
+        (pass ``total``); ``sample`` negative or not finite; ``total`` not positive and
+        finite; an unknown ``formula``.
 
     Examples
     --------
@@ -82,14 +93,24 @@ def keep_probability(counts, sample=1e-3, *, formula="word2vec", total=None):
     c = np.asarray(_counts_of(counts), np.float64)
     sample = check_scalar(sample, "sample", lo=0.0)
     check_choice(formula, "formula", FORMULAS)
-    total = float(c.sum()) if total is None else check_scalar(total, "total", lo=0.0, lo_open=True)
+    if total is None:
+        with np.errstate(over="ignore"):
+            total = float(c.sum())
+        if not np.isfinite(total):
+            raise ValueError("counts sum beyond the float64 range (the total count would be inf); "
+                             "pass total= explicitly")
+    else:
+        total = check_scalar(total, "total", lo=0.0, lo_open=True)
     if sample == 0:
         return np.ones(c.size)
     t = sample * total if sample < 1 else sample
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = t / c
         if formula == "word2vec":
             p = (np.sqrt(1.0 / r) + 1.0) * r
+            tiny = r < _TINY  # 1 / r overflows (or r is 0): the same value written without it
+            if tiny.any():
+                p[tiny] = np.sqrt(r[tiny]) + r[tiny]
         elif formula == "paper":
             p = np.sqrt(r)
         else:
@@ -165,8 +186,11 @@ def subsample(corpus, keep, *, seed=None, backend="auto"):
 
     Raises
     ------
+    TypeError
+        ``keep`` not float32/float64, non-integer ids (floats are never truncated),
+        a bad ``seed`` (checked even when every token is kept).
     ValueError
-        ``keep`` outside [0, 1] or not finite, ids outside ``[0, len(keep))``.
+        ``keep`` empty, outside [0, 1] or not finite, ids outside ``[0, len(keep))``.
 
     Examples
     --------
@@ -184,8 +208,8 @@ def subsample(corpus, keep, *, seed=None, backend="auto"):
         raise ValueError(f"keep must lie in [0, 1]; keep[{i}] = {keep[i]}")
     keep = keep.astype(np.float64, copy=False)
     corpus = as_corpus(corpus, n_words=keep.size)
-    skey = subsample_key(seed)
     be = resolve_backend(backend, work=corpus.n_tokens)
+    skey = subsample_key(seed)  # after every check: a Generator seed is advanced only by a call that runs
     if be == "cuda":
         ids, offsets = load_cuda("fastkernels.word2vec._cuda").subsample(corpus.ids, corpus.offsets, keep, skey)
         return _trusted_corpus(ids, offsets)

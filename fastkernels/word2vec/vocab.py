@@ -21,15 +21,72 @@ into one piece per thread whose tables are merged in order. On the shared
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import numpy as np
 
 from .._validate import as_index_array, check_choice, check_scalar
 from ._tokens import SEP_NUL, WordTable, separator_table
-from .corpus import CHUNK_BYTES, UNKNOWN_POLICIES, _check_encoding, scan_source
+from .corpus import (
+    CHUNK_BYTES,
+    UNKNOWN_POLICIES,
+    _check_encoding,
+    scan_source,
+)
 
 _WHITESPACE = frozenset(" \t\n\v\f\r")
+_UNSAVABLE = _WHITESPACE | {"\x00"}
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def _int64_counts(counts, name: str, n: int) -> np.ndarray:
+    """``counts`` as a fresh 1-D int64 array of length ``n``, refusing floats, bools, negative
+    values and integers an int64 cannot hold (never wrapped)."""
+    try:
+        arr = np.asarray(counts)
+    except (ValueError, TypeError):  # ragged nested lists and the like
+        raise TypeError(f"{name} must be an array of integers, got {type(counts).__name__}") from None
+    if arr.dtype.kind == "O" and arr.size and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in arr.ravel()):
+        big = next((i for i, v in enumerate(arr.ravel()) if not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX), None)
+        if big is not None:
+            raise ValueError(f"{name}[{big}] = {int(arr.ravel()[big])} does not fit in an int64 (max {_INT64_MAX})")
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
+        raise TypeError(f"{name} must be integers, got dtype {arr.dtype.name}")
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
+        i = int(np.argmax(arr.ravel() > _INT64_MAX))
+        raise ValueError(f"{name}[{i}] = {int(arr.ravel()[i])} does not fit in an int64 (max {_INT64_MAX})")
+    if arr.ndim > 1 or arr.size != n:
+        raise ValueError(f"{name} must have shape ({n},), got {np.shape(arr)}")
+    arr = arr.astype(np.int64).reshape(-1)
+    if (arr < 0).any():
+        i = int(np.argmax(arr < 0))
+        raise ValueError(f"{name} must be non-negative; {name}[{i}] = {arr[i]}")
+    return arr
+
+
+def exact_total(counts) -> int:
+    """The sum of non-negative int64 ``counts`` as a Python int (no wrap-around)."""
+    counts = np.asarray(counts, np.int64)
+    return (int((counts >> 32).sum()) << 32) + int((counts & 0xFFFFFFFF).sum())
+
+
+def _encode_error(word: str, encoding: str):
+    """Why ``word`` cannot be encoded with ``encoding`` (and surrogateescape), or None."""
+    try:
+        word.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError as exc:
+        return exc.reason
+    return None
+
+
+def _path_arg(path, name: str = "path"):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{name} must be a str or os.PathLike file path, got {type(path).__name__} {path!r}") from None
 
 
 class Vocabulary:
@@ -62,13 +119,20 @@ class Vocabulary:
     Raises
     ------
     TypeError
-        A word that is not a str, or non-integer counts.
+        ``words`` not a sequence of str (a single str is refused), non-integer counts
+        (floats and bools are never truncated), ``unk`` not a str.
     ValueError
-        Duplicate or empty words, negative counts, length mismatch, ``unk`` not first.
+        No words, duplicate or empty words, a word ``encoding`` cannot encode, negative
+        counts or counts beyond int64 (never wrapped), counts summing beyond int64, length
+        mismatch, ``unk`` not first, an unknown or non-ASCII-compatible ``encoding``.
     """
 
     def __init__(self, words, counts, *, unk=None, encoding="utf-8"):
+        if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
+            raise TypeError(f"words must be a sequence of str, got {type(words).__name__}")
         words = list(words)
+        if not words:
+            raise ValueError("words must not be empty (a vocabulary has at least one word)")
         for i, w in enumerate(words):
             if not isinstance(w, str):
                 raise TypeError(f"words must be str; words[{i}] is {type(w).__name__} {w!r}")
@@ -78,25 +142,28 @@ class Vocabulary:
             seen = set()
             dup = next(w for w in words if w in seen or seen.add(w))
             raise ValueError(f"words must be distinct; {dup!r} appears more than once")
-        counts = np.asarray(counts)
-        if counts.dtype.kind not in "iu" and not (counts.size == 0 and counts.dtype.kind == "f"):
-            raise TypeError(f"counts must be integers, got dtype {counts.dtype.name}")
-        counts = counts.astype(np.int64).reshape(-1) if counts.ndim <= 1 else counts
-        if counts.ndim != 1 or counts.size != len(words):
-            raise ValueError(f"counts must have shape ({len(words)},), got {np.shape(counts)}")
-        if (counts < 0).any():
-            i = int(np.argmax(counts < 0))
-            raise ValueError(f"counts must be non-negative; counts[{i}] = {counts[i]} for {words[i]!r}")
+        encoding = _check_encoding(encoding)
+        try:
+            "".join(words).encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            i, reason = next((i, r) for i, r in ((i, _encode_error(w, encoding)) for i, w in enumerate(words)) if r)
+            raise ValueError(f"words must be encodable with encoding {encoding!r}; words[{i}] = {words[i]!r} is not "
+                             f"({reason})") from None
+        counts = _int64_counts(counts, "counts", len(words))
+        total = exact_total(counts)
+        if total > _INT64_MAX:
+            raise ValueError(f"counts sum to {total}, more than an int64 holds ({_INT64_MAX}); "
+                             "the corpus size (Vocabulary.total) must be countable")
         if unk is not None:
             if not isinstance(unk, str) or not unk:
                 raise TypeError(f"unk must be a non-empty str or None, got {unk!r}")
-            if not words or words[0] != unk:
+            if words[0] != unk:
                 raise ValueError(f"unk={unk!r} must be the first word (id 0), got {words[:1]}")
         self.words = words
         self.counts = counts
         self.counts.flags.writeable = False
         self.unk = unk
-        self.encoding = _check_encoding(encoding)
+        self.encoding = encoding
         self._index = None
         self._table = None
         self._objects = None
@@ -104,12 +171,16 @@ class Vocabulary:
     # -- construction ---------------------------------------------------------------
 
     @staticmethod
-    def _check_options(min_count, max_size, unk):
+    def _check_options(min_count, max_size, unk, encoding="utf-8"):
         min_count = check_scalar(min_count, "min_count", integer=True, lo=1)
         if max_size is not None:
             max_size = check_scalar(max_size, "max_size", integer=True, lo=2 if unk is not None else 1)
         if unk is not None and (not isinstance(unk, str) or not unk or "\x00" in unk):
             raise TypeError(f"unk must be a non-empty str (e.g. 'UNK') or None, got {unk!r}")
+        _check_encoding(encoding)
+        if unk is not None and _encode_error(unk, encoding):
+            raise ValueError(f"unk={unk!r} cannot be encoded with encoding {encoding!r} "
+                             f"({_encode_error(unk, encoding)})")
         return min_count, max_size, unk
 
     @staticmethod
@@ -134,7 +205,11 @@ class Vocabulary:
         remap[order] = np.arange(base, base + order.size, dtype=np.int32)
         kept = counts[order]
         if unk is not None:
-            kept = np.concatenate([[counts.sum() - kept.sum()], kept])
+            left_out = exact_total(counts) - exact_total(kept)  # exact: int64 sums could wrap
+            if left_out > _INT64_MAX:
+                raise ValueError(f"counts of the words left out sum to {left_out}, more than the UNK word's int64 "
+                                 f"count holds ({_INT64_MAX})")
+            kept = np.concatenate([np.array([left_out], np.int64), kept])
             words = [unk, *words]
         if not words:
             raise ValueError("the vocabulary would be empty: no word occurs min_count times "
@@ -148,7 +223,12 @@ class Vocabulary:
             raise ValueError("the corpus is empty: no tokens to count")
         unk_raw = -1 if unk is None else _lookup_one(table, unk, encoding)
         order = cls._select(counts, min_count, max_size, unk, unk_raw)
-        return cls._finish(order, counts, table.words(order, encoding), unk, encoding)
+        try:
+            words = table.words(order, encoding)
+        except UnicodeError as exc:  # stateful codecs (utf-7, iso2022, ...) refuse some bytes even escaped
+            raise ValueError(f"source holds bytes that encoding {encoding!r} cannot decode ({exc}); "
+                             "pass the text's real encoding=") from None
+        return cls._finish(order, counts, words, unk, encoding)
 
     @classmethod
     def build(cls, source, *, min_count=5, max_size=None, unk=None, chunk_bytes=CHUNK_BYTES, encoding="utf-8",
@@ -183,8 +263,10 @@ class Vocabulary:
         Raises
         ------
         ValueError
-            Empty corpus, empty result, bad options. (See :func:`read_corpus` for
-            source errors.)
+            Empty corpus, empty result, bad options, an ``unk`` the encoding cannot
+            encode. (See :func:`read_corpus` for source errors.)
+        TypeError
+            Options of the wrong type.
 
         Examples
         --------
@@ -193,7 +275,7 @@ class Vocabulary:
         >>> v.words, v.counts.tolist()
         (['UNK', 'a', 'b'], [1, 3, 2])
         """
-        opts = cls._check_options(min_count, max_size, unk)
+        opts = cls._check_options(min_count, max_size, unk, encoding)
         table = WordTable()
         scan_source(source, table, insert=True, count_only=True, chunk_bytes=chunk_bytes, encoding=encoding,
                     backend=backend)
@@ -202,19 +284,27 @@ class Vocabulary:
     @classmethod
     def from_counts(cls, counts, *, min_count=1, max_size=None, unk=None, encoding="utf-8"):
         """A vocabulary from a ``{word: count}`` mapping (e.g. a ``collections.Counter``);
-        ties are broken by the mapping's order. Options as in :meth:`build`."""
-        min_count, max_size, unk = cls._check_options(min_count, max_size, unk)
+        ties are broken by the mapping's order. Options as in :meth:`build`.
+
+        Raises
+        ------
+        TypeError
+            ``counts`` not a mapping, a key that is not a str, a count that is not an int.
+        ValueError
+            An empty mapping or result, empty words, negative counts, counts beyond int64.
+        """
+        min_count, max_size, unk = cls._check_options(min_count, max_size, unk, encoding)
         if not hasattr(counts, "items"):
             raise TypeError(f"counts must be a mapping word -> count, got {type(counts).__name__}")
         words = list(counts.keys())
-        values = np.asarray(list(counts.values()))
-        if values.size and values.dtype.kind not in "iu":
-            raise TypeError(f"counts must be integers, got dtype {values.dtype.name}")
-        values = values.astype(np.int64)
-        if (values < 0).any():
-            raise ValueError("counts must be non-negative")
-        if values.size == 0:
+        if not words:
             raise ValueError("counts is empty")
+        for w in words:
+            if not isinstance(w, str):
+                raise TypeError(f"counts keys must be str (the words); got {type(w).__name__} {w!r}")
+            if not w:
+                raise ValueError("counts keys must be non-empty words; got ''")
+        values = _int64_counts(list(counts.values()), "counts", len(words))
         unk_raw = words.index(unk) if unk is not None and unk in counts else -1
         order = cls._select(values, min_count, max_size, unk, unk_raw)
         return cls._finish(order, values, [words[i] for i in order], unk, encoding)[0]
@@ -243,14 +333,24 @@ class Vocabulary:
         return word in self._lookup()
 
     def index(self, word: str) -> int:
-        """Id of ``word``; KeyError naming it when absent (no UNK fallback)."""
+        """Id of ``word``; KeyError naming it when absent (no UNK fallback).
+
+        Raises
+        ------
+        KeyError
+            ``word`` is not in the vocabulary.
+        TypeError
+            ``word`` is not a str.
+        """
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a str, got {type(word).__name__} {word!r}")
         try:
             return self._lookup()[word]
-        except (KeyError, TypeError):
+        except KeyError:
             raise KeyError(f"word {word!r} is not in the vocabulary") from None
 
     def word(self, i: int) -> str:
-        """Word with id ``i``."""
+        """Word with id ``i`` (an int in ``[0, len(self))``; TypeError/ValueError otherwise)."""
         i = check_scalar(i, "i", integer=True, lo=0, hi=len(self.words) - 1)
         return self.words[i]
 
@@ -282,6 +382,14 @@ class Vocabulary:
         Returns
         -------
         ndarray of int32
+
+        Raises
+        ------
+        TypeError
+            ``tokens`` not a sequence (a single str is refused) or a token not a str.
+        ValueError
+            An unknown token under "error", empty or NUL-holding tokens, tokens the
+            vocabulary's encoding cannot encode, a bad ``unknown``.
         """
         policy = check_choice(unknown, "unknown", UNKNOWN_POLICIES) if unknown is not None else (
             "unk" if self.unk is not None else "error")
@@ -302,34 +410,57 @@ class Vocabulary:
             ids = np.where(unknown_mask, 0, ids).astype(np.int32) if policy == "unk" else ids[~unknown_mask]
         return ids
 
-    def decode(self, ids) -> list:
-        """Words of an id array (nested lists for a multi-dimensional array)."""
-        ids = np.asarray(ids) if not isinstance(ids, np.ndarray) else ids
+    def decode(self, ids):
+        """Words of an id array (nested lists for a multi-dimensional array, a str for a single id).
+
+        Raises
+        ------
+        TypeError
+            ``ids`` not integers (floats are never truncated, bools are refused).
+        ValueError
+            An id outside ``[0, len(self))``.
+        """
         ids = as_index_array(ids, "ids", n=len(self.words), ndim=None)
+        if hasattr(ids, "copy_to_host"):
+            ids = ids.copy_to_host()
         if self._objects is None:
             self._objects = np.array(self.words, dtype=object)
-        return self._objects[ids].tolist()
+        words = self._objects[ids]
+        return words if ids.ndim == 0 else words.tolist()
 
     # -- files ---------------------------------------------------------------------
 
     def save(self, path) -> None:
         """Write word2vec.c's vocabulary format: one ``word count`` line per word, in id order.
 
+        This is an interchange format (word2vec.c's ``-save-vocab``/``-read-vocab``): plain
+        text with no checksum, so :meth:`load` validates it line by line instead.
+
         Raises
         ------
+        TypeError
+            ``path`` is not a path.
         ValueError
-            A word containing whitespace (the format cannot hold it).
+            A word containing whitespace or NUL (the format cannot hold it); nothing is written.
         """
+        where = _path_arg(path)
         for w in self.words:
-            if not _WHITESPACE.isdisjoint(w):
-                raise ValueError(f"word {w!r} contains whitespace; the 'word count' format cannot store it")
+            if not _UNSAVABLE.isdisjoint(w):
+                raise ValueError(f"word {w!r} contains whitespace or NUL; the 'word count' format cannot store it")
         text = "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
-        with open(os.fspath(path), "wb") as f:
-            f.write(text.encode(self.encoding, "surrogateescape"))
+        data = text.encode(self.encoding, "surrogateescape")
+        with open(where, "wb") as f:
+            f.write(data)
 
     @classmethod
     def load(cls, path, *, unk=None, encoding="utf-8"):
         """Read a ``word count`` file (word2vec.c's ``-save-vocab``; ids in line order).
+
+        The format has no header or checksum, so every line is checked: exactly a word and a
+        count of ASCII digits that fits an int64, no NUL byte, a word that ``encoding``
+        decodes (undecodable bytes of ASCII-compatible codecs such as UTF-8 are kept by
+        ``surrogateescape``, as :func:`read_corpus` keeps them), no word twice, and at least
+        one word. Blank lines are skipped.
 
         Parameters
         ----------
@@ -341,20 +472,52 @@ class Vocabulary:
         Raises
         ------
         ValueError
-            A malformed line (named by number), duplicate words, ``unk`` not first.
+            A damaged or foreign file: the message names the file and, for a bad line, its
+            number (malformed line, negative or non-numeric count, a count beyond int64, a NUL
+            byte, undecodable bytes, a duplicate word, no words at all), or ``unk`` not first.
+        TypeError
+            ``path`` is not a path, ``unk`` is not a str.
+        FileNotFoundError, IsADirectoryError, PermissionError
+            The file cannot be opened (Python's own errors, which name it).
         """
+        where = _path_arg(path)
         _check_encoding(encoding)
-        words, counts = [], []
-        with open(os.fspath(path), "rb") as f:
+        if unk is not None and (not isinstance(unk, str) or not unk):
+            raise TypeError(f"unk must be a non-empty str or None, got {unk!r}")
+        words, counts, first_line = [], [], {}
+        with open(where, "rb") as f:
             for lineno, line in enumerate(f, 1):
+                at = f"{os.fsdecode(where)}, line {lineno}"
+                if b"\x00" in line:
+                    raise ValueError(f"{at}: NUL byte; not a 'word count' text file (binary or another format?)")
                 parts = line.split()
                 if not parts:
                     continue
-                if len(parts) != 2 or not parts[1].isdigit():
-                    raise ValueError(f"{os.fspath(path)}, line {lineno}: expected 'word count', got {line[:80]!r}")
-                words.append(parts[0].decode(encoding, "surrogateescape"))
-                counts.append(int(parts[1]))
-        return cls(words, np.array(counts, np.int64), unk=unk, encoding=encoding)
+                if len(parts) != 2:
+                    raise ValueError(f"{at}: expected 'word count', got {line[:80]!r}")
+                word, count = parts
+                if not count.isdigit():  # bytes.isdigit: ASCII digits only, so no sign
+                    raise ValueError(f"{at}: expected 'word count' with a non-negative integer count, "
+                                     f"got {line[:80]!r}")
+                c = int(count)
+                if c > _INT64_MAX:
+                    raise ValueError(f"{at}: count {count[:40].decode()} does not fit in an int64 (max {_INT64_MAX})")
+                try:
+                    w = word.decode(encoding, "surrogateescape")
+                except UnicodeError as exc:
+                    raise ValueError(f"{at}: word {word[:40]!r} cannot be decoded with encoding {encoding!r} "
+                                     f"({exc})") from None
+                if w in first_line:
+                    raise ValueError(f"{at}: duplicate word {w!r} (first on line {first_line[w]})")
+                first_line[w] = lineno
+                words.append(w)
+                counts.append(c)
+        if not words:
+            raise ValueError(f"{os.fsdecode(where)}: empty vocabulary file (no 'word count' lines)")
+        try:
+            return cls(words, np.array(counts, np.int64), unk=unk, encoding=encoding)
+        except ValueError as exc:  # unk not first, counts summing beyond int64
+            raise ValueError(f"{os.fsdecode(where)}: {exc}") from None
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Vocabulary):
@@ -369,7 +532,7 @@ class Vocabulary:
 
 
 def _lookup_one(table, word, encoding):
-    """Raw id of ``word`` in ``table``, or -1."""
+    """Raw id of ``word`` in ``table``, or -1 (``word`` is encodable: see ``_check_options``)."""
     buf = np.frombuffer(word.encode(encoding, "surrogateescape"), np.uint8)
     ids, _, _, _ = table.scan(buf, final=True, sep=separator_table(SEP_NUL), insert=False, count_only=False)
     return int(ids[0]) if ids.size == 1 else -1
