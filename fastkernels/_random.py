@@ -19,6 +19,7 @@ code runs inside ``@njit`` and ``@cuda.jit`` kernels.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -67,6 +68,39 @@ def resolve_seed(seed) -> np.int64:
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
     return _as_key(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64))
+
+
+def check_seed(seed):
+    """Refuse a ``seed`` of the wrong type or range up front, whether or not the call draws from
+    it (a call with no noise must not accept ``seed="0"`` silently). Draws nothing: a
+    ``Generator`` is not advanced, an int is not hashed. Returns ``seed``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`resolve_seed`.
+    """
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0:
+        return seed
+    resolve_seed(seed)  # raises, naming seed
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def seed_kept(seed):
+    """Put a ``numpy.random.Generator`` seed back as it was if the block raises (other seeds:
+    nothing to keep). A call draws its key from a Generator (advancing it) before some errors
+    can be known (ids a kernel checks, a state that blows up mid-run); a call that raises must
+    leave the caller's objects as they were, the Generator included."""
+    saved = seed.bit_generator.state if isinstance(seed, np.random.Generator) else None
+    try:
+        yield
+    except BaseException:
+        if saved is not None:
+            seed.bit_generator.state = saved
+        raise
 
 
 def _as_key(bits):

@@ -363,3 +363,65 @@ def test_firing_rate_curve_rejects_other_models():
 
     with pytest.raises(TypeError, match="LIF, HH or Izhikevich"):
         firing_rate_curve(object(), [1.0])
+
+
+# ---------------------------------------------------------------- issue 13: reliability regressions
+
+def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
+    with pytest.raises(errors) as info:
+        fn()
+    assert any(name in str(info.value) for name in names), str(info.value)
+    return info.value
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("seed", ["0", 1.5, -1, [0], True])
+def test_wrong_seed_refused_without_noise(seed):
+    _raises_naming(lambda: simulate_hh(HH(), 2, 0.1, 0.01, I=10.0, seed=seed, backend="cpu"), "seed")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["rk4", "euler", "exponential_euler"])
+@pytest.mark.parametrize("I", [1e12, -1e12, 1e308])
+def test_huge_input_raises_simulation_error_naming_the_neuron(method, I):
+    with pytest.raises(SimulationError) as info:
+        simulate_hh(HH(), 3, 0.1, 0.01, I=[10.0, I, 10.0], method=method, backend="cpu")
+    assert info.value.neuron == 1 and info.value.step == 0
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("celsius, q10", [(1e5, 3.0), (1e308, 3.0), (-1e308, 3.0), (1e308, 1e300)])
+def test_temperature_factor_out_of_range_is_refused(celsius, q10):
+    # 3 ** 1e4 raised a bare OverflowError; 3 ** -1e307 gave 0, not a usable phi
+    _raises_naming(lambda: temperature_factor(celsius, q10), "celsius")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("V", [["a"], -2500.0, -1e4, 2500.0, np.array([-65.0, -1e5]), True, np.ones(2, bool)])
+def test_rates_refuse_potentials_outside_their_accurate_range(V):
+    # ["a"] raised NumPy's conversion error; -1e4 mV gave NaN rates and -2500 mV alpha_m = 0
+    _raises_naming(lambda: HH().rates(V), "V")
+    _raises_naming(lambda: HH().steady_state(V), "V")
+
+
+@pytest.mark.bad_input
+def test_rates_refuse_a_phi_that_overflows_them_and_bad_fields():
+    _raises_naming(lambda: HH(phi=1e308).rates(0.0), "phi")
+    _raises_naming(lambda: HH(V_shift="a").rates(0.0), "V_shift")
+    _raises_naming(lambda: HH(phi=[1.0, np.nan]).rates(0.0), "phi")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(v0=5e3), "v0"), (dict(model=HH(V_rest=1e4)), "V_rest"), (dict(model=HH(V_shift=-1e4)), "V_shift"),
+    (dict(initial={"v": -65.0, "step": 0, "m": 1e6}), "initial['m']"), (dict(initial={"v": 1e4, "step": 0}), "initial"),
+    (dict(initial={"v": -65.0, "step": 2**62}), "initial"), (dict(t_start=1e300), "t_start"),
+    (dict(dt=5e-324), "duration"), (dict(n=10**12), "n"), (dict(record_every=2**64), "record_every"),
+    (dict(I=lambda t: ["x"] * t.size), "I"), (dict(record=[1.5]), "record"), (dict(dtype=None), "dtype"),
+    (dict(dtype="nope"), "dtype"),
+])
+def test_out_of_range_state_and_run_arguments_are_refused_up_front(kwargs, name):
+    args = dict(model=HH(), n=2, duration=0.1, dt=0.01, I=10.0)
+    args.update(kwargs)
+    _raises_naming(lambda: simulate_hh(args.pop("model"), args.pop("n"), args.pop("duration"), args.pop("dt"),
+                                       backend="cpu", **args), name)

@@ -213,3 +213,51 @@ def test_firing_rate_curve_equals_counts_of_a_direct_run():
     late = np.bincount(res.spike_neurons[res.spike_times >= 100.0], minlength=inputs.size)
     np.testing.assert_array_equal(rates, late / 0.4)
     assert rates[0] == 0.0 and np.all(np.diff(rates[1:]) > 0)  # silent at rest, monotone above rheobase
+
+
+# ---------------------------------------------------------------- issue 13: reliability regressions
+
+def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
+    with pytest.raises(errors) as info:
+        fn()
+    assert any(name in str(info.value) for name in names), str(info.value)
+    return info.value
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("seed", ["0", 1.5, -1, [0], True])
+def test_wrong_seed_refused_without_noise(seed):
+    _raises_naming(lambda: simulate_izhikevich(Izhikevich(), 2, 1.0, 0.1, I=10.0, seed=seed, backend="cpu"), "seed")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+@pytest.mark.parametrize("I", [1e12, -1e12, 1e308])
+def test_huge_input_raises_simulation_error_naming_the_neuron(method, I):
+    with pytest.raises(SimulationError) as info:
+        simulate_izhikevich(Izhikevich(), 3, 1.0, 0.1, I=[10.0, I, 10.0], method=method, backend="cpu")
+    assert info.value.neuron == 1 and info.value.step == 0
+
+
+@pytest.mark.bad_input
+def test_failed_noisy_run_leaves_a_generator_seed_unchanged():
+    gen = np.random.default_rng(11)
+    before = gen.bit_generator.state
+    with pytest.raises(SimulationError):
+        simulate_izhikevich(Izhikevich(sigma=1e300), 2, 1.0, 0.1, seed=gen, backend="cpu")
+    assert gen.bit_generator.state == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(v0=1e10), "v0"), (dict(u0=[0.0, -1e10]), "u0"), (dict(model=Izhikevich(c=-1e10)), "c"),
+    (dict(model=Izhikevich(b=1e300)), "u0"), (dict(initial={"v": 0.0, "u": 1e12, "step": 0}), "initial['u']"),
+    (dict(initial={"v": 0.0, "u": 0.0, "step": 2**62}), "initial"), (dict(t_start=-1e300), "t_start"),
+    (dict(n=2**62), "n"), (dict(record_every=2**64), "record_every"), (dict(record="all"), "record"),
+    (dict(model=Izhikevich(a="fast")), "a"), (dict(model=Izhikevich(d=[1.0, 2.0, 3.0])), "d"),
+])
+def test_out_of_range_state_and_run_arguments_are_refused_up_front(kwargs, name):
+    args = dict(model=Izhikevich(), n=2, duration=1.0, dt=0.1, I=10.0)
+    args.update(kwargs)
+    _raises_naming(lambda: simulate_izhikevich(args.pop("model"), args.pop("n"), args.pop("duration"),
+                                               args.pop("dt"), backend="cpu", **args), name)

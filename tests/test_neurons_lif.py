@@ -441,3 +441,247 @@ def test_per_neuron_parameters_equal_separate_uniform_runs(mode, freeze, adapt):
         one = simulate_lif(LIF(tau_m=taus[i], tau_ref=refs[i], freeze_refractory=freeze, refractory_mode=mode,
                                **extra), 1, 100.0, 0.1, I=I[i], backend="cpu")
         np.testing.assert_array_equal(both.spike_train(i), one.spike_times)
+
+
+# ---------------------------------------------------------------- issue 13: reliability regressions
+
+def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
+    with pytest.raises(errors) as info:
+        fn()
+    assert any(name in str(info.value) for name in names), str(info.value)
+    return info.value
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("method", ["exact", "euler", "rk4"])
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("I", [1e10, 1e12, 1e100, 1e308])
+def test_huge_drive_spikes_at_every_allowed_step(method, backend, I):
+    # The step's runaway test read v before the reset, while the kernel looked for the bad neuron
+    # after it: the step was dropped without an error, with its spike. Now a spike, every 2 ms.
+    r = simulate_lif(LIF(), 2, 6.0, 0.1, I=I, method=method, backend=backend)
+    np.testing.assert_array_equal(r.spike_times, [0.0, 0.0, 2.0, 2.0, 4.0, 4.0])
+    np.testing.assert_array_equal(r.spike_neurons, [0, 1, 0, 1, 0, 1])
+    assert np.isfinite(r.final_state["v"]).all()
+
+
+@pytest.mark.bad_input
+def test_huge_drive_spikes_with_the_event_method_and_noise():
+    r = simulate_lif(LIF(), 2, 6.0, 0.1, I=1e12, method="event", backend="cpu")
+    np.testing.assert_allclose(r.spike_train(0), [0.0, 2.0, 4.0], atol=1e-9)
+    r = simulate_lif(LIF(sigma=0.1), 2, 6.0, 0.1, I=1e12, seed=1, backend="cpu")
+    np.testing.assert_array_equal(r.spike_train(1), [0.0, 2.0, 4.0])
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("I", [-1e12, -1e308])
+def test_huge_negative_drive_raises_simulation_error(I):
+    with pytest.raises(SimulationError) as info:
+        simulate_lif(LIF(), 3, 1.0, 0.1, I=[1.0, I, 1.0], backend="cpu")
+    assert info.value.neuron == 1 and info.value.step == 0
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("tau_ref", [1e300, 1e6, [2.0, 1e300], float(2**63)])
+@pytest.mark.parametrize("method", ["exact", "event"])
+def test_tau_ref_whose_step_count_overflows_is_refused(tau_ref, method):
+    # 1e300 ms went through an invalid cast to int64 (a RuntimeWarning) and was then ignored.
+    model = LIF(tau_ref=tau_ref)
+    exc = _raises_naming(lambda: simulate_lif(model, 2, 1.0, 0.1, I=2.0, method=method, backend="cpu"), "tau_ref")
+    assert "8388608" in str(exc)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("seed", ["0", 1.5, -1, [0], True, np.random.RandomState(0)])
+def test_wrong_seed_refused_without_noise(seed):
+    _raises_naming(lambda: simulate_lif(LIF(), 2, 1.0, 0.1, I=2.0, seed=seed, backend="cpu"), "seed")
+    _raises_naming(lambda: firing_rate_curve(LIF(), [1.5], duration=10.0, seed=seed), "seed")
+
+
+@pytest.mark.bad_input
+def test_failed_call_leaves_a_generator_seed_unchanged():
+    gen = np.random.default_rng(5)
+    before = gen.bit_generator.state
+    with pytest.raises(ValueError, match="record"):
+        simulate_lif(LIF(sigma=0.2), 2, 1.0, 0.1, seed=gen, record=[7], backend="cpu")
+    with pytest.raises(SimulationError):
+        simulate_lif(LIF(sigma=1e300), 2, 1.0, 0.1, seed=gen, backend="cpu")
+    assert gen.bit_generator.state == before
+
+
+@pytest.mark.bad_input
+def test_poisson_spike_trains_refuses_absurd_rates_up_front():
+    from fastkernels.neurons import poisson_spike_trains
+
+    # ran until memory was exhausted: the expected spike count is checked against memory first
+    for rate, duration in ((1e12, 1e6), (1e300, 1e300), (1.7e308, 10.0)):
+        exc = _raises_naming(lambda: poisson_spike_trains(rate, 2, duration, seed=0), "rate")
+        assert "memory" in str(exc) or "addressed" in str(exc)
+    _raises_naming(lambda: poisson_spike_trains(1.0, 10**13, 10.0, seed=0), "n")
+    _raises_naming(lambda: poisson_spike_trains(1.0, 2, 10.0, t_start=1e308, seed=0), "t_start")
+    _raises_naming(lambda: poisson_spike_trains(1.0, 2, 10.0, seed="x"), "seed")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n=10**12), "n"), (dict(n=2**70), "n"), (dict(duration=1e300), "duration"), (dict(dt=5e-324), "duration"),
+    (dict(t_start=1e300), "t_start"), (dict(initial={"v": 0.0, "step": 2**62}), "initial"),
+    (dict(record_every=2**64), "record_every"), (dict(n=1000, duration=1e9, dt=0.01, record=True), "record"),
+    (dict(duration=1e13, dt=0.01, I=lambda t: np.ones_like(t)), "duration"),
+])
+def test_sizes_and_step_counts_that_cannot_work_are_refused_up_front(kwargs, name):
+    # int overflows, NumPy's "array is too big" and MemoryError before; now a ValueError naming the limit
+    args = dict(n=2, duration=1.0, dt=0.1, I=2.0)
+    args.update(kwargs)
+    _raises_naming(lambda: simulate_lif(LIF(), args.pop("n"), args.pop("duration"), args.pop("dt"), backend="cpu",
+                                        **args), name)
+
+
+@pytest.mark.bad_input
+def test_long_sparse_runs_sort_spikes_without_a_bin_per_step():
+    # order_spikes allocated one int64 per step: 8 TB for 1e12 steps with a handful of spikes
+    times = np.array([3e10, 1.0, 3e10, 5.5])
+    ids = np.array([1, 0, 0, 2])
+    t, i = _driver.order_spikes(times, ids, 0.0, 0.1, 10**12)
+    np.testing.assert_array_equal(t, [1.0, 5.5, 3e10, 3e10])
+    np.testing.assert_array_equal(i, [0, 2, 0, 1])
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(I=1e39), "I"), (dict(model=LIF(v_threshold=1e39)), "v_threshold"),
+    (dict(model=LIF(resistance=1e38), I=10.0), "resistance"), (dict(v0=1e10), "v0"),
+])
+def test_float32_runs_refuse_values_the_cast_would_make_infinite(kwargs, name):
+    args = dict(model=LIF(), I=2.0, dtype=np.float32)
+    args.update(kwargs)
+    _raises_naming(lambda: simulate_lif(args.pop("model"), 2, 1.0, 0.1, backend="cpu", **args), name)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("model, method, name", [
+    (LIF(tau_m=5e-324), "euler", "tau_m"), (LIF(tau_m=1e-100), "rk4", "tau_m"),
+    (LIF(poisson_inputs=1e300, poisson_rate=1e300, poisson_weight=0.1), "exact", "poisson_rate"),
+    (LIF(v_reset=-1e10), "exact", "v_reset"),
+])
+def test_parameters_that_break_the_integration_are_refused(model, method, name):
+    _raises_naming(lambda: simulate_lif(model, 2, 1.0, 0.1, I=2.0, method=method, seed=0, backend="cpu"), name)
+
+
+@pytest.mark.bad_input
+def test_exact_coupling_stays_finite_when_dt_spans_many_time_constants():
+    # c = -R h exp(-h) exprel(h - hw) was 0 * inf = NaN (a SimulationError) for tau_m << dt
+    r = simulate_lif(LIF(tau_m=1e-3, adaptation_jump=0.5, tau_adaptation=50.0), 1, 50.0, 1.0, I=0.5, backend="cpu")
+    assert np.isfinite(r.final_state["v"]).all() and np.isfinite(r.final_state["w"]).all()
+    # v follows its fixed point v_rest + R (I - w) at once: with w decaying from its start at 0, v = I
+    assert r.final_state["v"][0] == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.mark.bad_input
+def test_event_method_refuses_more_spikes_per_step_than_its_buffers_hold():
+    # fired more than the 65536 the bound was silently capped at: a SimulationError after
+    # allocating 1 GiB of buffers per block
+    _raises_naming(lambda: simulate_lif(LIF(tau_ref=1e-7), 1, 1.0, 0.1, I=1e9, method="event", backend="cpu"),
+                   "tau_ref")
+
+
+@pytest.mark.bad_input
+def test_event_method_bounds_spikes_with_a_negative_resistance():
+    # the bound used the largest input only: with R < 0 the smallest input drives hardest
+    I = np.tile([[5.0], [-5.0]], (5, 1))
+    r = simulate_lif(LIF(resistance=-1.0, tau_ref=0.01), 1, 1000.0, 100.0, I=I, method="event", backend="cpu")
+    per_step = np.bincount((r.spike_times // 100).astype(int), minlength=10)
+    assert per_step[1::2].min() > 2 and per_step[0] == 0
+
+
+@pytest.mark.bad_input
+def test_callable_and_malformed_inputs_name_the_argument():
+    for bad in (lambda t: ["a"] * t.size, lambda t: [object()] * t.size, lambda t: np.ones(t.size, bool),
+                [1.0, [2.0, 3.0]], {"I": 1.0}, "1.0"):
+        _raises_naming(lambda: simulate_lif(LIF(), 2, 1.0, 0.1, I=bad, backend="cpu"), "I")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("record", [1.5, "0", [0.5], 2**64, np.array([True]), [None]])
+def test_malformed_record_names_the_argument(record):
+    _raises_naming(lambda: simulate_lif(LIF(), 2, 1.0, 0.1, I=2.0, record=record, backend="cpu"), "record")
+
+
+@pytest.mark.bad_input
+def test_record_accepts_numpy_bools_and_empty_lists():
+    r = simulate_lif(LIF(), 2, 1.0, 0.1, I=2.0, record=np.True_, backend="cpu")
+    assert r.trace_neurons.tolist() == [0, 1]
+    assert simulate_lif(LIF(), 2, 1.0, 0.1, I=2.0, record=[], backend="cpu").trace_neurons.size == 0
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("field, bad", [("poisson_inputs", [1, 2, 3]), ("threshold_jump", "x"),
+                                        ("adaptation_jump", np.nan)])
+def test_model_properties_name_a_bad_field(field, bad):
+    model = LIF(**{field: bad}, poisson_rate=[1.0, 2.0]) if field == "poisson_inputs" else LIF(**{field: bad})
+    prop = "has_poisson_input" if field.startswith("poisson") else "adapts"
+    _raises_naming(lambda: getattr(model, prop), field)
+    _raises_naming(lambda: model.arrays("3"), "n")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("v, threshold, reset", [(1.0 + 1e-15, 1.0, 1.0 - 1e308), (1.7e308, -1e308, -1.7e308),
+                                                 (1e308, 1e307, -1e308)])
+def test_lif_rate_at_extreme_magnitudes(v, threshold, reset):
+    # the ratio or the differences overflowed to inf: a silent rate of 0 Hz
+    from fractions import Fraction
+    import math
+
+    ratio = (Fraction(v) - Fraction(reset)) / (Fraction(v) - Fraction(threshold))
+    expect = 1000.0 / (2.0 + 20.0 * (math.log(ratio.numerator) - math.log(ratio.denominator)))
+    got = lif_rate(np.array([v]), 20.0, 2.0, threshold=threshold, reset=reset)[0]
+    assert got == pytest.approx(expect, rel=1e-12)
+
+
+@pytest.mark.bad_input
+def test_population_rate_refuses_windows_it_cannot_bin():
+    # division by a zero-width bin (inf/NaN), and NumPy's "Maximum allowed size exceeded"
+    c, r = population_rate(np.array([1.0]), 1, 2.0, 2.0)
+    assert c.size == 0 and r.size == 0
+    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 0.0, 1e300), "bin_ms")
+    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 1e20, 1e20 + 1e6), "bin_ms")
+    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 2.0, 1.0), "t_stop")
+    _raises_naming(lambda: population_rate(np.array([np.nan]), 1, 0.0, 1.0), "spike_times")
+    _raises_naming(lambda: population_rate(["a"], 1, 0.0, 1.0), "spike_times")
+
+
+@pytest.mark.bad_input
+def test_result_methods_validate_and_handle_zero_duration():
+    r = simulate_lif(LIF(), 3, 0.0, 0.1, I=2.0, backend="cpu")
+    assert np.isnan(r.rates).all()  # 0 / 0 with a RuntimeWarning before: now documented NaN
+    c, rate = r.population_rate()
+    assert c.size == 0 and rate.size == 0
+    for bad, err in (("a", TypeError), (1.5, TypeError), (True, TypeError), (3, ValueError), (-1, ValueError)):
+        with pytest.raises(err, match="i"):
+            r.spike_train(bad)
+    with pytest.raises(TypeError, match="result"):
+        isi_stats({"spike_times": []})
+
+
+@pytest.mark.bad_input
+def test_firing_rate_curve_names_its_own_arguments():
+    _raises_naming(lambda: firing_rate_curve(LIF(), []), "inputs")  # named n, the simulator's argument
+    _raises_naming(lambda: firing_rate_curve(LIF(), np.ones((2, 2))), "inputs")
+    _raises_naming(lambda: firing_rate_curve(LIF(sigma="x"), [1.0]), "sigma")
+    _raises_naming(lambda: firing_rate_curve(LIF(freeze_refractory=1), [1.0]), "freeze_refractory")
+
+
+@pytest.mark.bad_input
+def test_plots_refuse_bad_arguments_by_name():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fastkernels.neurons import plots
+
+    r = simulate_lif(LIF(), 3, 10.0, 0.1, I=2.0, record=[0], backend="cpu")
+    _raises_naming(lambda: plots.raster(None), "result")  # AttributeError before
+    _raises_naming(lambda: plots.raster(r, neurons=["a"]), "neurons")  # silently drew nothing
+    _raises_naming(lambda: plots.raster(r, neurons=[5]), "neurons")
+    _raises_naming(lambda: plots.trace(r, ["v"]), "variable")  # unhashable list
+    _raises_naming(lambda: plots.fi_curve([1.0, 2.0], [1.0]), "inputs")
+    _raises_naming(lambda: plots.fi_curve([1.0], [1.0], analytic=([1.0],)), "analytic")  # IndexError

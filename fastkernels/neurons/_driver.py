@@ -25,6 +25,7 @@ import numpy as np
 from .._jit import device, jit
 from .._random import normal, stream_key
 from .._simd import trailing_zeros
+from .._validate import check_allocation, max_bytes
 
 #: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
 #: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
@@ -36,6 +37,11 @@ _BIG_ENDIAN = sys.byteorder == "big"
 #: launch's, and the most it grows to.
 FIRST_BUFFER_STEPS = 4
 BUFFER_STEPS = 64
+#: Spike buffers never grow past this fraction of the machine's memory (they start smaller).
+BUFFER_MEMORY_FRACTION = 8
+#: Bytes a recorded spike costs at the peak of a run: its time and id in the chunks, the
+#: concatenated arrays and the sort's copies.
+SPIKE_BYTES = 48
 
 
 @device
@@ -224,7 +230,13 @@ def order_spikes(times, ids, t0, dt, n_steps, n_ids=0, seg=None):
             idx = _counting_order(ids, n_ids, np.arange(times.size))
             times, ids = times[idx], ids[idx]
         starts, lengths = np.zeros(1, dtype=np.int64), np.full(1, times.size, dtype=np.int64)
-    return _bin_sort(times, ids, starts, lengths, float(t0), 1.0 / dt, int(n_steps))
+    n_steps = int(n_steps)
+    if n_steps > max(times.size, 1):
+        # Fewer spikes than steps: one bin per spike on average (wider bins, still in time order)
+        # instead of an n_steps-long count array that a long sparse run could not allocate.
+        bins = max(times.size, 1)
+        return _bin_sort(times, ids, starts, lengths, float(t0), bins / (n_steps * dt), bins)
+    return _bin_sort(times, ids, starts, lengths, float(t0), 1.0 / dt, n_steps)
 
 
 def n_trace_rows(n_steps: int, stride: int) -> int:
@@ -239,7 +251,7 @@ def record_ranges(record: np.ndarray, n: int, block: int) -> np.ndarray:
 
 
 def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_spikes_per_step: int = 1,
-        capacity: int | None = None, buffers: int | None = None, names=("neuron",)):
+        capacity: int | None = None, buffers: int | None = None, names=("neuron", "n")):
     """Drive a model kernel from step ``k0`` to ``k1``; return ``(times, neurons)`` sorted by time then neuron.
 
     Parameters
@@ -262,6 +274,15 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         grown up to ``BUFFER_STEPS`` while units stop early).
     buffers : int, optional
         Spike buffers (default one per unit; the CUDA kernels share one through an atomic counter).
+    names : (str, str)
+        What a unit's members are called and the argument that sets their number, for errors.
+
+    Raises
+    ------
+    SimulationError
+        A unit reported a NaN or runaway state.
+    ValueError
+        The spike buffers, or the spikes recorded so far, cannot fit in memory (names ``names[1]``).
     """
     need = per_step * max_spikes_per_step
     fixed = capacity is not None
@@ -271,6 +292,11 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
     cap = max(capacity, need) if fixed else need * FIRST_BUFFER_STEPS
     k_begin = np.full(units, k0, dtype=np.int64)
     nbuf = units if buffers is None else buffers
+    budget = max(need, max_bytes() // (BUFFER_MEMORY_FRACTION * 16 * nbuf))  # slots per buffer
+    if not fixed:
+        cap = max(need, min(cap, budget))
+    check_allocation(nbuf * cap, 16, f"{names[1]} (spike buffers of {nbuf} x {cap} slots)", what="slots")
+    recorded = 0
     spk_t = np.empty((nbuf, cap), dtype=np.float64)
     spk_i = np.empty((nbuf, cap), dtype=np.int64)
     spk_n = np.zeros(nbuf, dtype=np.int64)
@@ -291,16 +317,19 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         if nbuf == units:
             seg.append(written)
         total = int(written.sum())
+        recorded += total
+        check_allocation(recorded, SPIKE_BYTES, f"{names[1]} x duration (the spikes recorded so far)",
+                         what="spikes")
         chunks_t.append(np.empty(total, dtype=np.float64))
         chunks_i.append(np.empty(total, dtype=np.int64))
         _gather(spk_t, spk_i, spk_n, chunks_t[-1], chunks_i[-1], 0)
         if (k_begin >= k1).all():
             break
-        if not fixed and nbuf == units and cap < need * BUFFER_STEPS:
+        if not fixed and nbuf == units and cap < min(need * BUFFER_STEPS, budget):
             # Room for the busiest unit's remaining steps at its rate so far (x1.25), at least double.
             rate = written / np.maximum(k_begin - before, 1)
             want = int(1.25 * float((rate * (k1 - k_begin)).max())) + need
-            cap = min(max(want, 2 * cap), need * BUFFER_STEPS)
+            cap = max(need, min(max(want, 2 * cap), need * BUFFER_STEPS, budget))
             spk_t = np.empty((nbuf, cap), dtype=np.float64)
             spk_i = np.empty((nbuf, cap), dtype=np.int64)
     times = chunks_t[0] if len(chunks_t) == 1 else np.concatenate(chunks_t)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, check_positive, check_scalar
-from ._params import per_neuron
+from .._validate import as_array, check_allocation, check_positive, check_scalar
+from ._params import check_common, check_flag, per_neuron
 
 
 def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float = 1.0, reset: float = 0.0):
@@ -26,7 +26,15 @@ def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float 
     Returns
     -------
     ndarray
-        Rate in Hz, the shape of ``drive``.
+        Rate in Hz, the shape of ``drive`` (0 below threshold; an interspike interval beyond
+        float64's range gives 0 Hz, its limit).
+
+    Raises
+    ------
+    TypeError
+        ``drive`` not numbers (bool, str, complex, object arrays), a scalar argument not a real number.
+    ValueError
+        NaN or infinite values, ``tau_m <= 0``, ``tau_ref < 0``, ``reset >= threshold``.
     """
     tau_m = check_positive(tau_m, "tau_m")
     tau_ref = check_scalar(tau_ref, "tau_ref", lo=0)
@@ -36,18 +44,61 @@ def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float 
                    dtype=np.float64)
     out = np.zeros_like(v)
     fire = v > threshold
-    out[fire] = 1000.0 / (tau_ref + tau_m * np.log((v[fire] - reset) / (v[fire] - threshold)))
+    vf = v[fire]
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = (vf - reset) / (vf - threshold)
+        # A ratio (or difference) beyond float64's range, near 1e308 or a drive a hair above
+        # threshold: the difference of the logarithms of the halved differences instead.
+        wide = ~np.isfinite(ratio)
+        log_ratio = np.log(np.where(wide, 1.0, ratio))
+        if wide.any():
+            w = vf[wide]
+            log_ratio[wide] = np.log(w / 2 - reset / 2) - np.log(w / 2 - threshold / 2)
+        out[fire] = 1000.0 / (tau_ref + tau_m * log_ratio)
     return out
 
 
 def population_rate(spike_times, n: int, t_start: float, t_stop: float, bin_ms: float = 1.0):
-    """Population rate histogram ``(bin_centres_ms, rate_hz)``: spikes per neuron per second in each bin."""
+    """Population rate histogram ``(bin_centres_ms, rate_hz)``: spikes per neuron per second in each bin.
+
+    Parameters
+    ----------
+    spike_times : (k,) array, ms
+        Spike times (any order); those outside ``[t_start, t_stop]`` are not counted.
+    n : int
+        Population size.
+    t_start, t_stop : float, ms
+        The window, ``t_start <= t_stop`` (an empty window gives empty arrays).
+    bin_ms : float, ms
+        Bin width: bins start at ``t_start`` and the window is rounded to the nearest whole
+        number of bins (one bin of width ``t_stop - t_start`` when that is below half a bin).
+
+    Raises
+    ------
+    TypeError
+        ``spike_times`` not numbers, ``n`` not an int, a scalar argument not a real number.
+    ValueError
+        NaN or infinite values, ``spike_times`` not 1-D, ``n < 1``, ``bin_ms <= 0``,
+        ``t_stop < t_start``, more bins than fit in memory, or bins too narrow to tell apart at
+        the window's magnitude in float64.
+    """
     bin_ms = check_positive(bin_ms, "bin_ms")
     n = check_scalar(n, "n", integer=True, lo=1)
+    t_start = check_scalar(t_start, "t_start")
+    t_stop = check_scalar(t_stop, "t_stop", lo=t_start)
+    times = as_array(spike_times, "spike_times", dtypes=(np.float64, np.float32, np.int64, np.int32), ndim=1,
+                     finite=True)
+    if t_stop == t_start:
+        return np.empty(0), np.empty(0)
+    bins = (t_stop - t_start) / bin_ms
+    check_allocation(bins + 2, 32, "(t_stop - t_start) / bin_ms", what="bins")
     edges = np.arange(t_start, t_stop + 0.5 * bin_ms, bin_ms)
     if edges.size < 2:
         edges = np.array([t_start, t_stop])
-    counts, edges = np.histogram(np.asarray(spike_times), bins=edges)
+    if not (np.diff(edges) > 0).all():
+        raise ValueError(f"bin_ms = {bin_ms!r} is too narrow to tell bins apart in float64 at t_start = {t_start!r}, "
+                         f"t_stop = {t_stop!r}")
+    counts, edges = np.histogram(times, bins=edges)
     widths = np.diff(edges)
     return 0.5 * (edges[1:] + edges[:-1]), counts / (n * widths * 1e-3)
 
@@ -60,7 +111,16 @@ def isi_stats(result) -> dict:
     dict
         ``mean_isi`` (ms, per neuron, NaN with < 2 spikes), ``cv`` (coefficient of variation
         per neuron), ``rate_isi`` (Hz, 1000 / mean ISI) and ``pooled`` (all ISIs, ms).
+
+    Raises
+    ------
+    TypeError
+        ``result`` not a :class:`~fastkernels.neurons.SimulationResult`.
     """
+    from .result import SimulationResult
+
+    if not isinstance(result, SimulationResult):
+        raise TypeError(f"result must be a fastkernels.neurons.SimulationResult, got {type(result).__name__}")
     trains = result.spike_trains()
     mean = np.full(result.n, np.nan)
     cv = np.full(result.n, np.nan)
@@ -103,12 +163,31 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     -------
     ndarray, shape (k,)
         Rates in Hz over ``[transient, duration)``.
+
+    Raises
+    ------
+    TypeError
+        ``model`` not an LIF, HH or Izhikevich; ``inputs`` not numbers; an unknown keyword in
+        ``kwargs``; any wrong type the simulator refuses (named).
+    ValueError
+        ``inputs`` empty, not 1-D, NaN or infinite; ``duration <= 0``; ``transient`` negative or
+        not shorter than ``duration``; any bad value the simulator refuses (named).
+    SimulationError
+        As the simulator raises it.
     """
     from .hh import HH, simulate_hh
     from .izhikevich import Izhikevich, simulate_izhikevich
     from .lif import LIF, simulate_lif
 
-    inputs = per_neuron(inputs, "inputs", np.size(inputs)) if np.ndim(inputs) else per_neuron([inputs], "inputs", 1)
+    if not isinstance(model, (LIF, HH, Izhikevich)):
+        raise TypeError(f"model must be a fastkernels.neurons LIF, HH or Izhikevich, got {type(model).__name__}")
+    check_common(seed, backend)
+    inputs = as_array(inputs, "inputs", dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True)
+    if inputs.ndim > 1:
+        raise ValueError(f"inputs must be a scalar or 1-D, got shape {inputs.shape}")
+    if inputs.size == 0:
+        raise ValueError("inputs must hold at least one input value")
+    inputs = per_neuron(np.atleast_1d(inputs), "inputs", inputs.size)
     transient = check_scalar(transient, "transient", lo=0)
     duration = check_positive(duration, "duration")
     if transient >= duration:
@@ -116,8 +195,9 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     if isinstance(model, LIF):
         simulate, dt = simulate_lif, 0.1 if dt is None else dt
         if method is None:
-            deterministic = not model.adapts and not np.any(np.asarray(model.sigma) > 0)
-            method = "event" if deterministic and model.freeze_refractory else "exact"
+            deterministic = not model.adapts and not np.any(per_neuron(model.sigma, "sigma", inputs.size) > 0)
+            method = "event" if deterministic and check_flag(model.freeze_refractory, "freeze_refractory") \
+                else "exact"
     elif isinstance(model, HH):
         simulate, dt = simulate_hh, 0.01 if dt is None else dt
         if method is None:
@@ -125,8 +205,6 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     elif isinstance(model, Izhikevich):
         simulate, dt = simulate_izhikevich, 0.1 if dt is None else dt
         method = "euler" if method is None else method
-    else:
-        raise TypeError(f"model must be a fastkernels.neurons LIF, HH or Izhikevich, got {type(model).__name__}")
     res = simulate(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
     keep = res.spike_times >= res.t_start + transient
     counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)

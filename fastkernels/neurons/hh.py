@@ -61,12 +61,12 @@ from numba.extending import intrinsic
 from .._backend import load_cuda, resolve_backend
 from .._exp import exp_shifted_f64
 from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
-from .._random import resolve_seed
+from .._random import resolve_seed, seed_kept
 from .._simd import prefer_wide_vectors
-from .._validate import check_choice, check_scalar
-from . import _driver
+from .._validate import as_array, check_choice, check_scalar
+from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
-from ._params import as_record, check_run, per_neuron
+from ._params import (as_record, check_common, check_run, check_traces, field_array, first_step, per_neuron)
 from .inputs import as_input
 from .lif import ROW, blocked, unblocked
 from .result import SimulationResult
@@ -89,6 +89,12 @@ V_LIMIT = 1e3
 GATE_LIMIT = 1e3
 #: Gates below this are taken as 0 before m^3 and n^4 (which would reach denormals, ~100x slower).
 TINY = 1e-30
+#: |V + V_shift| (mV) within which the rate functions are accurate (below about -2400 mV their
+#: shared denominator overflows: alpha_m underflows to 0, then turns NaN below about -3600 mV);
+#: ``V_shift`` is limited to +-(U_LIMIT - V_LIMIT) in simulations.
+U_LIMIT = 2e3
+#: Bytes every run allocates per neuron at least (see :data:`fastkernels.neurons.lif.MIN_BYTES_PER_NEURON`).
+MIN_BYTES_PER_NEURON = 128
 # exp(-1.5) and exp(0.5): alpha_n and beta_h reuse alpha_m's exponential.
 _EXP_M15 = math.exp(-1.5)
 _EXP_P05 = math.exp(0.5)
@@ -161,11 +167,22 @@ class HH:
         return cls(**base)
 
     def arrays(self, n: int) -> dict:
-        """Every parameter validated and broadcast to ``(n,)`` float64."""
+        """Every parameter validated and broadcast to ``(n,)`` float64.
+
+        Raises
+        ------
+        TypeError
+            ``n`` not an int; a field that is not a number or 1-D array of numbers.
+        ValueError
+            ``n < 1`` or too large for memory; a NaN or infinite field, an array of another
+            length than ``n``, ``C_m`` or ``phi`` <= 0, a negative conductance or ``sigma``,
+            ``|V_shift|`` or ``|V_rest|`` above 1000 mV. The field is named.
+        """
+        n = _params.check_n(n, MIN_BYTES_PER_NEURON)
         positive = {"C_m", "phi"}
         nonneg = {"g_Na", "g_K", "g_L", "sigma"}
         return {f.name: per_neuron(getattr(self, f.name), f.name, n, positive=f.name in positive,
-                                   nonneg=f.name in nonneg) for f in fields(self)}
+                                   nonneg=f.name in nonneg, limit=_LIMITS.get(f.name)) for f in fields(self)}
 
     def rates(self, V):
         """Gate rates at membrane potential ``V`` (mV), in 1/ms, including ``phi`` and ``V_shift``.
@@ -179,10 +196,22 @@ class HH:
         tuple of 6 ndarrays (floats for a scalar ``V`` and scalar parameters)
             ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)``, each the shape of ``V``
             (broadcast with per-neuron ``V_shift``/``phi``), computed by the kernels' own code.
+
+        Raises
+        ------
+        TypeError
+            ``V``, ``V_shift`` or ``phi`` not numbers (bool, str, complex, object).
+        ValueError
+            NaN or infinite values, ``phi <= 0``, ``V`` not broadcasting with per-neuron
+            ``V_shift``/``phi``, ``|V + V_shift|`` above 2000 mV (the rate functions' accurate
+            range), or a ``phi`` so large that a rate overflows.
         """
         v, shift, phi = self._broadcast(V)
         out = np.empty((6, v.size))
         _rates_kernel(v.ravel(), shift.ravel(), phi.ravel(), out)
+        if not np.isfinite(out).all():
+            i = int(np.flatnonzero(~np.isfinite(out).all(axis=0))[0])
+            raise ValueError(f"phi = {phi.ravel()[i]!r} is too large: the gate rates overflow at V = {v.ravel()[i]!r}")
         if v.ndim == 0:
             return tuple(float(x[0]) for x in out)
         return tuple(out[i].reshape(v.shape) for i in range(6))
@@ -193,27 +222,54 @@ class HH:
         return am / (am + bm), ah / (ah + bh), an / (an + bn)
 
     def _broadcast(self, V):
-        v = np.asarray(V, dtype=np.float64)
+        v = np.asarray(as_array(V, "V", dtypes=(np.float64, np.float32, np.int64, np.int32)), dtype=np.float64)
         if not np.isfinite(v).all():
             raise ValueError("V must be finite")
-        shift = np.asarray(self.V_shift, dtype=np.float64)
-        phi = np.asarray(self.phi, dtype=np.float64)
-        if not (np.isfinite(shift).all() and np.isfinite(phi).all() and (phi > 0).all()):
-            raise ValueError("V_shift must be finite and phi finite and > 0")
+        shift = field_array(self.V_shift, "V_shift")
+        phi = field_array(self.phi, "phi")
+        if not (phi > 0).all():
+            raise ValueError(f"phi must be > 0, got {phi.ravel()[np.flatnonzero(phi.ravel() <= 0)[0]]}")
         try:
             v, shift, phi = np.broadcast_arrays(v, shift, phi)
         except ValueError:
             raise ValueError(f"V of shape {v.shape} does not broadcast with the per-neuron V_shift/phi "
                              f"of shapes {shift.shape}, {phi.shape}") from None
+        u = v + shift
+        if not (np.abs(u) <= U_LIMIT).all():
+            i = int(np.flatnonzero(~(np.abs(u) <= U_LIMIT).ravel())[0])
+            raise ValueError(f"V + V_shift must lie within +-{U_LIMIT:g} mV, where the rate functions are accurate; "
+                             f"got V = {v.ravel()[i]!r}, V_shift = {shift.ravel()[i]!r}")
         return v.copy(), shift.copy(), phi.copy()  # C-contiguous copies of the broadcast views
 
 
+#: Magnitude limits of HH fields (mV): the initial potential within the runaway limit, and a rate
+#: shift that keeps ``V + V_shift`` in the rate functions' accurate range while |V| <= V_LIMIT.
+_LIMITS = {"V_rest": V_LIMIT, "V_shift": U_LIMIT - V_LIMIT}
+
+
 def temperature_factor(celsius: float, q10: float = 3.0, reference: float = 6.3) -> float:
-    """The gate-rate factor ``phi = q10 ** ((celsius - reference) / 10)`` (HH's squid axon: 6.3 C, Q10 = 3)."""
+    """The gate-rate factor ``phi = q10 ** ((celsius - reference) / 10)`` (HH's squid axon: 6.3 C, Q10 = 3).
+
+    Raises
+    ------
+    TypeError
+        An argument that is not a real number (bools included).
+    ValueError
+        NaN or infinite arguments, ``q10 <= 0``, or arguments whose factor overflows float64 or
+        underflows to 0 (not a usable ``phi``), naming ``celsius`` and the factor's range.
+    """
     celsius = check_scalar(celsius, "celsius")
     q10 = check_scalar(q10, "q10", lo=0, lo_open=True)
     reference = check_scalar(reference, "reference")
-    return float(q10 ** ((celsius - reference) / 10.0))
+    exponent = (celsius - reference) / 10.0
+    try:
+        phi = float(q10 ** exponent) if math.isfinite(exponent) else math.inf
+    except OverflowError:
+        phi = math.inf
+    if not (0.0 < phi < math.inf):
+        raise ValueError(f"celsius = {celsius!r} (reference {reference!r}, q10 {q10!r}) gives a factor "
+                         f"q10 ** {exponent:.4g} outside float64's positive range (1e-308 .. 1.8e308)")
+    return phi
 
 
 # ------------------------------------------------------------------ rate functions
@@ -612,22 +668,25 @@ _STATE_ORDER = ("v", "m", "h", "n", "xi", "input")  # the blocked rows V, M, H, 
 
 
 def _initial_state(model, p, n, v0, initial):
-    """Initial ``v, m, h, n`` (each ``(n,)`` float64) and first step, from ``v0`` or a previous final state."""
-    k0 = None
+    """Initial ``v, m, h, n`` (each ``(n,)`` float64) from ``v0`` or a previous final state (a dict
+    already checked by :func:`_initial_step`), refused beyond the runaway limits."""
     if initial is not None:
-        if not isinstance(initial, dict) or "v" not in initial or "step" not in initial:
-            raise TypeError("initial must be the final_state dict of a previous HH result (keys 'v', 'm', 'h', "
-                            "'n', 'step')")
-        v = per_neuron(initial["v"], "initial['v']", n)
-        k0 = check_scalar(initial["step"], "initial['step']", integer=True)
+        v = per_neuron(initial["v"], "initial['v']", n, limit=V_LIMIT)
     else:
-        v = p["V_rest"] if v0 is None else per_neuron(v0, "v0", n)
+        v = p["V_rest"] if v0 is None else per_neuron(v0, "v0", n, limit=V_LIMIT)
     gates = HH(V_shift=p["V_shift"], phi=p["phi"]).steady_state(v)
     state = {"v": v}
     for name, g in zip(("m", "h", "n"), gates):
-        state[name] = per_neuron(initial[name], f"initial[{name!r}]", n) if initial is not None and name in initial \
-            else g
-    return state, k0
+        state[name] = per_neuron(initial[name], f"initial[{name!r}]", n, limit=GATE_LIMIT / 3) \
+            if initial is not None and name in initial else g
+    return state
+
+
+def _initial_step(initial):
+    if not isinstance(initial, dict) or "v" not in initial or "step" not in initial:
+        raise TypeError("initial must be the final_state dict of a previous HH result (keys 'v', 'm', 'h', "
+                        "'n', 'step')")
+    return initial["step"]
 
 
 def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None, v0=None, initial=None,
@@ -680,39 +739,69 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
 
     Raises
     ------
+    TypeError
+        ``model`` not an :class:`HH`; a parameter field, ``I``, ``v0``, ``n``, ``record``,
+        ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings, objects and
+        complex values are never numbers); ``initial`` not a previous result's final state.
+    ValueError
+        Every other bad value, before anything runs, naming the argument or the parameter field:
+        NaN or infinite values; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a whole number
+        of steps or more than 2**53 steps (``t_start`` or ``initial['step']`` beyond step
+        +-2**53); per-neuron arrays of the wrong length; ``C_m``/``phi`` <= 0, negative
+        conductances or ``sigma``; ``v0``, ``V_rest`` or an initial ``v`` beyond +-1000 mV, initial
+        gates beyond +-333; ``|V_shift|`` above 1000 mV; noise with a method other than Euler; an
+        unknown ``method``/``backend``; a population (``n``) or traces (``record`` x samples) too
+        large for this machine's memory (:func:`fastkernels._validate.max_bytes`).
     SimulationError
-        A state became NaN or ran away (|V| > 1e3 mV, e.g. RK4 or Euler at ``dt`` >= 0.1 ms);
-        names the step and the neuron.
+        A state became NaN or ran away (|V| > 1e3 mV, e.g. RK4 or Euler at ``dt`` >= 0.1 ms, or an
+        input far beyond the physiological range); names the step and the neuron.
+    BackendUnavailableError
+        ``backend="cuda"`` without a usable GPU.
     """
     if not isinstance(model, HH):
         raise TypeError(f"model must be a fastkernels.neurons.HH, got {type(model).__name__}")
-    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype)
+    check_common(seed, backend)
+    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype, bytes_per_neuron=MIN_BYTES_PER_NEURON)
     check_choice(method, "method", METHODS)
-    record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
+    record_every = _params.stride(record_every, n_steps)
     t_start = check_scalar(t_start, "t_start")
     p = model.arrays(n)
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method != "euler":
         raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
-    state, k_init = _initial_state(model, p, n, v0, initial)
-    k0 = int(round(t_start / dt)) if k_init is None else k_init
+    k0 = first_step(t_start, dt, n_steps, None if initial is None else _initial_step(initial))
+    state = _initial_state(model, p, n, v0, initial)
     t_start = k0 * dt
     k1 = k0 + n_steps
     # The kernels integrate in float64 whatever ``dtype`` (it sets the precision of the results).
     rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=np.float64)
-    p["inv_c"] = 1.0 / p["C_m"]
-    p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current density held over one step
+    with np.errstate(over="ignore", divide="ignore"):  # checked just below
+        p["inv_c"] = 1.0 / p["C_m"]
+        p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current density held over one step
+    _params.check_finite_result({"C_m (1 / C_m)": p["inv_c"], "sigma and dt (the noise current)": p["sn"]},
+                                "HH coefficients")
     code = METHODS.index(method)
+    rec = as_record(record, n)
+    n_rows = _driver.n_trace_rows(n_steps, record_every)
+    check_traces(4, rec, n_rows, 8 + dtype.itemsize)
+    # One HH update costs ~20 LIF updates: leave the serial kernel sooner.
+    backend = resolve_backend(backend, work=20 * n * n_steps)
     # Fresh blocked copies: the kernels never write the caller's arrays.
     P = blocked(p, _PARAM_ORDER, n, np.float64)
     S = blocked(state, _STATE_ORDER, n, np.float64)
-    key = resolve_seed(seed) if noisy else np.int64(0)
-    rec = as_record(record, n)
-    n_rows = _driver.n_trace_rows(n_steps, record_every)
     traces = np.zeros((4, rec.size, n_rows), dtype=np.float64)
-    # One HH update costs ~20 LIF updates: leave the serial kernel sooner.
-    backend = resolve_backend(backend, work=20 * n * n_steps)
+    with seed_kept(seed):
+        key = resolve_seed(seed) if noisy else np.int64(0)
+        times, ids = _run_hh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every, traces)
+    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
+    final["step"] = k1
+    return SimulationResult(
+        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
+        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
+        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
 
+
+def _run_hh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every, traces):
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.hh_launcher(S, P, rows, common, key, k0, dt, code, noisy, rec, record_every, traces)
@@ -728,9 +817,4 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
                  record_every, traces)
 
         times, ids = _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
-    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
-    final["step"] = k1
-    return SimulationResult(
-        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
-        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
-        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
+    return times, ids

@@ -18,8 +18,8 @@ from numba import prange
 
 from .._backend import resolve_backend
 from .._jit import cpu_kernels
-from .._random import resolve_seed, stream_key, uniform_open0
-from .._validate import as_array, check_scalar
+from .._random import resolve_seed, seed_kept, stream_key, uniform_open0
+from .._validate import _check_cast_range, as_array, check_allocation, check_scalar
 from ._driver import order_spikes
 
 
@@ -44,10 +44,26 @@ def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype)
     -------
     rows : ndarray, shape (1, n) or (n_steps, n)
     common : ndarray, shape (1,) or (n_steps,)
+
+    Raises
+    ------
+    TypeError
+        Not a number, array of numbers or callable (bool, complex, str and object values included),
+        or a callable returning something else.
+    ValueError
+        A shape other than those above, NaN or infinite values, values beyond the float32 range
+        for ``dtype=float32``, or a callable's time grid that cannot fit in memory.
     """
     if callable(I):
+        check_allocation(n_steps, 16, "duration / dt (the time grid of a callable I)", what="steps")
         t = t0 + dt * np.arange(n_steps, dtype=np.float64)
-        val = np.asarray(I(t), dtype=np.float64)
+        out = I(t)
+        try:
+            val = np.asarray(out, dtype=np.float64)
+        except Exception:
+            raise TypeError(f"{name}(t) must return an array of numbers, got {type(out).__name__}") from None
+        if np.asarray(out).dtype.kind not in "iuf":
+            raise TypeError(f"{name}(t) must return an array of numbers, got dtype {np.asarray(out).dtype.name}")
         if val.ndim == 1:
             if val.shape != (n_steps,):
                 raise ValueError(f"{name}(t) returned shape {val.shape}; expected ({n_steps},), ({n_steps}, 1) or ({n_steps}, {n})")
@@ -58,6 +74,8 @@ def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype)
     if I is None:
         I = 0.0
     arr = as_array(I, name, dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True)
+    if arr.dtype.kind == "f":
+        _check_cast_range(arr, dtype, name)  # 1e308 into a float32 run would become inf
     arr = np.asarray(arr, dtype=dtype)
     zero_rows, zero_common = np.zeros((1, n), dtype=dtype), np.zeros(1, dtype=dtype)
     if arr.ndim == 0:
@@ -81,9 +99,15 @@ def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype)
         f"for {n} neurons and {n_steps} steps")
 
 
-def max_input(rows: np.ndarray, common: np.ndarray) -> np.ndarray:
-    """Largest input each neuron receives during the run, ``(n,)`` float64 (for spike-count bounds)."""
-    return rows.max(axis=0).astype(np.float64) + float(common.max())
+def input_range(rows: np.ndarray, common: np.ndarray):
+    """Smallest and largest input each neuron receives during the run: two ``(n,)`` float64 arrays
+    (for spike-count bounds and overflow checks)."""
+    if rows.shape[0] == 1:  # per-neuron constants: one copy serves both bounds
+        r = rows[0].astype(np.float64)
+        return r + float(common.min()), r + float(common.max())
+    lo = rows.min(axis=0).astype(np.float64) + float(common.min())
+    hi = rows.max(axis=0).astype(np.float64) + float(common.max())
+    return lo, hi
 
 
 def _poisson_body(rate_ms, duration, key, counts, offsets, times, ids, fill):
@@ -132,14 +156,43 @@ def poisson_spike_trains(rate, n: int, duration: float, *, t_start: float = 0.0,
     times : ndarray, float64, ms
     neurons : ndarray, int64
         Spikes sorted by time (then train), the same format as a simulation's spikes.
-    """
-    from ._params import per_neuron
 
+    Raises
+    ------
+    TypeError
+        ``n`` not an int, ``rate``/``duration``/``t_start`` not numbers, a wrong ``seed`` type.
+    ValueError
+        ``n < 1``; a negative, NaN or infinite ``rate`` (or one of the wrong length); a negative
+        or infinite ``duration``; ``t_start + duration`` not finite; an unknown ``backend`` or
+        ``"cuda"``; a negative ``seed``. Also, up front, trains whose expected spike count
+        (``sum(rate) * duration``, plus a 10-sigma margin) cannot fit in memory
+        (:func:`fastkernels._validate.max_bytes`), and an ``n`` too large for memory.
+    """
+    from ._params import check_common, per_neuron
+
+    check_common(seed, backend)
     n = check_scalar(n, "n", integer=True, lo=1)
+    check_allocation(n, 40, "n", what="trains")
     duration = check_scalar(duration, "duration", lo=0)
     t_start = check_scalar(t_start, "t_start")
+    if not math.isfinite(t_start + duration):
+        raise ValueError(f"t_start + duration must be finite, got {t_start!r} + {duration!r}")
+    if duration > 0 and np.spacing(abs(t_start) + duration) > 1e-3 * duration:
+        raise ValueError(f"t_start = {t_start!r} ms is too large for duration = {duration!r} ms: spike times "
+                         "t_start + t would lose their resolution in float64 (need a float64 spacing at "
+                         "|t_start| + duration of at most 1e-3 * duration)")
     rate_ms = per_neuron(rate, "rate", n, nonneg=True) * 1e-3
-    backend = resolve_backend(backend, work=int(rate_ms.sum() * duration) + n, cpu_only="poisson_spike_trains")
+    with np.errstate(over="ignore"):
+        expected = float(rate_ms.sum()) * duration
+    # Result (times, ids) and the sort's temporaries: ~40 bytes a spike. The count is Poisson:
+    # a 10-sigma margin above the mean is never exceeded in practice.
+    check_allocation(expected + 10.0 * math.sqrt(expected) + 10.0, 40, "rate * duration", what="expected spikes")
+    backend = resolve_backend(backend, work=int(expected) + n, cpu_only="poisson_spike_trains")
+    with seed_kept(seed):
+        return _poisson_trains(rate_ms, n, duration, t_start, seed, backend)
+
+
+def _poisson_trains(rate_ms, n, duration, t_start, seed, backend):
     kern = _poisson_parallel if backend == "parallel" else _poisson_cpu
     key = resolve_seed(seed)
     counts = np.zeros(n, dtype=np.int64)

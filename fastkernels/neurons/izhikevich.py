@@ -42,12 +42,13 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, jit, with_globals
-from .._random import resolve_seed
+from .._random import resolve_seed, seed_kept
 from .._simd import prefer_wide_vectors
 from .._validate import check_choice, check_scalar
-from . import _driver
+from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
-from ._params import as_record, check_run, per_neuron
+from ._params import (as_record, check_common, check_finite_result, check_run, check_traces, first_step,
+                      per_neuron)
 from .hh import inline_hint, no_hint, retarget
 from .inputs import as_input
 from .lif import ROW, blocked, unblocked
@@ -63,8 +64,10 @@ STATE_NAMES = ("v", "u")
 # Parameter rows.
 A, B, C, D, VPEAK, SN = range(6)
 N_PARAMS = 6
-#: |u| above this, or a non-finite v or u, is a runaway state.
+#: |v| or |u| above this, or a non-finite v or u, is a runaway state.
 LIMIT = 1e9
+#: Bytes every run allocates per neuron at least (see :data:`fastkernels.neurons.lif.MIN_BYTES_PER_NEURON`).
+MIN_BYTES_PER_NEURON = 128
 
 
 @dataclass
@@ -118,8 +121,20 @@ class Izhikevich:
         return cls(**{**dict(a=0.02, b=0.2, c=-55.0, d=4.0), **overrides})
 
     def arrays(self, n: int) -> dict:
-        """Every parameter validated and broadcast to ``(n,)`` float64 (``c < v_peak``, ``sigma >= 0``)."""
-        out = {f.name: per_neuron(getattr(self, f.name), f.name, n, nonneg=f.name == "sigma") for f in fields(self)}
+        """Every parameter validated and broadcast to ``(n,)`` float64 (``c < v_peak``, ``sigma >= 0``).
+
+        Raises
+        ------
+        TypeError
+            ``n`` not an int; a field that is not a number or 1-D array of numbers.
+        ValueError
+            ``n < 1`` or too large for memory; a NaN or infinite field, an array of another length
+            than ``n``, a negative ``sigma``, ``|c|`` beyond the state limit 1e9, ``c >= v_peak``.
+            The field is named.
+        """
+        n = _params.check_n(n, MIN_BYTES_PER_NEURON)
+        out = {f.name: per_neuron(getattr(self, f.name), f.name, n, nonneg=f.name == "sigma",
+                                  limit=LIMIT if f.name == "c" else None) for f in fields(self)}
         bad = out["c"] >= out["v_peak"]
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -329,45 +344,79 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
 
     Raises
     ------
+    TypeError
+        ``model`` not an :class:`Izhikevich`; a parameter field, ``I``, ``v0``, ``u0``, ``n``,
+        ``record``, ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings,
+        objects and complex values are never numbers); ``initial`` not a previous result's final
+        state.
+    ValueError
+        Every other bad value, before anything runs, naming the argument or the parameter field:
+        NaN or infinite values; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a whole number
+        of steps or more than 2**53 steps (``t_start`` or ``initial['step']`` beyond step
+        +-2**53); per-neuron arrays of the wrong length; ``c >= v_peak``; a negative ``sigma``;
+        ``v0``, ``u0``, ``c`` or an initial state beyond the state limit +-1e9; noise with RK4; an
+        unknown ``method``/``backend``; a population (``n``) or traces (``record`` x samples) too
+        large for this machine's memory (:func:`fastkernels._validate.max_bytes`).
     SimulationError
-        ``v`` or ``u`` became non-finite or ``|u|`` exceeded 1e9 (e.g. a ``dt`` far too large);
-        names the step and the neuron.
+        ``v`` or ``u`` became non-finite or exceeded 1e9 in magnitude after the step's reset (e.g.
+        a ``dt`` far too large, or an input far beyond the model's range); names the step and the
+        neuron.
+    BackendUnavailableError
+        ``backend="cuda"`` without a usable GPU.
     """
     if not isinstance(model, Izhikevich):
         raise TypeError(f"model must be a fastkernels.neurons.Izhikevich, got {type(model).__name__}")
-    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype)
+    check_common(seed, backend)
+    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype, bytes_per_neuron=MIN_BYTES_PER_NEURON)
     check_choice(method, "method", METHODS)
-    record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
+    record_every = _params.stride(record_every, n_steps)
     t_start = check_scalar(t_start, "t_start")
     p = model.arrays(n)
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method != "euler":
         raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
-    k0 = int(round(t_start / dt))
     if initial is not None:
         if not isinstance(initial, dict) or not {"v", "u", "step"} <= set(initial):
             raise TypeError("initial must be the final_state dict of a previous Izhikevich result (keys 'v', 'u', "
                             "'step')")
-        state = {"v": per_neuron(initial["v"], "initial['v']", n), "u": per_neuron(initial["u"], "initial['u']", n)}
-        k0 = check_scalar(initial["step"], "initial['step']", integer=True)
+        state = {"v": per_neuron(initial["v"], "initial['v']", n, limit=LIMIT),
+                 "u": per_neuron(initial["u"], "initial['u']", n, limit=LIMIT)}
+        k0 = first_step(t_start, dt, n_steps, initial["step"])
     else:
-        v = np.full(n, -65.0) if v0 is None else per_neuron(v0, "v0", n)
-        state = {"v": v, "u": p["b"] * v if u0 is None else per_neuron(u0, "u0", n)}
+        k0 = first_step(t_start, dt, n_steps)
+        v = np.full(n, -65.0) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT)
+        state = {"v": v, "u": p["b"] * v if u0 is None else per_neuron(u0, "u0", n, limit=LIMIT)}
+        if not (np.abs(state["u"]) <= LIMIT).all():
+            raise ValueError(f"b * v0 (the default u0) must lie within +-{LIMIT:g}; pass u0 or a smaller b")
     t_start = k0 * dt
     k1 = k0 + n_steps
     # The kernels integrate in float64 whatever ``dtype`` (it sets the precision of the results).
     rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=np.float64)
-    p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current held over one step
+    with np.errstate(over="ignore"):  # checked just below
+        p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current held over one step
+    check_finite_result({"sigma and dt (the noise current)": p["sn"]}, "Izhikevich coefficients")
     code = METHODS.index(method)
+    rec = as_record(record, n)
+    n_rows = _driver.n_trace_rows(n_steps, record_every)
+    check_traces(2, rec, n_rows, 8 + dtype.itemsize)
+    backend = resolve_backend(backend, work=n * n_steps)
     # Fresh blocked copies: the kernels never write the caller's arrays.
     P = blocked(p, _PARAM_ORDER, n, np.float64)
     S = blocked(state, _STATE_ORDER, n, np.float64)
-    key = resolve_seed(seed) if noisy else np.int64(0)
-    rec = as_record(record, n)
-    n_rows = _driver.n_trace_rows(n_steps, record_every)
     traces = np.zeros((2, rec.size, n_rows), dtype=np.float64)
-    backend = resolve_backend(backend, work=n * n_steps)
+    with seed_kept(seed):
+        key = resolve_seed(seed) if noisy else np.int64(0)
+        times, ids = _run_izh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every,
+                              traces)
+    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
+    final["step"] = k1
+    return SimulationResult(
+        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
+        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
+        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
 
+
+def _run_izh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every, traces):
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.izhikevich_launcher(S, P, rows, common, key, k0, dt, code, noisy, rec, record_every,
@@ -384,9 +433,4 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
                  record_every, traces)
 
         times, ids = _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
-    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
-    final["step"] = k1
-    return SimulationResult(
-        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
-        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
-        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
+    return times, ids

@@ -44,12 +44,13 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
 from .._simd import prefer_wide_vectors
-from .._random import poisson as poisson_count, resolve_seed, stream_key
-from .._validate import check_choice, check_scalar
-from . import _driver
+from .._random import poisson as poisson_count, resolve_seed, seed_kept, stream_key
+from .._validate import _check_cast_range, check_choice, check_scalar
+from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
-from ._params import as_record, check_mode, check_run, per_neuron, refractory_steps
-from .inputs import as_input, max_input
+from ._params import (as_record, check_common, check_finite_result, check_flag, check_mode, check_run, check_traces,
+                      field_array, first_step, per_neuron, refractory_steps, whole)
+from .inputs import as_input, input_range
 from .result import SimulationResult
 
 METHODS = ("exact", "euler", "rk4", "event")
@@ -74,10 +75,19 @@ STATE_NAMES = ("v", "v_threshold", "w")
 #: Poisson-input draws of neuron i use stream POISSON_STREAM + i (noise uses stream i).
 POISSON_STREAM = 1 << 40
 SINCE_MAX = float(1 << 23)  # exact in float32; a neuron this long silent is free whatever tau_ref
-#: |v| above this (in the model's units) is a runaway state.
+#: |v| above this (in the model's units) after the step's reset is a runaway state; a v carried
+#: past the threshold, however far, is a spike. Initial states and ``v_reset`` must lie within it.
 LIMIT = 1e9
 #: Decaying differences below this are flushed to 0 (denormal arithmetic is ~100x slower).
 FLUSH = 1e-30
+#: Bytes every run allocates per neuron at least (state, input, first spike buffers): a larger
+#: population than fits in memory is refused up front.
+MIN_BYTES_PER_NEURON = 128
+#: Most input spikes a neuron may receive per step on average (``poisson_inputs * poisson_rate * dt``):
+#: the Poisson draw's count must stay an exact integer.
+MAX_POISSON_PER_STEP = 1e15
+#: Most spikes one neuron may fire within one step of the event-driven method.
+MAX_EVENT_SPIKES_PER_STEP = 1 << 16
 
 
 @dataclass
@@ -154,27 +164,51 @@ class LIF:
         return tuple(f.name for f in fields(cls) if f.name not in ("freeze_refractory", "refractory_mode"))
 
     def arrays(self, n: int) -> dict:
-        """Every numeric parameter validated and broadcast to ``(n,)`` float64."""
+        """Every numeric parameter validated and broadcast to ``(n,)`` float64.
+
+        Raises
+        ------
+        TypeError
+            ``n`` not an int; a field that is not a number or 1-D array of numbers (bool, str,
+            complex, object), ``freeze_refractory`` not a bool.
+        ValueError
+            ``n < 1`` or too large for memory; a field that is NaN or infinite, an array of
+            another length than ``n``, a time constant <= 0, a negative ``tau_ref``, ``sigma``,
+            ``poisson_inputs`` or ``poisson_rate``, fractional ``poisson_inputs``, an unknown
+            ``refractory_mode``. The field is named.
+        """
+        n = _params.check_n(n, MIN_BYTES_PER_NEURON)
         positive = {"tau_m", "tau_threshold", "tau_adaptation"}
         nonneg = {"tau_ref", "sigma", "poisson_inputs", "poisson_rate"}
         out = {}
         for name in self.numeric_fields():
             out[name] = per_neuron(getattr(self, name), name, n, positive=name in positive, nonneg=name in nonneg)
-        if (out["poisson_inputs"] != np.round(out["poisson_inputs"])).any():
-            raise ValueError("poisson_inputs must be whole numbers of input trains")
-        if not isinstance(self.freeze_refractory, (bool, np.bool_)):
-            raise TypeError(f"freeze_refractory must be a bool, got {self.freeze_refractory!r}")
+        whole(out["poisson_inputs"], "poisson_inputs")
+        check_flag(self.freeze_refractory, "freeze_refractory")
         check_mode(self.refractory_mode)
         return out
 
+    def _fields(self, *names):
+        values = [field_array(getattr(self, name), name) for name in names]
+        try:
+            np.broadcast_shapes(*(v.shape for v in values))
+        except ValueError:
+            raise ValueError(f"{', '.join(names)} have different lengths "
+                             f"({', '.join(str(v.shape) for v in values)})") from None
+        return values
+
     @property
     def has_poisson_input(self) -> bool:
-        return bool(np.any(np.asarray(self.poisson_inputs) * np.asarray(self.poisson_rate)
-                           * np.asarray(self.poisson_weight) != 0))
+        """Whether any neuron receives Poisson input trains (``poisson_inputs * poisson_rate * poisson_weight != 0``)."""
+        k, rate, weight = self._fields("poisson_inputs", "poisson_rate", "poisson_weight")
+        with np.errstate(over="ignore", under="ignore"):
+            return bool(np.any(k * rate * weight != 0))
 
     @property
     def adapts(self) -> bool:
-        return bool(np.any(np.asarray(self.threshold_jump) != 0) or np.any(np.asarray(self.adaptation_jump) != 0))
+        """Whether the threshold or the adaptation current jumps at spikes."""
+        jt, jw = self._fields("threshold_jump", "adaptation_jump")
+        return bool(np.any(jt != 0) or np.any(jw != 0))
 
 
 def _exprel(x):
@@ -195,7 +229,12 @@ def propagators(p: dict, dt: float, method: str) -> dict:
     R = p["resistance"]
     if method in ("exact", "event"):
         a = np.exp(-h)
-        c = -R * h * np.exp(-h) * _exprel(h - hw)
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = -R * h * np.exp(-h) * _exprel(h - hw)
+            # exp(-h) exprel(h - hw) is 0 * inf when dt is many time constants: the same value as
+            # (exp(-hw) - exp(-h)) / (h - hw), used only where the first form failed.
+            alt = -R * h * ((np.exp(-hw) - np.exp(-h)) / np.where(h == hw, 1.0, h - hw))
+            c = np.where(np.isfinite(c) | (h == hw), c, alt)
         pw, pt = np.exp(-hw), np.exp(-ht)
         s = p["sigma"] * np.sqrt(-np.expm1(-2.0 * h) / 2.0)
     elif method == "euler":
@@ -223,7 +262,7 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
     variables on; without it they are never read. ``jump`` (Poisson input) is added after the
     threshold test, like an ``on_pre`` synaptic effect in Brian2: a neuron that spikes is reset
     instead, a refractory one still receives it. Shared by the CPU blocks and the CUDA kernel.
-    Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v``.
+    Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v`` (|v| > LIMIT after the reset).
     """
     vinf = vrest + res * drive
     dv = (v - vinf) * a  # relaxation form: no drift over long runs
@@ -239,9 +278,12 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
         wn = w
         vtn = vt0
     vn = v if (freeze & (not free)) else vn
-    bad = not (abs(vn) <= LIMIT)
     spiked = free & (vn > vtn)
     # Selects, not branches: the CPU caller vectorises this across a block of neurons.
+    # A drive that carries v far past threshold within one step is a spike, not a runaway:
+    # only the v that is stored (not reset) is tested, the one the CPU kernels' search for the
+    # bad neuron finds (testing vn before the reset flagged steps that search could not place).
+    bad = (not (abs(vn + jump) <= LIMIT)) & (not spiked)
     if dynamics:
         return (vreset if spiked else vn + jump), (vtn + jump_t if spiked else vtn), \
             (wn + jump_w if spiked else wn), (0.0 if spiked else since), spiked, bad
@@ -332,9 +374,10 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
                 nsp += sp
                 nbad += bad
             if nbad:
+                err[b, 0] = k
+                err[b, 1] = lo  # replaced by the first neuron out of range
                 for j in range(m):
                     if not (abs(v[j]) <= LIMIT):
-                        err[b, 0] = k
                         err[b, 1] = lo + j
                         break
                 break
@@ -472,11 +515,13 @@ def unblocked(arr: np.ndarray, row: int, n: int) -> np.ndarray:
     return arr[:, row, :BLOCK].reshape(-1)[:n].copy()
 
 
-def _max_spikes_per_step(p: dict, vmax: np.ndarray, dt: float) -> int:
-    """Bound on spikes one neuron can emit in one step of the event-driven method."""
-    vinf = p["v_rest"] + p["resistance"] * vmax
+def _max_spikes_per_step(p: dict, i_lo: np.ndarray, i_hi: np.ndarray, dt: float) -> int:
+    """Bound on spikes one neuron can emit in one step of the event-driven method, from the
+    largest asymptotic potential it sees (inputs between ``i_lo`` and ``i_hi``; ``resistance``
+    may be negative). Refuses (``ValueError``) more than :data:`MAX_EVENT_SPIKES_PER_STEP`."""
+    vinf = p["v_rest"] + np.maximum(p["resistance"] * i_lo, p["resistance"] * i_hi)
     fires = vinf > p["v_threshold"]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         climb = np.where(fires & (p["v_reset"] < p["v_threshold"]),
                          p["tau_m"] * np.log((vinf - p["v_reset"]) / (vinf - p["v_threshold"])), 0.0)
     isi = np.where(fires, p["tau_ref"] + climb, np.inf)
@@ -484,8 +529,16 @@ def _max_spikes_per_step(p: dict, vmax: np.ndarray, dt: float) -> int:
         i = int(np.flatnonzero(isi <= 0)[0])
         raise ValueError(f"method='event' needs tau_ref > 0 or v_reset < v_threshold (neuron {i} would fire "
                          "infinitely often)")
-    shortest = float(isi.min())
-    return int(min(2 + math.floor(dt / shortest), 1 << 16)) if np.isfinite(shortest) else 2
+    i = int(np.argmin(isi))
+    shortest = float(isi[i])
+    if not np.isfinite(shortest):
+        return 2
+    bound = 2 + math.floor(dt / shortest)
+    if bound > MAX_EVENT_SPIKES_PER_STEP:
+        raise ValueError(f"method='event': neuron {i} could fire {bound} times in one step of dt = {dt} ms "
+                         f"(interspike interval tau_ref + climb = {shortest:.4g} ms at its largest input I); at "
+                         f"most {MAX_EVENT_SPIKES_PER_STEP} per step: lengthen tau_ref, reduce I or dt")
+    return int(bound)
 
 
 _PARAM_ORDER = ("a", "c", "pw", "pt", "v_rest", "resistance", "v_threshold", "v_reset", "threshold_jump",
@@ -538,61 +591,155 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
 
     Raises
     ------
+    TypeError
+        ``model`` not a :class:`LIF`; a parameter field, ``I``, ``v0``, ``n``, ``record``,
+        ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings, objects and
+        complex values are never numbers); ``initial`` not a previous result's final state.
+    ValueError
+        Every other bad value, before anything runs, naming the argument or the parameter field:
+        NaN or infinite values anywhere; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a
+        whole number of steps or more than 2**53 steps (``t_start`` or ``initial['step']`` beyond
+        step +-2**53); per-neuron arrays of the wrong length; time constants <= 0, negative
+        ``tau_ref``/``sigma``/Poisson fields; ``tau_ref`` of 2**23 steps or more; more than 1e15
+        Poisson input spikes per step; ``v0``, ``v_reset`` or an initial ``v`` beyond the state
+        limit +-1e9; ``v_rest + resistance * I`` or a step propagator that overflows (e.g.
+        ``tau_m`` subnormal); for ``dtype=float32`` values beyond the float32 range; an unknown
+        ``method``/``backend``/``refractory_mode``; noise, Poisson input or adaptation with a
+        method that does not support them; for ``method="event"`` more than 65536 spikes of a
+        neuron in one step; a population (``n``) or traces (``record`` x samples) too large for
+        this machine's memory (:func:`fastkernels._validate.max_bytes`).
     SimulationError
-        ``v`` became NaN or exceeded 1e9 (e.g. Euler with ``dt > 2 tau_m``); names the step and neuron.
+        ``v`` became NaN or exceeded 1e9 after the step's reset (e.g. Euler with ``dt > 2 tau_m``,
+        a drive far below ``v_rest``); names the step and neuron. A drive that carries ``v`` past
+        the threshold within a step, however large, is a spike.
+    BackendUnavailableError
+        ``backend="cuda"`` without a usable GPU.
     """
     if not isinstance(model, LIF):
         raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
-    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype)
+    check_common(seed, backend)
+    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype, bytes_per_neuron=MIN_BYTES_PER_NEURON)
     check_choice(method, "method", METHODS)
-    record_every = check_scalar(record_every, "record_every", integer=True, lo=1)
+    record_every = _params.stride(record_every, n_steps)
     t_start = check_scalar(t_start, "t_start")
     # Every parameter a scalar: propagators are computed once, not for n equal copies.
-    uniform = method != "event" and all(np.ndim(getattr(model, name)) == 0 for name in model.numeric_fields())
+    uniform = method != "event" and all(_ndim(getattr(model, name)) == 0 for name in model.numeric_fields())
     p = model.arrays(1 if uniform else n)
+    if (np.abs(p["v_reset"]) > LIMIT).any():
+        i = int(np.flatnonzero(np.abs(p["v_reset"]) > LIMIT)[0])
+        raise ValueError(f"v_reset must lie within +-{LIMIT:g} (the state limit of v); entry {i} is {p['v_reset'][i]}")
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method not in ("exact", "euler"):
         raise ValueError(f"noise (sigma > 0) needs method='exact' or 'euler' (Euler-Maruyama), got {method!r}")
-    poisson = model.has_poisson_input
-    p["poisson_lambda"] = p["poisson_inputs"] * p["poisson_rate"] * dt * 1e-3  # mean input spikes per step
+    dynamics = bool(np.any(p["threshold_jump"] != 0) or np.any(p["adaptation_jump"] != 0))
+    with np.errstate(over="ignore", under="ignore"):
+        poisson = bool(np.any(p["poisson_inputs"] * p["poisson_rate"] * p["poisson_weight"] != 0))
+        p["poisson_lambda"] = p["poisson_inputs"] * p["poisson_rate"] * dt * 1e-3  # mean input spikes per step
+    if poisson and not (p["poisson_lambda"] <= MAX_POISSON_PER_STEP).all():
+        i = int(np.flatnonzero(~(p["poisson_lambda"] <= MAX_POISSON_PER_STEP))[0])
+        raise ValueError(f"poisson_inputs * poisson_rate * dt (mean input spikes per step) must be at most "
+                         f"{MAX_POISSON_PER_STEP:g}; entry {i} is {p['poisson_lambda'][i]:.4g}")
     if method == "event":
-        if model.adapts or noisy or poisson:
+        if dynamics or noisy or poisson:
             raise ValueError("method='event' supports the plain LIF only (no noise, Poisson input, threshold or "
                              "adaptation jumps)")
         if not model.freeze_refractory:
             raise ValueError("method='event' needs freeze_refractory=True")
-    p["ref_steps"] = refractory_steps(p["tau_ref"], dt).astype(np.float64)
-    if (p["ref_steps"] >= SINCE_MAX).any():
-        raise ValueError(f"tau_ref must be shorter than {int(SINCE_MAX)} steps")
-    k0 = int(round(t_start / dt))
-    state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n),
+    p["ref_steps"] = refractory_steps(p["tau_ref"], dt, SINCE_MAX).astype(np.float64)
+    k0 = first_step(t_start, dt, n_steps, None if initial is None else _initial_step(initial))
+    state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT),
              "v_threshold": np.broadcast_to(p["v_threshold"], (n,)), "since": np.full(n, SINCE_MAX)}
     if initial is not None:
-        if not isinstance(initial, dict) or not {"v", "step"} <= set(initial):
-            raise TypeError("initial must be the final_state dict of a previous LIF result")
-        for name in ("v", "v_threshold", "w", "since", "ref_left"):
+        for name, kw in (("v", dict(limit=LIMIT)), ("v_threshold", {}), ("w", {}), ("since", dict(nonneg=True)),
+                         ("ref_left", dict(nonneg=True))):
             if name in initial:
-                state[name] = per_neuron(initial[name], f"initial[{name!r}]", n)
-        k0 = check_scalar(initial["step"], "initial['step']", integer=True)
+                state[name] = per_neuron(initial[name], f"initial[{name!r}]", n, **kw)
+        if "since" in initial:
+            state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
     t_start = k0 * dt
     k1 = k0 + n_steps
     rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=dtype)
-    p.update(propagators(p, dt, method))
+    _check_drive(p, rows, common, dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
+        p.update(propagators(p, dt, method))
+    coeffs = {"tau_m and dt (the step propagator of v)": p["a"]}
+    if noisy:
+        coeffs["sigma, tau_m and dt (the noise amplitude)"] = p["s"]
+    if dynamics:
+        coeffs.update({"resistance, tau_m, tau_adaptation and dt (the coupling of w into v)": p["c"],
+                       "tau_adaptation and dt (the decay of w)": p["pw"],
+                       "tau_threshold and dt (the decay of the threshold)": p["pt"]})
+    check_finite_result(coeffs, f"{method} method's coefficients")
+    if dtype == np.float32:
+        for name in _PARAM_ORDER:
+            _check_cast_range(np.asarray(p[name], dtype=np.float64), dtype, _PARAM_NAMES.get(name, name))
+        for name, value in state.items():
+            _check_cast_range(np.asarray(value, dtype=np.float64), dtype, "v0" if name == "v" and initial is None
+                              else f"initial[{name!r}]")
     varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER))
-    dynamics = bool(model.adapts)
+    legacy = model.refractory_mode == "legacy_float"
+    rec = as_record(record, n)
+    n_rows = _driver.n_trace_rows(n_steps, record_every)
+    check_traces(3, rec, n_rows, dtype.itemsize)
+    max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
+    backend = resolve_backend(backend, work=n * n_steps)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
     # travel as one block whose first column the kernels read as scalars.
     P = blocked(p, _PARAM_ORDER, n if varied else 1, dtype)
     S = blocked(state, _STATE_ORDER, n, dtype)
     ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
-    legacy = model.refractory_mode == "legacy_float"
-    key = resolve_seed(seed) if noisy or poisson else np.int64(0)
-    rec = as_record(record, n)
-    n_rows = _driver.n_trace_rows(n_steps, record_every)
     traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
-    backend = resolve_backend(backend, work=n * n_steps)
-    max_per_step = _max_spikes_per_step(p, max_input(rows, common), dt) if method == "event" else 1
+    with seed_kept(seed):
+        key = resolve_seed(seed) if noisy or poisson else np.int64(0)
+        times, ids = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy,
+                              dynamics, poisson, varied, max_per_step, rec, record_every, traces)
+    final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
+    final["step"] = k1
+    return SimulationResult(
+        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
+        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
+        traces={name: traces[i] for i, name in enumerate(STATE_NAMES)}, final_state=final)
 
+
+#: The user-facing parameters behind each kernel coefficient (for the float32 range check).
+_PARAM_NAMES = {"a": "tau_m", "c": "resistance", "pw": "tau_adaptation", "pt": "tau_threshold", "s": "sigma",
+                "ref_steps": "tau_ref", "poisson_lambda": "poisson_rate"}
+
+
+def _check_drive(p, rows, common, dtype):
+    """Refuse inputs whose sum or asymptotic potential ``v_rest + resistance * I`` overflows ``dtype``."""
+    top = float(np.finfo(dtype).max)
+    with np.errstate(over="ignore", invalid="ignore"):
+        i_max = max(abs(float(rows.min())), abs(float(rows.max()))) + \
+            max(abs(float(common.min())), abs(float(common.max())))
+        bound = float(np.abs(p["resistance"]).max()) * i_max + float(np.abs(p["v_rest"]).max())
+        if i_max <= top and bound <= top:  # the usual case: a few reductions, no per-neuron pass
+            return
+        i_lo, i_hi = input_range(rows, common)
+        drive = np.maximum(np.abs(p["resistance"] * i_lo), np.abs(p["resistance"] * i_hi)) + np.abs(p["v_rest"])
+        drive = np.maximum(drive, np.maximum(np.abs(i_lo), np.abs(i_hi)))  # the input sum itself
+    if not (drive <= top).all():
+        i = int(np.flatnonzero(~(drive <= top))[0])
+        raise ValueError(f"v_rest + resistance * I overflows {dtype.name} (neuron {i}: I up to "
+                         f"{max(abs(i_lo[i]), abs(i_hi[i])):.4g}, resistance "
+                         f"{p['resistance'][i % p['resistance'].size]:.4g})")
+
+
+def _ndim(x) -> int:
+    try:
+        return np.ndim(x)
+    except Exception:  # ragged or odd: arrays(n) names the field
+        return -1
+
+
+def _initial_step(initial):
+    if not isinstance(initial, dict) or not {"v", "step"} <= set(initial):
+        raise TypeError("initial must be the final_state dict of a previous LIF result (keys 'v', 'step', ...)")
+    return initial["step"]
+
+
+def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics, poisson,
+             varied, max_per_step, rec, record_every, traces):
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
@@ -620,9 +767,4 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
 
         times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
                                  max_spikes_per_step=max_per_step)
-    final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
-    final["step"] = k1
-    return SimulationResult(
-        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
-        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
-        traces={name: traces[i] for i, name in enumerate(STATE_NAMES)}, final_state=final)
+    return times, ids

@@ -16,7 +16,8 @@ class SimulationResult:
     spike_times : ndarray, shape (n_spikes,), float64
         Spike times in ms, sorted by time then neuron (grid methods report the
         start ``k * dt`` of the step in which the threshold was crossed, as Brian2 does;
-        the event-driven LIF reports the interpolated crossing time).
+        the event-driven LIF reports the interpolated crossing time, which rounding may put at
+        the run's end ``t_start + duration`` itself when a refractory period ends there).
     spike_neurons : ndarray, shape (n_spikes,), int64
         Index of the neuron of each spike.
     n : int
@@ -51,14 +52,28 @@ class SimulationResult:
 
     @property
     def rates(self) -> np.ndarray:
-        """Mean firing rate of each neuron over the run, in Hz (spikes / s), ``(n,)``."""
+        """Mean firing rate of each neuron over the run, in Hz (spikes / s), ``(n,)``; NaN for a run
+        of zero duration (no time to fire in)."""
+        if self.duration == 0:
+            return np.full(self.n, np.nan)
         return self.counts / (self.duration * 1e-3)
 
     def spike_train(self, i: int) -> np.ndarray:
-        """Spike times (ms) of neuron ``i``."""
-        if not 0 <= int(i) < self.n:
+        """Spike times (ms) of neuron ``i``.
+
+        Raises
+        ------
+        TypeError
+            ``i`` not an int (floats and bools included).
+        ValueError
+            ``i`` outside ``[0, n)``.
+        """
+        from .._validate import check_scalar
+
+        i = check_scalar(i, "i", integer=True)
+        if not 0 <= i < self.n:
             raise ValueError(f"neuron index i must be in [0, {self.n}), got {i}")
-        return self.spike_times[self.spike_neurons == int(i)]
+        return self.spike_times[self.spike_neurons == i]
 
     def spike_trains(self) -> list:
         """One array of spike times (ms) per neuron."""
@@ -71,7 +86,14 @@ class SimulationResult:
 
         The rate of a bin is ``spikes / (n * bin width)``: spikes per neuron per second
         (the seed's histogram divides by ``dt`` instead of the bin width, 10x too high at
-        1 ms bins and dt = 0.1 ms; see the digest of seed 000, N11).
+        1 ms bins and dt = 0.1 ms; see the digest of seed 000, N11). A run of zero duration
+        gives empty arrays.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A ``bin_ms`` that is not a positive finite number, or so narrow that the bins cannot
+            fit in memory (see :func:`fastkernels.neurons.population_rate`).
         """
         from .analysis import population_rate
 

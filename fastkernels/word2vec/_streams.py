@@ -8,7 +8,6 @@ from the purpose stream. Distinct purposes keep one seed reused across the
 pipeline (subsampling, windows, negatives) from giving correlated draws.
 """
 
-import contextlib
 import functools
 
 import numpy as np
@@ -20,16 +19,6 @@ WINDOW = 0x57494E44  # "WIND": reduced window of centre i = draw i
 BATCH = 0x42415443  # "BATC": draws (position << 24) + k of generate_batch
 NEGATIVE = 0x4E454741  # "NEGA": stream per row of negatives
 LOG_UNIFORM = 0x4C4F4755  # "LOGU": stream per candidate set
-
-
-def check_seed(seed) -> None:
-    """Raise as :func:`fastkernels._random.resolve_seed` would for a bad ``seed``, without drawing
-    from a ``Generator``: a call checks its seed up front, even when it needs no random draw."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0:
-        return
-    resolve_seed(seed)  # raises TypeError / ValueError naming seed
 
 
 def purpose_key(seed, purpose: int) -> np.int64:
@@ -47,29 +36,3 @@ def purpose_key(seed, purpose: int) -> np.int64:
 @functools.lru_cache(maxsize=256)
 def _cached_key(seed: int, purpose: int) -> np.int64:
     return stream_key(resolve_seed(seed), purpose)
-
-
-def restored_on_error(seed):
-    """A context that puts a ``numpy.random.Generator`` seed back as it was if the block raises
-    (any other seed: a no-op context).
-
-    A call draws its key from a Generator seed (advancing it) before some errors can be
-    known (ids checked by the kernel, a pair count known after the count pass); a call that
-    raises must leave the caller's objects as they were, the Generator included.
-    """
-    if not isinstance(seed, np.random.Generator):
-        return _NO_OP
-    return _restoring(seed)
-
-
-_NO_OP = contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def _restoring(gen):
-    state = gen.bit_generator.state
-    try:
-        yield
-    except BaseException:
-        gen.bit_generator.state = state
-        raise

@@ -32,7 +32,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
-from .._random import below
+from .._random import below, check_seed, seed_kept
 from .._validate import as_array, check_allocation, check_disjoint, check_scalar
 from . import _streams
 from .corpus import Corpus, as_corpus
@@ -242,7 +242,7 @@ def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batch
         be = "parallel"  # batches are small and their data is on the host: no GPU round trip
     if be == "parallel" and nb * per_batch < SERIAL_BELOW:
         be = "cpu"  # same result; a tiny batch is faster without starting threads
-    with _streams.restored_on_error(seed):
+    with seed_kept(seed):
         bkey = _streams.purpose_key(seed, _streams.BATCH)
         batch = np.empty(nb * batch_size, np.int32)
         labels = np.empty(nb * batch_size, np.int32)
@@ -380,7 +380,7 @@ def _window_args(corpus, window, shrink_windows, seed):
     window = check_scalar(window, "window", integer=True, lo=1, hi=MAX_WINDOW)
     if not isinstance(shrink_windows, (bool, np.bool_)):
         raise TypeError(f"shrink_windows must be a bool, got {shrink_windows!r}")
-    _streams.check_seed(seed)
+    check_seed(seed)
     return corpus, window, bool(shrink_windows)
 
 
@@ -479,7 +479,7 @@ def skipgram_pairs(corpus, window=5, *, shrink_windows=True, seed=None, out=None
         if backend != "auto":
             raise ValueError("out= is for host backends; the cuda backend allocates its own buffers")
         be = "parallel"  # "auto" with out=: stay on the host, where out is
-    with _streams.restored_on_error(seed):
+    with seed_kept(seed):
         wkey = window_key(seed)
         if be == "cuda":
             return load_cuda("fastkernels.word2vec._cuda").skipgram_pairs(corpus.ids, corpus.offsets, window, shrink,

@@ -36,7 +36,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device, jit
-from .._random import mix64, random_u64, stream_key, uniform
+from .._random import check_seed, mix64, random_u64, stream_key, uniform
 from .._validate import as_array, as_index_array, check_allocation, check_scalar
 from . import _streams
 
@@ -260,7 +260,7 @@ class NegativeSampler:
         k = check_scalar(k, "k", integer=True, lo=1)
         check_allocation(n * k, 4, "n * k", what="negatives")
         start = check_scalar(start, "start", integer=True, lo=0, hi=_INT64_MAX - n)  # row streams start + i
-        _streams.check_seed(seed)
+        check_seed(seed)
         if exclude is not None:
             exclude = as_index_array(exclude, "exclude", n=self.n_words, ndim=1, shape=(n,))
             ex_host = exclude.copy_to_host() if hasattr(exclude, "copy_to_host") else exclude

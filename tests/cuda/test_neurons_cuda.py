@@ -66,3 +66,19 @@ def test_cuda_reports_runaway_state():
     with pytest.raises(SimulationError, match="neuron 1"):
         simulate_lif(LIF(tau_m=[10, 0.01], v_threshold=[1, 1e12]), 2, 5.0, 0.1, I=0.5, v0=[0, 1.0], method="euler",
                      backend="cuda")
+
+
+@pytest.mark.parametrize("method", ["exact", "euler", "event"])
+def test_cuda_huge_drive_spikes_at_every_allowed_step_like_the_cpu(method):
+    # issue 13: the runaway test now reads v after the reset on both backends (the CUDA kernel
+    # used to raise SimulationError where the CPU silently dropped the step)
+    a = simulate_lif(LIF(), 2, 6.0, 0.1, I=[1e12, 1.5], method=method, backend="cpu")
+    b = simulate_lif(LIF(), 2, 6.0, 0.1, I=[1e12, 1.5], method=method, backend="cuda")
+    np.testing.assert_allclose(b.spike_times, a.spike_times, rtol=1e-13)
+    np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+    np.testing.assert_allclose(a.spike_train(0), [0.0, 2.0, 4.0], atol=1e-9)
+
+
+def test_cuda_huge_negative_drive_raises_like_the_cpu():
+    with pytest.raises(SimulationError, match="neuron 1"):
+        simulate_lif(LIF(), 2, 1.0, 0.1, I=[1.5, -1e12], backend="cuda")
