@@ -90,3 +90,39 @@ class TestBadInput:
         _, cache = batchnorm_forward(np.ones((2, 3)), gamma, beta, rm, rv, training=False)
         with pytest.raises(ValueError, match="training-mode forward"):
             batchnorm_backward(np.ones((2, 3)), cache, gamma)
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+@pytest.mark.bad_input
+def test_running_statistics_sharing_memory_or_negative_are_refused(rng):
+    # issue 13 defect 2 for batch norm: the running statistics are its in-place outputs
+    x = rng.standard_normal((5, 3))
+    g, b, rm, rv = params(rng, 3)
+    with pytest.raises(ValueError, match="running_mean is the memory of running_var"):
+        batchnorm_forward(x, g, b, rv, rv)
+    base = np.zeros(16)
+    base[:15] = x.ravel()
+    with pytest.raises(ValueError, match="running_mean overlaps the memory of x"):
+        batchnorm_forward(base[:15].reshape(5, 3), g, b, base[13:16], rv)
+    bad_var = np.array([1.0, -0.5, 1.0])
+    before = rm.copy()
+    for training in (True, False):
+        with pytest.raises(ValueError, match=r"running_var must be non-negative, got -0.5 at index 1"):
+            batchnorm_forward(x, g, b, rm, bad_var, training=training)
+    np.testing.assert_array_equal(rm, before)
+    with pytest.raises(TypeError, match="training must be True or False"):
+        batchnorm_forward(x, g, b, rm, rv, training="no")
+    with pytest.raises(TypeError, match="cache must be the"):
+        batchnorm_backward(x, x, g)  # a malformed cache: no bare unpacking error
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nan_stays_in_its_column(backend, rng):
+    x = rng.standard_normal((6, 3))
+    x[2, 1] = np.nan
+    g, b, rm, rv = params(rng, 3)
+    y, _ = batchnorm_forward(x, g, b, rm, rv, backend=backend)
+    assert np.isnan(y[:, 1]).all() and np.isfinite(y[:, [0, 2]]).all()
+    assert np.isnan(rm[1]) and np.isfinite(rm[[0, 2]]).all()

@@ -161,3 +161,65 @@ class TestBadInput:
         with pytest.raises(TypeError, match="out must have dtype float64"):
             dense_forward(X, W, b, out=out)
         assert not out.any()
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_every_activation_propagates_nan(backend, dtype, name):
+    # issue 13 defect 4: relu mapped NaN to 0 (torch gives NaN)
+    z = np.array([[np.nan, -1.0, 0.0, 2.0]], dtype)
+    a = activation(z, name, backend=backend)
+    assert np.isnan(a[0, 0]) and np.isfinite(a[0, 1:]).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh"])
+def test_dense_forward_keeps_a_nan_row_nan(backend, name, rng):
+    # issue 13 defect 4: relu hid NaN rows of dense_forward; the other rows are unaffected
+    X, W, b = layer(rng)
+    X[2, 1] = np.nan
+    A, _ = dense_forward(X, W, b, name, backend=backend)
+    assert np.isnan(A[2]).all()
+    assert np.isfinite(np.delete(A, 2, axis=0)).all()
+
+
+def test_relu_derivative_passes_the_gradient_at_nan_like_torch():
+    dz = activation_grad(np.ones((1, 3)), "relu", a=np.array([[np.nan, 0.0, 2.0]]))
+    np.testing.assert_array_equal(dz, [[1.0, 0.0, 1.0]])
+
+
+@pytest.mark.bad_input
+def test_out_overlapping_an_input_is_refused(rng):
+    # issue 13 defect 2: dense_forward, activation and activation_grad accepted shifted overlaps
+    X, W, b = layer(rng, n=4, k=4, m=4)
+    base = np.zeros(17)
+    base[:16] = X.ravel()
+    Xin, out = base[:16].reshape(4, 4), base[1:].reshape(4, 4)
+    with pytest.raises(ValueError, match="out overlaps the memory of X"):
+        dense_forward(Xin, W, b, "relu", out=out)
+    bb = np.zeros(6)
+    with pytest.raises(ValueError, match="out overlaps the memory of b"):  # the epilogue reads b while writing
+        dense_forward(np.ones((1, 4)), np.ones((5, 4)), bb[:5], out=bb[1:].reshape(1, 5))
+    with pytest.raises(ValueError, match="out overlaps the memory of z"):
+        activation(Xin, "relu", out=out)
+    with pytest.raises(ValueError, match="out overlaps the memory of da"):
+        activation_grad(Xin, "tanh", a=np.zeros((4, 4)), out=out)
+    np.testing.assert_array_equal(Xin, X)
+    z = X.copy()
+    assert activation(z, "gelu", out=z) is z  # exactly z: the documented in-place use
+    np.testing.assert_allclose(z, ref_act(X, "gelu"), rtol=1e-12)
+
+
+@pytest.mark.bad_input
+def test_huge_output_refused_up_front_and_bad_flags():
+    X = np.zeros((10**6, 1), np.float32)
+    with pytest.raises(ValueError, match=r"X.shape\[0\] \* W.shape\[0\] asks for 1e\+12 elements"):
+        dense_forward(X, X, None)
+    with pytest.raises(TypeError, match="need_dx must be True or False"):
+        dense_backward(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)), need_dx="no")
+    with pytest.raises(ValueError, match="name must be one of"):
+        activation(np.ones(2), "swish")

@@ -323,3 +323,72 @@ def test_gradcheck_bad_input():
         gradcheck(lambda v: 0.0, np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="eps must be > 0"):
         gradcheck(lambda v: 0.0, np.zeros(3), np.zeros(3), eps=0)
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+def _shifted(x):
+    """A buffer of x's shape and dtype overlapping x shifted by one element (and x's copy in it)."""
+    base = np.empty(x.size + 1, x.dtype)
+    base[:x.size] = x.ravel()
+    return base[:x.size].reshape(x.shape), base[1:].reshape(x.shape)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sce_out_is_logits_is_refused_not_a_wrong_loss(backend, rng):
+    # issue 13 defect 1: out=logits overwrote the logits with exp(x - max) mid-row and returned a wrong loss
+    x, y = problem(rng, n=4, c=5)
+    keep = x.copy()
+    with pytest.raises(ValueError, match="out is the memory of logits"):
+        softmax_cross_entropy(x, y, out=x, backend=backend)
+    np.testing.assert_array_equal(x, keep)
+    probs = np.full_like(x, 0.2)
+    with pytest.raises(ValueError, match="out is the memory of target"):
+        softmax_cross_entropy(x, probs, out=probs, backend=backend)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fn", ["sce", "bce", "mse"])
+def test_losses_refuse_an_out_overlapping_an_input_shifted_by_one(fn, rng):
+    # issue 13 defect 2: a shifted overlap was accepted and gave garbage
+    x, y = problem(rng, n=3, c=4)
+    xin, out = _shifted(x)
+    keep = xin.copy()
+    call = {"sce": lambda: softmax_cross_entropy(xin, y, out=out),
+            "bce": lambda: sigmoid_binary_cross_entropy(xin, np.full_like(x, 0.5), out=out),
+            "mse": lambda: mse(xin, np.zeros_like(x), out=out)}[fn]
+    with pytest.raises(ValueError, match="out overlaps the memory of"):
+        call()
+    np.testing.assert_array_equal(xin, keep)
+
+
+@pytest.mark.parametrize("fn", ["bce", "mse"])
+def test_elementwise_losses_accept_out_is_the_first_input(fn, rng):
+    # the documented in-place use: each element is read before its gradient is written
+    z = rng.standard_normal((3, 4))
+    t = rng.random((3, 4))
+    f = sigmoid_binary_cross_entropy if fn == "bce" else mse
+    want_loss, want_g = f(z, t)
+    y = z.copy()
+    loss, g = f(y, t, out=y)
+    assert g is y and loss == want_loss
+    np.testing.assert_array_equal(y, want_g)
+
+
+@pytest.mark.bad_input
+def test_sce_targets_that_would_wrap_or_are_not_ids_are_refused():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="target must lie in"):  # uint64 max would wrap to -1 = ignore_index
+        softmax_cross_entropy(x, np.array([0, 2**64 - 1], np.uint64), ignore_index=-1)
+    with pytest.raises(TypeError, match="target must be integer class ids"):
+        softmax_cross_entropy(x, np.array([True, False]))
+    with pytest.raises(ValueError, match="ignore_index must be <="):
+        softmax_cross_entropy(x, np.array([0, 1]), ignore_index=2**64)
+    with pytest.raises(TypeError, match="return_grad must be True or False"):
+        softmax_cross_entropy(x, np.array([0, 1]), return_grad="no")
+    with pytest.raises(ValueError, match=r"target must lie in \[0, 1\], got nan at index \(0, 1\)"):
+        sigmoid_binary_cross_entropy(x, np.array([[0.5, np.nan, 0], [0, 0, 0]]))
+    loss = softmax_cross_entropy(np.zeros((0, 3)), [], return_grad=False)  # an empty list of ids
+    assert np.isnan(loss)

@@ -1,6 +1,10 @@
 import numpy as np
 import pytest
 
+import copy
+import pickle
+
+from fastkernels._io import save_npz
 from fastkernels.nn import MLP, gradcheck
 
 
@@ -131,10 +135,10 @@ def test_models_outside_the_compiled_case_use_the_kernel_path():
 def test_load_rejects_a_file_of_another_architecture(tmp_path):
     m = MLP([3, 4, 2], seed=0)
     m.save(tmp_path / "m.npz")
-    data = dict(np.load(tmp_path / "m.npz"))
+    data = {k: v for k, v in np.load(tmp_path / "m.npz").items() if not k.startswith("__")}
     data["layer_sizes"] = np.array([3, 5, 2])
-    np.savez(tmp_path / "bad.npz", **data)
-    with pytest.raises(ValueError, match="parameter count 26 does not match"):
+    save_npz(tmp_path / "bad.npz", "fastkernels.MLP", 1, data)  # a well-formed file of the wrong architecture
+    with pytest.raises(ValueError, match=r"bad.npz: entry 'flat' has shape \(26,\), expected \(32,\)"):
         MLP.load(tmp_path / "bad.npz")
 
 
@@ -146,3 +150,148 @@ def test_batch_norm_batch_of_one_row_is_refused_before_training(rng):
         m.fit(X, y, epochs=1, batch_size=4, verbose=False)  # 4 + 4 + 1
     np.testing.assert_array_equal(m.flat_params, before)
     m.fit(X, y, epochs=1, batch_size=3, verbose=False)
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_copied_model_trains_exactly_like_the_original(how, batch_norm, rng):
+    # issue 13 defect 3: after unpickling, params[...] no longer aliased the flat buffer, so the
+    # optimizer (which updates the flat buffer) and the forward pass (which reads the views) diverged
+    X, y = rng.standard_normal((30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    m = MLP([4, 6, 3], seed=1, batch_norm=batch_norm)
+    m.fit(X, y, epochs=1, verbose=False)
+    c = pickle.loads(pickle.dumps(m)) if how == "pickle" else copy.deepcopy(m)
+    for key, view in c.params.items():
+        assert np.shares_memory(view, c.flat_params), key
+    assert not np.shares_memory(c.flat_params, m.flat_params)
+    for model in (m, c):
+        model.fit(X, y, epochs=2, verbose=False, compiled=False)
+    np.testing.assert_array_equal(c.flat_params, m.flat_params)
+    np.testing.assert_array_equal(c.predict_proba(X), m.predict_proba(X))
+
+
+@pytest.mark.bad_input
+def test_float64_data_beyond_float32_is_refused_before_the_cast():
+    # issue 13 defect 5: 1e308 passed the finiteness check, became inf in float32, and the fit ended in NaN
+    m = MLP([2, 3, 2], seed=0)
+    before = m.flat_params.copy()
+    X = np.array([[0.0, 1e308], [1.0, 0.0]])
+    for call in (lambda: m.fit(X, [0, 1], verbose=False), lambda: m.predict(X), lambda: m.score(X, [0, 1])):
+        with pytest.raises(ValueError, match=r"X holds 1e\+308, beyond the float32 range"):
+            call()
+    np.testing.assert_array_equal(m.flat_params, before)
+    assert m.history["loss"] == []
+    r = MLP([2, 1], output="linear", seed=0)
+    with pytest.raises(ValueError, match="y holds 1e\\+300"):
+        r.fit(np.zeros((2, 2)), np.array([1.0, 1e300]), verbose=False)
+
+
+def _saved(tmp_path, **kw):
+    m = MLP([3, 4, 2], seed=0, **kw)
+    m.save(tmp_path / "m.npz")
+    return m, {k: v for k, v in np.load(tmp_path / "m.npz").items() if not k.startswith("__")}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("edit,msg", [
+    (dict(layer_sizes=np.array([3.0, 4.5, 2.0])), "entry 'layer_sizes' has dtype float64"),
+    (dict(layer_sizes=np.array([3, -4, 2])), "entry 'layer_sizes' must hold at least two sizes >= 1"),
+    (dict(layer_sizes=np.array([3, 10**12, 2])), "layer_sizes asks for"),
+    (dict(activation=np.array("swish")), "entry 'activation' is 'swish'"),
+    (dict(output=np.array(1)), "entry 'output' has dtype int64"),
+    (dict(dropout=np.array(1.0)), r"entry 'dropout' must lie in \[0, 1\)"),
+    (dict(dtype=np.array("float16")), "entry 'dtype' must be 'float32' or 'float64'"),
+    (dict(flat="float64"), "entry 'flat' has dtype float64, expected float32"),
+    (dict(flat="nan"), "entry 'flat' holds NaN or inf"),
+    (dict(running_var_0="negative"), "entry 'running_var_0' holds a negative variance"),
+    (dict(running_mean_0=None), "missing entry 'running_mean_0'"),
+    (dict(junk=np.zeros(1)), r"unexpected entries \['junk'\]"),
+])
+def test_load_validates_every_entry(tmp_path, edit, msg):
+    # issue 13 defect 6: wrong dtypes were cast, layer_sizes of 4.5 and negative running variances accepted
+    _, data = _saved(tmp_path, batch_norm=True)
+    for k, v in edit.items():
+        if v is None:
+            data.pop(k)
+        elif isinstance(v, str):
+            data[k] = {"float64": data[k].astype(np.float64), "nan": np.full_like(data[k], np.nan),
+                       "negative": -np.ones_like(data[k])}[v]
+        else:
+            data[k] = v
+    path = tmp_path / "edited.npz"
+    save_npz(path, "fastkernels.MLP", 1, data)
+    with pytest.raises(ValueError, match=f"edited.npz: .*{msg}"):
+        MLP.load(path)
+
+
+@pytest.mark.bad_input
+def test_load_turns_every_damaged_file_into_one_value_error(tmp_path):
+    # issue 13 defect 6: truncated or foreign files raised EOFError / BadZipFile / KeyError
+    m, data = _saved(tmp_path)
+    raw = (tmp_path / "m.npz").read_bytes()
+    cases = {"empty": b"", "truncated": raw[: len(raw) // 2], "text": b"hello\n",
+             "flipped": raw[:200] + bytes([raw[200] ^ 0xFF]) + raw[201:]}
+    for name, content in cases.items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=f"{name}.npz: "):
+            MLP.load(path)
+    np.savez(tmp_path / "old.npz", **data)  # the format before issue 13 (never released)
+    with pytest.raises(ValueError, match="old.npz: not a fastkernels.MLP file"):
+        MLP.load(tmp_path / "old.npz")
+    with pytest.raises(FileNotFoundError):
+        MLP.load(tmp_path / "absent.npz")
+    np.testing.assert_array_equal(MLP.load(tmp_path / "m.npz").flat_params, m.flat_params)
+
+
+@pytest.mark.bad_input
+def test_a_diverged_model_is_not_saved(tmp_path):
+    m = MLP([3, 2], seed=0)
+    m.flat_params[0] = np.nan
+    with pytest.raises(ValueError, match="flat_params hold 1 NaN or inf"):
+        m.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.bad_input
+def test_malformed_arguments_give_clear_errors(rng):
+    # issue 13 defect 9: ZeroDivisionError on an empty training set; unpacking errors
+    m = MLP([3, 4, 2], seed=0)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 2, 6)
+    with pytest.raises(ValueError, match="X has no rows"):
+        m.fit(X[:0], y[:0], verbose=False)
+    with pytest.raises(ValueError, match="validation_data must hold 2 items, got 1"):
+        m.fit(X, y, validation_data=(X,), verbose=False)
+    with pytest.raises(TypeError, match="validation_data must be a sequence"):
+        m.fit(X, y, validation_data=X[0, 0], verbose=False)
+    with pytest.raises(ValueError, match=r"validation_data\[0\] must have 3 columns"):
+        m.fit(X, y, validation_data=(X[:, :2], y), verbose=False)
+    with pytest.raises(TypeError, match="layer_sizes must be a sequence"):
+        MLP(5)
+    with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer, got float 4.5"):
+        MLP([3, 4.5, 2])
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        MLP([3, 2], dtype="nonsense")
+    with pytest.raises(TypeError, match="seed must be"):
+        MLP([3, 2], seed="0")  # checked up front, like every other argument
+    with pytest.raises(TypeError, match="batch_norm must be True or False"):
+        MLP([3, 2], batch_norm="no")
+    with pytest.raises(ValueError, match="momentum must be < 1.0"):
+        m.fit(X, y, optimizer="adam", momentum=5.0, verbose=False)  # ignored by adam, still checked
+    assert m.history["loss"] == []
+
+
+@pytest.mark.bad_input
+def test_huge_sizes_are_refused_up_front():
+    # issue 13 defect 10: NumPy's "array is too big" / "maximum allowed dimension"
+    with pytest.raises(ValueError, match="layer_sizes asks for .* more than"):
+        MLP([10**12, 10**6])
+    with pytest.raises(ValueError, match="layer_sizes asks for .*GiB"):
+        MLP([10**6, 10**6, 2])
+    m = MLP([2, 2], seed=0)
+    X = np.zeros((3, 2))
+    m.fit(X, [0, 1, 0], batch_size=10**12, epochs=1, verbose=False)  # batch > data: one batch, no huge buffer
+    m.fit(X, [0, 1, 0], batch_size=10**12, epochs=1, verbose=False, compiled=False)

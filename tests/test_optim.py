@@ -200,3 +200,78 @@ class TestBadInput:
             lr_schedule("cosine", 0.1, 0)
         with pytest.raises(ValueError, match="epoch must be >= 0"):
             lr_schedule("step", 0.1, -1)
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+def _snapshot(opt):
+    return opt.steps, [p.copy() for p in opt.params], {k: [a.copy() for a in v] for k, v in opt.state.items()}
+
+
+def _assert_same(opt, snap):
+    steps, params, state = snap
+    assert opt.steps == steps
+    for p, q in zip(opt.params, params):
+        np.testing.assert_array_equal(p, q)
+    for k, v in state.items():
+        for a, b in zip(opt.state[k], v):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop])
+def test_a_failed_step_changes_nothing(cls, rng):
+    # issue 13 defect 8: a step that raised still counted the step (steps += 1 came first)
+    p = rng.standard_normal(5)
+    opt = cls([p], lr=0.1)
+    opt.step([rng.standard_normal(5)])
+    snap = _snapshot(opt)
+    for grads, exc, msg in [([np.ones(4)], ValueError, r"grads\[0\] must have shape"),
+                            ([np.ones(5, np.float32)], TypeError, "grads"),
+                            ([np.ones(5)] * 2, ValueError, "grads must hold 1"),
+                            (3.0, TypeError, "grads must be a sequence"),
+                            ([p], ValueError, r"grads\[0\] is the memory of params\[0\]"),
+                            ([opt.state[next(iter(opt.state))][0]], ValueError, r"grads\[0\] is the memory of state")]:
+        with pytest.raises(exc, match=msg):
+            opt.step(grads)
+        _assert_same(opt, snap)
+    opt.lr = -1.0  # changed to an invalid value between steps (a hand-written schedule)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        opt.step([np.ones(5)])
+    _assert_same(opt, snap)
+
+
+@pytest.mark.bad_input
+def test_overlapping_parameters_and_gradients_are_refused(rng):
+    base = np.zeros(6)
+    with pytest.raises(ValueError, match=r"params\[1\] overlaps the memory of params\[0\]"):
+        SGD([base[:4], base[2:]], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[1\] is the memory of grads\[0\]"):
+        clip_grad_norm([base, base], 1.0)
+    g = base[:5]
+    opt = SGD(g, lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\] overlaps the memory of params\[0\]"):
+        opt.step(base[1:])
+    assert opt.steps == 0
+    with pytest.raises(TypeError, match="betas must be a sequence"):
+        Adam([np.zeros(2)], betas=0.9)
+    with pytest.raises(ValueError, match="betas must hold 2 items"):
+        Adam([np.zeros(2)], betas=(0.9,))
+    with pytest.raises(TypeError, match="params must be a sequence"):
+        SGD(3.0)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        SGD([np.zeros(2)], backend="gpu")
+
+
+@pytest.mark.bad_input
+def test_lr_schedule_checks_every_argument_and_refuses_overflow():
+    with pytest.raises(TypeError, match="step_size must be an integer"):
+        lr_schedule("constant", 0.1, 0, step_size="a")
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        lr_schedule("cosine", 0.1, 0, tau=-1.0, total_epochs=5)
+    with pytest.raises(ValueError, match="overflows"):
+        lr_schedule("exponential", 0.1, 10**4, gamma=10.0)
+    assert lr_schedule("step", 0.1, 2**63 - 1, step_size=1, gamma=0.5) == 0.0
+    with pytest.raises(ValueError, match="epoch must be <= 9223372036854775807"):  # integers are int64
+        lr_schedule("constant", 0.1, 2**63)

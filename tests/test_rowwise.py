@@ -115,3 +115,30 @@ class TestBadInput:
     def test_unknown_backend(self):
         with pytest.raises(ValueError, match="backend must be one of"):
             softmax(np.zeros((1, 2)), backend="gpu")
+
+
+# -- issue 13 (reliability) regressions ------------------------------------------------------------
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("fn", [softmax, log_softmax, logsumexp])
+def test_out_overlapping_x_shifted_by_one_is_refused(fn, rng):
+    # issue 13 defect 2: accepted, and the rows read values already overwritten
+    x = rng.standard_normal((3, 4))
+    base = np.empty(x.size + 1)
+    base[:x.size] = x.ravel()
+    xin = base[:x.size].reshape(3, 4)
+    out = base[1:].reshape(3, 4) if fn is not logsumexp else base[x.size - 2:x.size + 1]
+    keep = base.copy()
+    with pytest.raises(ValueError, match="out overlaps the memory of x"):
+        fn(xin, out=out)
+    np.testing.assert_array_equal(base, keep)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+def test_out_may_be_x_itself(fn, backend, rng):
+    x = rng.standard_normal((3, 5)) * 4
+    want = fn(x, backend=backend)
+    assert fn(x, out=x, backend=backend) is x
+    np.testing.assert_array_equal(x, want)

@@ -18,8 +18,8 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._erf import erfc_f64
 from .._jit import cpu_kernels, device, with_globals
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_disjoint, check_scalar
 from ._rows import as_rows
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_scalar
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu")
 CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
@@ -37,10 +37,12 @@ _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 @device
 def act_forward(code, z, alpha):
     """a = f(z) for activation ``code`` (float64 in and out); ``alpha`` is leaky_relu's slope."""
+    # ``0 if z <= 0 else z``, not ``z if z > 0 else 0``: NaN fails every comparison, so this
+    # form passes NaN through (as torch) and still compiles to a vectorised compare + blend.
     if code == RELU:
-        return z if z > 0 else 0.0
+        return 0.0 if z <= 0 else z
     if code == LEAKY_RELU:
-        return z if z > 0 else alpha * z
+        return alpha * z if z <= 0 else z
     if code == SIGMOID:
         e = math.exp(-abs(z))
         return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
@@ -56,8 +58,8 @@ def act_forward(code, z, alpha):
 @device
 def act_grad(code, z, a, alpha):
     """f'(z), from the stored output ``a`` where possible, else from ``z``."""
-    if code == RELU:
-        return 1.0 if a > 0 else 0.0
+    if code == RELU:  # torch's threshold_backward: NaN passes the gradient through
+        return 0.0 if a <= 0 else 1.0
     if code == LEAKY_RELU:
         return 1.0 if a > 0 else alpha
     if code == SIGMOID:
@@ -123,9 +125,9 @@ _forward = specialise(_make_forward)
 _backward = specialise(_make_backward)
 
 
-def check_activation(activation, alpha):
-    """Validate an activation name and slope; return ``(code, alpha)``."""
-    check_choice(activation, "activation", ACTIVATIONS)
+def check_activation(activation, alpha, name="activation"):
+    """Validate an activation name (the argument ``name``) and slope; return ``(code, alpha)``."""
+    check_choice(activation, name, ACTIVATIONS)
     alpha = check_scalar(alpha, "alpha", lo=0.0)
     return CODES[activation], alpha
 
@@ -140,19 +142,32 @@ def activation(z, name, *, alpha=0.01, out=None, backend="auto"):
     name : {"identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu"}
         ``gelu`` is the exact erf form; ``sigmoid`` and ``softplus`` never overflow.
     alpha : float
-        Negative slope of ``leaky_relu`` (>= 0).
+        Negative slope of ``leaky_relu`` (>= 0, finite).
     out : ndarray, optional
-        Buffer of ``z``'s shape and dtype (may be ``z`` itself).
+        Buffer of ``z``'s shape and dtype. It may be ``z`` itself (in place); any other
+        overlap with ``z`` is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     ndarray of z's shape and dtype
+        NaN entries stay NaN for every activation (as torch; ``relu(nan)`` is NaN, not 0).
+        Infinities map to the limits (``sigmoid(-inf) = 0``, ``relu(inf) = inf``), except
+        ``gelu(-inf)``, which is NaN as in torch (``-inf * 0``).
+
+    Raises
+    ------
+    TypeError
+        ``z`` not a float32/float64 array; ``alpha`` not a real number; ``out`` of another dtype.
+    ValueError
+        Unknown ``name``; ``alpha`` negative, NaN or infinite; ``out`` of the wrong shape,
+        read-only, strided or overlapping ``z`` other than exactly.
     """
     z = as_array(z, "z", dtypes=FLOAT_DTYPES)
-    code, alpha = check_activation(name, alpha)
+    code, alpha = check_activation(name, alpha, "name")
     if out is not None:
         out = as_output(out, "out", dtype=z.dtype, shape=tuple(z.shape))
+        check_disjoint(out, "out", allow_same=("z",), z=z)
     be = resolve_backend(backend, work=z.size, arrays=(z, out))
     if be == "cuda":
         res = load_cuda("fastkernels.nn._dense_cuda").activation(
@@ -181,30 +196,47 @@ def activation_grad(da, name, *, z=None, a=None, alpha=0.01, out=None, backend="
     alpha : float
         ``leaky_relu`` slope.
     out : ndarray, optional
-        Buffer for ``dz`` (may be ``da`` itself).
+        Buffer for ``dz``. It may be exactly ``da``, ``z`` or ``a`` (each element is read
+        before it is written); any other overlap is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     ndarray of da's shape and dtype
+        NaN in ``da`` propagates. The relu derivative at a NaN output passes the gradient
+        (torch's ``threshold_backward``); the others are NaN there.
+
+    Raises
+    ------
+    TypeError
+        Non-float ``da``; ``z``/``a`` of another dtype; ``out`` of another dtype.
+    ValueError
+        Unknown ``name``, a missing ``z`` (softplus, gelu) or ``a`` (the others), shape
+        mismatch, bad ``alpha``; ``out`` of the wrong shape, read-only, strided or
+        overlapping an input other than exactly.
     """
     da = as_array(da, "da", dtypes=FLOAT_DTYPES)
-    code, alpha = check_activation(name, alpha)
+    code, alpha = check_activation(name, alpha, "name")
     shape = tuple(da.shape)
+    # whatever is given is checked, even where this activation does not read it
+    if z is not None:
+        z = as_array(z, "z", dtypes=(da.dtype,), shape=shape)
+    if a is not None:
+        a = as_array(a, "a", dtypes=(da.dtype,), shape=shape)
     if name in NEEDS_Z:
         if z is None:
             raise ValueError(f"activation_grad({name!r}) needs z, the pre-activations")
-        z = as_array(z, "z", dtypes=(da.dtype,), shape=shape)
         a = z
     elif name != "identity":
         if a is None:
             raise ValueError(f"activation_grad({name!r}) needs a, the activation outputs")
-        a = as_array(a, "a", dtypes=(da.dtype,), shape=shape)
         z = a
     else:
         z = a = da
     if out is not None:
         out = as_output(out, "out", dtype=da.dtype, shape=shape)
+        # elementwise, each position read before it is written: out may be any input exactly
+        check_disjoint(out, "out", allow_same=("da", "z", "a"), da=da, z=z, a=a)
     be = resolve_backend(backend, work=da.size, arrays=(da, z, a, out))
     if be == "cuda":
         res = load_cuda("fastkernels.nn._dense_cuda").activation_grad(

@@ -24,7 +24,8 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_scalar
+from .._validate import FLOAT_DTYPES, _host_values, as_array, as_output, check_disjoint, check_scalar
+from ._checks import check_flag
 
 _BLOCK = 64
 
@@ -130,8 +131,19 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=Tru
 
     Raises
     ------
+    TypeError
+        ``x`` not a float32/float64 array, other arrays of another dtype, ``running_*``
+        not arrays, ``training`` not a bool.
     ValueError
-        Training with N < 2 (no variance), shape mismatches, bad momentum/eps.
+        Training with N < 2 (no variance), shape mismatches, bad momentum/eps, a negative
+        ``running_var``, running statistics that are read-only, strided or share memory
+        with each other or an input. Nothing is updated when the call raises.
+
+    Notes
+    -----
+    NaN or inf in a column of ``x`` makes that column of ``y`` NaN in training (the batch
+    statistics are NaN) and, as in torch, moves NaN into that column's running statistics;
+    other columns are unaffected. In evaluation a NaN entry stays in its own element.
     """
     x = as_array(x, "x", dtypes=FLOAT_DTYPES, ndim=2)
     n, c = x.shape
@@ -139,10 +151,17 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=Tru
     beta = as_array(beta, "beta", dtypes=(x.dtype,), shape=(c,))
     running_mean = as_output(running_mean, "running_mean", dtype=x.dtype, shape=(c,))
     running_var = as_output(running_var, "running_var", dtype=x.dtype, shape=(c,))
+    check_disjoint(running_mean, "running_mean", x=x, gamma=gamma, beta=beta, running_var=running_var)
+    check_disjoint(running_var, "running_var", x=x, gamma=gamma, beta=beta)
+    rv = _host_values(running_var)
+    if (rv < 0).any():  # NaN passes (and propagates); a negative variance has no square root
+        j = int(np.argmax(rv < 0))
+        raise ValueError(f"running_var must be non-negative, got {float(rv[j])!r} at index {j}")
     momentum = check_scalar(momentum, "momentum", lo=0.0, hi=1.0)
     eps = check_scalar(eps, "eps", lo=0.0, lo_open=True)
+    training = check_flag(training, "training")
     if training and n < 2:
-        raise ValueError(f"batch normalisation in training needs at least 2 rows per batch, got {n}")
+        raise ValueError(f"x must have at least 2 rows for batch normalisation in training (batch statistics), got {n}")
     be = resolve_backend(backend, work=x.size, arrays=(x,))
     if be == "cuda":
         return load_cuda("fastkernels.nn._batchnorm_cuda").forward(
@@ -183,7 +202,18 @@ def batchnorm_backward(dy, cache, gamma, *, backend="auto"):
     -------
     dx : ndarray (N, C)
     dgamma, dbeta : ndarray (C,)
+        New arrays; nothing given is written.
+
+    Raises
+    ------
+    TypeError
+        ``cache`` not the pair :func:`batchnorm_forward` returns; arrays of the wrong dtype.
+    ValueError
+        The cache of an evaluation-mode forward pass; shape mismatches.
     """
+    if not isinstance(cache, (tuple, list)) or len(cache) != 2:
+        raise TypeError(f"cache must be the (xhat, inv_std) pair batchnorm_forward returned, "
+                        f"got {type(cache).__name__}")
     xhat, inv_std = cache
     if xhat is None:
         raise ValueError("batchnorm_backward needs the cache of a training-mode forward pass")

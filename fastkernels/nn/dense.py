@@ -19,7 +19,8 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._validate import FLOAT_DTYPES, as_array, as_output
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint
+from ._checks import check_flag
 from .activations import NEEDS_Z, _backward, act_forward, check_activation, specialise
 
 
@@ -36,6 +37,19 @@ def _make_epilogue(code):
 
 
 _epilogue = specialise(_make_epilogue)
+
+
+# NaN and inf propagate through the GEMMs as documented (inf * 0 is NaN in its row), without
+# NumPy's RuntimeWarning. The decorator form of errstate costs ~1 us a call, half the ``with``
+# form's.
+@np.errstate(all="ignore")
+def _matmul_nt(X, W, z):
+    np.matmul(X, W.T, out=z)
+
+
+@np.errstate(all="ignore")
+def _backward_products(dz, X, W, need_dx):
+    return (dz @ W if need_dx else None), dz.T @ X, dz.sum(axis=0)
 
 
 def _check_layer(X, W, b):
@@ -67,16 +81,28 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
     alpha : float
         ``leaky_relu`` slope.
     out : ndarray, optional
-        (N, out) buffer for ``A``.
+        (N, out) buffer for ``A``, C-contiguous; it must not overlap ``X``, ``W`` or ``b``.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     A : ndarray of shape (N, out)
-        The layer output.
+        The layer output. NaN or inf in a row of ``X`` gives a NaN/inf row of ``A``
+        (every activation propagates NaN, relu included, as torch); NaN in ``W`` or ``b``
+        reaches every row.
     cache : ndarray of shape (N, out)
         What :func:`dense_backward` needs: ``Z`` for softplus and gelu, else ``A``
         itself (no extra memory).
+
+    Raises
+    ------
+    TypeError
+        ``X`` not a float32/float64 array, ``W``/``b``/``out`` of another dtype, ``alpha``
+        not a number.
+    ValueError
+        Wrong dimensions or mismatched shapes (named), unknown activation, bad ``alpha``;
+        ``out`` of the wrong shape, read-only, strided or overlapping an input; an output
+        (N x out elements) larger than the machine's memory.
 
     Examples
     --------
@@ -90,6 +116,9 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
     keep_z = activation in NEEDS_Z
     if out is not None:
         out = as_output(out, "out", dtype=X.dtype, shape=(n, m))
+        check_disjoint(out, "out", X=X, W=W, b=b)  # the epilogue reads b while it writes out
+    # the output (N, out) is not bounded by any input's size: refuse what cannot fit
+    check_allocation(n * m * ((out is None) + keep_z), X.dtype.itemsize, "X.shape[0] * W.shape[0]")
     # "auto" sizes the Numba epilogue by the elements it touches; the GEMM is BLAS's.
     # Small epilogues stay serial: right after a GEMM, OpenBLAS's threads still spin,
     # and a parallel region then fights them (10x slower for MLP-sized batches).
@@ -99,7 +128,7 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
         return a, (z if keep_z else a)
     a = np.empty((n, m), X.dtype) if out is None else out
     z = np.empty((n, m), X.dtype) if keep_z else a
-    np.matmul(X, W.T, out=z)  # BLAS, outside any prange
+    _matmul_nt(X, W, z)  # BLAS, outside any prange
     if z.size:
         _epilogue[activation][be](z, b, alpha, a)
     return a, (z if keep_z else a)
@@ -129,9 +158,19 @@ def dense_backward(dA, X, W, cache, activation="identity", *, alpha=0.01, need_d
     dX : ndarray (N, in) or None
     dW : ndarray (out, in)
     db : ndarray (out,)
+        New arrays (nothing given is written). NaN in a row of ``dA`` or the cache reaches
+        that row of ``dX`` and every entry of ``dW`` and ``db`` it touches.
+
+    Raises
+    ------
+    TypeError
+        Non-float ``X``, other inputs of another dtype, ``need_dx`` not a bool.
+    ValueError
+        Mismatched shapes (named), unknown activation, bad ``alpha``.
     """
     X, W, _, n, k, m = _check_layer(X, W, None)
     code, alpha = check_activation(activation, alpha)
+    need_dx = check_flag(need_dx, "need_dx")
     dA = as_array(dA, "dA", dtypes=(X.dtype,), shape=(n, m))
     cache = as_array(cache, "cache", dtypes=(X.dtype,), shape=(n, m))
     be = resolve_backend(backend, work=n * m, arrays=(dA, X, W, cache))
@@ -143,7 +182,4 @@ def dense_backward(dA, X, W, cache, activation="identity", *, alpha=0.01, need_d
         dz = np.empty_like(dA)
         if dz.size:
             _backward[activation][be](dA, cache, cache, alpha, dz)  # f' reads the cache it needs
-    dW = dz.T @ X
-    db = dz.sum(axis=0)
-    dX = dz @ W if need_dx else None
-    return dX, dW, db
+    return _backward_products(dz, X, W, need_dx)

@@ -16,8 +16,9 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
-from .._random import resolve_seed, stream_key, uniform
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_scalar
+from .._random import check_seed, resolve_seed, stream_key, uniform
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_disjoint, check_scalar
+from ._checks import INT64_MAX, check_flag
 
 
 @device
@@ -39,23 +40,36 @@ def _step_key(base, step):
     return np.int64(stream_key(base, step))
 
 
-def _call_key(seed, step):
-    """The key of one call: the user's seed mixed with the step number."""
-    step = check_scalar(step, "step", integer=True, lo=0)
-    return _step_key(resolve_seed(seed), step)
+def _copy_into(out, x):
+    """``out[...] = x`` for host or device arrays (both validated, same shape and dtype)."""
+    if isinstance(out, np.ndarray) and isinstance(x, np.ndarray):
+        out[...] = x
+    elif isinstance(out, np.ndarray):
+        x.copy_to_host(out)
+    else:
+        out.copy_to_device(x)
 
 
-def _apply(x, p, seed, step, out, backend, name):
+def _apply(x, p, seed, step, out, backend, name, training=True):
+    # everything is checked first, whatever path the call then takes (p = 1, evaluation)
     x = as_array(x, name, dtypes=FLOAT_DTYPES)
     p = check_scalar(p, "p", lo=0.0, hi=1.0)
+    step = check_scalar(step, "step", integer=True, lo=0, hi=INT64_MAX)  # an int64 counter
+    training = check_flag(training, "training")
     if out is not None:
         out = as_output(out, "out", dtype=x.dtype, shape=tuple(x.shape))
-    if p == 1.0:  # everything dropped (torch returns zeros)
-        y = np.zeros_like(x) if out is None else out
-        y[...] = 0
-        return y
-    key = _call_key(seed, step)
+        check_disjoint(out, "out", allow_same=(name,), **{name: x})
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
+    if not training:  # inverted dropout: evaluation is the identity
+        check_seed(seed)  # checked, not drawn from: a Generator is not advanced
+        if out is None:
+            return x
+        if out is not x:
+            _copy_into(out, x)
+        return out
+    # last, as the only step with a side effect (a Generator seed advances)
+    key = _step_key(resolve_seed(seed), step)
+    # p = 1 runs the kernel too: every element is x * 0, so NaN and inf stay visible (as torch)
     if be == "cuda":
         return load_cuda("fastkernels.nn._dropout_cuda").dropout(x, key, p, out)
     y = np.empty_like(x) if out is None else out
@@ -71,24 +85,38 @@ def dropout(x, p=0.5, *, seed, step=0, training=True, out=None, backend="auto"):
     ----------
     x : array_like of float32 or float64, any shape
     p : float in [0, 1]
-        Drop probability (0.5 is the seed's default choice).
+        Drop probability (0.5 is the seed's default choice). ``p = 1`` drops everything:
+        the result is ``x * 0``, zeros where ``x`` is finite.
     seed : int or numpy.random.Generator
-        Required: the mask must be reproducible for the backward pass.
+        Required: the mask must be reproducible for the backward pass. Checked on every
+        call, also when no mask is drawn (``training=False``, ``p`` of 0 or 1); a Generator
+        is advanced only by a training call that succeeds.
     step : int
         Which mask (>= 0): pass the training step so every step draws a fresh mask.
     training : bool
-        ``False`` returns ``x`` unchanged (inverted dropout needs no test-time scaling).
+        ``False`` returns ``x`` unchanged (inverted dropout needs no test-time scaling),
+        or copies it into ``out`` when one is given. Every argument is validated either way.
     out : ndarray, optional
-        Output buffer (may be ``x``).
+        Output buffer of ``x``'s shape and dtype. It may be ``x`` itself (in place); any
+        other overlap with ``x`` is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     ndarray of x's shape and dtype
+        ``x * mask / (1 - p)``: NaN and inf entries stay NaN/inf where kept and become NaN
+        where dropped (``nan * 0``), as torch's multiply by the mask.
+
+    Raises
+    ------
+    TypeError
+        ``x`` not a float32/float64 array; ``seed``, ``p``, ``step`` or ``training`` of the
+        wrong type; ``out`` of another dtype.
+    ValueError
+        ``p`` outside [0, 1] or NaN, negative ``step`` or ``seed``; ``out`` of the wrong
+        shape, read-only, strided or overlapping ``x`` other than exactly.
     """
-    if not training:
-        return as_array(x, "x", dtypes=FLOAT_DTYPES)
-    return _apply(x, p, seed, step, out, backend, "x")
+    return _apply(x, p, seed, step, out, backend, "x", training)
 
 
 def dropout_backward(dy, p=0.5, *, seed, step=0, out=None, backend="auto"):
@@ -101,6 +129,15 @@ def dropout_backward(dy, p=0.5, *, seed, step=0, out=None, backend="auto"):
     p, seed, step
         Exactly as given to :func:`dropout` for this step.
     out, backend
-        As in :func:`dropout`.
+        As in :func:`dropout` (``out`` may be ``dy`` itself).
+
+    Returns
+    -------
+    ndarray of dy's shape and dtype
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`dropout`, naming ``dy`` for a bad gradient array.
     """
     return _apply(dy, p, seed, step, out, backend, "dy")

@@ -21,7 +21,19 @@ from .._exp import exp_poly
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._log import log1p_unit
 from .._simd import prefer_wide_vectors
-from .._validate import FLOAT_DTYPES, INDEX_DTYPES, _host_values, _numba_view, as_array, as_index_array, as_output, check_choice, check_scalar
+from .._validate import (
+    FLOAT_DTYPES,
+    INDEX_DTYPES,
+    _host_values,
+    _numba_view,
+    as_array,
+    as_index_array,
+    as_output,
+    check_choice,
+    check_disjoint,
+    check_scalar,
+)
+from ._checks import check_flag
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -138,7 +150,24 @@ _sce_prob = dict(zip(("cpu", "parallel"), cpu_kernels(_sce_prob_body)))
 # -- softmax-cross-entropy: API ------------------------------------------------------
 
 
-def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weight, out):
+def _first_bad(values, bad):
+    """(index tuple, value) of the first True of ``bad`` in ``values``."""
+    i = int(np.argmax(bad.ravel()))
+    pos = tuple(int(p) for p in np.unravel_index(i, values.shape))
+    return (pos[0] if len(pos) == 1 else pos), values.ravel()[i]
+
+
+def _check_non_negative(values, name):
+    bad = values < 0
+    if bad.any():
+        at, v = _first_bad(values, bad)
+        raise ValueError(f"{name} must be non-negative, got {float(v)!r} at index {at}")
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weight, return_grad, out):
     logits = as_array(logits, "logits", dtypes=FLOAT_DTYPES)
     if logits.ndim not in (1, 2):
         raise ValueError(f"logits must have shape (N, C) or (C,), got {tuple(logits.shape)}")
@@ -149,28 +178,37 @@ def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weig
         raise ValueError(f"logits must have at least one class, got shape {tuple(logits.shape)}")
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     eps = check_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0)
+    return_grad = check_flag(return_grad, "return_grad")
     if ignore_index is not None:
-        ignore_index = check_scalar(ignore_index, "ignore_index", integer=True)
+        ignore_index = check_scalar(ignore_index, "ignore_index", integer=True, lo=int(_INT64.min),
+                                    hi=int(_INT64.max))
     if weight is not None:
         weight = as_array(weight, "weight", dtypes=(x.dtype,), shape=(c,), finite=True)
-        wv = _host_values(weight)
-        if (wv < 0).any():
-            raise ValueError(f"weight must be non-negative, got {float(wv[wv < 0][0])!r} for class {int(np.argmax(wv < 0))}")
+        _check_non_negative(_host_values(weight), "weight")
     # a CuPy/PyTorch target becomes a numba view first: its dtype is read before validation
-    t = target if isinstance(target, np.ndarray) else _numba_view(target) if is_device_array(target) \
-        else np.asarray(target)
+    if isinstance(target, np.ndarray):
+        t = target
+    elif is_device_array(target):
+        t = _numba_view(target)
+    else:
+        try:
+            t = np.asarray(target)
+        except Exception as exc:
+            raise TypeError(f"target must be array-like, got {type(target).__name__}") from exc
+        if t.size == 0 and t.dtype.kind == "f" and t.ndim < logits.ndim:
+            t = t.astype(np.int64)  # an empty list: no class ids
     if t.dtype.kind == "f":  # class probabilities
         if ignore_index is not None:
             raise ValueError("ignore_index is only supported with integer class targets, not probabilities")
         t = as_array(t, "target", dtypes=(x.dtype,), shape=tuple(logits.shape), finite=True)
-        tv = _host_values(t)
-        if (tv < 0).any():
-            bad = np.argwhere(tv < 0)[0]
-            raise ValueError(f"target probabilities must be non-negative, got {float(tv[tuple(bad)])!r} at index {tuple(int(b) for b in bad)}")
+        _check_non_negative(_host_values(t), "target probabilities")
         t = t.reshape(n, c)
-    elif t.dtype.kind in "iu" or t.size == 0:
-        if t.dtype.kind != "f" and t.dtype not in INDEX_DTYPES:
-            t = t.astype(np.int64)
+    elif t.dtype.kind in "iu":
+        if t.dtype not in INDEX_DTYPES:
+            tv = _host_values(t)
+            if t.dtype.kind == "u" and tv.size and tv.max() > _INT64.max:  # the int64 cast would wrap it
+                raise ValueError(f"target must lie in [0, {c}); found {int(tv.max())}")
+            t = tv.astype(np.int64)
         t = as_index_array(t, "target", n=c, ndim=0 if single else 1, allow=ignore_index)
         if not single and t.shape[0] != n:
             raise ValueError(f"target must have shape ({n},) to match logits {tuple(logits.shape)}, got {tuple(t.shape)}")
@@ -179,7 +217,10 @@ def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weig
         raise TypeError(f"target must be integer class ids (int32/int64) or float probabilities, got dtype {t.dtype.name}")
     if out is not None:
         out = as_output(out, "out", dtype=x.dtype, shape=tuple(logits.shape))
-    return logits, x, t, reduction, eps, ignore_index, weight, out, single
+        # refused, not supported: the kernels write exp(x - max) into the gradient buffer and then
+        # read the row's logits again (the target's logit, the label-smoothing mask)
+        check_disjoint(out, "out", logits=logits, target=t, weight=weight)
+    return logits, x, t, reduction, eps, ignore_index, weight, return_grad, out, single
 
 
 def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, ignore_index=None,
@@ -210,14 +251,18 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
     return_grad : bool
         Also return the gradient of the returned loss (of ``loss.sum()`` for "none").
     out : ndarray, optional
-        Gradient buffer of the logits' shape and dtype, reused across calls.
+        Gradient buffer of the logits' shape and dtype, reused across calls. It must not
+        overlap ``logits``, ``target`` or ``weight``: ``out=logits`` is refused (the kernel
+        writes the gradient while it still reads the row's logits).
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     loss : scalar of the logits' dtype, or ndarray of shape (N,) for "none"
         "mean" of an empty batch, or of a batch whose targets are all ignored, is
-        NaN (torch's convention); "sum" of it is 0.
+        NaN (torch's convention); "sum" of it is 0. A row whose logits hold NaN or
+        ``+inf`` (or are all ``-inf``) has a NaN loss and a NaN gradient row, so NaN
+        reaches "mean" and "sum"; an ignored row reads no logits.
     dlogits : ndarray of the logits' shape, only when ``return_grad``
         ``scale * (A_i softmax(x_i) - a_i)`` with ``a_i`` the (weighted, smoothed)
         target: ``softmax - onehot`` over N for the plain mean.
@@ -225,10 +270,13 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
     Raises
     ------
     TypeError
-        Non-float logits, target of the wrong dtype, mixed precision.
+        Non-float logits, target of the wrong dtype (bool, complex, object), mixed
+        precision, ``return_grad`` not a bool, ``out`` not an array of the logits' dtype.
     ValueError
         Shape mismatch, class id out of range, negative or non-finite
-        probabilities or weights, bad reduction or label_smoothing.
+        probabilities or weights, bad reduction, label_smoothing or ignore_index
+        (beyond int64); ``out`` of the wrong shape, read-only, strided or overlapping an
+        input. Nothing is written to ``out`` when the call raises.
 
     Examples
     --------
@@ -237,8 +285,8 @@ def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0
     >>> round(float(loss), 6), g[0].round(3).tolist()
     (1.386294, [-0.375, 0.125, 0.125, 0.125])
     """
-    logits, x, t, reduction, eps, ignore, weight, out, single = _validate_sce(
-        logits, target, reduction, label_smoothing, ignore_index, weight, out)
+    logits, x, t, reduction, eps, ignore, weight, return_grad, out, single = _validate_sce(
+        logits, target, reduction, label_smoothing, ignore_index, weight, return_grad, out)
     n, c = x.shape
     probs = t.ndim == 2
     w = np.ones(c, x.dtype) if weight is None else weight
@@ -383,13 +431,14 @@ def _elementwise_result(rows, elem, g, shape, dtype, reduction, return_grad, out
     return loss, (out if out is not None else g.reshape(shape))
 
 
-def _elementwise_setup(a, b, name_a, name_b, reduction, out):
+def _elementwise_setup(a, b, name_a, name_b, reduction, return_grad, out):
     a = as_array(a, name_a, dtypes=FLOAT_DTYPES)
     b = as_array(b, name_b, dtypes=(a.dtype,), shape=tuple(a.shape))
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    return_grad = check_flag(return_grad, "return_grad")
     if out is not None:
         out = as_output(out, "out", dtype=a.dtype, shape=tuple(a.shape))
-    return a, b, reduction, out
+    return a, b, reduction, return_grad, out
 
 
 def _buffers(a2, reduction, return_grad, out):
@@ -424,18 +473,35 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
     return_grad : bool
         Also return ``dloss/dlogits = scale * w * (sigmoid(z) (1 - t + pw t) - pw t)``.
     out : ndarray, optional
-        Gradient buffer of the logits' shape and dtype.
+        Gradient buffer of the logits' shape and dtype. It may be ``logits`` itself (each
+        element is read before its gradient is written); any other overlap with an input
+        is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     loss : scalar, or ndarray of the logits' shape for "none"
+        A NaN logit gives a NaN element loss and gradient (and so a NaN "mean"/"sum").
     dlogits : ndarray of the logits' shape, only when ``return_grad``
+
+    Raises
+    ------
+    TypeError
+        Non-float logits, target/weight/pos_weight of another dtype, ``return_grad`` not a
+        bool, ``out`` not an array of the logits' dtype.
+    ValueError
+        Shape mismatch, target outside [0, 1] or NaN (the first bad value is named),
+        negative or non-finite weights, bad reduction; ``out`` of the wrong shape,
+        read-only, strided or overlapping an input other than exactly ``logits``.
     """
-    z, t, reduction, out = _elementwise_setup(logits, target, "logits", "target", reduction, out)
+    z, t, reduction, return_grad, out = _elementwise_setup(logits, target, "logits", "target", reduction,
+                                                           return_grad, out)
     tv = _host_values(t)  # copies a device array once, for the check only
-    if tv.size and (np.isnan(tv).any() or tv.min() < 0 or tv.max() > 1):
-        raise ValueError("target must lie in [0, 1] (and not be NaN)")
+    if tv.size:
+        bad = ~((tv >= 0) & (tv <= 1))  # NaN fails both
+        if bad.any():
+            at, v = _first_bad(tv, bad)
+            raise ValueError(f"target must lie in [0, 1], got {float(v)!r} at index {at}")
     z2, t2 = as_rows(z), as_rows(t)
     c = z2.shape[1]
     if weight is None:
@@ -448,14 +514,14 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
             w, w_full = weight.reshape(1, c), False
         else:
             raise ValueError(f"weight must have the logits' shape {tuple(z.shape)} or ({c},), got {tuple(weight.shape)}")
-        if (_host_values(weight) < 0).any():
-            raise ValueError("weight must be non-negative")
+        _check_non_negative(_host_values(weight), "weight")
     if pos_weight is None:
         pw = np.ones(c, z.dtype)
     else:
         pw = as_array(pos_weight, "pos_weight", dtypes=(z.dtype,), shape=(c,), finite=True)
-        if (_host_values(pw) < 0).any():
-            raise ValueError("pos_weight must be non-negative")
+        _check_non_negative(_host_values(pw), "pos_weight")
+    if out is not None:  # each element is read before its gradient is written: out=logits works
+        check_disjoint(out, "out", allow_same=("logits",), logits=z, target=t, weight=weight, pos_weight=pw)
     be = resolve_backend(backend, work=z.size, arrays=(z, t, out))
     scale = 1.0 / z.size if reduction == "mean" and z.size else 1.0
     if be == "cuda":
@@ -479,15 +545,29 @@ def mse(pred, target, *, reduction="mean", return_grad=True, out=None, backend="
     return_grad : bool
         Also return ``dloss/dpred``.
     out : ndarray, optional
-        Gradient buffer of ``pred``'s shape and dtype.
+        Gradient buffer of ``pred``'s shape and dtype. It may be ``pred`` itself; any other
+        overlap with ``pred`` or ``target`` is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     loss : scalar, or ndarray of ``pred``'s shape for "none"
+        NaN (or ``inf - inf``) in an element makes that element's loss and gradient NaN;
+        "mean" of an empty array is NaN.
     dpred : ndarray, only when ``return_grad``
+
+    Raises
+    ------
+    TypeError
+        Non-float ``pred``, ``target`` of another dtype, ``return_grad`` not a bool,
+        ``out`` not an array of ``pred``'s dtype.
+    ValueError
+        Shape mismatch, bad reduction; ``out`` of the wrong shape, read-only, strided or
+        overlapping an input other than exactly ``pred``.
     """
-    a, b, reduction, out = _elementwise_setup(pred, target, "pred", "target", reduction, out)
+    a, b, reduction, return_grad, out = _elementwise_setup(pred, target, "pred", "target", reduction, return_grad, out)
+    if out is not None:  # each element is read before its gradient is written: out=pred works
+        check_disjoint(out, "out", allow_same=("pred",), pred=a, target=b)
     be = resolve_backend(backend, work=a.size, arrays=(a, b, out))
     a2, b2 = as_rows(a), as_rows(b)
     scale = 1.0 / a.size if reduction == "mean" and a.size else 1.0

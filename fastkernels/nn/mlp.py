@@ -18,14 +18,29 @@ per layer per batch.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 
 import numpy as np
 
-from .._backend import load_cuda
+from .._backend import is_device_array, load_cuda
 from .._blas import blas_functions
-from .._validate import FLOAT_DTYPES, as_array, as_index_array, check_choice, check_scalar
+from .._io import load_npz, npz_entry, save_npz
+from .._random import check_seed
+from .._validate import (
+    FLOAT_DTYPES,
+    array_dtype,
+    as_array,
+    as_index_array,
+    cast_float,
+    check_allocation,
+    check_choice,
+    check_finite,
+    check_positive,
+    check_scalar,
+)
+from ._checks import INT64_MAX, check_flag, check_sequence
 from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
 from .activations import ACTIVATIONS, NEEDS_Z, activation, activation_grad
 from .batchnorm import batchnorm_backward, batchnorm_forward
@@ -36,6 +51,42 @@ from .optim import SGD, Adam, AdamW, RMSprop
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+BACKENDS = ("auto", "cpu", "parallel", "cuda")
+#: Saved-file format (:mod:`fastkernels._io`) and the versions :meth:`MLP.load` reads.
+FILE_FORMAT, FILE_VERSION = "fastkernels.MLP", 1
+
+
+def _layout(layer_sizes, batch_norm):
+    """(name, layer, shape) of every parameter, in the flat buffer's order."""
+    n_layers = len(layer_sizes) - 1
+    shapes = []
+    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        shapes += [("W", i, (n_out, n_in)), ("b", i, (n_out,))]
+        if batch_norm and i < n_layers - 1:
+            shapes += [("gamma", i, (n_out,)), ("beta", i, (n_out,))]
+    return shapes
+
+
+def _n_params(layer_sizes, batch_norm):
+    """Number of parameters (Python ints: no overflow for absurd sizes)."""
+    return sum(math.prod(shape) for _, _, shape in _layout(layer_sizes, batch_norm))
+
+
+def _check_model_memory(layer_sizes, batch_norm, itemsize, name):
+    """Refuse up front a model whose buffers cannot fit: the flat parameters and gradients, the
+    running statistics and the float64 draw of the widest weight matrix at initialisation."""
+    total = _n_params(layer_sizes, batch_norm)
+    widest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    hidden = sum(layer_sizes[1:-1]) if batch_norm else 0
+    check_allocation((2 * total + 2 * hidden) * itemsize + 8 * widest, 1, name, what="bytes")
+    return total
+
+
+def _path_name(path, name="path"):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}") from None
 
 
 class MLP:
@@ -65,23 +116,47 @@ class MLP:
         statistics and optimizer state on the device for the whole of ``fit`` (every
         output, dropout and batch norm; the same parameters as the CPU path); prediction
         runs the layers' CUDA kernels on host arrays (copied per call).
+
+    Raises
+    ------
+    TypeError
+        ``layer_sizes`` not a sequence of integers, ``dtype`` not float32/float64, a seed of
+        the wrong type (checked up front, without drawing), ``batch_norm`` not a bool.
+    ValueError
+        Fewer than two sizes, a size < 1, unknown ``activation``/``output``/``backend``,
+        ``dropout`` outside [0, 1), a negative seed, or a model whose parameters cannot fit
+        in memory (named ``layer_sizes``; refused before anything is allocated).
+
+    Notes
+    -----
+    ``pickle`` and ``copy.deepcopy`` give an independent model whose per-layer views alias its
+    own flat buffer, so a copy trains exactly like the original.
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax", *, dropout=0.0, batch_norm=False,
                  seed=None, dtype=np.float32, backend="auto"):
-        sizes = [check_scalar(s, f"layer_sizes[{i}]", integer=True, lo=1) for i, s in enumerate(layer_sizes)]
+        sizes = check_sequence(layer_sizes, "layer_sizes")
+        sizes = [check_scalar(s, f"layer_sizes[{i}]", integer=True, lo=1, hi=INT64_MAX)
+                 for i, s in enumerate(sizes)]
         if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output size, got {list(layer_sizes)}")
-        self.layer_sizes = sizes
-        self.activation = check_choice(activation, "activation", ACTIVATIONS)
-        self.output = check_choice(output, "output", OUTPUTS)
-        self.dropout = check_scalar(dropout, "dropout", lo=0.0, hi=1.0, hi_open=True)
-        self.batch_norm = bool(batch_norm)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype must be float32 or float64, got {self.dtype.name}")
-        if backend not in ("auto", "cpu", "parallel", "cuda"):
+            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
+        activation = check_choice(activation, "activation", ACTIVATIONS)
+        output = check_choice(output, "output", OUTPUTS)
+        dropout = check_scalar(dropout, "dropout", lo=0.0, hi=1.0, hi_open=True)
+        batch_norm = check_flag(batch_norm, "batch_norm")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype.name}")
+        if not isinstance(backend, str) or backend not in BACKENDS:
             raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
+        seed = check_seed(seed)
+        _check_model_memory(sizes, batch_norm, dtype.itemsize, "layer_sizes")
+        self.layer_sizes = sizes
+        self.activation, self.output, self.dropout, self.batch_norm = activation, output, dropout, batch_norm
+        self.dtype = dtype
         self.backend = backend
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -94,23 +169,35 @@ class MLP:
 
     def _build(self):
         """Lay every parameter out in one flat buffer; W, b (gamma, beta) are views."""
-        shapes = []
-        for i, (n_in, n_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
-            shapes += [("W", i, (n_out, n_in)), ("b", i, (n_out,))]
-            if self.batch_norm and i < self.n_layers - 1:
-                shapes += [("gamma", i, (n_out,)), ("beta", i, (n_out,))]
-        total = sum(int(np.prod(s)) for _, _, s in shapes)
+        total = _n_params(self.layer_sizes, self.batch_norm)
         self._flat = np.zeros(total, self.dtype)
         self._grad = np.zeros(total, self.dtype)
+        self._make_views()
+        self.running = {i: (np.zeros(n, self.dtype), np.ones(n, self.dtype))
+                        for i, n in enumerate(self.layer_sizes[1:-1])} if self.batch_norm else {}
+
+    def _make_views(self):
+        """``params`` and ``_grads``: per-layer views into the flat buffers (never copies)."""
         self.params, self._grads = {}, {}
         offset = 0
-        for name, i, shape in shapes:
-            size = int(np.prod(shape))
+        for name, i, shape in _layout(self.layer_sizes, self.batch_norm):
+            size = math.prod(shape)
             self.params[(name, i)] = self._flat[offset:offset + size].reshape(shape)
             self._grads[(name, i)] = self._grad[offset:offset + size].reshape(shape)
             offset += size
-        self.running = {i: (np.zeros(n, self.dtype), np.ones(n, self.dtype))
-                        for i, n in enumerate(self.layer_sizes[1:-1])} if self.batch_norm else {}
+
+    # pickle and copy.deepcopy copy each array on its own, so the per-layer views would become
+    # independent arrays and training (which updates the flat buffer) would no longer reach them:
+    # they are left out of the state and rebuilt as views of the copied flat buffers.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("params", None)
+        state.pop("_grads", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._make_views()
 
     @property
     def n_layers(self):
@@ -200,9 +287,16 @@ class MLP:
         """Training-mode loss on (X, y) and the gradient of every parameter (flat copy).
 
         Dropout masks are those of step 0. Useful to check the backward pass
-        with :func:`fastkernels.nn.gradcheck` against :attr:`flat_params`.
+        with :func:`fastkernels.nn.gradcheck` against :attr:`flat_params`. With batch
+        norm, the forward pass updates the running statistics (as a training step does).
+
+        Raises
+        ------
+        TypeError, ValueError
+            As :meth:`fit` for ``X`` and ``y``; nothing is changed when it raises.
         """
         X, y = self._check_data(X, y)
+        self._check_rows_memory(X.shape[0], "X.shape[0]", per_unit=4)
         z, caches = self._forward(X, training=True)
         loss, dz = self._loss(z, y)
         self._backward(dz, caches)
@@ -215,25 +309,57 @@ class MLP:
 
     # -- data ------------------------------------------------------------------------------
 
-    def _check_data(self, X, y=None):
-        X = as_array(X, "X", dtypes=FLOAT_DTYPES, ndim=2, finite=True)
-        if X.dtype != self.dtype:
-            X = X.astype(self.dtype)
+    def _check_data(self, X, y=None, names=("X", "y")):
+        """Validated (X, y) in the model's dtype; ``names`` are the arguments' names for errors.
+
+        X must be finite and, for a float32 model, within float32 range *before* the cast
+        (1e308 would become inf). Targets: class ids for softmax; for sigmoid and linear,
+        floats (checked the same way) or integers/bools (0/1 labels), cast to the model's dtype.
+        """
+        nx, ny = names
+        X = as_array(X, nx, dtypes=FLOAT_DTYPES, ndim=2)
         if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X must have {self.layer_sizes[0]} columns (layer_sizes[0]), got {X.shape[1]}")
+            raise ValueError(f"{nx} must have {self.layer_sizes[0]} columns (layer_sizes[0]), got {X.shape[1]}")
+        check_finite(X, nx)  # before the cast: 1e308 is refused as out of range, NaN as NaN
+        if is_device_array(X):  # used as is by the CUDA trainer: it cannot be cast on the way
+            if self.backend != "cuda":
+                raise TypeError(f"{nx} is a device array; pass a host array or use backend='cuda'")
+            if array_dtype(X) != self.dtype:
+                raise TypeError(f"{nx} on the device must have the model's dtype {self.dtype.name}, "
+                                f"got {array_dtype(X).name}")
+        else:
+            X = cast_float(X, nx, self.dtype)
         if y is None:
             return X
         n_out = self.layer_sizes[-1]
         if self.output == "softmax":
-            y = as_index_array(y, "y", n=n_out, shape=(X.shape[0],))
+            return X, as_index_array(y, ny, n=n_out, shape=(X.shape[0],))
+        if not isinstance(y, np.ndarray):
+            try:
+                y = np.asarray(y)
+            except Exception as exc:
+                raise TypeError(f"{ny} must be array-like, got {type(y).__name__}") from exc
+        if y.dtype.kind == "f":
+            check_finite(y, ny)
+            y = cast_float(y, ny, self.dtype)
+        elif y.dtype.kind in "biu":  # 0/1 labels
+            y = y.astype(self.dtype)
         else:
-            y = np.asarray(y, self.dtype)
-            if y.ndim == 1 and n_out == 1:
-                y = y.reshape(-1, 1)
-            y = as_array(y, "y", dtypes=(self.dtype,), shape=(X.shape[0], n_out), finite=True)
-            if self.output == "sigmoid" and (y.min(initial=0) < 0 or y.max(initial=0) > 1):
-                raise ValueError("y must lie in [0, 1] for a sigmoid output")
+            raise TypeError(f"{ny} must hold numbers (float, int or bool), got dtype {y.dtype.name}")
+        if y.ndim == 1 and n_out == 1:
+            y = y.reshape(-1, 1)
+        y = as_array(y, ny, dtypes=(self.dtype,), shape=(X.shape[0], n_out))
+        if self.output == "sigmoid" and y.size:
+            bad = (y < 0) | (y > 1)
+            if bad.any():
+                at = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), y.shape))
+                raise ValueError(f"{ny} must lie in [0, 1] for a sigmoid output, got {float(y[at])!r} at index {at}")
         return X, y
+
+    def _check_rows_memory(self, rows, name, per_unit=2):
+        """Refuse up front a pass whose activations (``rows`` x every layer's width, ``per_unit``
+        arrays each) cannot fit in memory."""
+        check_allocation(rows * sum(self.layer_sizes[1:]) * per_unit, self.dtype.itemsize, name)
 
     def _accuracy(self, z, y):
         if self.output == "softmax":
@@ -279,21 +405,59 @@ class MLP:
             Run each epoch as one compiled call when the model allows it (softmax
             output, no dropout or batch norm, an activation other than softplus or
             gelu, sgd or adam); the results are those of the kernel-by-kernel path.
+
+        Returns
+        -------
+        dict
+            :attr:`history`. A diverging fit shows as NaN or inf losses there (nothing
+            raises mid-training).
+
+        Raises
+        ------
+        TypeError
+            ``X`` not a float array, ``y`` of the wrong kind (floats for softmax class ids;
+            strings or objects), a flag that is not a bool, a number of the wrong type.
+        ValueError
+            No rows in ``X``; NaN/inf in ``X`` or float targets, or float64 values beyond
+            a float32 model's range (checked before the cast); shape mismatches; class ids
+            out of range; sigmoid targets outside [0, 1]; ``validation_data`` that is not
+            an ``(X, y)`` pair or is invalid (named ``validation_data[0]``/``[1]``); any
+            hyper-parameter out of range (including those the chosen optimizer ignores); a
+            batch-norm batch of one row; batches whose activations cannot fit in memory.
+            Every check runs before the first update: a call that raises leaves the
+            model, its history and its random state unchanged.
         """
         X, y = self._check_data(X, y)
-        epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
-        batch_size = check_scalar(batch_size, "batch_size", integer=True, lo=1)
+        if X.shape[0] == 0:
+            raise ValueError("X has no rows: fit needs at least one training sample")
+        epochs = check_scalar(epochs, "epochs", integer=True, lo=1, hi=INT64_MAX)
+        batch_size = check_scalar(batch_size, "batch_size", integer=True, lo=1, hi=INT64_MAX)
         check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+        # every argument is checked, also those this optimizer ignores
+        lr = check_positive(lr, "lr")
+        momentum = check_scalar(momentum, "momentum", lo=0.0, hi=1.0, hi_open=True)
+        nesterov = check_flag(nesterov, "nesterov")
+        if optimizer == "sgd" and nesterov and momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        weight_decay = check_scalar(weight_decay, "weight_decay", lo=0.0)
+        shuffle = check_flag(shuffle, "shuffle")
+        verbose = check_flag(verbose, "verbose")
+        compiled = check_flag(compiled, "compiled")
         if self.batch_norm and self.n_layers > 1 and (batch_size == 1 or X.shape[0] % batch_size == 1):
             # refused before any update: the batch of one row would fail mid-epoch
             raise ValueError(f"batch normalisation needs at least 2 rows in every batch; {X.shape[0]} samples "
                              f"at batch_size {batch_size} leave a batch of 1")
         if validation_data is not None:
-            Xv, yv = self._check_data(*validation_data)
+            pair = check_sequence(validation_data, "validation_data", length=2)
+            Xv, yv = self._check_data(*pair, names=("validation_data[0]", "validation_data[1]"))
+            self._check_rows_memory(Xv.shape[0], "validation_data[0].shape[0]")
         if early_stopping is not None:
-            early_stopping = check_scalar(early_stopping, "early_stopping", integer=True, lo=1)
+            early_stopping = check_scalar(early_stopping, "early_stopping", integer=True, lo=1,
+                                          hi=INT64_MAX)
             if validation_data is None:
                 raise ValueError("early_stopping needs validation_data")
+        batch_size = min(batch_size, X.shape[0])  # the same batches; buffers sized by the data
+        self._check_rows_memory(batch_size, "batch_size", per_unit=4)
         device = None  # everything is validated: only now does data go to the GPU
         if self.backend == "cuda":
             device = load_cuda("fastkernels.nn._mlp_cuda").DeviceTrainer(self, X, y, batch_size)
@@ -367,13 +531,35 @@ class MLP:
     # -- inference ---------------------------------------------------------------------
 
     def decision_function(self, X):
-        """Output-layer pre-activations (logits), evaluation mode."""
+        """Output-layer pre-activations (logits), evaluation mode.
+
+        Parameters
+        ----------
+        X : array_like of float32 or float64, shape (N, layer_sizes[0])
+            Finite inputs; float64 values beyond float32 range are refused for a float32
+            model (the cast would make them inf). N may be 0.
+
+        Returns
+        -------
+        ndarray of shape (N, layer_sizes[-1]), the model's dtype
+
+        Raises
+        ------
+        TypeError
+            ``X`` not a float array (ints, bool, object), or a device array.
+        ValueError
+            Wrong shape, NaN/inf, values beyond the model's dtype, or a batch whose
+            activations cannot fit in memory. The model is never changed.
+        """
         X = self._check_data(X)
+        self._check_rows_memory(X.shape[0], "X.shape[0]")
         z, _ = self._forward(X, training=False)
         return z
 
     def predict_proba(self, X):
-        """Class probabilities (softmax), label probabilities (sigmoid), or outputs (linear)."""
+        """Class probabilities (softmax), label probabilities (sigmoid), or outputs (linear).
+
+        ``X`` is checked as in :meth:`decision_function` (same errors)."""
         z = self.decision_function(X)
         if self.output == "softmax":
             from .rowwise import softmax
@@ -384,7 +570,9 @@ class MLP:
         return z
 
     def predict(self, X):
-        """Class ids (softmax), 0/1 labels (sigmoid) or regression outputs (linear)."""
+        """Class ids (softmax), 0/1 labels (sigmoid) or regression outputs (linear).
+
+        ``X`` is checked as in :meth:`decision_function` (same errors)."""
         z = self.decision_function(X)
         if self.output == "softmax":
             return z.argmax(axis=1)
@@ -393,10 +581,15 @@ class MLP:
         return z
 
     def score(self, X, y):
-        """Accuracy (softmax, sigmoid) or R^2 (linear)."""
+        """Accuracy (softmax, sigmoid) or R^2 (linear).
+
+        NaN when it is undefined: no rows, or (R^2) targets without variance. ``X`` and
+        ``y`` are checked as in :meth:`fit` (same errors)."""
         X, y = self._check_data(X, y)
         z = self.decision_function(X)
         if self.output == "linear":
+            if not len(y):
+                return float("nan")
             ss_res = float(np.sum((z - y) ** 2))
             ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
             return 1.0 - ss_res / ss_tot if ss_tot else float("nan")
@@ -405,24 +598,104 @@ class MLP:
     # -- persistence ---------------------------------------------------------------------
 
     def save(self, path):
-        """Write the architecture, weights and running statistics to an ``.npz`` file."""
-        extra = {}
+        """Write the architecture, weights and running statistics to ``path``.
+
+        The file is an ``.npz`` written by :func:`fastkernels._io.save_npz` (format
+        ``fastkernels.MLP``, version 1, with a checksum), at ``path`` exactly as given.
+
+        Raises
+        ------
+        TypeError
+            ``path`` not a str or os.PathLike.
+        ValueError
+            The parameters or running statistics hold NaN or inf (a diverged fit): such a
+            file could not be loaded, so nothing is written.
+        OSError
+            The file cannot be written (Python's own error, naming it).
+        """
+        where = _path_name(path)
+        if not np.isfinite(self._flat).all():
+            raise ValueError(f"flat_params hold {int((~np.isfinite(self._flat)).sum())} NaN or inf values "
+                             f"(did training diverge?); not saving {where!r}")
+        arrays = {"layer_sizes": np.array(self.layer_sizes, np.int64), "activation": np.array(self.activation),
+                  "output": np.array(self.output), "dropout": np.array(self.dropout, np.float64),
+                  "batch_norm": np.array(self.batch_norm), "dtype": np.array(self.dtype.name), "flat": self._flat}
         for i, (rm, rv) in self.running.items():
-            extra[f"running_mean_{i}"], extra[f"running_var_{i}"] = rm, rv
-        np.savez(path, layer_sizes=np.array(self.layer_sizes), activation=self.activation, output=self.output,
-                 dropout=self.dropout, batch_norm=self.batch_norm, dtype=self.dtype.name, flat=self._flat, **extra)
+            if not (np.isfinite(rm).all() and np.isfinite(rv).all()):
+                raise ValueError(f"the running statistics of layer {i} hold NaN or inf; not saving {where!r}")
+            arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = rm, rv
+        save_npz(where, FILE_FORMAT, FILE_VERSION, arrays)
 
     @classmethod
     def load(cls, path, *, backend="auto"):
-        """Rebuild a model written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as f:
-            model = cls([int(s) for s in f["layer_sizes"]], str(f["activation"]), str(f["output"]),
-                        dropout=float(f["dropout"]), batch_norm=bool(f["batch_norm"]), dtype=str(f["dtype"]),
-                        backend=backend)
-            if f["flat"].shape != model._flat.shape:
-                raise ValueError(f"{path}: parameter count {f['flat'].shape[0]} does not match the architecture")
-            model._flat[...] = f["flat"]
-            for i, (rm, rv) in model.running.items():
-                rm[...] = f[f"running_mean_{i}"]
-                rv[...] = f[f"running_var_{i}"]
+        """Rebuild a model written by :meth:`save`.
+
+        Every entry is checked before the model is built: integer layer sizes >= 1 (at
+        least two, within memory), known activation and output names, dropout in [0, 1),
+        a boolean batch_norm, dtype float32 or float64, parameters and running statistics
+        of exactly that dtype and the architecture's shapes, finite, running variances
+        >= 0, and no unexpected entries.
+
+        Raises
+        ------
+        TypeError
+            ``path`` not a str or os.PathLike.
+        ValueError
+            ``backend`` unknown; a damaged, truncated, foreign or edited file, a file of
+            another format (e.g. written by fastkernels before 0.1.0's format) or version,
+            or any entry failing the checks above: one error naming the file and the entry.
+        FileNotFoundError
+            No such file.
+        """
+        where = _path_name(path)
+        if not isinstance(backend, str) or backend not in BACKENDS:
+            raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
+        arrays = load_npz(where, FILE_FORMAT, {FILE_VERSION})
+
+        def scalar(key, kind, dtype=None):
+            return npz_entry(arrays, key, where, kind=kind, shape=(), dtype=dtype)[()]
+
+        sizes = npz_entry(arrays, "layer_sizes", where, kind="iu", shape=(None,))
+        sizes = [int(v) for v in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"{where}: entry 'layer_sizes' must hold at least two sizes >= 1, got {sizes}")
+        activation, output = str(scalar("activation", "U")), str(scalar("output", "U"))
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"{where}: entry 'activation' is {activation!r}, not one of {ACTIVATIONS}")
+        if output not in OUTPUTS:
+            raise ValueError(f"{where}: entry 'output' is {output!r}, not one of {OUTPUTS}")
+        dropout = float(scalar("dropout", "f", np.float64))
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"{where}: entry 'dropout' must lie in [0, 1), got {dropout!r}")
+        batch_norm = bool(scalar("batch_norm", "b"))
+        dtype = str(scalar("dtype", "U"))
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"{where}: entry 'dtype' must be 'float32' or 'float64', got {dtype!r}")
+        total = _check_model_memory(sizes, batch_norm, np.dtype(dtype).itemsize, f"{where}: layer_sizes")
+        expected = {"layer_sizes", "activation", "output", "dropout", "batch_norm", "dtype", "flat"}
+        hidden = sizes[1:-1] if batch_norm else []
+        expected |= {f"running_{kind}_{i}" for i in range(len(hidden)) for kind in ("mean", "var")}
+        extra = sorted(set(arrays) - expected)
+        if extra:
+            raise ValueError(f"{where}: unexpected entries {extra} for this architecture")
+
+        def finite(key, shape):
+            a = npz_entry(arrays, key, where, kind="f", shape=shape, dtype=dtype)
+            if not np.isfinite(a).all():
+                raise ValueError(f"{where}: entry {key!r} holds NaN or inf")
+            return a
+
+        flat = finite("flat", (total,))
+        running = {}
+        for i, n in enumerate(hidden):
+            rm, rv = finite(f"running_mean_{i}", (n,)), finite(f"running_var_{i}", (n,))
+            if (rv < 0).any():
+                raise ValueError(f"{where}: entry 'running_var_{i}' holds a negative variance "
+                                 f"{float(rv[rv < 0][0])!r}")
+            running[i] = (rm, rv)
+        model = cls(sizes, activation, output, dropout=dropout, batch_norm=batch_norm, dtype=dtype, backend=backend)
+        model._flat[...] = flat
+        for i, (rm, rv) in running.items():
+            model.running[i][0][...] = rm
+            model.running[i][1][...] = rv
         return model

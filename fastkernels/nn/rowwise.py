@@ -19,8 +19,8 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_disjoint
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
-from .._validate import FLOAT_DTYPES, as_array, as_output
 
 # -- CPU kernels (serial and parallel builds of one body) ---------------------------
 # Per row: an integer-keyed max, one pass of polynomial exp (stored for softmax),
@@ -73,13 +73,14 @@ def _prepare(x, name="x"):
 
 def _softmax_common(x, out, backend, log):
     x = _prepare(x)
+    if out is not None:
+        out = as_output(out, "out", dtype=x.dtype, shape=x.shape)
+        check_disjoint(out, "out", allow_same=("x",), x=x)  # each row is read whole before it is written
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
     if be == "cuda":
         return load_cuda("fastkernels.nn._cuda").softmax(x, out, log)
     if out is None:
         out = np.empty_like(x)
-    else:
-        out = as_output(out, "out", dtype=x.dtype, shape=x.shape)
     if x.size:
         _softmax[be](as_rows(x), as_rows(out), log)
     return out
@@ -93,13 +94,24 @@ def softmax(x, *, out=None, backend="auto"):
     x : array_like of float32 or float64, shape (..., C)
         Logits. ``-inf`` entries get probability 0.
     out : ndarray, optional
-        Buffer of ``x``'s shape and dtype, C-contiguous, written in place.
+        Buffer of ``x``'s shape and dtype, C-contiguous, written in place. It may be ``x``
+        itself (in-place softmax); any other overlap with ``x`` is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     ndarray, shape (..., C), dtype of ``x``
-        Rows that sum to 1. NaN rows where ``x`` has NaN, ``+inf``, or only ``-inf``.
+        Rows that sum to 1. NaN rows where ``x`` has NaN, ``+inf``, or only ``-inf``
+        (other rows are unaffected).
+
+    Raises
+    ------
+    TypeError
+        ``x`` not a float32/float64 array (ints, bool, complex and object arrays are not
+        cast), ``out`` not an array or of another dtype.
+    ValueError
+        ``x`` 0-dimensional; ``out`` of the wrong shape, read-only, not C-contiguous, or
+        overlapping ``x`` other than exactly.
 
     Examples
     --------
@@ -118,12 +130,19 @@ def log_softmax(x, *, out=None, backend="auto"):
     x : array_like of float32 or float64, shape (..., C)
         Logits; ``-inf`` entries give ``-inf``.
     out : ndarray, optional
-        Buffer of ``x``'s shape and dtype, C-contiguous, written in place.
+        Buffer of ``x``'s shape and dtype, C-contiguous, written in place. It may be ``x``
+        itself; any other overlap with ``x`` is refused.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
     -------
     ndarray, shape (..., C), dtype of ``x``
+        NaN rows where ``x`` has NaN, ``+inf``, or only ``-inf``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`softmax`.
     """
     return _softmax_common(x, out, backend, True)
 
@@ -135,7 +154,8 @@ def logsumexp(x, *, out=None, backend="auto"):
     ----------
     x : array_like of float32 or float64, shape (..., C)
     out : ndarray, optional
-        Buffer of shape ``x.shape[:-1]`` and ``x``'s dtype, written in place.
+        Buffer of shape ``x.shape[:-1]`` and ``x``'s dtype, written in place; it must not
+        overlap ``x``.
     backend : {"auto", "cpu", "parallel", "cuda"}
 
     Returns
@@ -143,15 +163,24 @@ def logsumexp(x, *, out=None, backend="auto"):
     ndarray, shape (...), dtype of ``x``
         ``-inf`` for empty or all ``-inf`` rows, ``+inf`` if a row has ``+inf``,
         NaN if it has NaN (as ``scipy.special.logsumexp``).
+
+    Raises
+    ------
+    TypeError
+        ``x`` not a float32/float64 array, ``out`` of another dtype.
+    ValueError
+        ``x`` 0-dimensional; ``out`` of the wrong shape, read-only, not C-contiguous, or
+        overlapping ``x``.
     """
     x = _prepare(x)
+    if out is not None:
+        out = as_output(out, "out", dtype=x.dtype, shape=x.shape[:-1])
+        check_disjoint(out, "out", x=x)
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
     if be == "cuda":
         return load_cuda("fastkernels.nn._cuda").logsumexp(x, out)
     if out is None:
         out = np.empty(x.shape[:-1], dtype=x.dtype)
-    else:
-        out = as_output(out, "out", dtype=x.dtype, shape=x.shape[:-1])
     if out.size:
         _logsumexp[be](as_rows(x), out.reshape(-1))
     return out

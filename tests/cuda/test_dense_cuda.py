@@ -306,3 +306,45 @@ def test_public_activation_cuda_matches_cpu(name, rng):
     kw = {"z": z} if name in NEEDS_Z else {"a": a}
     got = activation_grad(da, name, alpha=ALPHA, backend="cuda", **kw)
     np.testing.assert_allclose(got, activation_grad(da, name, alpha=ALPHA, backend="cpu", **kw), **t)
+
+
+# --------------------------------------------------------------------------- issue 13 regressions
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_cuda_activations_propagate_nan(name, one_block):
+    # issue 13 defect 4: the shared act_forward mapped relu(NaN) to 0 on the GPU too
+    from fastkernels.nn import activation
+
+    z = np.array([[np.nan, -1.0, 0.0, 2.0]])
+    a = activation(z, name, backend="cuda")
+    np.testing.assert_allclose(a, activation(z, name, backend="cpu"), rtol=1e-14)  # gelu: libdevice's erfc
+    assert np.isnan(a[0, 0]) and np.isfinite(a[0, 1:]).all()
+
+
+def test_cuda_dense_forward_keeps_a_nan_row_nan(rng, one_block):
+    from fastkernels.nn import dense_forward
+
+    X = rng.standard_normal((3, 4))
+    X[1, 2] = np.nan
+    W, b = rng.standard_normal((5, 4)), rng.standard_normal(5)
+    for act in ("relu", "leaky_relu"):
+        A, _ = dense_forward(X, W, b, act, backend="cuda")
+        assert np.isnan(A[1]).all() and np.isfinite(A[[0, 2]]).all()
+
+
+@pytest.mark.bad_input
+def test_cuda_out_overlapping_an_input_is_refused(one_block):
+    # issue 13 defect 2 on device arrays: a shifted overlap is refused before any launch
+    from fastkernels.nn import activation, dense_forward
+
+    base = cuda.to_device(np.arange(13, dtype=np.float64))
+    x, out = base[:12].reshape(3, 4), base[1:].reshape(3, 4)
+    with pytest.raises(ValueError, match="out overlaps the memory of z"):
+        activation(x, "relu", out=out)
+    with pytest.raises(ValueError, match="out overlaps the memory of X"):
+        dense_forward(x, cuda.to_device(np.ones((4, 4))), out=out)
+    np.testing.assert_array_equal(base.copy_to_host(), np.arange(13))
+    z = cuda.to_device(np.array([[-1.0, 2.0]]))
+    assert activation(z, "relu", out=z) is z  # exactly z: in place
+    np.testing.assert_array_equal(z.copy_to_host(), [[0.0, 2.0]])

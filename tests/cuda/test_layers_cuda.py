@@ -54,3 +54,31 @@ def test_batchnorm_on_device_arrays_stays_on_the_device(rng):
     assert all(hasattr(g, "copy_to_host") for g in got)  # dx, dgamma and dbeta: no host round-trip
     for a, b in zip(want, got):
         np.testing.assert_allclose(b.copy_to_host(), a, rtol=1e-12, atol=1e-13)
+
+
+# -- issue 13 regressions ------------------------------------------------------------------
+
+
+def test_dropout_eval_mode_fills_a_device_out(rng):
+    x = rng.standard_normal((2, 3))
+    out = cuda.to_device(np.zeros((2, 3)))
+    assert dropout(cuda.to_device(x), 0.5, seed=0, training=False, out=out) is out
+    np.testing.assert_array_equal(out.copy_to_host(), x)
+    host = np.zeros((2, 3))
+    assert dropout(cuda.to_device(x), 0.5, seed=0, training=False, out=host) is host
+    np.testing.assert_array_equal(host, x)
+
+
+@pytest.mark.bad_input
+def test_dropout_and_batchnorm_refuse_overlapping_device_buffers(rng):
+    base = cuda.to_device(np.ones(7))
+    with pytest.raises(ValueError, match="out overlaps the memory of x"):
+        dropout(base[:6], 0.5, seed=0, out=base[1:])
+    x = cuda.to_device(rng.standard_normal((4, 3)))
+    g, b = cuda.to_device(np.ones(3)), cuda.to_device(np.zeros(3))
+    rm = cuda.to_device(np.zeros(3))
+    with pytest.raises(ValueError, match="running_mean is the memory of running_var"):
+        batchnorm_forward(x, g, b, rm, rm)
+    with pytest.raises(ValueError, match="running_var must be non-negative"):
+        batchnorm_forward(x, g, b, rm, cuda.to_device(np.array([1.0, -1.0, 1.0])))
+    np.testing.assert_array_equal(rm.copy_to_host(), np.zeros(3))

@@ -165,3 +165,15 @@ def test_row_groups_non_finite_and_ignored_rows_match_cpu(probs, threads_per_blo
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
     if not probs:
         assert got[0][4] == 0 and np.all(got[1][4] == 0)
+
+
+# -- issue 13 regressions ------------------------------------------------------------------
+
+
+@pytest.mark.bad_input
+def test_cuda_sce_out_is_logits_is_refused():
+    # issue 13 defect 1 on the device: the gradient buffer may not be the logits
+    x = cuda.to_device(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="out is the memory of logits"):
+        softmax_cross_entropy(x, np.array([0, 2]), out=x)
+    np.testing.assert_array_equal(x.copy_to_host(), np.zeros((2, 3)))

@@ -97,3 +97,22 @@ def test_bad_input_on_cuda_is_refused_before_anything_reaches_the_device(rng):
     with pytest.raises(ValueError, match="batch of 1"):
         m.fit(X, y, epochs=1, batch_size=12, verbose=False)  # 13 rows: 12 + 1
     np.testing.assert_array_equal(m.flat_params, before)
+
+
+@pytest.mark.bad_input
+def test_cuda_fit_refuses_float32_overflow_and_device_data(rng):
+    # issue 13 defect 5: 1e308 became inf in the cast to float32
+    from numba import cuda
+
+    X, y = _data(rng)
+    m = MLP([6, 4, 3], seed=0, backend="cuda")
+    before = m.flat_params.copy()
+    X[3, 3] = 1e308
+    with pytest.raises(ValueError, match="X holds 1e\\+308, beyond the float32 range"):
+        m.fit(X, y, epochs=1, verbose=False)
+    X[3, 3] = 0.5
+    with pytest.raises(TypeError, match="X on the device must have the model's dtype float32, got float64"):
+        m.fit(cuda.to_device(X), y, epochs=1, verbose=False)
+    with pytest.raises(TypeError, match="X is a device array; pass a host array"):
+        MLP([6, 4, 3], seed=0, backend="cpu").fit(cuda.to_device(X), y, epochs=1, verbose=False)
+    np.testing.assert_array_equal(m.flat_params, before)

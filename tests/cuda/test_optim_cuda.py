@@ -61,3 +61,21 @@ def test_optimizers_update_foreign_device_arrays_in_place(monkeypatch):
     np.testing.assert_array_equal(d.copy_to_host(), np.full(4, 0.5, np.float32))
     with pytest.raises(TypeError, match=r"grads\[0\] must have dtype float32"):
         opt.step(_Foreign(cuda.to_device(np.ones(4))))
+
+
+# -- issue 13 regressions ------------------------------------------------------------------
+
+
+@pytest.mark.bad_input
+def test_a_failed_device_step_changes_nothing(rng):
+    # issue 13 defect 8: the step was counted before the checks
+    d_p = cuda.to_device(rng.standard_normal(5))
+    opt = Adam([d_p], lr=0.1, backend="cuda")
+    opt.step([cuda.to_device(np.ones(5))])
+    before = d_p.copy_to_host()
+    with pytest.raises(ValueError, match=r"grads\[0\] is the memory of params\[0\]"):
+        opt.step([d_p])
+    with pytest.raises(ValueError, match=r"grads\[0\] must have shape"):
+        opt.step([cuda.to_device(np.ones(4))])
+    assert opt.steps == 1
+    np.testing.assert_array_equal(d_p.copy_to_host(), before)

@@ -103,3 +103,26 @@ def test_both_sides_of_the_group_threshold(side, rng, threads_per_block):
     x = _rows_with_specials(rng, 2, c, np.float64)
     x[1, 70] = np.nan
     _assert_funcs_match_cpu(x)
+
+
+# -- issue 13 regressions ------------------------------------------------------------------
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("f", FUNCS, ids=lambda f: f.__name__)
+def test_cuda_out_overlapping_x_is_refused(f):
+    # issue 13 defect 2: out was only checked inside the CUDA module, never for overlap
+    base = cuda.to_device(np.arange(9, dtype=np.float64))
+    x = base[:8].reshape(2, 4)
+    out = base[1:].reshape(2, 4) if f is not logsumexp else base[7:9]
+    with pytest.raises(ValueError, match="out overlaps the memory of x"):
+        f(x, out=out, backend="cuda")
+    np.testing.assert_array_equal(base.copy_to_host(), np.arange(9))
+
+
+@pytest.mark.parametrize("f", [softmax, log_softmax], ids=lambda f: f.__name__)
+def test_cuda_out_may_be_x_itself(f, rng):
+    x = rng.standard_normal((3, 5))
+    d = cuda.to_device(x)
+    assert f(d, out=d) is d
+    np.testing.assert_allclose(d.copy_to_host(), f(x, backend="cpu"), rtol=1e-12)
