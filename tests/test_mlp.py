@@ -273,7 +273,7 @@ def test_malformed_arguments_give_clear_errors(rng):
         MLP(5)
     with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer, got float 4.5"):
         MLP([3, 4.5, 2])
-    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+    with pytest.raises(TypeError, match="dtype must be one of float32 or float64"):
         MLP([3, 2], dtype="nonsense")
     with pytest.raises(TypeError, match="seed must be"):
         MLP([3, 2], seed="0")  # checked up front, like every other argument

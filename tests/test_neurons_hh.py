@@ -3,6 +3,7 @@ plain NumPy / SciPy references, and the package's invariants (backends, noise, b
 
 import numpy as np
 import pytest
+from contract.harness import raises_naming as _raises_naming
 
 from fastkernels.neurons import SimulationError
 from fastkernels.neurons.hh import HH, alpha_h, alpha_m, alpha_n, beta_h, beta_m, beta_n, simulate_hh, \
@@ -366,13 +367,6 @@ def test_firing_rate_curve_rejects_other_models():
 
 
 # ---------------------------------------------------------------- issue 13: reliability regressions
-
-def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
-    with pytest.raises(errors) as info:
-        fn()
-    assert any(name in str(info.value) for name in names), str(info.value)
-    return info.value
-
 
 @pytest.mark.bad_input
 @pytest.mark.parametrize("seed", ["0", 1.5, -1, [0], True])

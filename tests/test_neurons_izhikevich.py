@@ -3,6 +3,7 @@ patterns, convergence, backends, noise and bad input."""
 
 import numpy as np
 import pytest
+from contract.harness import raises_naming as _raises_naming
 
 from fastkernels.neurons import SimulationError
 from fastkernels.neurons.izhikevich import Izhikevich, simulate_izhikevich
@@ -216,13 +217,6 @@ def test_firing_rate_curve_equals_counts_of_a_direct_run():
 
 
 # ---------------------------------------------------------------- issue 13: reliability regressions
-
-def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
-    with pytest.raises(errors) as info:
-        fn()
-    assert any(name in str(info.value) for name in names), str(info.value)
-    return info.value
-
 
 @pytest.mark.bad_input
 @pytest.mark.parametrize("seed", ["0", 1.5, -1, [0], True])

@@ -5,10 +5,18 @@ import dataclasses
 
 import numpy as np
 import pytest
+from contract.harness import raises_naming as _raises_naming
 
-from fastkernels.neurons import (LIF, SimulationError, firing_rate_curve, isi_stats, lif_rate, population_rate,
-                                 simulate_lif)
-from fastkernels.neurons import _driver
+from fastkernels.neurons import (
+    LIF,
+    SimulationError,
+    _driver,
+    firing_rate_curve,
+    isi_stats,
+    lif_rate,
+    population_rate,
+    simulate_lif,
+)
 
 BACKENDS = ["cpu", "parallel"]
 
@@ -445,13 +453,6 @@ def test_per_neuron_parameters_equal_separate_uniform_runs(mode, freeze, adapt):
 
 # ---------------------------------------------------------------- issue 13: reliability regressions
 
-def _raises_naming(fn, *names, errors=(TypeError, ValueError)):
-    with pytest.raises(errors) as info:
-        fn()
-    assert any(name in str(info.value) for name in names), str(info.value)
-    return info.value
-
-
 @pytest.mark.bad_input
 @pytest.mark.parametrize("method", ["exact", "euler", "rk4"])
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -629,8 +630,8 @@ def test_model_properties_name_a_bad_field(field, bad):
                                                  (1e308, 1e307, -1e308)])
 def test_lif_rate_at_extreme_magnitudes(v, threshold, reset):
     # the ratio or the differences overflowed to inf: a silent rate of 0 Hz
-    from fractions import Fraction
     import math
+    from fractions import Fraction
 
     ratio = (Fraction(v) - Fraction(reset)) / (Fraction(v) - Fraction(threshold))
     expect = 1000.0 / (2.0 + 20.0 * (math.log(ratio.numerator) - math.log(ratio.denominator)))

@@ -36,6 +36,7 @@ from .._validate import (
     cast_float,
     check_allocation,
     check_choice,
+    check_dtype,
     check_finite,
     check_positive,
     check_scalar,
@@ -144,12 +145,7 @@ class MLP:
         output = check_choice(output, "output", OUTPUTS)
         dropout = check_scalar(dropout, "dropout", lo=0.0, hi=1.0, hi_open=True)
         batch_norm = check_flag(batch_norm, "batch_norm")
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype must be float32 or float64, got {dtype.name}")
+        dtype = check_dtype(dtype, "dtype")
         if not isinstance(backend, str) or backend not in BACKENDS:
             raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
         seed = check_seed(seed)
