@@ -52,6 +52,10 @@ def test_coefficients_are_reproducible():
     shipped = np.array(COEFFICIENTS)
     u = np.linspace(-1, 1, 4001)
     # P(u) is the log of erfc's scaled part: an absolute error e is a relative error e of erfc.
-    assert np.abs(chebyshev.chebval(u, refit) - chebyshev.chebval(u, shipped)).max() < 1e-14
+    # |z| < 6 is u >= -0.5, where erfc promises 5e-14; towards u = -1 (z -> inf, where erfc
+    # underflows and promises 2e-13) the least-squares ends move most (4.4e-14 seen on AVX2).
+    diff = np.abs(chebyshev.chebval(u, refit) - chebyshev.chebval(u, shipped))
+    assert diff[u >= -0.5].max() < 1e-14
+    assert diff.max() < 1e-13
     np.testing.assert_allclose(refit, shipped, rtol=0, atol=1e-13)
     np.testing.assert_allclose(chebyshev.cheb2poly(shipped), _P, rtol=1e-12, atol=1e-16)
