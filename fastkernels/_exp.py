@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ._simd import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, _fmuladd
+from ._simd import bitcast_f32_to_i32, bitcast_f64_to_i64, bitcast_i32_to_f32, bitcast_i64_to_f64, fmuladd
 
 __all__ = ["exp_f32", "exp_f64", "exp_poly", "exp_shifted"]
 
@@ -70,13 +70,13 @@ _Q0_F32, _Q1_F32, _Q2_F32, _Q3_F32, _Q4_F32 = (
 def _reduce_f32(xc):
     """(p, k) with exp(xc) = p * 2**k, p = exp(r) in [0.7, 1.5], k = rint(xc / ln2) as a float."""
     kf = np.rint(xc * _LOG2E_F32)
-    r = _fmuladd(-kf, _LN2_HI_F32, xc)          # exact
-    r = _fmuladd(-kf, _LN2_LO_F32, r)
-    q = _fmuladd(_Q4_F32, r, _Q3_F32)           # Horner
-    q = _fmuladd(q, r, _Q2_F32)
-    q = _fmuladd(q, r, _Q1_F32)
-    q = _fmuladd(q, r, _Q0_F32)
-    return _fmuladd(r * r, q, r) + _ONE_F32, kf
+    r = fmuladd(-kf, _LN2_HI_F32, xc)          # exact
+    r = fmuladd(-kf, _LN2_LO_F32, r)
+    q = fmuladd(_Q4_F32, r, _Q3_F32)           # Horner
+    q = fmuladd(q, r, _Q2_F32)
+    q = fmuladd(q, r, _Q1_F32)
+    q = fmuladd(q, r, _Q0_F32)
+    return fmuladd(r * r, q, r) + _ONE_F32, kf
 
 
 @njit(inline="always", cache=True)
@@ -116,8 +116,8 @@ def exp_f32(x):
     # 2**(k - k1).  Integer ops because a caller's fastmath "reassoc" could
     # regroup p * 2**k1 * 2**(k-k1).  np.int32(...): Numba widens int32
     # arithmetic to int64; LLVM narrows it back to 32-bit vector ops.
-    y = _bitcast_i32_to_f32(np.int32(_bitcast_f32_to_i32(p) + (k1 << 23)))
-    y = y * _bitcast_i32_to_f32(np.int32((k - k1 + 127) << 23))
+    y = bitcast_i32_to_f32(np.int32(bitcast_f32_to_i32(p) + (k1 << 23)))
+    y = y * bitcast_i32_to_f32(np.int32((k - k1 + 127) << 23))
     # For NaN, k above is poison (fptosi of NaN); the select discards it.
     return y if x == x else x
 
@@ -142,18 +142,18 @@ _Q_F64 = (0.5000000000000011, 0.16666666666666402, 0.04166666666652748,
 def _reduce_f64(xc):
     """(p, k) with exp(xc) = p * 2**k, as :func:`_reduce_f32` in double precision."""
     kf = np.rint(xc * _LOG2E_F64)
-    r = _fmuladd(-kf, _LN2_HI_F64, xc)
-    r = _fmuladd(-kf, _LN2_LO_F64, r)
-    q = _fmuladd(_Q9_F64, r, _Q8_F64)           # Horner
-    q = _fmuladd(q, r, _Q7_F64)
-    q = _fmuladd(q, r, _Q6_F64)
-    q = _fmuladd(q, r, _Q5_F64)
-    q = _fmuladd(q, r, _Q4_F64)
-    q = _fmuladd(q, r, _Q3_F64)
-    q = _fmuladd(q, r, _Q2_F64)
-    q = _fmuladd(q, r, _Q1_F64)
-    q = _fmuladd(q, r, _Q0_F64)
-    return _fmuladd(r * r, q, r) + 1.0, kf
+    r = fmuladd(-kf, _LN2_HI_F64, xc)
+    r = fmuladd(-kf, _LN2_LO_F64, r)
+    q = fmuladd(_Q9_F64, r, _Q8_F64)           # Horner
+    q = fmuladd(q, r, _Q7_F64)
+    q = fmuladd(q, r, _Q6_F64)
+    q = fmuladd(q, r, _Q5_F64)
+    q = fmuladd(q, r, _Q4_F64)
+    q = fmuladd(q, r, _Q3_F64)
+    q = fmuladd(q, r, _Q2_F64)
+    q = fmuladd(q, r, _Q1_F64)
+    q = fmuladd(q, r, _Q0_F64)
+    return fmuladd(r * r, q, r) + 1.0, kf
 
 
 @njit(inline="always", cache=True)
@@ -189,8 +189,8 @@ def exp_f64(x):
     k = np.int64(np.int32(kf))                  # |k| <= 1077
     # same exponent-bit scaling as exp_f32
     k1 = k >> 1
-    y = _bitcast_i64_to_f64(_bitcast_f64_to_i64(p) + (k1 << 52))
-    y = y * _bitcast_i64_to_f64((k - k1 + 1023) << 52)
+    y = bitcast_i64_to_f64(bitcast_f64_to_i64(p) + (k1 << 52))
+    y = y * bitcast_i64_to_f64((k - k1 + 1023) << 52)
     return y if x == x else x
 
 
@@ -261,7 +261,7 @@ def exp_shifted_f32(x):
     flushed to 0 for ``x <= -86.5``; NaN in, NaN out."""
     x = _F(x)
     p, kf = _reduce_f32(max(x, _SHIFT_LO_F32))
-    y = _bitcast_i32_to_f32(np.int32(_bitcast_f32_to_i32(p) + (np.int32(kf) << 23)))
+    y = bitcast_i32_to_f32(np.int32(bitcast_f32_to_i32(p) + (np.int32(kf) << 23)))
     y = y if x > _SHIFT_LO_F32 else _F(0.0)
     return y if x == x else x
 
@@ -272,7 +272,7 @@ def exp_shifted_f64(x):
     flushed to 0 for ``x <= -707``; NaN in, NaN out."""
     x = np.float64(x)
     p, kf = _reduce_f64(max(x, _SHIFT_LO_F64))
-    y = _bitcast_i64_to_f64(_bitcast_f64_to_i64(p) + (np.int64(np.int32(kf)) << 52))
+    y = bitcast_i64_to_f64(bitcast_f64_to_i64(p) + (np.int64(np.int32(kf)) << 52))
     y = y if x > _SHIFT_LO_F64 else 0.0
     return y if x == x else x
 

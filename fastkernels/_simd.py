@@ -1,11 +1,14 @@
 """LLVM-level helpers that let Numba kernels vectorise: bit casts, fused
-multiply-add and a vector-width hint. Each is a tiny ``numba.extending.intrinsic``.
+multiply-add, a vector-width hint and an inlining hint. Each is a tiny
+``numba.extending.intrinsic``. Shared within the package (public names).
 """
 
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from ._jit import device as _device
 
 # Widest SIMD the exp-heavy leaves ask for. LLVM prefers 256-bit vectors on
 # AVX-512 Intel CPUs (to avoid the clock drop of heavy 512-bit code); measured
@@ -26,18 +29,18 @@ def _make_bitcast(src, dst):
 
         return dst(src), codegen
 
-    impl.__name__ = impl.__qualname__ = f"_bitcast_{src}_to_{dst}"
+    impl.__name__ = impl.__qualname__ = f"bitcast_{src}_to_{dst}"
     return intrinsic(impl)
 
 
-_bitcast_i32_to_f32 = _make_bitcast(types.int32, types.float32)
-_bitcast_i64_to_f64 = _make_bitcast(types.int64, types.float64)
-_bitcast_f32_to_i32 = _make_bitcast(types.float32, types.int32)
-_bitcast_f64_to_i64 = _make_bitcast(types.float64, types.int64)
+bitcast_i32_to_f32 = _make_bitcast(types.int32, types.float32)
+bitcast_i64_to_f64 = _make_bitcast(types.int64, types.float64)
+bitcast_f32_to_i32 = _make_bitcast(types.float32, types.int32)
+bitcast_f64_to_i64 = _make_bitcast(types.float64, types.int64)
 
 
 @intrinsic
-def _fmuladd(typingctx, a, b, c):
+def fmuladd(typingctx, a, b, c):
     """``a*b + c`` as ``llvm.fmuladd``: one FMA where the CPU has it, else
     mul + add.  Plain Numba code never emits FMA without fastmath."""
     if not (isinstance(a, types.Float) and a == b == c):
@@ -85,3 +88,28 @@ def trailing_zeros(typingctx, x):
         return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
 
     return types.uint64(types.uint64), codegen
+
+
+@intrinsic
+def inline_hint(typingctx):
+    """Mark the calling jitted function ``alwaysinline`` for LLVM (emits no code).
+
+    The HH and Izhikevich helpers are plain (not ``inline="always"``) jitted functions: Numba's
+    own inlining deep-copies the callee's IR at every call site, which took ~15 s per HH kernel
+    here. LLVM inlines them instead, so the block loop still vectorises; the hint makes sure
+    it does whatever their size. Their CUDA clones (see :func:`fastkernels._jit.retarget`) call :func:`no_hint`.
+    """
+
+    def codegen(context, builder, sig, args):
+        attrs = builder.function.attributes
+        if "noinline" not in attrs:  # NUMBA_DEBUGINFO=1 marks every function noinline
+            attrs.add("alwaysinline")
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@_device
+def no_hint():
+    """What the CUDA clones call instead of :func:`inline_hint` (inlined away)."""
+    return

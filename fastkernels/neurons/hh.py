@@ -51,18 +51,16 @@ with the hardware ``exp``: ``exp_poly`` does not compile for CUDA) in one thread
 from __future__ import annotations
 
 import math
-import types
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba import prange, types as nbtypes
-from numba.extending import intrinsic
+from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._exp import exp_shifted_f64
-from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
+from .._jit import FASTMATH, cpu_kernels, device, jit, retarget, specialise
 from .._random import resolve_seed, seed_kept
-from .._simd import prefer_wide_vectors
+from .._simd import inline_hint, no_hint, prefer_wide_vectors
 from .._validate import as_array, check_choice, check_scalar
 from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
@@ -352,31 +350,6 @@ def beta_n(u):
     return 0.125 * _exp((u + 65.0) * (-1.0 / 80.0))
 
 
-@intrinsic
-def inline_hint(typingctx):
-    """Mark the calling jitted function ``alwaysinline`` for LLVM (emits no code).
-
-    The HH and Izhikevich helpers are plain (not ``inline="always"``) jitted functions: Numba's
-    own inlining deep-copies the callee's IR at every call site, which took ~15 s per HH kernel
-    here. LLVM inlines them instead, so the block loop still vectorises; the hint makes sure
-    it does whatever their size. Their CUDA clones (see :func:`retarget`) call :func:`no_hint`.
-    """
-
-    def codegen(context, builder, sig, args):
-        attrs = builder.function.attributes
-        if "noinline" not in attrs:  # NUMBA_DEBUGINFO=1 marks every function noinline
-            attrs.add("alwaysinline")
-        return context.get_dummy_value()
-
-    return nbtypes.void(), codegen
-
-
-@device
-def no_hint():
-    """What the CUDA clones call instead of :func:`inline_hint` (inlined away)."""
-    return
-
-
 @jit
 def rates(u):
     """All six rates (1/ms) at ``u = V + V_shift`` (mV), before ``phi``: two exponentials and one division.
@@ -507,39 +480,6 @@ def _rates_kernel(v, shift, phi, out):
         out[3, i], out[4, i], out[5, i] = p * bh, p * an, p * bn
 
 
-def retarget(source: dict, names, **replace) -> dict:
-    """Clones of the jitted helpers ``source[name]`` for CUDA, with some of their globals replaced.
-
-    Each clone runs the same source in a namespace where ``replace`` overrides the module's
-    globals and is compiled with :func:`fastkernels._jit.device` (``inline="always"``:
-    numba-cuda compiles a non-inlined CPU function called from a kernel only with a GPU
-    present, so ``compile_ptx`` could not check it). Functions are cloned in the order given
-    into one namespace, so later ones call the clones of earlier ones. No closures: Numba's
-    cache keys stay stable across processes.
-
-    Parameters
-    ----------
-    source : dict
-        The defining module's ``globals()``.
-    names : sequence of str
-        Helpers to clone, callees first.
-    **replace
-        Globals to override, e.g. ``_exp=math.exp`` (``exp_poly``'s ``np.rint`` does not compile
-        for CUDA) and ``inline_hint=no_hint``.
-    """
-    ns = dict(source)
-    ns.update(replace)
-    out = {}
-    for name in names:
-        fn = source[name].py_func
-        clone = types.FunctionType(fn.__code__, ns, fn.__name__ + "_cuda", fn.__defaults__)
-        clone.__qualname__ = fn.__qualname__ + "_cuda"
-        clone.__module__ = fn.__module__
-        clone.__doc__ = fn.__doc__
-        ns[name] = out[name] = device(clone)
-    return out
-
-
 def cuda_step():
     """:func:`hh_step` for CUDA (hardware ``exp``): the same source as the CPU's."""
     return retarget(globals(), DEVICE_CHAIN, _exp=math.exp, inline_hint=no_hint)["hh_step"]
@@ -586,7 +526,7 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt):
 
 
 # One vectorised step loop per method (each compiled on its own, called once per block and step).
-_LOOPS = tuple(jit(with_globals(_loop_template, "_hh_loop_" + name, _METHOD=code), fastmath=FASTMATH)
+_LOOPS = tuple(jit(specialise(_loop_template, "_hh_loop_" + name, _METHOD=code), fastmath=FASTMATH)
                for code, name in enumerate(METHODS))
 _loop_rk4, _loop_euler, _loop_exp_euler = _LOOPS
 

@@ -41,15 +41,14 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, jit, with_globals
+from .._jit import FASTMATH, cpu_kernels, jit, retarget, specialise
 from .._random import resolve_seed, seed_kept
-from .._simd import prefer_wide_vectors
+from .._simd import inline_hint, no_hint, prefer_wide_vectors
 from .._validate import check_choice, check_scalar
 from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
 from ._params import (as_record, check_common, check_finite_result, check_run, check_traces, first_step,
                       per_neuron)
-from .hh import inline_hint, no_hint, retarget
 from .inputs import as_input
 from .lif import ROW, blocked, unblocked
 from .result import SimulationResult
@@ -193,7 +192,7 @@ STEPS = (izh_step_euler, izh_step_rk4)
 
 
 def cuda_steps() -> tuple:
-    """The step functions of :data:`STEPS` for CUDA: the same source (see :func:`fastkernels.neurons.hh.retarget`)."""
+    """The step functions of :data:`STEPS` for CUDA: the same source (see :func:`fastkernels._jit.retarget`)."""
     fns = retarget(globals(), ("izh_rhs", "_izh_finish", "izh_step_euler", "izh_step_rk4"), inline_hint=no_hint)
     return fns["izh_step_euler"], fns["izh_step_rk4"]
 
@@ -222,7 +221,7 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt):
 
 
 # One vectorised step loop per method (each compiled on its own, called once per block and step).
-_LOOPS = tuple(jit(with_globals(_loop_template, "_izh_loop_" + name, _STEP=step), fastmath=FASTMATH)
+_LOOPS = tuple(jit(specialise(_loop_template, "_izh_loop_" + name, _STEP=step), fastmath=FASTMATH)
                for name, step in zip(METHODS, STEPS))
 _loop_euler, _loop_rk4 = _LOOPS
 

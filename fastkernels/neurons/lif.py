@@ -42,7 +42,7 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, device, jit, with_globals
+from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._simd import prefer_wide_vectors
 from .._random import poisson as poisson_count, resolve_seed, seed_kept, stream_key
 from .._validate import _check_cast_range, check_choice, check_scalar
@@ -396,7 +396,7 @@ def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
     # comparison must round exactly as Brian2's did.
     block = jit(_block, fastmath=False if legacy else FASTMATH)
 
-    return with_globals(_grid_body, "_grid_body_" + flags, _BLOCK_FN=block)
+    return specialise(_grid_body, "_grid_body_" + flags, _BLOCK_FN=block)
 
 
 def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,

@@ -26,7 +26,7 @@ from numba import types
 from numba.extending import overload
 
 from .._exp import exp_shifted
-from .._simd import _bitcast_f32_to_i32, _bitcast_f64_to_i64, _bitcast_i32_to_f32, _bitcast_i64_to_f64, prefer_wide_vectors
+from .._simd import bitcast_f32_to_i32, bitcast_f64_to_i64, bitcast_i32_to_f32, bitcast_i64_to_f64, prefer_wide_vectors
 from .._jit import FASTMATH, jit
 
 _M31 = np.int32(0x7FFFFFFF)
@@ -51,24 +51,24 @@ def as_rows(a):
 
 @jit(inline="always")
 def _row_max_f32(row):
-    b = _bitcast_f32_to_i32(row[0])
+    b = bitcast_f32_to_i32(row[0])
     m = np.int32(b ^ ((b >> _S31) & _M31))
     for j in range(1, row.size):
-        b = _bitcast_f32_to_i32(row[j])
+        b = bitcast_f32_to_i32(row[j])
         k = np.int32(b ^ ((b >> _S31) & _M31))
         m = k if k > m else m
-    return _bitcast_i32_to_f32(np.int32(m ^ ((m >> _S31) & _M31)))
+    return bitcast_i32_to_f32(np.int32(m ^ ((m >> _S31) & _M31)))
 
 
 @jit(inline="always")
 def _row_max_f64(row):
-    b = _bitcast_f64_to_i64(row[0])
+    b = bitcast_f64_to_i64(row[0])
     m = b ^ ((b >> _S63) & _M63)
     for j in range(1, row.size):
-        b = _bitcast_f64_to_i64(row[j])
+        b = bitcast_f64_to_i64(row[j])
         k = b ^ ((b >> _S63) & _M63)
         m = k if k > m else m
-    return _bitcast_i64_to_f64(m ^ ((m >> _S63) & _M63))
+    return bitcast_i64_to_f64(m ^ ((m >> _S63) & _M63))
 
 
 def row_max(row):

@@ -17,7 +17,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._erf import erfc_f64
-from .._jit import cpu_kernels, device, with_globals
+from .._jit import cpu_kernels, device, specialise
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_disjoint, check_scalar
 from ._rows import as_rows
 
@@ -76,53 +76,45 @@ def act_grad(code, z, a, alpha):
 
 #: The CUDA kernels' clones of :func:`act_forward` / :func:`act_grad`: ``_erfc`` is
 #: ``math.erfc`` there (the polynomial's bit casts do not compile for CUDA).
-act_forward_cuda = device(with_globals(act_forward.py_func, "act_forward_cuda", _erfc=math.erfc))
-act_grad_cuda = device(with_globals(act_grad.py_func, "act_grad_cuda", _erfc=math.erfc))
+act_forward_cuda = device(specialise(act_forward.py_func, "act_forward_cuda", _erfc=math.erfc))
+act_grad_cuda = device(specialise(act_grad.py_func, "act_grad_cuda", _erfc=math.erfc))
 
 
-def specialise(make_body):
-    """Compile one kernel per activation, with the activation a compile-time constant.
+def per_activation(template, compile=cpu_kernels):
+    """One kernel per activation from ``template``, whose global ``_CODE`` is the activation code.
 
-    ``make_body(code)`` returns a kernel body (written with ``prange``) that
-    calls :func:`act_forward` / :func:`act_grad` with that ``code``. As a
-    closure constant the code folds away: the loop has no branch on it and LLVM
-    vectorises relu, leaky_relu and identity; a runtime code would leave a
-    7-way branch in every iteration (~10x slower for relu). Each body gets its
-    own qualified name (its own cache entry).
+    ``template`` calls :func:`act_forward` / :func:`act_grad` with ``_CODE``. Bound as a
+    compile-time constant (:func:`fastkernels._jit.specialise`) the code folds away: the
+    loop has no branch on it and LLVM vectorises relu, leaky_relu and identity; a run-time
+    code would leave a 7-way branch in every iteration (~10x slower for relu).
 
     Returns
     -------
     dict
-        ``{name: {"cpu": serial, "parallel": parallel}}``; nothing compiles until called.
+        ``{name: compile(variant)}``; with the default, ``{name: {"cpu": serial, "parallel": parallel}}``.
+        Nothing compiles until called.
     """
-    kernels = {}
+    out = {}
     for name, code in CODES.items():
-        body = make_body(code)
-        body.__qualname__ = f"{body.__qualname__.rsplit('.', 1)[-1]}_{name}"
-        kernels[name] = dict(zip(("cpu", "parallel"), cpu_kernels(body)))
-    return kernels
+        built = compile(specialise(template, f"{template.__name__}_{name}", _CODE=code))
+        out[name] = dict(zip(("cpu", "parallel"), built)) if compile is cpu_kernels else built
+    return out
 
 
-def _make_forward(code):
-    def _forward_body(z, a, alpha):
-        for i in prange(z.shape[0]):
-            for j in range(z.shape[1]):
-                a[i, j] = act_forward(code, z[i, j], alpha)
-
-    return _forward_body
+def _forward_body(z, a, alpha):
+    for i in prange(z.shape[0]):
+        for j in range(z.shape[1]):
+            a[i, j] = act_forward(_CODE, z[i, j], alpha)  # noqa: F821 (bound by per_activation)
 
 
-def _make_backward(code):
-    def _backward_body(da, z, a, alpha, dz):
-        for i in prange(da.shape[0]):
-            for j in range(da.shape[1]):
-                dz[i, j] = da[i, j] * act_grad(code, z[i, j], a[i, j], alpha)
-
-    return _backward_body
+def _backward_body(da, z, a, alpha, dz):
+    for i in prange(da.shape[0]):
+        for j in range(da.shape[1]):
+            dz[i, j] = da[i, j] * act_grad(_CODE, z[i, j], a[i, j], alpha)  # noqa: F821
 
 
-_forward = specialise(_make_forward)
-_backward = specialise(_make_backward)
+_forward = per_activation(_forward_body)
+_backward = per_activation(_backward_body)
 
 
 def check_activation(activation, alpha, name="activation"):

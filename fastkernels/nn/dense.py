@@ -21,22 +21,19 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint
 from ._checks import check_flag
-from .activations import NEEDS_Z, _backward, act_forward, check_activation, specialise
+from .activations import NEEDS_Z, _backward, act_forward, check_activation, per_activation
 
 
-def _make_epilogue(code):
-    def _epilogue_body(z, b, alpha, a):
-        """z += b (in place, z becomes Z); a = f(Z). ``a`` may be ``z`` itself."""
-        for i in prange(z.shape[0]):
-            for j in range(z.shape[1]):
-                v = z[i, j] + b[j]
-                z[i, j] = v
-                a[i, j] = act_forward(code, v, alpha)
-
-    return _epilogue_body
+def _epilogue_body(z, b, alpha, a):
+    """z += b (in place, z becomes Z); a = f(Z). ``a`` may be ``z`` itself."""
+    for i in prange(z.shape[0]):
+        for j in range(z.shape[1]):
+            v = z[i, j] + b[j]
+            z[i, j] = v
+            a[i, j] = act_forward(_CODE, v, alpha)  # noqa: F821 (bound by per_activation)
 
 
-_epilogue = specialise(_make_epilogue)
+_epilogue = per_activation(_epilogue_body)
 
 
 # NaN and inf propagate through the GEMMs as documented (inf * 0 is NaN in its row), without

@@ -479,7 +479,7 @@ class MLP:
                 total, correct, step = device.epoch(order, opt, step)
                 device.download()
             elif fast:
-                total, correct, step = TRAIN_EPOCH[self.activation]["cpu"](
+                total, correct, step = TRAIN_EPOCH[self.activation](
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, opt.lr, getattr(opt, "momentum", 0.0),
                     getattr(opt, "nesterov", False), opt.weight_decay, getattr(opt, "beta1", 0.9),
