@@ -260,6 +260,38 @@ def check_disjoint(out, out_name: str, *, allow_same=(), **inputs):
         raise ValueError(f"{out_name} {how} the memory of {name}; pass a separate buffer{allowed}")
 
 
+def host_span(a):
+    """(first byte, one past the last) of a host array's data, or None for a device array."""
+    if not isinstance(a, np.ndarray):
+        return None
+    if a.flags.c_contiguous:
+        lo = a.__array_interface__["data"][0]
+        return lo, lo + a.nbytes
+    return _byte_bounds(a)
+
+
+def check_no_overlap(arrays, names):
+    """Refuse any two of ``arrays`` that share memory (arrays updated in place, where a shared
+    element would be updated twice), naming both. Sort-and-sweep over byte spans, so a list of
+    many parameters costs O(k log k); candidates go to :func:`check_disjoint` for the exact
+    verdict (interleaved views that never touch the same element pass)."""
+    host, dev = [], []
+    for a, name in zip(arrays, names):
+        if a.size == 0:
+            continue
+        span = host_span(a)
+        (dev if span is None else host).append((span, name, a))
+    host.sort(key=lambda t: t[0][0])
+    for i, ((lo, hi), name, a) in enumerate(host):
+        for (lo2, _), name2, b in host[i + 1:]:
+            if lo2 >= hi:
+                break
+            check_disjoint(b, name2, **{name: a})
+    for i, (_, name, a) in enumerate(dev):
+        for _, name2, b in dev[i + 1:]:
+            check_disjoint(b, name2, **{name: a})
+
+
 #: Requests below this many bytes fit on any machine fastkernels runs on; they skip the lookup.
 _SURELY_FITS = 1 << 26
 
@@ -462,6 +494,20 @@ def check_scalar(value, name: str, *, integer=False, lo=None, hi=None, lo_open=F
 def check_positive(value, name: str, *, integer=False):
     """Validate a strictly positive finite scalar (time steps, time constants, rates)."""
     return check_scalar(value, name, integer=integer, lo=0, lo_open=True)
+
+
+#: Integer arguments (counts, steps, sizes, seeds' starts) are bounded to what an int64 holds.
+INT64_MAX = 2**63 - 1
+
+
+def check_flag(value, name: str) -> bool:
+    """A boolean switch: ``bool``, ``numpy.bool_`` or the integers 0 and 1; anything else (a
+    string, None, an array, 2) raises instead of being read by its truthiness (``"no"`` is true)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def check_choice(value, name: str, options):

@@ -277,7 +277,7 @@ def test_log_uniform_limits():
     for fn in (lambda: log_uniform_candidates([0], 3, 2**64, seed=0), lambda: log_uniform_probability([0], 2**64)):
         with pytest.raises(ValueError, match=f"range_max must be <= {MAX_RANGE}"):
             fn()  # was: OverflowError (candidates)
-    with pytest.raises(TypeError, match="unique must be a bool"):
+    with pytest.raises(TypeError, match="unique must be True or False"):
         log_uniform_candidates([0], 10, 5, unique="yes", seed=0)
 
 

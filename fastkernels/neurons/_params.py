@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import check_backend
-from .._random import check_seed, seed_kept
+from .._random import check_seed
 from .._validate import as_array, check_allocation, check_choice, check_positive, check_scalar
 
 #: ``refractory_mode`` values; see :class:`fastkernels.neurons.LIF`.
@@ -134,12 +134,6 @@ def refractory_steps(tau_ref: np.ndarray, dt: float, limit: float) -> np.ndarray
 
 def check_mode(mode):
     return check_choice(mode, "refractory_mode", REFRACTORY_MODES)
-
-
-def check_flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def as_record(record, n: int) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_array, check_allocation, check_positive, check_scalar
-from ._params import check_common, check_flag, per_neuron
+from .._validate import check_flag
+from ._params import check_common, per_neuron
 
 
 def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float = 1.0, reset: float = 0.0):

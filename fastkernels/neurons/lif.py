@@ -45,10 +45,10 @@ from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._simd import prefer_wide_vectors
 from .._random import poisson as poisson_count, resolve_seed, seed_kept, stream_key
-from .._validate import _check_cast_range, check_choice, check_scalar
+from .._validate import _check_cast_range, check_choice, check_flag, check_scalar
 from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
-from ._params import (as_record, check_common, check_finite_result, check_flag, check_mode, check_run, check_traces,
+from ._params import (as_record, check_common, check_finite_result, check_mode, check_run, check_traces,
                       field_array, first_step, per_neuron, refractory_steps, whole)
 from .inputs import as_input, input_range
 from .result import SimulationResult

@@ -24,8 +24,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit
-from .._validate import FLOAT_DTYPES, _host_values, as_array, as_output, check_disjoint, check_scalar
-from ._checks import check_flag
+from .._validate import FLOAT_DTYPES, _host_values, as_array, as_output, check_disjoint, check_flag, check_scalar
 
 _BLOCK = 64
 

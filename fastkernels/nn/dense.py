@@ -19,8 +19,7 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint
-from ._checks import check_flag
+from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint, check_flag
 from .activations import NEEDS_Z, _backward, act_forward, check_activation, per_activation
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import check_seed
-from .._validate import as_array, as_index_array, check_positive, check_scalar
-from ._checks import INT64_MAX
+from .._validate import INT64_MAX, as_array, as_index_array, check_positive, check_scalar
 
 
 def _check_callable(f):

@@ -31,9 +31,9 @@ from .._validate import (
     as_output,
     check_choice,
     check_disjoint,
+    check_flag,
     check_scalar,
 )
-from ._checks import check_flag
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -30,6 +30,7 @@ from .._io import load_npz, npz_entry, save_npz
 from .._random import check_seed
 from .._validate import (
     FLOAT_DTYPES,
+    INT64_MAX,
     array_dtype,
     as_array,
     as_index_array,
@@ -38,10 +39,11 @@ from .._validate import (
     check_choice,
     check_dtype,
     check_finite,
+    check_flag,
     check_positive,
     check_scalar,
 )
-from ._checks import INT64_MAX, check_flag, check_sequence
+from ._checks import check_sequence
 from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
 from .activations import ACTIVATIONS, NEEDS_Z, activation, activation_grad
 from .batchnorm import batchnorm_backward, batchnorm_forward

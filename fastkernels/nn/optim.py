@@ -33,15 +33,19 @@ from .._backend import is_device_array, load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, device, jit
 from .._validate import (
     FLOAT_DTYPES,
+    INT64_MAX,
     array_dtype,
     as_array,
     as_output,
     check_choice,
     check_disjoint,
+    check_flag,
+    check_no_overlap,
     check_positive,
     check_scalar,
+    host_span,
 )
-from ._checks import INT64_MAX, _byte_span, check_flag, check_no_overlap, check_sequence
+from ._checks import check_sequence
 
 
 @device
@@ -261,7 +265,7 @@ class Optimizer:
             owner = _owner(g)
             if owner is not None and owners is not None and id(owner) not in owners:
                 continue
-            span = _byte_span(g)
+            span = host_span(g)
             if span is None:  # a device gradient: exact checks
                 for a, tag in self._written():
                     check_disjoint(g, f"grads[{k}]", **{self._name(tag): a})
@@ -280,7 +284,7 @@ class Optimizer:
         if hit is None or hit[0] != key:
             written = self._written()
             spans = sorted(((span, tag, a) for a, tag in written if a.size
-                            for span in [_byte_span(a)] if span is not None), key=lambda t: t[0][0])
+                            for span in [host_span(a)] if span is not None), key=lambda t: t[0][0])
             owners = [_owner(a) for a, _ in written if a.size]
             owner_ids = None if any(o is None for o in owners) else {id(o) for o in owners}
             # the cache holds the arrays and their owners, so these ids stay theirs while cached

@@ -33,14 +33,13 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
 from .._random import below, check_seed, seed_kept
-from .._validate import as_array, check_allocation, check_disjoint, check_scalar
+from .._validate import INT64_MAX, as_array, check_allocation, check_disjoint, check_flag, check_scalar
 from . import _streams
 from .corpus import Corpus, as_corpus
 
 #: Tokens per block of the parallel count and fill passes.
 BLOCK = 1 << 16
 _INT32_MAX = np.iinfo(np.int32).max
-_INT64_MAX = int(np.iinfo(np.int64).max)
 #: Largest ``window`` of :func:`skipgram_pairs` / :func:`cbow_windows`: a reduced window is one
 #: 32-bit draw (``below`` needs ``window < 2**32``) and offsets like ``i + 2 * window`` stay in int64.
 MAX_WINDOW = (1 << 31) - 1
@@ -219,8 +218,7 @@ def generate_batch(data, batch_size, num_skips, skip_window, index=0, *, n_batch
     num_skips = check_scalar(num_skips, "num_skips", integer=True, lo=1)
     skip_window = check_scalar(skip_window, "skip_window", integer=True, lo=1, hi=MAX_SKIP_WINDOW)
     index = check_scalar(index, "index", integer=True, lo=0, hi=MAX_INDEX)
-    if not isinstance(backtrack, (bool, np.bool_)):
-        raise TypeError(f"backtrack must be a bool, got {backtrack!r}")
+    backtrack = check_flag(backtrack, "backtrack")
     if batch_size % num_skips != 0:
         raise ValueError(f"batch_size must be a multiple of num_skips (batch_size % num_skips == 0); "
                          f"got batch_size={batch_size}, num_skips={num_skips}")
@@ -378,8 +376,7 @@ def _window_args(corpus, window, shrink_windows, seed):
     needed) but its key is derived by the caller, after every other check."""
     corpus = as_corpus(corpus)
     window = check_scalar(window, "window", integer=True, lo=1, hi=MAX_WINDOW)
-    if not isinstance(shrink_windows, (bool, np.bool_)):
-        raise TypeError(f"shrink_windows must be a bool, got {shrink_windows!r}")
+    shrink_windows = check_flag(shrink_windows, "shrink_windows")
     check_seed(seed)
     return corpus, window, bool(shrink_windows)
 
@@ -394,7 +391,7 @@ def pair_counts(corpus, window=5, *, shrink_windows=True, seed=None, backend="au
         As :func:`skipgram_pairs`; ``block`` not an int >= 1.
     """
     corpus, window, shrink = _window_args(corpus, window, shrink_windows, seed)
-    block = check_scalar(block, "block", integer=True, lo=1, hi=_INT64_MAX)
+    block = check_scalar(block, "block", integer=True, lo=1, hi=INT64_MAX)
     be = resolve_backend(backend, work=corpus.n_tokens)
     counts = np.empty(max(1, -(-corpus.n_tokens // block)), np.int64)
     block = min(block, max(1, corpus.n_tokens))  # same counts; keeps b * block inside int64

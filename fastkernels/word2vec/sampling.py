@@ -37,7 +37,7 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device, jit
 from .._random import check_seed, mix64, random_u64, stream_key, uniform
-from .._validate import as_array, as_index_array, check_allocation, check_scalar
+from .._validate import INT64_MAX, as_array, as_index_array, check_allocation, check_flag, check_scalar
 from . import _streams
 
 _LOW32 = np.int64(0xFFFFFFFF)
@@ -51,7 +51,6 @@ MAX_EXCLUDED_PROBABILITY = 0.999
 #: Largest ``range_max`` of the log-uniform sampler: ``exp(U * log(range_max + 1))`` must
 #: convert to an int64 class.
 MAX_RANGE = 1 << 62
-_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 # -- alias table --------------------------------------------------------------------
@@ -259,7 +258,7 @@ class NegativeSampler:
         n = check_scalar(n, "n", integer=True, lo=0)
         k = check_scalar(k, "k", integer=True, lo=1)
         check_allocation(n * k, 4, "n * k", what="negatives")
-        start = check_scalar(start, "start", integer=True, lo=0, hi=_INT64_MAX - n)  # row streams start + i
+        start = check_scalar(start, "start", integer=True, lo=0, hi=INT64_MAX - n)  # row streams start + i
         check_seed(seed)
         if exclude is not None:
             exclude = as_index_array(exclude, "exclude", n=self.n_words, ndim=1, shape=(n,))
@@ -414,8 +413,7 @@ def log_uniform_candidates(true_classes, num_sampled, range_max, *, unique=True,
     """
     range_max = check_scalar(range_max, "range_max", integer=True, lo=1, hi=MAX_RANGE)
     num_sampled = check_scalar(num_sampled, "num_sampled", integer=True, lo=1)
-    if not isinstance(unique, (bool, np.bool_)):
-        raise TypeError(f"unique must be a bool, got {unique!r}")
+    unique = check_flag(unique, "unique")
     if unique and num_sampled > range_max:
         raise ValueError(f"num_sampled={num_sampled} distinct classes cannot be drawn from range_max={range_max}")
     # the samples, their probabilities and expected counts, and (unique) a hash set of up to 4 slots each

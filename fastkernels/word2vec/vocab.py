@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .._validate import as_index_array, check_choice, check_scalar
+from .._validate import INT64_MAX, as_index_array, check_choice, check_scalar
 from ._tokens import SEP_NUL, WordTable, separator_table
 from .corpus import (
     CHUNK_BYTES,
@@ -37,7 +37,6 @@ from .corpus import (
 
 _WHITESPACE = frozenset(" \t\n\v\f\r")
 _UNSAVABLE = _WHITESPACE | {"\x00"}
-_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def _int64_counts(counts, name: str, n: int) -> np.ndarray:
@@ -49,15 +48,15 @@ def _int64_counts(counts, name: str, n: int) -> np.ndarray:
         raise TypeError(f"{name} must be an array of integers, got {type(counts).__name__}") from None
     if arr.dtype.kind == "O" and arr.size and all(
             isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in arr.ravel()):
-        big = next((i for i, v in enumerate(arr.ravel()) if not -_INT64_MAX - 1 <= int(v) <= _INT64_MAX), None)
+        big = next((i for i, v in enumerate(arr.ravel()) if not -INT64_MAX - 1 <= int(v) <= INT64_MAX), None)
         if big is not None:
-            raise ValueError(f"{name}[{big}] = {int(arr.ravel()[big])} does not fit in an int64 (max {_INT64_MAX})")
+            raise ValueError(f"{name}[{big}] = {int(arr.ravel()[big])} does not fit in an int64 (max {INT64_MAX})")
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
         raise TypeError(f"{name} must be integers, got dtype {arr.dtype.name}")
-    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
-        i = int(np.argmax(arr.ravel() > _INT64_MAX))
-        raise ValueError(f"{name}[{i}] = {int(arr.ravel()[i])} does not fit in an int64 (max {_INT64_MAX})")
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
+        i = int(np.argmax(arr.ravel() > INT64_MAX))
+        raise ValueError(f"{name}[{i}] = {int(arr.ravel()[i])} does not fit in an int64 (max {INT64_MAX})")
     if arr.ndim > 1 or arr.size != n:
         raise ValueError(f"{name} must have shape ({n},), got {np.shape(arr)}")
     arr = arr.astype(np.int64).reshape(-1)
@@ -151,8 +150,8 @@ class Vocabulary:
                              f"({reason})") from None
         counts = _int64_counts(counts, "counts", len(words))
         total = exact_total(counts)
-        if total > _INT64_MAX:
-            raise ValueError(f"counts sum to {total}, more than an int64 holds ({_INT64_MAX}); "
+        if total > INT64_MAX:
+            raise ValueError(f"counts sum to {total}, more than an int64 holds ({INT64_MAX}); "
                              "the corpus size (Vocabulary.total) must be countable")
         if unk is not None:
             if not isinstance(unk, str) or not unk:
@@ -206,9 +205,9 @@ class Vocabulary:
         kept = counts[order]
         if unk is not None:
             left_out = exact_total(counts) - exact_total(kept)  # exact: int64 sums could wrap
-            if left_out > _INT64_MAX:
+            if left_out > INT64_MAX:
                 raise ValueError(f"counts of the words left out sum to {left_out}, more than the UNK word's int64 "
-                                 f"count holds ({_INT64_MAX})")
+                                 f"count holds ({INT64_MAX})")
             kept = np.concatenate([np.array([left_out], np.int64), kept])
             words = [unk, *words]
         if not words:
@@ -500,8 +499,8 @@ class Vocabulary:
                     raise ValueError(f"{at}: expected 'word count' with a non-negative integer count, "
                                      f"got {line[:80]!r}")
                 c = int(count)
-                if c > _INT64_MAX:
-                    raise ValueError(f"{at}: count {count[:40].decode()} does not fit in an int64 (max {_INT64_MAX})")
+                if c > INT64_MAX:
+                    raise ValueError(f"{at}: count {count[:40].decode()} does not fit in an int64 (max {INT64_MAX})")
                 try:
                     w = word.decode(encoding, "surrogateescape")
                 except UnicodeError as exc:
