@@ -6,7 +6,7 @@ dense layers, optimizers), :mod:`fastkernels.neurons` and
 needs no GPU.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: F401
 
 import os as _os
 
@@ -15,6 +15,7 @@ import os as _os
 # here). Read when Numba first starts its thread pool; a user's own setting wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from ._areas import AREAS as _AREAS  # noqa: E402
 from ._backend import (  # noqa: E402
     BACKENDS,
     BackendUnavailableError,
@@ -27,7 +28,6 @@ from ._info import info  # noqa: E402
 from ._random import random_normal, random_uniform, resolve_seed  # noqa: E402
 from ._warmup import warmup  # noqa: E402
 
-_AREAS = ("nn", "neurons", "word2vec")
 
 
 def __getattr__(name):

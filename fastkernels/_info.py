@@ -7,6 +7,12 @@ import platform
 import sys
 from importlib import metadata
 
+import numpy as np
+from numba import prange
+
+from ._jit import jit
+from ._version import __version__
+
 
 def _version(dist: str) -> str:
     try:
@@ -15,11 +21,22 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+@jit(parallel=True)
+def _probe(x):
+    s = 0.0
+    for i in prange(x.size):
+        s += x[i]
+    return s
+
+
+def probe_parallel() -> None:
+    """Run one tiny parallel kernel so Numba picks (and reports) its threading layer."""
+    _probe(np.ones(4))
+
+
 def _threading_layer() -> str:
     """The layer parallel kernels use; found by running one tiny cached parallel kernel."""
     import numba
-
-    from ._warmup import probe_parallel
 
     probe_parallel()
     try:
@@ -126,7 +143,6 @@ def info(as_dict: bool = False):
     """
     import numba
 
-    from . import __version__
     from ._backend import cache_dir, get_num_threads
 
     d = {

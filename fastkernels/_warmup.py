@@ -5,28 +5,10 @@ from __future__ import annotations
 import importlib
 import time
 
-import numpy as np
-from numba import prange
-
+from ._areas import AREAS
 from ._backend import resolve_backend
-from ._jit import jit
 from ._validate import check_dtype
 
-#: Areas with kernels to warm up; each package defines ``_warmup(backend, dtype)``.
-AREAS = ("nn", "neurons", "word2vec")
-
-
-@jit(parallel=True)
-def _probe(x):
-    s = 0.0
-    for i in prange(x.size):
-        s += x[i]
-    return s
-
-
-def probe_parallel() -> None:
-    """Run one tiny parallel kernel so Numba picks (and reports) its threading layer."""
-    _probe(np.ones(4))
 
 
 def _names(value, name, *, strings_only=True) -> tuple:

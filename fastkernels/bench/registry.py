@@ -15,12 +15,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._areas import AREAS
+
 #: Modules that register cases, one per area, imported on demand.
-AREA_MODULES = {
-    "nn": "fastkernels.nn._bench",
-    "neurons": "fastkernels.neurons._bench",
-    "word2vec": "fastkernels.word2vec._bench",
-}
+AREA_MODULES = {area: f"fastkernels.{area}._bench" for area in AREAS}
 
 _CASES: dict[str, "Case"] = {}
 
