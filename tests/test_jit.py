@@ -63,6 +63,7 @@ def _fn(u):
     return _exp_like(u)
 
 
+@jit
 def _exp_like(u):
     return u + 1.0
 
