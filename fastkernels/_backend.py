@@ -41,7 +41,7 @@ class BackendUnavailableError(RuntimeError):
 
 
 @lru_cache(maxsize=1)
-def _cuda_probe() -> tuple[bool, str]:
+def cuda_probe() -> tuple[bool, str]:
     """Return ``(available, reason)``; imports numba.cuda on first call only."""
     try:
         from numba import cuda
@@ -62,7 +62,7 @@ def cuda_simulator_enabled() -> bool:
 
 def cuda_available() -> bool:
     """True when ``backend="cuda"`` can run (a GPU, or the CUDA simulator)."""
-    return _cuda_probe()[0]
+    return cuda_probe()[0]
 
 
 def is_device_array(x) -> bool:
@@ -121,7 +121,7 @@ def resolve_backend(backend="auto", *, work: int = 0, arrays=(), cpu_only: str |
         else:
             return "cpu"
     if backend == "cuda":
-        ok, reason = _cuda_probe()
+        ok, reason = cuda_probe()
         if not ok:
             raise BackendUnavailableError(
                 f"backend='cuda' was requested but {reason}. "

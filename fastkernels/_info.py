@@ -112,9 +112,9 @@ def llvm_cpu() -> str:
 
 
 def _cuda() -> dict:
-    from ._backend import _cuda_probe, cuda_simulator_enabled
+    from ._backend import cuda_probe, cuda_simulator_enabled
 
-    ok, reason = _cuda_probe()
+    ok, reason = cuda_probe()
     out = {"available": ok, "detail": reason}
     if ok and not cuda_simulator_enabled():
         from numba import cuda

@@ -47,7 +47,7 @@ def array_dtype(x) -> np.dtype:
     return np.dtype(x.dtype)
 
 
-def _numba_view(x):
+def numba_view(x):
     """Foreign device arrays (CuPy, PyTorch CUDA tensors) as zero-copy numba device arrays, so
     kernels and checks see NumPy dtypes and numba's methods; anything else passes through."""
     if hasattr(x, "copy_to_host") or not hasattr(x, "__cuda_array_interface__"):
@@ -57,9 +57,9 @@ def _numba_view(x):
     return cuda.as_cuda_array(x)
 
 
-def _host_values(x):
+def host_values(x):
     """Host ndarray of a validated array's values for value checks (copies device arrays once;
-    foreign ones are numba views by then, see :func:`_numba_view`)."""
+    foreign ones are numba views by then, see :func:`numba_view`)."""
     return x.copy_to_host() if hasattr(x, "copy_to_host") else np.asarray(x)
 
 
@@ -84,7 +84,7 @@ def _is_c_contiguous(x) -> bool:
 
 def check_finite(x, name: str) -> None:
     """Raise ``ValueError`` if ``x`` holds NaN or +-inf, naming the first bad position."""
-    values = _host_values(x)
+    values = host_values(x)
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.argmax(bad.ravel()))
@@ -129,7 +129,7 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
     """
     dtypes = tuple(np.dtype(d) for d in dtypes)
     if is_device_array(x):
-        x = _numba_view(x)
+        x = numba_view(x)
         if array_dtype(x) not in dtypes:
             raise TypeError(f"{name} must have dtype {_dtype_names(dtypes)}, got {array_dtype(x).name}")
         _check_shape(x, name, ndim, shape)
@@ -144,7 +144,7 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
             if arr.dtype.kind == "f" and arr.dtype not in dtypes and dtypes[0].kind == "f":
                 # Python floats -> the accepted float dtype; refuse values the cast would make inf
                 # (1e308 as float32) instead of letting them surface later as a NaN result.
-                _check_cast_range(arr, dtypes[0], name)
+                check_cast_range(arr, dtypes[0], name)
                 arr = arr.astype(dtypes[0])
             elif arr.dtype.kind in "iu" and arr.dtype not in dtypes and all(d.kind in "iu" for d in dtypes):
                 arr = arr.astype(dtypes[-1])
@@ -162,7 +162,7 @@ def as_array(x, name: str, *, dtypes=FLOAT_DTYPES, ndim=None, shape=None, finite
     return x
 
 
-def _check_cast_range(arr, dtype, name):
+def check_cast_range(arr, dtype, name):
     """Raise ``ValueError`` if casting finite ``arr`` to the narrower float ``dtype`` overflows."""
     dtype = np.dtype(dtype)
     if arr.size and arr.dtype.itemsize > dtype.itemsize:
@@ -180,7 +180,7 @@ def cast_float(x, name: str, dtype):
     dtype = np.dtype(dtype)
     if x.dtype == dtype:
         return x
-    _check_cast_range(x, dtype, name)
+    check_cast_range(x, dtype, name)
     return x.astype(dtype)
 
 
@@ -372,7 +372,7 @@ def as_output(x, name: str, *, dtype, shape):
     """
     if not (isinstance(x, np.ndarray) or is_device_array(x)):
         raise TypeError(f"{name} must be a numpy or device array, got {type(x).__name__}")
-    x = _numba_view(x)
+    x = numba_view(x)
     if array_dtype(x) != np.dtype(dtype):
         raise TypeError(
             f"{name} must have dtype {np.dtype(dtype).name} to be written in place, "
@@ -426,7 +426,7 @@ def as_index_array(x, name: str, *, n: int, ndim=1, shape=None, allow=None):
         elif x.size == 0 and x.dtype.kind == "f":
             x = x.astype(np.int64)  # np.asarray([]) is float64
     x = as_array(x, name, dtypes=INDEX_DTYPES, ndim=ndim, shape=shape)
-    values = _host_values(x)
+    values = host_values(x)
     if values.size:
         bad = (values < 0) | (values >= n)
         if allow is not None:
@@ -547,3 +547,7 @@ def check_same_dtype(reference, **arrays):
     for name, arr in arrays.items():
         if arr is not None and np.dtype(arr.dtype) != want:
             raise TypeError(f"{name} must have the same dtype as the data ({want.name}), got {np.dtype(arr.dtype).name}")
+
+
+# Old private names, kept until every importer uses the public ones (removed in this change).
+_numba_view, _host_values, _check_cast_range = numba_view, host_values, check_cast_range

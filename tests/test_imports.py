@@ -6,6 +6,7 @@ directions (CONTRIBUTING.md, "Where things go"):
   area; its ``_bench*`` modules may also import ``fastkernels.bench.registry``;
 * ``networks`` imports ``neurons`` and the shared layer;
 * the top (``fastkernels/__init__.py``, ``cli``, ``bench``, ``_warmup``, ``distributed``) imports anything;
+* a name another module imports is public within the package (no leading underscore);
 * a CUDA module (``_x_cuda.py``) is imported only inside functions (when the cuda backend is used)
   or by other CUDA modules, so ``import fastkernels.<area>`` never loads numba.cuda.
 
@@ -64,6 +65,20 @@ def _resolve(module: str, path: Path, node) -> list[tuple[str, bool]]:
         sub = f"{base}.{alias.name}"
         out.append(sub if sub in MODULES else base)
     return out
+
+
+def _private_imports() -> list[str]:
+    """``module <- source name`` for each private name (``_x``, not a module) imported from another module."""
+    found = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom) or not (node.level or (node.module or "").startswith("fastkernels")):
+                continue
+            for alias, target in zip(node.names, _resolve(module, path, node)):
+                name = alias.name
+                if name.startswith("_") and not name.startswith("__") and not target.endswith("." + name):
+                    found.append(f"{module} <- {target}.{name}")
+    return sorted(found)
 
 
 def _edges() -> dict[str, list[tuple[str, bool]]]:
@@ -129,6 +144,11 @@ def test_cuda_modules_load_only_on_use():
     bad = sorted(f"{src} -> {dst}" for src, targets in EDGES.items() for dst, at_top in targets
                  if at_top and dst.endswith("_cuda") and not src.endswith("_cuda") and _layer(src) != "top")
     assert not bad, "CUDA modules imported at module level:\n" + "\n".join(bad)
+
+
+def test_no_private_name_crosses_modules():
+    bad = _private_imports()
+    assert not bad, "private names imported by other modules (make them public within the package):\n" + "\n".join(bad)
 
 
 def _find_cycle(graph: dict[str, list[str]]):

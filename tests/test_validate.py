@@ -134,15 +134,15 @@ class _ForeignDeviceArray:
 def test_foreign_device_arrays_are_read_through_the_interface(monkeypatch):
     from numba import cuda
 
-    from fastkernels._validate import _numba_view, array_dtype
+    from fastkernels._validate import numba_view, array_dtype
 
     x = _ForeignDeviceArray((2, 3), "<f4")
     assert array_dtype(x) == np.float32 and array_dtype(np.zeros(2)) == np.float64
     seen = []
     monkeypatch.setattr(cuda, "as_cuda_array", lambda a: seen.append(a) or "numba view", raising=False)
-    assert _numba_view(x) == "numba view" and seen == [x]  # zero-copy numba view at the API boundary
+    assert numba_view(x) == "numba view" and seen == [x]  # zero-copy numba view at the API boundary
     host = np.zeros(3)
-    assert _numba_view(host) is host
+    assert numba_view(host) is host
 
 
 # -- issue 13: float lists as ids, casts that overflow, overlapping out=, sizes, dtypes ----------
