@@ -55,6 +55,23 @@ def test_missing_peer_is_skipped_and_present_peer_is_timed(monkeypatch):
     assert "absent" not in res.peers and res.peers["present"] > 0 and res.peers["wrong"] is None
 
 
+def test_a_self_timed_peer_is_checked_and_reports_its_own_seconds(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 3})
+    seconds = iter([5.0, 1.0, 2.0])
+
+    def standalone():  # a peer whose call includes a build the comparison leaves out
+        return lambda x: bench.SelfTimed(x + x, next(seconds))
+
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: 2 * x, baseline=lambda x: x * 2,
+        sizes={"test": [dict(n=8)], "quick": [], "full": []}, label=lambda n: str(n),
+        peers={"standalone": standalone, "wrong": lambda: (lambda x: bench.SelfTimed(x, 1.0))},
+    )
+    res = runner.run_case(case, dict(n=8), backend="cpu", profile="quick", log=lambda m: None)
+    assert res.peers["standalone"] == 2.0 and res.peers["wrong"] is None  # the median of its three runs
+
+
 def test_bounds_are_timed_unchecked_and_explained_under_the_table(monkeypatch):
     monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
 

@@ -23,6 +23,20 @@ AREA_MODULES = {area: f"fastkernels.{area}._bench" for area in AREAS}
 _CASES: dict[str, "Case"] = {}
 
 
+@dataclass(frozen=True)
+class SelfTimed:
+    """A peer's output with the seconds the peer measured for its own work.
+
+    For peers whose call includes work the comparison must leave out (Brian2's
+    ``cpp_standalone`` device generates and compiles C++ on every run; its
+    ``device._last_run_time`` is the simulation alone). The runner checks ``result``
+    and reports the median of ``seconds`` over its rounds.
+    """
+
+    result: Any
+    seconds: float
+
+
 def _default_check(out, ref, rtol, atol):
     outs = out if isinstance(out, tuple) else (out,)
     refs = ref if isinstance(ref, tuple) else (ref,)
@@ -59,7 +73,9 @@ class Case:
         ``label(**size) -> str`` for the table, e.g. ``"8192x1000 f32"``.
     peers : dict
         ``{"torch": factory}``; ``factory()`` returns ``peer(*inputs)`` or raises
-        ImportError when the peer is not installed.
+        ImportError when the peer is not installed. A peer that times its own work
+        (Brian2's standalone device: the simulation alone, without code generation and
+        compilation) returns :class:`SelfTimed`; the runner reports its seconds.
     bounds : dict
         ``{"GEMM alone": factory}``: contenders timed beside the kernel but not checked,
         because they do only part of its work at the same shapes (a speed bound, not an
