@@ -57,7 +57,7 @@ def test_missing_peer_is_skipped_and_present_peer_is_timed(monkeypatch):
 
 def test_a_self_timed_peer_is_checked_and_reports_its_own_seconds(monkeypatch):
     monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 3})
-    seconds = iter([5.0, 1.0, 2.0])
+    seconds = iter([50.0, 5.0, 1.0, 2.0])  # the first (checked) call builds: left out
 
     def standalone():  # a peer whose call includes a build the comparison leaves out
         return lambda x: bench.SelfTimed(x + x, next(seconds))

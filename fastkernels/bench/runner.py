@@ -124,7 +124,8 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             log(f"    peer {peer} disagrees with the baseline on {case.name} [{label}]: {exc}")
             continue
         if isinstance(out, SelfTimed):
-            self_timed[peer] = [out.seconds] + [fn(*inputs).seconds for _ in range(prof["rounds"] - 1)]
+            # the first call may include the peer's own build (Brian2 compiles on its first run)
+            self_timed[peer] = [fn(*inputs).seconds for _ in range(prof["rounds"])]
         else:
             contenders[peer] = (lambda fn=fn: fn(*inputs))
     for bound, factory in case.bounds.items():
