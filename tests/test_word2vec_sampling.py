@@ -8,21 +8,19 @@ import pytest
 from scipy import stats
 
 from fastkernels import num_threads
-from fastkernels.word2vec import NegativeSampler, Vocabulary, log_uniform_candidates, log_uniform_probability
-from fastkernels.word2vec.sampling import build_alias
+from fastkernels.word2vec import (
+    NegativeSampler,
+    Vocabulary,
+    log_uniform_candidates,
+    log_uniform_probability,
+)
+from fastkernels.word2vec._reference import alias_distribution
+from fastkernels.word2vec.sampling import MAX_RANGE, build_alias
+
+SAMPLER = NegativeSampler([5, 3, 2])
 
 THREADS = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
 ZIPF = (10_000 / np.arange(1, 201)).astype(np.int64)
-
-
-def alias_distribution(table):
-    """The exact distribution an alias table encodes: column c gives c w.p. thr/2**32, else its alias."""
-    n = table.size
-    thr = (table & 0xFFFFFFFF) / 2.0**32
-    alias = table >> 32
-    p = thr / n
-    np.add.at(p, alias, (1 - thr) / n)
-    return p
 
 
 @pytest.mark.parametrize("exponent", [0.75, 1.0, 0.0, -0.5])
@@ -213,3 +211,35 @@ def test_log_uniform_expected_counts_with_replacement_follow_the_formula(num_sam
     for backend in ("cpu", "parallel"):  # the same draws on either
         again, _, _ = log_uniform_candidates(true, num_sampled, range_max, unique=False, seed=4, backend=backend)
         np.testing.assert_array_equal(sampled, again)
+
+
+# -- regressions of issue 13 (reliability): each failed before its fix ----------
+
+@pytest.mark.bad_input
+def test_negative_sampler_sizes_and_start():
+    with pytest.raises(ValueError, match=r"n \* k asks for 1e\+18 negatives"):
+        SAMPLER.sample(10**12, 10**6, seed=0)
+    with pytest.raises(ValueError, match="start must be <= "):
+        SAMPLER.sample(2, 2, start=2**63, seed=0)  # was: OverflowError
+    with pytest.raises(ValueError, match="start must be <= 9223372036854775805"):
+        SAMPLER.sample(2, 2, start=2**63 - 1, seed=0)  # start + row would wrap
+    assert SAMPLER.sample(2, 2, start=2**63 - 3, seed=0).shape == (2, 2)
+
+
+@pytest.mark.bad_input
+def test_log_uniform_limits():
+    with pytest.raises(ValueError, match="num_sampled asks for"):
+        log_uniform_candidates([0], 10**15, 10**16, seed=0)
+    with pytest.raises(ValueError, match="num_sampled asks for"):
+        log_uniform_candidates([0], 10**15, 10**16, unique=False, seed=0)
+    for fn in (lambda: log_uniform_candidates([0], 3, 2**64, seed=0), lambda: log_uniform_probability([0], 2**64)):
+        with pytest.raises(ValueError, match=f"range_max must be <= {MAX_RANGE}"):
+            fn()  # was: OverflowError (candidates)
+    with pytest.raises(TypeError, match="unique must be True or False"):
+        log_uniform_candidates([0], 10, 5, unique="yes", seed=0)
+
+
+@pytest.mark.bad_input
+def test_negative_sampler_weights_that_all_underflow():
+    with pytest.raises(ValueError, match="underflows to 0 for every word"):
+        NegativeSampler([1e-320, 1e-320], ns_exponent=1000)  # was: NaN probabilities

@@ -1,32 +1,14 @@
-"""Vocabulary building, corpus reading (files streamed in chunks, bytes, token lists), encode/decode, save/load."""
+"""Vocabulary: building and counting, encode/decode, from_counts, save/load (fastkernels.word2vec.vocab)."""
 
 import collections
-import io
 
 import numpy as np
 import pytest
 
-from fastkernels.word2vec import Corpus, Vocabulary, read_corpus
+from fastkernels.word2vec import Vocabulary, read_corpus
+from fastkernels.word2vec._reference import tutorial_build_dataset
 
-
-def tutorial_build_dataset(words, vocabulary_size):
-    """Seed 000's build_dataset with its lost lines restored (the reference of UNK mode)."""
-    count = [["UNK", -1]]
-    count.extend(collections.Counter(words).most_common(vocabulary_size - 1))
-    dictionary = {}
-    for word, _ in count:
-        dictionary[word] = len(dictionary)
-    data = []
-    unk_count = 0
-    for word in words:
-        if word in dictionary:
-            index = dictionary[word]
-        else:
-            index = 0
-            unk_count += 1
-        data.append(index)
-    count[0][1] = unk_count
-    return data, count, dictionary
+VOCAB = Vocabulary(["a", "b", "c"], [5, 3, 2])
 
 
 def zipf_words(rng, n_tokens, n_words=300):
@@ -74,20 +56,6 @@ def test_tutorial_unk_mode_equals_build_dataset(rng):
     assert Vocabulary.build(words, min_count=1, max_size=50, unk="UNK") == v
 
 
-def test_unk_word_occurring_in_text_counts_towards_unk():
-    corpus, v = read_corpus([["UNK", "a", "a", "b", "UNK"]], min_count=2, unk="UNK")
-    assert v.words == ["UNK", "a"] and v.counts.tolist() == [3, 2]
-    assert corpus.ids.tolist() == [0, 1, 1, 0, 0]
-
-
-def test_drop_mode_removes_rare_tokens_and_empty_sentences():
-    sents = [["a", "b", "a"], ["rare"], ["c", "a", "rare2", "b"], []]
-    corpus, v = read_corpus(sents, min_count=2)
-    assert v.words == ["a", "b"]
-    assert corpus.ids.tolist() == [0, 1, 0, 0, 1]
-    assert corpus.offsets.tolist() == [0, 3, 5]
-
-
 def test_matches_gensim_vocabulary():
     gensim = pytest.importorskip("gensim")
     from gensim.models import Word2Vec
@@ -104,86 +72,6 @@ def test_matches_gensim_vocabulary():
     assert gensim.__version__
 
 
-def _write(tmp_path, text):
-    path = tmp_path / "corpus.txt"
-    path.write_bytes(text)
-    return path
-
-
-TEXT = (b"the quick brown fox\njumped over the lazy dog\n\n  the end \r\n"
-        b"caf\xc3\xa9 na\xefve \t bytes\x00inside tokens\nlast line without newline")
-
-
-@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
-def test_streaming_a_file_equals_reading_it_whole(tmp_path, chunk):
-    path = _write(tmp_path, TEXT)
-    whole_c, whole_v = read_corpus(TEXT, min_count=1)
-    c, v = read_corpus(path, min_count=1, chunk_bytes=chunk)
-    assert v == whole_v
-    np.testing.assert_array_equal(c.ids, whole_c.ids)
-    np.testing.assert_array_equal(c.offsets, whole_c.offsets)
-    with open(path, "rb") as f:
-        c2, v2 = read_corpus(f, min_count=1, chunk_bytes=chunk)
-    assert v2 == v and np.array_equal(c2.ids, c.ids)
-    assert Vocabulary.build(path, min_count=1, chunk_bytes=chunk) == v
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("chunk", [5, 64, 1 << 20])
-def test_parallel_scan_equals_serial(monkeypatch, rng, threads, chunk):
-    from fastkernels import num_threads
-    from fastkernels.word2vec import corpus as corpus_mod
-
-    monkeypatch.setattr(corpus_mod, "PARALLEL_MIN_BYTES", 8)  # tiny inputs still split into pieces
-    lines = [" ".join(zipf_words(rng, int(n))) for n in rng.integers(0, 30, 60)]
-    text = ("\n\n".join(lines[:20]) + "\n" + "  ".join(lines[20:])).encode()
-    want_c, want_v = read_corpus(text, min_count=1, backend="cpu", chunk_bytes=chunk)
-    with num_threads(threads):
-        got_c, got_v = read_corpus(io.BytesIO(text), min_count=1, backend="parallel", chunk_bytes=chunk)
-        again, _ = read_corpus(text, want_v, backend="parallel", chunk_bytes=chunk)
-        v = Vocabulary.build(text, min_count=2, max_size=40, unk="UNK", backend="parallel", chunk_bytes=chunk)
-    assert got_v == want_v and v == Vocabulary.build(text, min_count=2, max_size=40, unk="UNK", backend="cpu")
-    for c in (got_c, again):
-        np.testing.assert_array_equal(c.ids, want_c.ids)
-        np.testing.assert_array_equal(c.offsets, want_c.offsets)
-
-
-def test_text_tokenization_matches_python_split_for_ascii_whitespace(tmp_path):
-    c, v = read_corpus(TEXT, min_count=1)
-    lines = [line.split() for line in TEXT.split(b"\n") if line.split()]
-    tokens = [t.decode("utf-8", "surrogateescape") for line in lines for t in line]
-    assert v.decode(c.ids) == tokens
-    assert np.diff(c.offsets).tolist() == [len(line) for line in lines]
-    assert "café" in v and "bytes\x00inside" in v.words  # NUL is not whitespace in text
-
-
-def test_one_long_line_in_small_chunks_like_text8(tmp_path, rng):
-    words = zipf_words(rng, 30_000)
-    text = " ".join(words).encode()
-    path = _write(tmp_path, text)
-    c, v = read_corpus(path, min_count=1, chunk_bytes=1000)
-    assert c.n_sentences == 1 and c.n_tokens == len(words)
-    assert v.decode(c.ids) == words
-    c2, _ = read_corpus(path, vocab=v, chunk_bytes=777)
-    np.testing.assert_array_equal(c2.ids, c.ids)
-
-
-def test_text_file_object_and_token_lists_agree():
-    sents = [["the", "cat"], ["sat", "on", "the", "mat"]]
-    a, va = read_corpus(io.StringIO("the cat\nsat on the mat\n"), min_count=1)
-    b, vb = read_corpus(sents, min_count=1)
-    c, vc = read_corpus((s for s in sents), min_count=1)
-    assert va == vb == vc
-    for x in (b, c):
-        np.testing.assert_array_equal(a.ids, x.ids)
-        np.testing.assert_array_equal(a.offsets, x.offsets)
-
-
-def test_tokens_may_contain_spaces_in_token_lists():
-    c, v = read_corpus([["new york", "is", "new york"]], min_count=1)
-    assert v.words == ["new york", "is"] and c.ids.tolist() == [0, 1, 0]
-
-
 def test_encode_decode_and_unknown_policies():
     v = Vocabulary.build([["a", "b", "a", "c"]], min_count=1)
     assert v.encode(["c", "a"]).tolist() == [2, 0]
@@ -195,21 +83,6 @@ def test_encode_decode_and_unknown_policies():
     assert u.encode(["c", "a", "q"]).tolist() == [0, 1, 0]
     assert v.index("b") == 1 and v.word(2) == "c" and "a" in v and "q" not in v
     assert v.encode([]).dtype == np.int32
-
-
-def test_read_with_existing_vocabulary():
-    v = Vocabulary.build([["a", "b", "a", "c"]], min_count=1)
-    c, same = read_corpus(b"c x a\nx\nb", v)
-    assert same is v
-    assert c.ids.tolist() == [2, 0, 1] and c.offsets.tolist() == [0, 2, 3]
-    with pytest.raises(ValueError, match="unknown word 'x'"):
-        read_corpus(b"c x a\nx\nb", v, unknown="error")
-
-
-def test_max_sentence_length_splits_sentences():
-    c, _ = read_corpus([list("abcdefg"), list("ab")], min_count=1, max_sentence_length=3)
-    assert c.offsets.tolist() == [0, 3, 6, 7, 9]
-    assert Corpus(np.arange(5), [0, 5]).split_sentences(2).offsets.tolist() == [0, 2, 4, 5]
 
 
 def test_save_load_roundtrip(tmp_path):
@@ -231,14 +104,6 @@ def test_from_counts_and_constructor():
     u = Vocabulary.from_counts({"x": 2, "y": 5, "w": 1}, min_count=2, unk="UNK")
     assert u.words == ["UNK", "y", "x"] and u.counts.tolist() == [1, 5, 2]
     assert repr(u) == "Vocabulary(n_words=3, total=8, unk='UNK')"
-
-
-def test_corpus_sentences_and_views():
-    c = Corpus(np.array([3, 1, 2, 0, 1], np.int64), [0, 3, 3, 5], n_words=4)
-    assert c.ids.dtype == np.int32 and c.n_sentences == 3 and len(c) == 3
-    assert [s.tolist() for s in c] == [[3, 1, 2], [], [0, 1]]
-    assert c.sentence(-1).tolist() == [0, 1] and c.sentence_lengths().tolist() == [3, 0, 2]
-    assert Corpus([]).n_sentences == 0 and Corpus([1, 2]).offsets.tolist() == [0, 2]
 
 
 @pytest.mark.bad_input
@@ -263,14 +128,6 @@ def test_bad_input(tmp_path):
         Vocabulary.build([["a", "b\x00c"]])
     with pytest.raises(TypeError, match="list of str tokens"):
         Vocabulary.build([["a"], "bc"])
-    with pytest.raises(FileNotFoundError, match="not an existing file"):
-        read_corpus(str(tmp_path / "missing.txt"))
-    with pytest.raises(TypeError, match="already token ids"):
-        read_corpus(np.arange(3))
-    with pytest.raises(TypeError, match="source must be"):
-        read_corpus(42)
-    with pytest.raises(ValueError, match="encoding"):
-        read_corpus(b"a", encoding="utf-16")
     with pytest.raises(ValueError, match="distinct"):
         Vocabulary(["a", "b", "a"], [1, 1, 1])
     with pytest.raises(ValueError, match="non-negative"):
@@ -289,13 +146,98 @@ def test_bad_input(tmp_path):
     (tmp_path / "bad.txt").write_text("a 1\nb x\n")
     with pytest.raises(ValueError, match="line 2"):
         Vocabulary.load(tmp_path / "bad.txt")
-    with pytest.raises(ValueError, match=r"ids must lie in \[0, 3\)"):
-        Corpus([0, 3], n_words=3)
-    with pytest.raises(ValueError, match="offsets must start at 0"):
-        Corpus([0, 1], [0, 1])
-    with pytest.raises(ValueError, match="non-decreasing"):
-        Corpus([0, 1, 2], [0, 2, 1, 3])
-    with pytest.raises(TypeError):
-        Corpus([0.5, 1.0])
-    with pytest.raises(ValueError, match="unknown='unk'"):
-        read_corpus(b"a b", Vocabulary(["a"], [1]), unknown="unk")
+
+
+# -- regressions of issue 13 (reliability): each failed before its fix ----------
+
+@pytest.mark.bad_input
+def test_decode_of_an_empty_list_and_of_a_single_id():
+    assert VOCAB.decode([]) == []  # was: TypeError (np.asarray([]) is float64)
+    assert VOCAB.decode(1) == "b" and VOCAB.decode(np.int64(2)) == "c"  # was: AttributeError
+
+
+DAMAGED = {
+    "empty": (b"", "empty vocabulary file"),
+    "blank lines only": (b"\n  \n\t\n", "empty vocabulary file"),
+    "count beyond int64": (b"a 3\nb 99999999999999999999999\n", "line 2: count 9+ does not fit in an int64"),
+    "negative count": (b"a -1\n", "line 1: expected 'word count' with a non-negative integer count"),
+    "non-ASCII digits": ("a \u0661\u0662\n".encode(), "line 1: expected 'word count'"),
+    "NUL byte": (b"a 1\nb\x00c 2\n", "line 2: NUL byte"),
+    "binary garbage": (bytes(range(256)) * 2, "line 1: NUL byte"),
+    "npz": (b"PK\x03\x04" + b"\x00" * 60, "line 1: NUL byte"),
+    "duplicates": (b"a 1\nb 2\na 3\n", r"line 3: duplicate word 'a' \(first on line 1\)"),
+    "three fields": (b"a 1 2\n", "line 1: expected 'word count'"),
+    "counts summing beyond int64": (b"a 9223372036854775807\nb 1\n", "counts sum to"),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_load_refuses_damaged_files_naming_the_file(tmp_path, case):
+    data, match = DAMAGED[case]
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=match) as exc:
+        Vocabulary.load(path)
+    assert str(path) in str(exc.value)
+
+
+@pytest.mark.bad_input
+def test_load_refuses_bytes_a_strict_codec_cannot_decode(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(b"a 1\n+\xff 2\n")  # UTF-7 fails on these even with surrogateescape
+    with pytest.raises(ValueError, match=r"line 2: word .* cannot be decoded with encoding 'utf-7'"):
+        Vocabulary.load(path, encoding="utf-7")
+    # under UTF-8 undecodable bytes are kept (surrogateescape), so a saved vocabulary round-trips
+    path.write_bytes(b"a 1\n\xff\xfe 2\n")
+    assert Vocabulary.load(path).words == ["a", "\udcff\udcfe"]
+
+
+@pytest.mark.bad_input
+def test_load_and_save_paths_of_the_wrong_type():
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        Vocabulary.load(None)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        VOCAB.save(3.5)
+    with pytest.raises(TypeError, match="unk must be"):
+        Vocabulary.load("/nonexistent", unk=3)  # checked before the file is opened
+
+
+@pytest.mark.bad_input
+def test_save_refuses_words_load_would_refuse(tmp_path):
+    v = Vocabulary(["a", "b\x00c"], [2, 1])  # a NUL-holding word, as text may give
+    with pytest.raises(ValueError, match="whitespace or NUL"):
+        v.save(tmp_path / "v.txt")
+    assert not (tmp_path / "v.txt").exists()
+
+
+@pytest.mark.bad_input
+def test_vocabulary_refuses_what_it_could_not_encode_save_or_count():
+    with pytest.raises(ValueError, match="words must be encodable .*words\\[1\\] = '\u20ac'"):
+        Vocabulary(["a", "\u20ac"], [1, 1], encoding="latin-1")
+    with pytest.raises(ValueError, match="words must not be empty"):
+        Vocabulary([], [])
+    with pytest.raises(TypeError, match="words must be a sequence of str, got str"):
+        Vocabulary("ab", [1, 2])
+    with pytest.raises(TypeError, match="words must be a sequence of str, got NoneType"):
+        Vocabulary(None, [1])
+    with pytest.raises(ValueError, match=r"counts\[0\] = 18446744073709551615 does not fit in an int64"):
+        Vocabulary(["a"], np.array([2**64 - 1], np.uint64))  # was: wrapped to -1
+    with pytest.raises(ValueError, match=r"counts\[1\] = 18446744073709551616 does not fit"):
+        Vocabulary(["a", "b"], [1, 2**64])
+    with pytest.raises(ValueError, match="counts sum to 9223372036854775808"):
+        Vocabulary(["a", "b"], [2**62, 2**62])  # was: total == -2**63
+    with pytest.raises(ValueError, match="left out sum to"):
+        Vocabulary.from_counts({"a": 2**62, "b": 2**62, "c": 2**62}, unk="UNK", max_size=2)
+    with pytest.raises(ValueError, match=r"counts\[0\] = 18446744073709551616 does not fit"):
+        Vocabulary.from_counts({"a": 2**64})
+    with pytest.raises(TypeError, match="counts keys must be str"):
+        Vocabulary.from_counts({1: 3})
+
+
+@pytest.mark.bad_input
+def test_index_of_a_non_str_is_a_type_error():
+    with pytest.raises(TypeError, match="word must be a str, got int"):
+        VOCAB.index(1)
+    with pytest.raises(KeyError, match="'zz'"):
+        VOCAB.index("zz")

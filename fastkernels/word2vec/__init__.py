@@ -22,10 +22,12 @@ and :func:`sampling.negative_key`.
 
 import numpy as np
 
-from .batches import cbow_windows, generate_batch, pair_counts, skipgram_pairs
-from .corpus import Corpus, read_corpus
+from .batches import cbow_windows, pair_counts, skipgram_pairs
+from .corpus import Corpus
+from .reading import read_corpus
 from .sampling import NegativeSampler, log_uniform_candidates, log_uniform_probability
 from .subsample import keep_probability, subsample
+from .tf_batches import generate_batch
 from .vocab import Vocabulary
 
 __all__ = ["Corpus", "NegativeSampler", "Vocabulary", "cbow_windows", "generate_batch", "keep_probability",
@@ -43,7 +45,8 @@ def _warmup(backend, dtype):
     read_corpus(b"a b\nc a", vocab)
     vocab.encode(["a", "b"])
     if backend != "cpu":  # the parallel text scan (real inputs are large enough to take it)
-        from ._tokens import SEP_WHITESPACE, PartTables, WordTable, separator_table
+        from ._tokens import SEP_WHITESPACE, separator_table
+        from ._word_table import PartTables, WordTable
 
         WordTable().scan_parallel(np.frombuffer(b"a b\nc a b", np.uint8), final=True,
                                   sep=separator_table(SEP_WHITESPACE), insert=True, count_only=False, n_parts=2,

@@ -43,7 +43,7 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 _LOW32 = np.int64(0xFFFFFFFF)
 
 # meta[] fields: counters carried between calls
-_N_WORDS, _ARENA_USED, _N_IDS, _N_ENDS, _OPEN, _POS = range(6)
+N_WORDS, ARENA_USED, N_IDS, N_ENDS, OPEN, POS = range(6)
 
 
 def separator_table(mode: int) -> np.ndarray:
@@ -120,19 +120,19 @@ def _hash_bytes(buf, i, j):
 
 @jit
 def _scan_run(buf, complete, close, sep, insert, count_only, slots, info, arena, meta, ids, ends, token_base):
-    """Scan from ``meta[_POS]`` until the end of ``buf`` or until the table is full.
+    """Scan from ``meta[POS]`` until the end of ``buf`` or until the table is full.
 
     ``complete``: a token running to the end of ``buf`` is whole; ``close``: an
     open sentence ends with ``buf``. Returns True when done, False when the
     table must grow first.
     """
     n = buf.size
-    n_words = meta[_N_WORDS]
-    arena_used = meta[_ARENA_USED]
-    n_ids = meta[_N_IDS]
-    n_ends = meta[_N_ENDS]
-    open_sentence = meta[_OPEN] != 0
-    i = meta[_POS]
+    n_words = meta[N_WORDS]
+    arena_used = meta[ARENA_USED]
+    n_ids = meta[N_IDS]
+    n_ends = meta[N_ENDS]
+    open_sentence = meta[OPEN] != 0
+    i = meta[POS]
     done = True
     while i < n:
         c = sep[buf[i]]
@@ -177,23 +177,23 @@ def _scan_run(buf, complete, close, sep, insert, count_only, slots, info, arena,
             ends[n_ends] = token_base + n_ids
         n_ends += 1
         open_sentence = False
-    meta[_N_WORDS] = n_words
-    meta[_ARENA_USED] = arena_used
-    meta[_N_IDS] = n_ids
-    meta[_N_ENDS] = n_ends
-    meta[_OPEN] = 1 if open_sentence else 0
-    meta[_POS] = i
+    meta[N_WORDS] = n_words
+    meta[ARENA_USED] = arena_used
+    meta[N_IDS] = n_ids
+    meta[N_ENDS] = n_ends
+    meta[OPEN] = 1 if open_sentence else 0
+    meta[POS] = i
     return done
 
 
 @jit
 def _insert_run(src, src_starts, counts, slots, info, arena, meta, ids):
     """Add words ``src[src_starts[r]:src_starts[r + 1]]`` (adding ``counts[r]`` to their
-    counts), from word ``meta[_POS]`` on; ``ids[r]`` receives each word's id.
+    counts), from word ``meta[POS]`` on; ``ids[r]`` receives each word's id.
     Returns True when done, False when the table must grow first."""
-    n_words = meta[_N_WORDS]
-    arena_used = meta[_ARENA_USED]
-    r = meta[_POS]
+    n_words = meta[N_WORDS]
+    arena_used = meta[ARENA_USED]
+    r = meta[POS]
     done = True
     while r < src_starts.size - 1:
         i = src_starts[r]
@@ -210,14 +210,14 @@ def _insert_run(src, src_starts, counts, slots, info, arena, meta, ids):
         info[found, 2] += counts[r]
         ids[r] = found
         r += 1
-    meta[_N_WORDS] = n_words
-    meta[_ARENA_USED] = arena_used
-    meta[_POS] = r
+    meta[N_WORDS] = n_words
+    meta[ARENA_USED] = arena_used
+    meta[POS] = r
     return done
 
 
 @jit
-def _grow(slots, info, arena, n_words, need_arena):
+def grow(slots, info, arena, n_words, need_arena):
     """Table arrays with room for one more word and ``need_arena`` bytes."""
     if n_words + 1 > info.shape[0]:
         grown = np.zeros((2 * info.shape[0], 4), np.int64)
@@ -288,7 +288,7 @@ def scan(buf, final, sep, insert, count_only, slots, info, arena, meta, ids, end
     No validation: the caller sizes ``ids`` and ``ends``.
     """
     while not _scan_run(buf, final, final, sep, insert, count_only, slots, info, arena, meta, ids, ends, token_base):
-        slots, info, arena = _grow(slots, info, arena, meta[_N_WORDS], meta[_ARENA_USED] + (buf.size - meta[_POS]))
+        slots, info, arena = grow(slots, info, arena, meta[N_WORDS], meta[ARENA_USED] + (buf.size - meta[POS]))
     return slots, info, arena
 
 
@@ -319,14 +319,14 @@ scan_parts = jit(_scan_parts_body, parallel=True)
 
 
 @jit
-def _grow_parts(part_slots, part_info, part_arena, metas, need_arena):
+def grow_parts(part_slots, part_info, part_arena, metas, need_arena):
     """Part tables (stacked, one capacity) with room for one more word each and ``need_arena`` bytes."""
     n = part_slots.shape[0]
     words = 0
     used = 0
     for k in range(n):
-        words = max(words, metas[k + 1, _N_WORDS])
-        used = max(used, metas[k + 1, _ARENA_USED])
+        words = max(words, metas[k + 1, N_WORDS])
+        used = max(used, metas[k + 1, ARENA_USED])
     if words + 1 > part_info.shape[1]:
         grown = np.zeros((n, 2 * part_info.shape[1], 4), np.int64)
         grown[:, : part_info.shape[1]] = part_info
@@ -365,11 +365,11 @@ def next_separator(buf, sep, start):
 def insert_words(src, src_starts, counts, slots, info, arena, meta, ids):
     """Add the words ``src[src_starts[r]:src_starts[r + 1]]`` with counts ``counts[r]``;
     ``ids[r]`` receives their ids. Returns the (possibly grown) ``(slots, info, arena)``."""
-    meta[_POS] = 0
+    meta[POS] = 0
     while not _insert_run(src, src_starts, counts, slots, info, arena, meta, ids):
-        r = meta[_POS]
-        slots, info, arena = _grow(slots, info, arena, meta[_N_WORDS],
-                                   meta[_ARENA_USED] + src_starts[src_starts.size - 1] - src_starts[r])
+        r = meta[POS]
+        slots, info, arena = grow(slots, info, arena, meta[N_WORDS],
+                                   meta[ARENA_USED] + src_starts[src_starts.size - 1] - src_starts[r])
     return slots, info, arena
 
 
@@ -391,165 +391,3 @@ def gather_words(arena, info, order, sep_byte):
             out[p] = arena[a0 + k]
             p += 1
     return out
-
-
-class WordTable:
-    """Growable word -> id hash table with counts (ids in order of first insertion)."""
-
-    def __init__(self, capacity: int = 1 << 12):
-        cap = 1 << max(4, int(capacity - 1).bit_length())
-        self.slots = np.zeros((2 * cap, 2), np.int64)
-        self.info = np.zeros((cap, 4), np.int64)
-        self.arena = np.empty(8 * cap, np.uint8)
-        self.meta = np.zeros(6, np.int64)
-
-    @property
-    def n_words(self) -> int:
-        return int(self.meta[_N_WORDS])
-
-    def reserve(self, n_words: int, n_bytes: int = 0):
-        """Grow now to hold ``n_words`` words and ``n_bytes`` of word bytes (fewer pauses
-        of a parallel scan, which stops every piece to grow a table)."""
-        while self.info.shape[0] < n_words:
-            self.slots, self.info, self.arena = _grow(self.slots, self.info, self.arena,
-                                                      np.int64(self.info.shape[0]), np.int64(0))
-        if n_bytes > self.arena.size:
-            self.slots, self.info, self.arena = _grow(self.slots, self.info, self.arena, np.int64(0),
-                                                      np.int64(n_bytes))
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Counts of the words in id order (a copy)."""
-        return self.info[: self.n_words, 2].copy()
-
-    def scan(self, buf, *, final, sep, insert, count_only, token_base=0, open_sentence=False):
-        """Run :func:`scan` on ``buf`` (uint8 array).
-
-        Returns ``(ids, ends, consumed, open_sentence)``, or ``(n_ids, n_ends,
-        consumed, open_sentence)`` when ``count_only``.
-        """
-        ids = np.empty(buf.size // 2 + 1 if not count_only else 1, np.int32)
-        ends = np.empty(int(count_line_ends(buf, sep)) + 1 if not count_only else 1, np.int64)
-        meta = self.meta
-        meta[_N_IDS] = meta[_N_ENDS] = meta[_POS] = 0
-        meta[_OPEN] = int(open_sentence)
-        self.slots, self.info, self.arena = scan(buf, final, sep, insert, count_only, self.slots, self.info,
-                                                 self.arena, meta, ids, ends, np.int64(token_base))
-        n_ids, n_ends, consumed, open_sentence = int(meta[_N_IDS]), int(meta[_N_ENDS]), int(meta[_POS]), bool(meta[_OPEN])
-        if count_only:
-            return n_ids, n_ends, consumed, open_sentence
-        return ids[:n_ids], ends[:n_ends], consumed, open_sentence
-
-    def scan_parallel(self, buf, *, final, sep, insert, count_only, n_parts, parts, token_base=0):
-        """Scan ``buf`` in ``n_parts`` pieces on Numba's threads; same results as :meth:`scan`.
-
-        With ``insert``, piece 0 counts straight into this table and piece ``p``
-        into table ``p - 1`` of ``parts`` (:class:`PartTables`, reset here), merged
-        into this one afterwards in piece order, so ids stay in order of first
-        occurrence. Look-ups share this table read-only. A sentence may come out
-        followed by an empty one at a piece boundary (an end equal to the previous
-        end); callers drop those.
-
-        Returns ``(ids, ends, consumed, open_sentence)`` like :meth:`scan`
-        (``(n_ids, n_ends, consumed, open_sentence)`` when ``count_only``).
-        """
-        n = buf.size
-        cuts = [0]
-        for k in range(1, n_parts):
-            c = min(int(next_separator(buf, sep, np.int64(k * n // n_parts))) + 1, n)
-            cuts.append(max(c, cuts[-1]))
-        cuts.append(n)
-        bounds = np.array(cuts, np.int64)
-        if count_only:
-            ids, ends = np.empty(1, np.int32), np.empty(1, np.int64)
-            id_off = end_off = np.zeros(n_parts + 1, np.int64)
-        else:
-            id_off = np.concatenate([[0], np.cumsum(np.diff(bounds) // 2 + 1)]).astype(np.int64)
-            line_ends = int(count_line_ends(buf, sep))  # sentence ends a piece can record
-            end_off = np.arange(n_parts + 1, dtype=np.int64) * (line_ends + 1)
-            ids, ends = np.empty(int(id_off[-1]), np.int32), np.empty(int(end_off[-1]), np.int64)
-        guess = min(1 << 17, n // 256)  # words a piece may meet: size the tables once, not by doubling
-        if insert:
-            self.reserve(self.n_words + guess)
-        parts.reset(n_parts - 1 if insert else 0, guess)
-        metas = np.zeros((n_parts, 6), np.int64)
-        metas[0] = self.meta
-        if not insert:
-            metas[:] = self.meta  # every piece reads the main table
-        metas[:, _N_IDS] = metas[:, _N_ENDS] = metas[:, _POS] = 0
-        metas[:, _OPEN] = 1  # a piece may continue the previous piece's sentence
-        todo = np.ones(n_parts, np.bool_)
-        while True:
-            scan_parts(buf, bounds, final, final, sep, insert, count_only, self.slots, self.info, self.arena,
-                       parts.slots, parts.info, parts.arena, metas, ids, id_off, ends, end_off, todo)
-            if not todo.any():
-                break
-            left = bounds[1:] - bounds[:-1] - metas[:, _POS]
-            if todo[0]:
-                self.slots, self.info, self.arena = _grow(self.slots, self.info, self.arena, metas[0, _N_WORDS],
-                                                          metas[0, _ARENA_USED] + left[0])
-            if todo[1:].any():
-                parts.slots, parts.info, parts.arena = _grow_parts(parts.slots, parts.info, parts.arena, metas,
-                                                                   int(left[1:].max()))
-        if insert:
-            self.meta[:] = metas[0]
-        n_ids, n_ends = metas[:, _N_IDS].tolist(), metas[:, _N_ENDS].tolist()
-        consumed = int(bounds[-2] + metas[-1, _POS])
-        open_sentence = bool(metas[-1, _OPEN])
-        gmaps = [None] + [parts.merge_into(k, metas[k + 1], self) for k in range(n_parts - 1)] if insert else None
-        if count_only:
-            return sum(n_ids), sum(n_ends), consumed, open_sentence
-        out_ids, out_ends, base = [], [], token_base
-        for p in range(n_parts):
-            local = ids[id_off[p]:id_off[p] + n_ids[p]]
-            out_ids.append(gmaps[p][local] if insert and p > 0 else local)
-            out_ends.append(ends[end_off[p]:end_off[p] + n_ends[p]] + base)
-            base += n_ids[p]
-        return np.concatenate(out_ids), np.concatenate(out_ends), consumed, open_sentence
-
-    def insert_words(self, src, src_starts, counts):
-        """Add words given as bytes ``src`` (uint8) cut at ``src_starts`` (int64, one more
-        than words) with ``counts`` (int64); returns their ids (int32)."""
-        ids = np.empty(src_starts.size - 1, np.int32)
-        self.slots, self.info, self.arena = insert_words(src, src_starts, counts, self.slots, self.info,
-                                                         self.arena, self.meta, ids)
-        return ids
-
-    def words(self, order, encoding: str = "utf-8") -> list:
-        """The words ``order`` (an int array of ids) as ``str`` (undecodable bytes kept by
-        ``surrogateescape``, so ``word.encode(encoding, "surrogateescape")`` gives the bytes back)."""
-        order = np.ascontiguousarray(order, np.int64)
-        if order.size == 0:
-            return []
-        arena = self.arena[: self.meta[_ARENA_USED]]
-        if not (arena == 0).any():  # NUL-free: one join, one decode, one split
-            joined = gather_words(self.arena, self.info, order, np.uint8(0)).tobytes()
-            return joined.decode(encoding, "surrogateescape").split("\x00")
-        info = self.info
-        return [arena[info[w, 0]:info[w, 0] + info[w, 1]].tobytes().decode(encoding, "surrogateescape") for w in order]
-
-
-class PartTables:
-    """The word tables of pieces 1.. of a parallel scan, stacked with one capacity."""
-
-    def __init__(self, n: int, capacity: int = 1 << 12):
-        cap = 1 << max(4, int(capacity - 1).bit_length())
-        self.slots = np.zeros((n, 2 * cap, 2), np.int64)
-        self.info = np.zeros((n, cap, 4), np.int64)
-        self.arena = np.empty((n, 8 * cap), np.uint8)
-
-    def reset(self, n: int, capacity: int = 0):
-        """Forget every word (keeping the capacity), with room for at least ``n`` tables of
-        ``capacity`` words."""
-        if n > self.slots.shape[0] or capacity > self.info.shape[1]:
-            self.__init__(max(n, self.slots.shape[0]), max(capacity, self.info.shape[1]))
-        elif n:
-            self.slots[:n] = 0
-
-    def merge_into(self, k: int, meta, table: WordTable):
-        """Add table ``k``'s words and counts (``meta`` its counters) to ``table`` in id order;
-        returns their ids there."""
-        n, used = int(meta[_N_WORDS]), int(meta[_ARENA_USED])
-        info = self.info[k]
-        src_starts = np.append(info[:n, 0], used).astype(np.int64)
-        return table.insert_words(self.arena[k, :used], src_starts, info[:n, 2].copy())

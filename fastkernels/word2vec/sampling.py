@@ -37,15 +37,21 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device, jit
 from .._random import check_seed, mix64, random_u64, stream_key, uniform
-from .._validate import INT64_MAX, as_array, as_index_array, check_allocation, check_flag, check_scalar
+from .._validate import (
+    INT64_MAX,
+    as_array,
+    as_index_array,
+    check_allocation,
+    check_flag,
+    check_scalar,
+)
 from . import _streams
+from ._draws import MAX_TRIES
 
 _LOW32 = np.int64(0xFFFFFFFF)
 _S11 = np.uint64(11)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 _TWO_POW_32 = 4294967296.0
-#: Attempts per entry before giving up on avoiding the excluded word (see ``sample``).
-MAX_TRIES = 1 << 16
 #: Largest probability an excluded word may have: 0.999 ** MAX_TRIES < 1e-28.
 MAX_EXCLUDED_PROBABILITY = 0.999
 #: Largest ``range_max`` of the log-uniform sampler: ``exp(U * log(range_max + 1))`` must
@@ -273,7 +279,7 @@ class NegativeSampler:
         be = resolve_backend(backend, work=n * k, arrays=(exclude,) if exclude is not None else ())
         nkey = negative_key(seed)  # after every check: a Generator seed is advanced only by a call that runs
         if be == "cuda":
-            gpu = load_cuda("fastkernels.word2vec._cuda")
+            gpu = load_cuda("fastkernels.word2vec._sampling_cuda")
             if getattr(self, "_device_table", None) is None:  # the table is read-only: copy it once
                 self._device_table = gpu.cuda.to_device(self.table)
             return gpu.negatives(self._device_table, nkey, start, exclude, n, k)

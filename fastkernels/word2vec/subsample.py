@@ -25,10 +25,10 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import cpu_kernels, device
-from .._random import uniform
+from .._jit import cpu_kernels
 from .._validate import as_array, check_choice, check_scalar
 from . import _streams
+from ._draws import keep_token
 from .corpus import Corpus, as_corpus
 
 FORMULAS = ("word2vec", "paper", "fasttext")
@@ -119,13 +119,6 @@ def keep_probability(counts, sample=1e-3, *, formula="word2vec", total=None):
     return np.minimum(p, 1.0)
 
 
-@device
-def keep_token(p, skey, position):
-    """Whether the token at ``position`` (keep probability ``p``) survives, given the
-    subsampling stream key ``skey``: draw ``position`` of that stream is below ``p``."""
-    return uniform(skey, position) < p
-
-
 def _count_body(ids, keep, skey, block, counts):
     n = ids.size
     for b in prange(counts.size):
@@ -211,7 +204,7 @@ def subsample(corpus, keep, *, seed=None, backend="auto"):
     be = resolve_backend(backend, work=corpus.n_tokens)
     skey = subsample_key(seed)  # after every check: a Generator seed is advanced only by a call that runs
     if be == "cuda":
-        ids, offsets = load_cuda("fastkernels.word2vec._cuda").subsample(corpus.ids, corpus.offsets, keep, skey)
+        ids, offsets = load_cuda("fastkernels.word2vec._subsample_cuda").subsample(corpus.ids, corpus.offsets, keep, skey)
         return _trusted_corpus(ids, offsets)
     n_blocks = max(1, -(-corpus.n_tokens // BLOCK))
     counts = np.empty(n_blocks, np.int64)

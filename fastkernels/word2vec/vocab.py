@@ -27,16 +27,10 @@ import os
 import numpy as np
 
 from .._validate import INT64_MAX, as_index_array, check_choice, check_scalar
-from ._tokens import SEP_NUL, WordTable, separator_table
-from .corpus import (
-    CHUNK_BYTES,
-    UNKNOWN_POLICIES,
-    _check_encoding,
-    scan_source,
-)
-
-_WHITESPACE = frozenset(" \t\n\v\f\r")
-_UNSAVABLE = _WHITESPACE | {"\x00"}
+from ._scan import CHUNK_BYTES, UNKNOWN_POLICIES, check_encoding, scan_source
+from ._tokens import SEP_NUL, separator_table
+from ._vocab_file import path_arg, read_word_counts, write_word_counts
+from ._word_table import WordTable
 
 
 def _int64_counts(counts, name: str, n: int) -> np.ndarray:
@@ -79,13 +73,6 @@ def _encode_error(word: str, encoding: str):
     except UnicodeEncodeError as exc:
         return exc.reason
     return None
-
-
-def _path_arg(path, name: str = "path"):
-    try:
-        return os.fspath(path)
-    except TypeError:
-        raise TypeError(f"{name} must be a str or os.PathLike file path, got {type(path).__name__} {path!r}") from None
 
 
 class Vocabulary:
@@ -141,7 +128,7 @@ class Vocabulary:
             seen = set()
             dup = next(w for w in words if w in seen or seen.add(w))
             raise ValueError(f"words must be distinct; {dup!r} appears more than once")
-        encoding = _check_encoding(encoding)
+        encoding = check_encoding(encoding)
         try:
             "".join(words).encode(encoding, "surrogateescape")
         except UnicodeEncodeError:
@@ -176,7 +163,7 @@ class Vocabulary:
             max_size = check_scalar(max_size, "max_size", integer=True, lo=2 if unk is not None else 1)
         if unk is not None and (not isinstance(unk, str) or not unk or "\x00" in unk):
             raise TypeError(f"unk must be a non-empty str (e.g. 'UNK') or None, got {unk!r}")
-        _check_encoding(encoding)
+        check_encoding(encoding)
         if unk is not None and _encode_error(unk, encoding):
             raise ValueError(f"unk={unk!r} cannot be encoded with encoding {encoding!r} "
                              f"({_encode_error(unk, encoding)})")
@@ -442,14 +429,7 @@ class Vocabulary:
         ValueError
             A word containing whitespace or NUL (the format cannot hold it); nothing is written.
         """
-        where = _path_arg(path)
-        for w in self.words:
-            if not _UNSAVABLE.isdisjoint(w):
-                raise ValueError(f"word {w!r} contains whitespace or NUL; the 'word count' format cannot store it")
-        text = "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
-        data = text.encode(self.encoding, "surrogateescape")
-        with open(where, "wb") as f:
-            f.write(data)
+        write_word_counts(path, self.words, self.counts, self.encoding)
 
     @classmethod
     def load(cls, path, *, unk=None, encoding="utf-8"):
@@ -479,40 +459,11 @@ class Vocabulary:
         FileNotFoundError, IsADirectoryError, PermissionError
             The file cannot be opened (Python's own errors, which name it).
         """
-        where = _path_arg(path)
-        _check_encoding(encoding)
+        where = path_arg(path)
+        check_encoding(encoding)
         if unk is not None and (not isinstance(unk, str) or not unk):
             raise TypeError(f"unk must be a non-empty str or None, got {unk!r}")
-        words, counts, first_line = [], [], {}
-        with open(where, "rb") as f:
-            for lineno, line in enumerate(f, 1):
-                at = f"{os.fsdecode(where)}, line {lineno}"
-                if b"\x00" in line:
-                    raise ValueError(f"{at}: NUL byte; not a 'word count' text file (binary or another format?)")
-                parts = line.split()
-                if not parts:
-                    continue
-                if len(parts) != 2:
-                    raise ValueError(f"{at}: expected 'word count', got {line[:80]!r}")
-                word, count = parts
-                if not count.isdigit():  # bytes.isdigit: ASCII digits only, so no sign
-                    raise ValueError(f"{at}: expected 'word count' with a non-negative integer count, "
-                                     f"got {line[:80]!r}")
-                c = int(count)
-                if c > INT64_MAX:
-                    raise ValueError(f"{at}: count {count[:40].decode()} does not fit in an int64 (max {INT64_MAX})")
-                try:
-                    w = word.decode(encoding, "surrogateescape")
-                except UnicodeError as exc:
-                    raise ValueError(f"{at}: word {word[:40]!r} cannot be decoded with encoding {encoding!r} "
-                                     f"({exc})") from None
-                if w in first_line:
-                    raise ValueError(f"{at}: duplicate word {w!r} (first on line {first_line[w]})")
-                first_line[w] = lineno
-                words.append(w)
-                counts.append(c)
-        if not words:
-            raise ValueError(f"{os.fsdecode(where)}: empty vocabulary file (no 'word count' lines)")
+        words, counts = read_word_counts(where, encoding)
         try:
             return cls(words, np.array(counts, np.int64), unk=unk, encoding=encoding)
         except ValueError as exc:  # unk not first, counts summing beyond int64

@@ -42,14 +42,15 @@ from fastkernels.word2vec import (
     skipgram_pairs,
     subsample,
 )
+from fastkernels.word2vec._reference import brute_force_pairs
 from fastkernels.word2vec.batches import (
-    MAX_SKIP_WINDOW,
     MAX_WINDOW,
     reduced_window,
     window_key,
 )
 from fastkernels.word2vec.sampling import MAX_RANGE
 from fastkernels.word2vec.subsample import subsample_key
+from fastkernels.word2vec.tf_batches import MAX_SKIP_WINDOW
 
 from .harness import (
     Snapshot,
@@ -118,13 +119,8 @@ def sentences_of(corpus):
 def ref_pairs(corpus, window, shrink, seed):
     """(centre, context) pairs by definition: same sentence, distance <= the centre's reach."""
     key = window_key(seed)
-    pairs, pos = [], 0
-    for sent in sentences_of(corpus):
-        for i, c in enumerate(sent):
-            r = int(reduced_window(key, pos + i, window, shrink))
-            pairs += [(c, x) for j, x in enumerate(sent) if j != i and abs(j - i) <= r]
-        pos += len(sent)
-    return pairs
+    reaches = [int(reduced_window(key, i, window, shrink)) for i in range(corpus.n_tokens)]
+    return brute_force_pairs(sentences_of(corpus), window, reaches)
 
 
 def ref_keep_probability(c, sample, formula, total):
@@ -390,7 +386,9 @@ BOOL_ARGS = {
 
 
 @pytest.mark.parametrize("fn, arg", sorted(BOOL_ARGS))
-@given(value=st.sampled_from([0, 1, "yes", "", None, [True], np.array([True, False]), 1.0, np.nan]))
+# 0 and 1 are accepted: the package's one flag rule (fastkernels._validate.check_flag) takes bool,
+# numpy bool and the integers 0 and 1
+@given(value=st.sampled_from([2, -1, "yes", "", None, [True], np.array([True, False]), 1.0, np.nan]))
 def test_bool_arguments_refuse_non_bools(fn, arg, value):
     raises_naming(lambda: BOOL_ARGS[fn, arg](value), arg)
 
@@ -996,7 +994,7 @@ def test_read_corpus_bytes_match_whitespace_splitting(text, form, chunk, encodin
     except UnicodeError:
         want = None
     call = lambda: read_corpus(source, min_count=1, chunk_bytes=chunk, encoding=encoding)
-    magic = w2v.corpus.binary_kind(text[:16])
+    magic = w2v._scan.binary_kind(text[:16])
     if not tokens or want is None or magic:
         event("refused")
         raises_naming(call, "source", "corpus")
