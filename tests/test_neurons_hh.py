@@ -6,6 +6,7 @@ import pytest
 from contract.harness import raises_naming as _raises_naming
 
 from fastkernels.neurons import SimulationError
+from fastkernels.neurons._reference import hh_derivatives, hh_rates, hh_rk4
 from fastkernels.neurons.hh import HH, alpha_h, alpha_m, alpha_n, beta_h, beta_m, beta_n, simulate_hh, \
     temperature_factor
 
@@ -19,36 +20,13 @@ RATE_TOL = 0.1
 
 
 def reference_rates(V):
-    """The modern rate functions written plainly in NumPy (expm1, and the limits at the singular points)."""
-    V = np.asarray(V, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        am = np.where(V == -40, 1.0, 0.1 * (V + 40) / -np.expm1(-(V + 40) / 10))
-        an = np.where(V == -55, 0.1, 0.01 * (V + 55) / -np.expm1(-(V + 55) / 10))
-    return np.array([am, 4 * np.exp(-(V + 65) / 18), 0.07 * np.exp(-(V + 65) / 20), 1 / (1 + np.exp(-(V + 35) / 10)),
-                     an, 0.125 * np.exp(-(V + 65) / 80)])
+    """The modern rate functions written plainly in NumPy, stacked ``(6, ...)``."""
+    return np.array(hh_rates(V))
 
 
 def numpy_rk4(I, steps, dt, v0=-65.0):
     """Plain vectorised NumPy RK4 of the modern HH set; returns (V trace (steps + 1, n), spike steps)."""
-    p = HH()
-
-    def f(v, m, h, n):
-        am, bm, ah, bh, an, bn = reference_rates(v)
-        dv = I - p.g_Na * m ** 3 * h * (v - p.E_Na) - p.g_K * n ** 4 * (v - p.E_K) - p.g_L * (v - p.E_L)
-        return np.array([dv / p.C_m, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n])
-
-    am, bm, ah, bh, an, bn = reference_rates(np.full(I.size, v0))
-    y = np.array([np.full(I.size, v0), am / (am + bm), ah / (ah + bh), an / (an + bn)])
-    vs = [y[0]]
-    for _ in range(steps):
-        k1 = f(*y)
-        k2 = f(*(y + dt / 2 * k1))
-        k3 = f(*(y + dt / 2 * k2))
-        k4 = f(*(y + dt * k3))
-        y = y + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        vs.append(y[0])
-    vs = np.array(vs)
-    return vs, (vs[:-1] <= 0) & (vs[1:] > 0)
+    return hh_rk4(I, steps, dt, v0, record=True)
 
 
 @pytest.fixture(scope="module")
@@ -166,13 +144,9 @@ def test_matches_plain_numpy_rk4():
 
 def test_matches_solve_ivp():
     scipy_integrate = pytest.importorskip("scipy.integrate")
-    p = HH()
 
     def rhs(t, y):
-        v, m, h, n = y
-        am, bm, ah, bh, an, bn = reference_rates(v)
-        return [10.0 - p.g_Na * m ** 3 * h * (v - p.E_Na) - p.g_K * n ** 4 * (v - p.E_K) - p.g_L * (v - p.E_L),
-                am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+        return list(hh_derivatives(*y, 10.0))
 
     y0 = [-65.0, *(float(g[0]) for g in HH().steady_state([-65.0]))]
     sol = scipy_integrate.solve_ivp(rhs, (0, 30.0), y0, method="DOP853", rtol=1e-11, atol=1e-11, t_eval=[10.0, 30.0])

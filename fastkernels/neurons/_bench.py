@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
+from ._reference import lif_exact_counts
 from .analysis import firing_rate_curve
 from .inputs import poisson_spike_trains
 from .lif import LIF, simulate_lif
@@ -18,25 +19,7 @@ def _lif_inputs(n, steps):
 
 def numpy_lif(I, steps, tau=TAU, tau_ref=TREF, dt=DT, threshold=1.0, reset=0.0):
     """The honest vectorised NumPy LIF time loop (exact update, Brian2 schedule): spike counts per neuron."""
-    n = I.size
-    v = np.zeros(n)
-    a = np.exp(-dt / tau)
-    since = np.full(n, 1 << 30)
-    ref_steps = int((tau_ref + 1e-3 * dt) / dt)
-    counts = np.zeros(n, dtype=np.int64)
-    vn = np.empty(n)
-    for _ in range(steps):
-        since += 1
-        free = since >= ref_steps
-        np.subtract(v, I, out=vn)
-        vn *= a
-        vn += I
-        np.copyto(v, vn, where=free)
-        spiked = np.flatnonzero(free & (v > threshold))  # the (time, neuron) record a monitor keeps
-        v[spiked] = reset
-        since[spiked] = 0
-        counts[spiked] += 1
-    return counts
+    return lif_exact_counts(I, steps, tau, tau_ref, dt, threshold, reset)
 
 
 def _check_counts(out, ref):

@@ -25,9 +25,9 @@ import numpy as np
 
 from ..bench.registry import Case, register
 from .hh import HH, simulate_hh
+from ._reference import hh_derivatives, hh_exp_euler, hh_rest_state, hh_rk4, izhikevich_euler
 from .izhikevich import Izhikevich, simulate_izhikevich
 
-_P = HH()
 DT_COARSE, DT_FINE = 0.1, 0.01
 I_RANGE = (0.0, 20.0)  # uA/cm^2: silent, onset (6.2-6.3) and regular firing up to ~86 Hz
 
@@ -36,65 +36,14 @@ def _population_inputs(n, steps):
     return (np.random.default_rng(0).uniform(*I_RANGE, n), steps)
 
 
-def _rates(v):
-    """The modern HH rate functions, as a NumPy user writes them."""
-    am = 0.1 * (v + 40.0) / (1.0 - np.exp(-(v + 40.0) / 10.0))
-    bm = 4.0 * np.exp(-(v + 65.0) / 18.0)
-    ah = 0.07 * np.exp(-(v + 65.0) / 20.0)
-    bh = 1.0 / (1.0 + np.exp(-(v + 35.0) / 10.0))
-    an = 0.01 * (v + 55.0) / (1.0 - np.exp(-(v + 55.0) / 10.0))
-    bn = 0.125 * np.exp(-(v + 65.0) / 80.0)
-    return am, bm, ah, bh, an, bn
-
-
-def _rest_state(n):
-    am, bm, ah, bh, an, bn = _rates(np.full(n, -65.0))
-    return np.full(n, -65.0), am / (am + bm), ah / (ah + bh), an / (an + bn)
-
-
 def numpy_hh_exp_euler(I, steps, dt=DT_COARSE):
     """The honest vectorised NumPy exponential-Euler HH loop; returns spike counts per neuron."""
-    v, m, h, n = _rest_state(I.size)
-    counts = np.zeros(I.size, dtype=np.int64)
-    for _ in range(steps):
-        am, bm, ah, bh, an, bn = _rates(v)
-        gna = _P.g_Na * (m * m * m) * h
-        n2 = n * n
-        gk = _P.g_K * (n2 * n2)
-        g = gna + gk + _P.g_L
-        v_inf = (gna * _P.E_Na + gk * _P.E_K + _P.g_L * _P.E_L + I) / g
-        vn = v_inf + (v - v_inf) * np.exp(-dt * g / _P.C_m)
-        sm, sh, sn = am + bm, ah + bh, an + bn
-        m = am / sm + (m - am / sm) * np.exp(-dt * sm)
-        h = ah / sh + (h - ah / sh) * np.exp(-dt * sh)
-        n = an / sn + (n - an / sn) * np.exp(-dt * sn)
-        counts += (v <= 0.0) & (vn > 0.0)
-        v = vn
-    return counts
+    return hh_exp_euler(I, steps, dt, exact=False)
 
 
 def numpy_hh_rk4(I, steps, dt=DT_FINE):
     """The honest vectorised NumPy RK4 HH loop; returns spike counts per neuron."""
-
-    def f(v, m, h, n):
-        am, bm, ah, bh, an, bn = _rates(v)
-        n2 = n * n
-        dv = (I - _P.g_Na * (m * m * m) * h * (v - _P.E_Na) - _P.g_K * (n2 * n2) * (v - _P.E_K)
-              - _P.g_L * (v - _P.E_L)) / _P.C_m
-        return dv, am * (1.0 - m) - bm * m, ah * (1.0 - h) - bh * h, an * (1.0 - n) - bn * n
-
-    y = _rest_state(I.size)
-    counts = np.zeros(I.size, dtype=np.int64)
-    half = 0.5 * dt
-    for _ in range(steps):
-        k1 = f(*y)
-        k2 = f(*(a + half * b for a, b in zip(y, k1)))
-        k3 = f(*(a + half * b for a, b in zip(y, k2)))
-        k4 = f(*(a + dt * b for a, b in zip(y, k3)))
-        new = tuple(a + dt / 6.0 * (b + 2.0 * (c + d) + e) for a, b, c, d, e in zip(y, k1, k2, k3, k4))
-        counts += (y[0] <= 0.0) & (new[0] > 0.0)
-        y = new
-    return counts
+    return hh_rk4(I, steps, dt, exact=False)
 
 
 def _check_counts(out, ref):
@@ -148,17 +97,13 @@ def scipy_hh(I, duration, rtol=1e-6, atol=1e-8):
     from scipy.integrate import solve_ivp
 
     def rhs(t, y):
-        v, m, h, n = y
-        am, bm, ah, bh, an, bn = _rates(v)
-        dv = (I - _P.g_Na * m ** 3 * h * (v - _P.E_Na) - _P.g_K * n ** 4 * (v - _P.E_K)
-              - _P.g_L * (v - _P.E_L)) / _P.C_m
-        return (dv, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n)
+        return hh_derivatives(*y, I, exact=False)
 
     def crossing(t, y):
         return y[0]
 
     crossing.direction = 1.0
-    y0 = [float(x[0]) for x in _rest_state(1)]
+    y0 = [float(x[0]) for x in hh_rest_state(1, exact=False)]
     with np.errstate(over="ignore", invalid="ignore"):  # rejected trial steps may overflow exp; harmless
         sol = solve_ivp(rhs, (0.0, duration), y0, method="RK45", rtol=rtol, atol=atol, events=crossing)
     return np.array([sol.t_events[0].size])
@@ -197,25 +142,9 @@ def _izh_inputs(n, steps):
 
 
 def numpy_izhikevich(I, steps, dt=DT_IZH, a=_RS.a, b=_RS.b, c=_RS.c, d=_RS.d, v_peak=_RS.v_peak):
-    """The honest vectorised NumPy loop of the paper's scheme; returns spike counts per neuron.
-
-    Two forward-Euler half steps of ``v``, then ``u`` with the new ``v``; threshold, count and
-    reset in the same step (the package's schedule: the paper's MATLAB loop tests ``v >= 30`` at
-    the top of the next iteration, which only labels the spike one step later).
-    """
-    v = np.full(I.size, -65.0)
-    u = b * v
-    hdt = 0.5 * dt
-    counts = np.zeros(I.size, dtype=np.int64)
-    for _ in range(steps):
-        v1 = v + hdt * ((0.04 * v + 5.0) * v + 140.0 - u + I)
-        v = v1 + hdt * ((0.04 * v1 + 5.0) * v1 + 140.0 - u + I)
-        u = u + dt * (a * (b * v - u))
-        spiked = v >= v_peak
-        v[spiked] = c
-        u[spiked] += d
-        counts += spiked
-    return counts
+    """The honest vectorised NumPy loop of the paper's scheme; returns spike counts per neuron
+    (:func:`fastkernels.neurons._reference.izhikevich_euler`)."""
+    return izhikevich_euler(I, steps, dt, a, b, c, d, v_peak)
 
 
 def _check_izh_counts(out, ref):

@@ -7,7 +7,7 @@ reserves a slot in one shared spike buffer with an atomic counter. A thread
 whose reservation fails stops *before* committing that step and records where
 it stopped; the host driver (:func:`fastkernels.neurons._driver.run`) empties
 the buffer and relaunches, so no spike is lost and none is duplicated. The
-step itself is :func:`fastkernels.neurons.lif.lif_step`, the same device
+step itself is :func:`fastkernels.neurons._lif_kernels.lif_step`, the same device
 function the CPU kernels inline, and noise comes from the same counter-based
 streams, so results match the CPU backend.
 """
@@ -19,8 +19,33 @@ from numba import cuda, types
 
 from .. import _launch
 from .._random import normal, poisson as poisson_count, stream_key
-from .lif import (A, BLOCK, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
+from ._layout import reblock, unblocked_rows
+from ._lif_kernels import (A, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
                   SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance, free_legacy, lif_step)
+
+
+# ---------------------------------------------------------------- shared device helpers
+# CUDA device functions inlined at the Numba IR level (``inline="always"``): ``compile_ptx``
+# checks them without a GPU, and the simulator runs them as Python.
+@cuda.jit(device=True, inline="always")
+def drive_at(rows, common, syn, k, k0, i):
+    """Neuron ``i``'s input at step ``k``: ``I(t_k)`` plus the synaptic ring's slot ``k % d``
+    (``d = syn.shape[0]``, 0 for none), summed in the CPU engine's order."""
+    ic = common[k - k0 if common.shape[0] > 1 else 0]
+    if syn.shape[0] == 0:
+        return rows[k - k0 if rows.shape[0] > 1 else 0, i] + ic
+    s = syn[k % syn.shape[0], i]
+    if rows.shape[0] > 1:
+        return (rows[k - k0, i] + ic) + s
+    return (rows[0, i] + s) + ic
+
+
+@cuda.jit(device=True, inline="always")
+def spike_slot(spk_n, cap):
+    """Reserve one slot of the shared spike buffer: its index, or -1 when the buffer is full
+    (the thread then stops before committing its step, and the host relaunches it)."""
+    slot = cuda.atomic.add(spk_n, 0, 1)
+    return slot if slot < cap else -1
 
 
 @cuda.jit
@@ -62,8 +87,8 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
                 err[i, 1] = i
                 break
             if sp:
-                slot = cuda.atomic.add(spk_n, 0, 1)
-                if slot >= cap:  # buffer full: stop before committing this step
+                slot = spike_slot(spk_n, cap)
+                if slot < 0:  # buffer full: stop before committing this step
                     break
                 spk_t[0, slot] = k * dt
                 spk_i[0, slot] = i
@@ -131,13 +156,6 @@ def buffer_capacity(n: int, max_per_step: int) -> int:
     return int(min(max(n * max_per_step * 64, 1024), 1 << 24))
 
 
-def _unblock(arr, rows, n, per_neuron=True):
-    out = np.empty((rows, n), dtype=arr.dtype)
-    for r in range(rows):
-        out[r] = arr[:, r, :BLOCK].reshape(-1)[:n] if per_neuron else arr[0, r, 0]
-    return out
-
-
 def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, poisson, per_neuron,
                  method, max_per_step, rec, stride, traces):
     """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_lif` (see :func:`_population_launcher`)."""
@@ -166,12 +184,14 @@ def ptx_signatures():
     return out
 
 
-# ---------------------------------------------------------------- Hodgkin-Huxley and Izhikevich
+# ---------------------------------------------------------------- the population engine on CUDA
 # One thread per neuron with the time loop inside, as for the LIF grid kernel. The step is the
 # CPU kernels' own step function, cloned for CUDA (hh.cuda_step / izhikevich.cuda_steps: the
 # same source with the hardware exp, inlined). The method is a run-time argument: the branch
-# is uniform across a warp, and one kernel per model keeps compile time down.
-from . import hh as _hh  # noqa: E402
+# is uniform across a warp, and one kernel per model keeps compile time down. What every model
+# kernel shares is here: the drive (input plus the synaptic ring of fastkernels.neurons._engine),
+# the spike slot (above) and the launcher.
+from . import _hh_kernels as _hh  # noqa: E402
 from . import izhikevich as _izh  # noqa: E402
 
 _hh_step = _hh.cuda_step()
@@ -179,7 +199,7 @@ _izh_euler_step, _izh_rk4_step = _izh.cuda_steps()
 
 
 @cuda.jit
-def _hh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
+def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
              stride, traces):
     n = S.shape[1]
     cap = spk_t.shape[1]
@@ -199,17 +219,16 @@ def _hh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk
                 traces[1, rp, row] = m
                 traces[2, rp, row] = h
                 traces[3, rp, row] = g
-            drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
             xi = normal(skey, k) if noisy else 0.0
-            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, drive, xi, invc, gna, gk, gl, ena, ek, el, vth, shift, phi,
-                                               sn, dt, method)
+            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, drive_at(rows, common, syn, k, k0, i), xi, invc, gna, gk,
+                                               gl, ena, ek, el, vth, shift, phi, sn, dt, method)
             if bad:
                 err[i, 0] = k
                 err[i, 1] = i
                 break
             if sp:
-                slot = cuda.atomic.add(spk_n, 0, 1)
-                if slot >= cap:  # buffer full: stop before committing this step
+                slot = spike_slot(spk_n, cap)
+                if slot < 0:  # buffer full: stop before committing this step
                     break
                 spk_t[0, slot] = k * dt
                 spk_i[0, slot] = i
@@ -220,8 +239,8 @@ def _hh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk
 
 
 @cuda.jit
-def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
-              stride, traces):
+def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err,
+              rec_pos, stride, traces):
     n = S.shape[1]
     cap = spk_t.shape[1]
     start, step = cuda.grid(1), cuda.gridsize(1)
@@ -237,7 +256,7 @@ def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, sp
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
                 traces[1, rp, row] = u
-            drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
+            drive = drive_at(rows, common, syn, k, k0, i)
             xi = normal(skey, k) if noisy else 0.0
             if method == _izh.EULER:
                 vn, un, sp, bad = _izh_euler_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dt)
@@ -248,8 +267,8 @@ def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, sp
                 err[i, 1] = i
                 break
             if sp:
-                slot = cuda.atomic.add(spk_n, 0, 1)
-                if slot >= cap:
+                slot = spike_slot(spk_n, cap)
+                if slot < 0:
                     break
                 spk_t[0, slot] = k * dt
                 spk_i[0, slot] = i
@@ -257,6 +276,10 @@ def _izh_grid(S, P, rows, common, key, k_begin, k_end, k0, dt, method, noisy, sp
             k += 1
         S[_izh.V, i], S[_izh.U, i] = v, u
         k_begin[i] = k
+
+
+#: The CUDA kernel of each engine model (:attr:`fastkernels.neurons._engine.Population.name`).
+KERNELS = {"hh": _hh_grid, "izhikevich": _izh_grid}
 
 
 def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces, per_neuron=True):
@@ -269,8 +292,8 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
     copies the final state back into ``S`` (blocked) and the traces into ``traces``.
     """
     n = rows.shape[1]
-    d_S = cuda.to_device(_unblock(S, n_state, n))
-    d_P = cuda.to_device(_unblock(P, n_params, n, per_neuron))
+    d_S = cuda.to_device(unblocked_rows(S, n_state, n))
+    d_P = cuda.to_device(unblocked_rows(P, n_params, n, per_neuron))
     d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
     rec_pos = np.full(n, -1, dtype=np.int64)
     rec_pos[rec] = np.arange(rec.size)
@@ -294,35 +317,23 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
             spk_i[0, :spk_n[0]] = i[kept]
 
     def finish():
-        state = d_S.copy_to_host()
-        for r in range(n_state):
-            flat = S[:, r, :BLOCK].reshape(-1)
-            flat[:n] = state[r]
-            S[:, r, :BLOCK] = flat.reshape(S.shape[0], BLOCK)
+        reblock(S, d_S.copy_to_host(), n)
         d_traces.copy_to_host(traces)
 
     return launch, finish
 
 
-def _model_launcher(kernel, n_state, n_params, S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
+def model_launcher(name, n_state, n_params, S, P, rows, common, syn, key, k0, dt, method, noisy, rec, stride, traces):
+    """``launch``/``finish`` of an engine model's kernel (:data:`KERNELS`; ``method``: a method code,
+    ``n_state`` counting the engine's ``xi`` and ``input`` rows)."""
+    kernel = KERNELS[name]
+    d_syn = cuda.to_device(np.ascontiguousarray(syn, dtype=np.float64))
+
     def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
-        kernel[grid](d_S, d_P, d_rows, d_common, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n, d_err, d_rec,
-                     stride, d_traces)
+        kernel[grid](d_S, d_P, d_rows, d_common, d_syn, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n, d_err,
+                     d_rec, stride, d_traces)
 
     return _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces)
-
-
-def hh_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
-    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_hh` (``method``: a code of ``hh.METHODS``)."""
-    return _model_launcher(_hh_grid, _hh.N_STATE, _hh.N_PARAMS, S, P, rows, common, key, k0, dt, method, noisy, rec,
-                           stride, traces)
-
-
-def izhikevich_launcher(S, P, rows, common, key, k0, dt, method, noisy, rec, stride, traces):
-    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_izhikevich` (``method``: a code of
-    ``izhikevich.METHODS``)."""
-    return _model_launcher(_izh_grid, _izh.N_STATE, _izh.N_PARAMS, S, P, rows, common, key, k0, dt, method, noisy,
-                           rec, stride, traces)
 
 
 _rate_fns = _hh.cuda_rate_functions()
@@ -356,6 +367,6 @@ def ptx_signatures():
     f64, i64, b1 = types.float64, types.int64, types.boolean
     m2, m3 = f64[:, ::1], f64[:, :, ::1]
     # HH and Izhikevich integrate in float64 whatever the result dtype: one signature each.
-    sig = (m2, m2, m2, f64[::1], i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
+    sig = (m2, m2, m2, f64[::1], m2, i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
            i64[:, ::1], i64[::1], i64, m3)
     return _lif_ptx_signatures() + [(_hh_grid, sig), (_izh_grid, sig), (_hh_rate_table, (f64[::1], m2))]

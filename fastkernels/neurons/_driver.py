@@ -26,10 +26,8 @@ from .._jit import device, jit
 from .._random import normal, stream_key
 from .._simd import trailing_zeros
 from .._validate import check_allocation, max_bytes
+from ._layout import BLOCK  # noqa: F401  (re-exported: the block size the CPU kernels use)
 
-#: Neurons per CPU block. Kernels freeze it as a compile-time constant and Numba's cache does
-#: not notice edits of another module: clear ``__pycache__/*.nb[ic]`` after changing it.
-BLOCK = 256
 #: Flag words are read as uint64: the byte of neuron ``8q + j`` sits at bit ``8j`` (little
 #: endian) or ``8 (7 - j)`` (big endian). A compile-time constant.
 _BIG_ENDIAN = sys.byteorder == "big"

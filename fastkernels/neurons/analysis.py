@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, check_allocation, check_positive, check_scalar
-from .._validate import check_flag
+from .._validate import as_array, check_positive, check_scalar
 from ._params import check_common, per_neuron
+from .result import SimulationResult, population_rate  # noqa: F401  (population_rate: re-exported)
 
 
 def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float = 1.0, reset: float = 0.0):
@@ -59,51 +59,6 @@ def lif_rate(drive, tau_m: float = 20.0, tau_ref: float = 2.0, threshold: float 
     return out
 
 
-def population_rate(spike_times, n: int, t_start: float, t_stop: float, bin_ms: float = 1.0):
-    """Population rate histogram ``(bin_centres_ms, rate_hz)``: spikes per neuron per second in each bin.
-
-    Parameters
-    ----------
-    spike_times : (k,) array, ms
-        Spike times (any order); those outside ``[t_start, t_stop]`` are not counted.
-    n : int
-        Population size.
-    t_start, t_stop : float, ms
-        The window, ``t_start <= t_stop`` (an empty window gives empty arrays).
-    bin_ms : float, ms
-        Bin width: bins start at ``t_start`` and the window is rounded to the nearest whole
-        number of bins (one bin of width ``t_stop - t_start`` when that is below half a bin).
-
-    Raises
-    ------
-    TypeError
-        ``spike_times`` not numbers, ``n`` not an int, a scalar argument not a real number.
-    ValueError
-        NaN or infinite values, ``spike_times`` not 1-D, ``n < 1``, ``bin_ms <= 0``,
-        ``t_stop < t_start``, more bins than fit in memory, or bins too narrow to tell apart at
-        the window's magnitude in float64.
-    """
-    bin_ms = check_positive(bin_ms, "bin_ms")
-    n = check_scalar(n, "n", integer=True, lo=1)
-    t_start = check_scalar(t_start, "t_start")
-    t_stop = check_scalar(t_stop, "t_stop", lo=t_start)
-    times = as_array(spike_times, "spike_times", dtypes=(np.float64, np.float32, np.int64, np.int32), ndim=1,
-                     finite=True)
-    if t_stop == t_start:
-        return np.empty(0), np.empty(0)
-    bins = (t_stop - t_start) / bin_ms
-    check_allocation(bins + 2, 32, "(t_stop - t_start) / bin_ms", what="bins")
-    edges = np.arange(t_start, t_stop + 0.5 * bin_ms, bin_ms)
-    if edges.size < 2:
-        edges = np.array([t_start, t_stop])
-    if not (np.diff(edges) > 0).all():
-        raise ValueError(f"bin_ms = {bin_ms!r} is too narrow to tell bins apart in float64 at t_start = {t_start!r}, "
-                         f"t_stop = {t_stop!r}")
-    counts, edges = np.histogram(times, bins=edges)
-    widths = np.diff(edges)
-    return 0.5 * (edges[1:] + edges[:-1]), counts / (n * widths * 1e-3)
-
-
 def isi_stats(result) -> dict:
     """Inter-spike-interval statistics of a :class:`~fastkernels.neurons.SimulationResult`.
 
@@ -118,8 +73,6 @@ def isi_stats(result) -> dict:
     TypeError
         ``result`` not a :class:`~fastkernels.neurons.SimulationResult`.
     """
-    from .result import SimulationResult
-
     if not isinstance(result, SimulationResult):
         raise TypeError(f"result must be a fastkernels.neurons.SimulationResult, got {type(result).__name__}")
     trains = result.spike_trains()
@@ -176,11 +129,8 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     SimulationError
         As the simulator raises it.
     """
-    from .hh import HH, simulate_hh
-    from .izhikevich import Izhikevich, simulate_izhikevich
-    from .lif import LIF, simulate_lif
-
-    if not isinstance(model, (LIF, HH, Izhikevich)):
+    setup = getattr(model, "_rate_curve_setup", None)
+    if isinstance(model, type) or not callable(setup):
         raise TypeError(f"model must be a fastkernels.neurons LIF, HH or Izhikevich, got {type(model).__name__}")
     check_common(seed, backend)
     inputs = as_array(inputs, "inputs", dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True)
@@ -193,19 +143,9 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     duration = check_positive(duration, "duration")
     if transient >= duration:
         raise ValueError(f"transient ({transient} ms) must be shorter than duration ({duration} ms)")
-    if isinstance(model, LIF):
-        simulate, dt = simulate_lif, 0.1 if dt is None else dt
-        if method is None:
-            deterministic = not model.adapts and not np.any(per_neuron(model.sigma, "sigma", inputs.size) > 0)
-            method = "event" if deterministic and check_flag(model.freeze_refractory, "freeze_refractory") \
-                else "exact"
-    elif isinstance(model, HH):
-        simulate, dt = simulate_hh, 0.01 if dt is None else dt
-        if method is None:
-            method = "rk4" if check_positive(dt, "dt") <= 0.025 else "exponential_euler"
-    elif isinstance(model, Izhikevich):
-        simulate, dt = simulate_izhikevich, 0.1 if dt is None else dt
-        method = "euler" if method is None else method
+    # Each model class says which simulator runs it and its defaults (dt, method): the models
+    # sit above this module, so it never imports them.
+    simulate, dt, method = setup(inputs.size, dt, method)
     res = simulate(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
     keep = res.spike_times >= res.t_start + transient
     counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)

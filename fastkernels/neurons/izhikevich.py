@@ -27,8 +27,9 @@ step that crosses it (more so at large ``dt``); the reset discards it, but ``u``
 that step sees it (as in the paper). A non-finite ``v`` or ``u``, or ``|u| > 1e9``, raises
 :class:`~fastkernels.neurons.SimulationError` naming the step and the neuron.
 
-The kernels are those of :mod:`fastkernels.neurons.hh`: blocks of neurons stepped with one
-branch-free loop (vectorised by LLVM) on the CPU, one thread per neuron on CUDA, both calling
+The population engine (:mod:`fastkernels.neurons._engine`) runs it, as it runs HH: blocks of
+neurons stepped with one branch-free loop (vectorised by LLVM) on the CPU, one thread per
+neuron on CUDA, both calling
 :func:`izh_step_euler` / :func:`izh_step_rk4`.
 """
 
@@ -38,24 +39,17 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba import prange
 
-from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, jit, retarget, specialise
-from .._random import resolve_seed, seed_kept
+from .._jit import FASTMATH, jit, retarget, specialise
 from .._simd import inline_hint, no_hint, prefer_wide_vectors
-from .._validate import check_choice, check_scalar
-from . import _driver, _params
-from ._driver import emit_spikes, stage_inputs
-from ._params import (as_record, check_common, check_finite_result, check_run, check_traces, first_step,
-                      per_neuron)
-from .inputs import as_input
-from .lif import ROW, blocked, unblocked
+from . import _params
+from ._engine import Population, Run, population_kernels, simulate
+from ._layout import ROW
+from ._params import check_finite_result, per_neuron
 from .result import SimulationResult
 
 METHODS = ("euler", "rk4")
 EULER, RK4 = 0, 1
-BLOCK = _driver.BLOCK
 # State rows: v, u, this step's noise draw and input.
 V, U, XI, IN = range(4)
 N_STATE = 4
@@ -118,6 +112,10 @@ class Izhikevich:
     def intrinsically_bursting(cls, **overrides) -> "Izhikevich":
         """IB: a = 0.02, b = 0.2, c = -55, d = 4; an initial burst, then single spikes."""
         return cls(**{**dict(a=0.02, b=0.2, c=-55.0, d=4.0), **overrides})
+
+    def _rate_curve_setup(self, n: int, dt, method):
+        """``(simulator, dt, method)`` for :func:`~fastkernels.neurons.firing_rate_curve`: dt 0.1 ms, Euler."""
+        return simulate_izhikevich, 0.1 if dt is None else dt, "euler" if method is None else method
 
     def arrays(self, n: int) -> dict:
         """Every parameter validated and broadcast to ``(n,)`` float64 (``c < v_peak``, ``sigma >= 0``).
@@ -227,69 +225,20 @@ _loop_euler, _loop_rk4 = _LOOPS
 
 
 @jit
-def _block(b, S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-           stride, traces):
-    """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
-
-    As :func:`fastkernels.neurons.hh._block`: time loop outside, the vectorised neuron loop of
-    the method inside; ``noisy`` and ``method`` are run-time arguments of one compiled kernel.
-    """
-    n = rows.shape[1]
-    cap = spk_t.shape[1]
-    varying = rows.shape[0] > 1
-    lo = b * BLOCK
-    m = min(n, lo + BLOCK) - lo
-    sb = S[b].reshape(-1)
-    pb = P[b].reshape(-1)
-    inp, xi = sb[IN * ROW:IN * ROW + m], sb[XI * ROW:XI * ROW + m]
-    drive = inp if varying else rows[0, lo:lo + m]
-    flags = np.zeros(ROW, dtype=np.uint8)
-    words = flags.view(np.uint64)
-    cnt = spk_n[b]
-    k = k_begin[b]
-    while k < k_end:
-        if cnt + m > cap:
-            break
-        if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
-            row = (k - k0) // stride
-            for r in range(rec_lo[b], rec_lo[b + 1]):
-                j = rec[r] - lo
-                traces[0, r, row] = sb[V * ROW + j]
-                traces[1, r, row] = sb[U * ROW + j]
-        ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
-        if method == EULER:
-            nsp, nbad = _loop_euler(sb, pb, drive, ic, flags, m, dt)
-        else:
-            nsp, nbad = _loop_rk4(sb, pb, drive, ic, flags, m, dt)
-        if nbad:
-            for j in range(m):
-                if not ((abs(sb[V * ROW + j]) <= LIMIT) & (abs(sb[U * ROW + j]) <= LIMIT)):
-                    err[b, 0] = k
-                    err[b, 1] = lo + j
-                    break
-            break
-        if nsp:
-            cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
-        k += 1
-    k_begin[b] = k
-    spk_n[b] = cnt
-
-
-def _blocks(S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-            stride, traces):
-    """Every block, ``prange`` over blocks in the parallel build (``np.int64(b)``: see hh._blocks)."""
-    for b in prange(k_begin.shape[0]):
-        _block(np.int64(b), S, P, rows, common, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
-               rec, rec_lo, stride, traces)
-
-
-#: The (serial, parallel) kernels: one compile each, whatever the method, options and result dtype.
-_blocks_cpu, _blocks_parallel = cpu_kernels(_blocks)
+def _first_bad(sb, m):
+    """The first neuron of a block with ``v`` or ``u`` beyond LIMIT (or NaN), or -1."""
+    for j in range(m):
+        if not ((abs(sb[V * ROW + j]) <= LIMIT) & (abs(sb[U * ROW + j]) <= LIMIT)):
+            return j
+    return -1
 
 
 # ------------------------------------------------------------------ API
 _PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
-_STATE_ORDER = ("v", "u", "xi", "input")  # the blocked rows V, U, XI, IN
+#: What the population engine runs: state rows V, U (then the engine's XI, IN), parameter rows
+#: A..SN, one step loop per method code.
+POPULATION = Population("izhikevich", METHODS, STATE_NAMES, _PARAM_ORDER,
+                        population_kernels("izh", _LOOPS, _first_bad, 2))
 
 
 def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 0.1, *, I=None, v0=None, u0=None,
@@ -365,11 +314,9 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     """
     if not isinstance(model, Izhikevich):
         raise TypeError(f"model must be a fastkernels.neurons.Izhikevich, got {type(model).__name__}")
-    check_common(seed, backend)
-    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype, bytes_per_neuron=MIN_BYTES_PER_NEURON)
-    check_choice(method, "method", METHODS)
-    record_every = _params.stride(record_every, n_steps)
-    t_start = check_scalar(t_start, "t_start")
+    run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
+              bytes_per_neuron=MIN_BYTES_PER_NEURON)
+    n, dt = run.n, run.dt
     p = model.arrays(n)
     noisy = bool((p["sigma"] > 0).any())
     if noisy and method != "euler":
@@ -380,56 +327,16 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
                             "'step')")
         state = {"v": per_neuron(initial["v"], "initial['v']", n, limit=LIMIT),
                  "u": per_neuron(initial["u"], "initial['u']", n, limit=LIMIT)}
-        k0 = first_step(t_start, dt, n_steps, initial["step"])
+        run.start(initial["step"])
     else:
-        k0 = first_step(t_start, dt, n_steps)
+        run.start()
         v = np.full(n, -65.0) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT)
         state = {"v": v, "u": p["b"] * v if u0 is None else per_neuron(u0, "u0", n, limit=LIMIT)}
         if not (np.abs(state["u"]) <= LIMIT).all():
             raise ValueError(f"b * v0 (the default u0) must lie within +-{LIMIT:g}; pass u0 or a smaller b")
-    t_start = k0 * dt
-    k1 = k0 + n_steps
     # The kernels integrate in float64 whatever ``dtype`` (it sets the precision of the results).
-    rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=np.float64)
+    run.inputs(I)
     with np.errstate(over="ignore"):  # checked just below
         p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current held over one step
     check_finite_result({"sigma and dt (the noise current)": p["sn"]}, "Izhikevich coefficients")
-    code = METHODS.index(method)
-    rec = as_record(record, n)
-    n_rows = _driver.n_trace_rows(n_steps, record_every)
-    check_traces(2, rec, n_rows, 8 + dtype.itemsize)
-    backend = resolve_backend(backend, work=n * n_steps)
-    # Fresh blocked copies: the kernels never write the caller's arrays.
-    P = blocked(p, _PARAM_ORDER, n, np.float64)
-    S = blocked(state, _STATE_ORDER, n, np.float64)
-    traces = np.zeros((2, rec.size, n_rows), dtype=np.float64)
-    with seed_kept(seed):
-        key = resolve_seed(seed) if noisy else np.int64(0)
-        times, ids = _run_izh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every,
-                              traces)
-    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(STATE_NAMES)}
-    final["step"] = k1
-    return SimulationResult(
-        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
-        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
-        traces={name: traces[i].astype(dtype, copy=False) for i, name in enumerate(STATE_NAMES)}, final_state=final)
-
-
-def _run_izh(n, k0, k1, dt, code, noisy, backend, S, P, rows, common, key, rec, record_every, traces):
-    if backend == "cuda":
-        cu = load_cuda("fastkernels.neurons._cuda")
-        launch, finish = cu.izhikevich_launcher(S, P, rows, common, key, k0, dt, code, noisy, rec, record_every,
-                                                traces)
-        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, buffers=1,
-                                 capacity=cu.buffer_capacity(n, 1))
-        finish()
-    else:
-        kern = _blocks_parallel if backend == "parallel" else _blocks_cpu
-        rec_lo = _driver.record_ranges(rec, n, BLOCK)
-
-        def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
-            kern(S, P, rows, common, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-                 record_every, traces)
-
-        times, ids = _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
-    return times, ids
+    return simulate(POPULATION, run, p, state, noisy, record)

@@ -31,6 +31,10 @@ runs. ``refractory_mode="steps"`` counts the refractory period in whole steps (c
 ``k - k_spike >= timestep(tau_ref)``); ``"legacy_float"`` compares ``t - t_spike > tau_ref``
 in float64 seconds, as Brian2 before 2.6 did and as the spike times printed in the Brian2
 tutorial were produced.
+
+The kernels (the step function shared with CUDA, the grid-method block template and the
+event-driven kernel) live in :mod:`fastkernels.neurons._lif_kernels`; the run-level arguments,
+inputs, resumption and the result come from the engine (:class:`fastkernels.neurons._engine.Run`).
 """
 
 from __future__ import annotations
@@ -39,47 +43,23 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
-from .._simd import prefer_wide_vectors
-from .._random import poisson as poisson_count, resolve_seed, seed_kept, stream_key
-from .._validate import _check_cast_range, check_choice, check_flag, check_scalar
+from .._random import resolve_seed, seed_kept
+from .._validate import _check_cast_range, check_flag
 from . import _driver, _params
-from ._driver import emit_spikes, stage_inputs
-from ._params import (as_record, check_common, check_finite_result, check_mode, check_run, check_traces,
-                      field_array, first_step, per_neuron, refractory_steps, whole)
-from .inputs import as_input, input_range
+from ._engine import Run
+from ._layout import BLOCK, blocked, unblocked
+from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
+    A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
+    SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, _event_cpu, _event_parallel,
+    event_advance, free_legacy, grid_kernels, lif_step)
+from ._params import check_finite_result, check_mode, field_array, per_neuron, refractory_steps, whole
+from .inputs import input_range
 from .result import SimulationResult
 
 METHODS = ("exact", "euler", "rk4", "event")
 
-# Kernels see state and parameters in a blocked layout, (n_blocks, rows, BLOCK): the rows of
-# one block sit a compile-time constant apart, so LLVM proves the per-neuron loads and stores
-# independent and vectorises the step loop without runtime alias checks.
-BLOCK = _driver.BLOCK
-# Row stride inside a block: not a power of two, or the rows' addresses would collide modulo
-# 4 KiB and every load would wait on an unrelated store (4K aliasing: measured 8x slower).
-ROW = BLOCK + 8
-# Parameter rows.
-A, C, PW, PT, VREST, R, VT0, VRESET, DVT, DW, SN, TAU, REFSTEPS, TREF, LAM, JW = range(16)
-N_PARAMS = 16
-# State rows: membrane potential, threshold, adaptation current, steps since the last spike
-# (an integer held in a float, saturating at SINCE_MAX), refractory time left (event method),
-# this step's noise draw, input (copied into the block so the hot loop reads one buffer) and
-# Poisson-input jump.
-V, VT, W, SINCE, REF, XI, IN, JMP = range(8)
-N_STATE = 8
-STATE_NAMES = ("v", "v_threshold", "w")
-#: Poisson-input draws of neuron i use stream POISSON_STREAM + i (noise uses stream i).
-POISSON_STREAM = 1 << 40
-SINCE_MAX = float(1 << 23)  # exact in float32; a neuron this long silent is free whatever tau_ref
-#: |v| above this (in the model's units) after the step's reset is a runaway state; a v carried
-#: past the threshold, however far, is a spike. Initial states and ``v_reset`` must lie within it.
-LIMIT = 1e9
-#: Decaying differences below this are flushed to 0 (denormal arithmetic is ~100x slower).
-FLUSH = 1e-30
 #: Bytes every run allocates per neuron at least (state, input, first spike buffers): a larger
 #: population than fits in memory is refused up front.
 MIN_BYTES_PER_NEURON = 128
@@ -197,6 +177,15 @@ class LIF:
                              f"({', '.join(str(v.shape) for v in values)})") from None
         return values
 
+    def _rate_curve_setup(self, n: int, dt, method):
+        """``(simulator, dt, method)`` for :func:`~fastkernels.neurons.firing_rate_curve`: dt 0.1 ms;
+        ``"event"`` when deterministic and frozen while refractory (exact rates), else ``"exact"``."""
+        if method is None:
+            deterministic = not self.adapts and not np.any(per_neuron(self.sigma, "sigma", n) > 0)
+            method = "event" if deterministic and check_flag(self.freeze_refractory, "freeze_refractory") \
+                else "exact"
+        return simulate_lif, 0.1 if dt is None else dt, method
+
     @property
     def has_poisson_input(self) -> bool:
         """Whether any neuron receives Poisson input trains (``poisson_inputs * poisson_rate * poisson_weight != 0``)."""
@@ -226,293 +215,30 @@ def _taylor4(x):
 def propagators(p: dict, dt: float, method: str) -> dict:
     """Per-neuron step coefficients ``a, c, p_w, p_t, s`` for ``method`` (float64 ``(n,)`` each)."""
     h, hw, ht = dt / p["tau_m"], dt / p["tau_adaptation"], dt / p["tau_threshold"]
-    R = p["resistance"]
+    res = p["resistance"]
     if method in ("exact", "event"):
         a = np.exp(-h)
         with np.errstate(over="ignore", invalid="ignore"):
-            c = -R * h * np.exp(-h) * _exprel(h - hw)
+            c = -res * h * np.exp(-h) * _exprel(h - hw)
             # exp(-h) exprel(h - hw) is 0 * inf when dt is many time constants: the same value as
             # (exp(-hw) - exp(-h)) / (h - hw), used only where the first form failed.
-            alt = -R * h * ((np.exp(-hw) - np.exp(-h)) / np.where(h == hw, 1.0, h - hw))
+            alt = -res * h * ((np.exp(-hw) - np.exp(-h)) / np.where(h == hw, 1.0, h - hw))
             c = np.where(np.isfinite(c) | (h == hw), c, alt)
         pw, pt = np.exp(-hw), np.exp(-ht)
         s = p["sigma"] * np.sqrt(-np.expm1(-2.0 * h) / 2.0)
     elif method == "euler":
         a = 1.0 - h
-        c, pw, pt = -R * h, 1.0 - hw, 1.0 - ht
+        c, pw, pt = -res * h, 1.0 - hw, 1.0 - ht
         s = p["sigma"] * np.sqrt(h)
     else:  # rk4: Taylor polynomials of the exact propagator of the upper-triangular (v, w) system
         a, pw, pt = _taylor4(-h), _taylor4(-hw), _taylor4(-ht)
         x, z = -h, -hw
-        off = np.zeros_like(h)  # sum_k (1/k!) sum_j x^j z^(k-1-j): the (v, w) entry of T4(M) / (-R h)
+        off = np.zeros_like(h)  # sum_k (1/k!) sum_j x^j z^(k-1-j): the (v, w) entry of T4(M) / (-res h)
         for k, fact in ((1, 1.0), (2, 2.0), (3, 6.0), (4, 24.0)):
             off += sum(x ** j * z ** (k - 1 - j) for j in range(k)) / fact
-        c = -R * h * off
+        c = -res * h * off
         s = np.zeros_like(h)
     return dict(a=a, c=c, pw=pw, pt=pt, s=s)
-
-
-@device
-def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
-                   freeze, dynamics):
-    """One step of one neuron, given whether it is out of its refractory period (``free``).
-
-    ``since`` is the number of steps since its last spike, counting this one. ``dynamics``
-    (a compile-time constant in the kernels) switches the threshold and adaptation
-    variables on; without it they are never read. ``jump`` (Poisson input) is added after the
-    threshold test, like an ``on_pre`` synaptic effect in Brian2: a neuron that spikes is reset
-    instead, a refractory one still receives it. Shared by the CPU blocks and the CUDA kernel.
-    Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v`` (|v| > LIMIT after the reset).
-    """
-    vinf = vrest + res * drive
-    dv = (v - vinf) * a  # relaxation form: no drift over long runs
-    dv = dv if abs(dv) >= FLUSH else 0.0  # decaying differences would otherwise crawl through denormals
-    vn = vinf + dv + sn * xi
-    if dynamics:
-        vn += c * w
-        wn = pw * w
-        wn = wn if abs(wn) >= FLUSH else 0.0
-        dvt = (vt - vt0) * pt
-        vtn = vt0 + (dvt if abs(dvt) >= FLUSH else 0.0)
-    else:
-        wn = w
-        vtn = vt0
-    vn = v if (freeze & (not free)) else vn
-    spiked = free & (vn > vtn)
-    # Selects, not branches: the CPU caller vectorises this across a block of neurons.
-    # A drive that carries v far past threshold within one step is a spike, not a runaway:
-    # only the v that is stored (not reset) is tested, the one the CPU kernels' search for the
-    # bad neuron finds (testing vn before the reset flagged steps that search could not place).
-    bad = (not (abs(vn + jump) <= LIMIT)) & (not spiked)
-    if dynamics:
-        return (vreset if spiked else vn + jump), (vtn + jump_t if spiked else vtn), \
-            (wn + jump_w if spiked else wn), (0.0 if spiked else since), spiked, bad
-    return (vreset if spiked else vn + jump), vtn, wn, (0.0 if spiked else since), spiked, bad
-
-
-@device
-def free_legacy(since, k, dt_s, ref_s):
-    """Brian2's pre-2.6 rule: ``t - t_spike > tau_ref`` in float64 seconds, ``t = k dt``."""
-    return (k * dt_s - (k - since) * dt_s) > ref_s
-
-
-def _make_grid(per_neuron, dynamics, noisy, legacy, freeze, poisson):
-    """Kernel body for one combination of features, each a compile-time constant.
-
-    ``per_neuron``: parameters differ across neurons (else read once as scalars: the hot
-    loop then streams only ``v``, the spike counter and the input); ``dynamics``: adaptive
-    threshold or adaptation current; ``noisy``: white noise; ``legacy``/``freeze``: the
-    refractory rules; ``poisson``: Poisson input trains. Constants fold away, so each variant's loop holds only what it uses.
-    """
-
-    def _block(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-               stride, traces):
-        prefer_wide_vectors()
-        n = rows.shape[1]
-        cap = spk_t.shape[1]
-        dt_s = dt * 1e-3
-        varying = rows.shape[0] > 1
-        lo = b * BLOCK
-        m = min(n, lo + BLOCK) - lo
-        # Row views, made once per block (a view costs reference counting): the rows of one
-        # block sit a fixed distance apart in one buffer, so LLVM vectorises the step loop.
-        sb = S[b].reshape(-1)
-        pb = P[b if per_neuron else 0].reshape(-1)
-        v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
-        sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
-        jmp = sb[JMP * ROW:JMP * ROW + m]
-        mp = m if per_neuron else 1
-        a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
-        pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
-        vrest_, res_ = pb[VREST * ROW:VREST * ROW + mp], pb[R * ROW:R * ROW + mp]
-        vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
-        jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
-        sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
-        lam_, jw_in = pb[LAM * ROW:LAM * ROW + mp], pb[JW * ROW:JW * ROW + mp]
-        rs_ = ref_s[lo:lo + m] if per_neuron else ref_s[0:1]
-        drive = inp if varying else rows[0, lo:lo + m]
-        # Spike flags of one step, scanned eight at a time through a uint64 view.
-        flags = np.zeros(ROW, dtype=np.uint8)
-        words = flags.view(np.uint64)
-        cnt = spk_n[b]
-        k = k_begin[b]
-        while k < k_end:
-            if cnt + m > cap:
-                break
-            if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
-                row = (k - k0) // stride
-                for r in range(rec_lo[b], rec_lo[b + 1]):
-                    j = rec[r] - lo
-                    traces[0, r, row] = v[j]
-                    traces[1, r, row] = vt[j] if dynamics else vt0_[j if per_neuron else 0]
-                    traces[2, r, row] = w[j] if dynamics else 0.0
-            ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
-            if poisson:
-                for j in range(m):
-                    q = j if per_neuron else 0
-                    jmp[j] = poisson_count(stream_key(key, POISSON_STREAM + lo + j), k, lam_[q]) * jw_in[q]
-            nsp = 0
-            nbad = 0
-            for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
-                q = j if per_neuron else 0
-                since = sc[j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
-                since = since if since < SINCE_MAX else SINCE_MAX
-                if legacy:
-                    free = free_legacy(since, k, dt_s, rs_[q])
-                else:
-                    free = since >= rst_[q]
-                vn, vtn, wn, s_, sp, bad = lif_step(
-                    v[j], vt[j] if dynamics else 0.0, w[j] if dynamics else 0.0, since, free, drive[j] + ic,
-                    xi[j] if noisy else 0.0, jmp[j] if poisson else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q], res_[q], vt0_[q],
-                    vreset_[q], jt_[q], jw_[q], sn_[q], freeze, dynamics)
-                v[j] = vn
-                if dynamics:
-                    vt[j] = vtn
-                    w[j] = wn
-                sc[j] = s_
-                flags[j] = sp
-                nsp += sp
-                nbad += bad
-            if nbad:
-                err[b, 0] = k
-                err[b, 1] = lo  # replaced by the first neuron out of range
-                for j in range(m):
-                    if not (abs(v[j]) <= LIMIT):
-                        err[b, 1] = lo + j
-                        break
-                break
-            if nsp:
-                cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
-            k += 1
-        k_begin[b] = k
-        spk_n[b] = cnt
-
-    flags = "".join("1" if f else "0" for f in (per_neuron, dynamics, noisy, legacy, freeze, poisson))
-    # One block per call of a separately compiled function: Numba's parallel lowering of a
-    # prange body does not vectorise inner loops, a called function is compiled (and
-    # vectorised) on its own.
-    _block.__qualname__ = "_grid_block_" + flags
-    # Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
-    # comparison must round exactly as Brian2's did.
-    block = jit(_block, fastmath=False if legacy else FASTMATH)
-
-    return specialise(_grid_body, "_grid_body_" + flags, _BLOCK_FN=block)
-
-
-def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-               stride, traces):
-    """Template of the grid kernel: one block per prange step (``_BLOCK_FN`` bound by :func:`_make_grid`)."""
-    for b in prange(k_begin.shape[0]):
-        # int64: the parfor index is unsigned, which would compile the block function twice.
-        _BLOCK_FN(np.int64(b), S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i,  # noqa: F821
-                  spk_n, err, rec, rec_lo, stride, traces)
-
-
-_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson) -> (serial, parallel), built on first use
-
-
-def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False):
-    """The (serial, parallel) grid-method kernels for one feature combination (compiled lazily)."""
-    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson))
-    if flags not in _GRID:
-        _GRID[flags] = cpu_kernels(_make_grid(*flags))
-    return _GRID[flags]
-
-
-@device
-def event_advance(v, ref_left, rem, vinf, tau, vth, vreset, tau_ref):
-    """Consume up to ``rem`` ms of one neuron's step: returns ``(v, ref_left, rem_after, t_spike_offset)``.
-
-    ``t_spike_offset`` is the time (ms, from the point where ``rem`` was measured) of the
-    spike that ended this stretch, or -1.0 when the stretch reached the end of the step.
-    """
-    if ref_left >= rem:  # refractory for the rest of the step: v held at reset
-        return v, ref_left - rem, 0.0, -1.0
-    used = ref_left
-    if v > vth:  # above threshold (initial condition): fire at once
-        tc = 0.0
-    elif vinf > vth:
-        tc = tau * math.log((vinf - v) / (vinf - vth))
-    else:
-        tc = math.inf
-    if tc <= rem - used:
-        return vreset, tau_ref, rem - used - tc, used + tc
-    return vinf + (v - vinf) * math.exp(-(rem - used) / tau), 0.0, 0.0, -1.0
-
-
-def _event_body(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
-                rec, rec_lo, stride, traces):
-    n = rows.shape[1]
-    cap = spk_t.shape[1]
-    for b in prange(k_begin.shape[0]):
-        lo = b * BLOCK
-        m = min(n, lo + BLOCK) - lo
-        cnt = spk_n[b]
-        k = k_begin[b]
-        while k < k_end:
-            if cnt + m * max_per_step > cap:
-                break
-            if (k - k0) % stride == 0:
-                row = (k - k0) // stride
-                for r in range(rec_lo[b], rec_lo[b + 1]):
-                    j = rec[r] - lo
-                    traces[0, r, row] = S[b, V, j]
-                    traces[1, r, row] = P[b, VT0, j]
-                    traces[2, r, row] = 0.0
-            ic = common[k - k0 if common.shape[0] > 1 else 0]
-            rr = k - k0 if rows.shape[0] > 1 else 0
-            t0 = k * dt
-            failed = False
-            for j in range(m):
-                vinf = P[b, VREST, j] + P[b, R, j] * (rows[rr, lo + j] + ic)
-                v, ref_left, rem = S[b, V, j], S[b, REF, j], dt
-                emitted = 0
-                while rem > 0.0:
-                    v, ref_left, rem_after, t_off = event_advance(v, ref_left, rem, vinf, P[b, TAU, j],
-                                                                  P[b, VT0, j], P[b, VRESET, j], P[b, TREF, j])
-                    if t_off >= 0.0:
-                        if emitted == max_per_step:
-                            failed = True
-                            break
-                        spk_t[b, cnt] = t0 + (dt - rem) + t_off
-                        spk_i[b, cnt] = lo + j
-                        cnt += 1
-                        emitted += 1
-                    rem = rem_after
-                S[b, V, j], S[b, REF, j] = v, ref_left
-                if failed or not (abs(v) <= LIMIT):
-                    err[b, 0] = k
-                    err[b, 1] = lo + j
-                    failed = True
-                    break
-            if failed:
-                break
-            k += 1
-        k_begin[b] = k
-        spk_n[b] = cnt
-
-
-_event_cpu, _event_parallel = cpu_kernels(_event_body)
-
-
-def blocked(rows_by_name: dict, order: tuple, n: int, dtype) -> np.ndarray:
-    """Pack per-neuron ``(n,)`` rows (or ``(1,)`` rows, broadcast) into the kernels'
-    ``(n_blocks, len(order), ROW)`` layout (padded rows), without an intermediate copy."""
-    nb = max(1, math.ceil(n / BLOCK))
-    full, rem = divmod(n, BLOCK)
-    out = np.zeros((nb, len(order), ROW), dtype=dtype)
-    for r, name in enumerate(order):
-        if name in rows_by_name:
-            src = np.broadcast_to(np.asarray(rows_by_name[name])[:n], (n,))
-            out[:full, r, :BLOCK] = src[:full * BLOCK].reshape(full, BLOCK)
-            if rem:
-                out[full, r, :rem] = src[full * BLOCK:]
-    return out
-
-
-def unblocked(arr: np.ndarray, row: int, n: int) -> np.ndarray:
-    """Row ``row`` of a blocked array as a plain ``(n,)`` array."""
-    return arr[:, row, :BLOCK].reshape(-1)[:n].copy()
 
 
 def _max_spikes_per_step(p: dict, i_lo: np.ndarray, i_hi: np.ndarray, dt: float) -> int:
@@ -617,11 +343,9 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     """
     if not isinstance(model, LIF):
         raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
-    check_common(seed, backend)
-    n, n_steps, dt, dtype = check_run(n, duration, dt, dtype, bytes_per_neuron=MIN_BYTES_PER_NEURON)
-    check_choice(method, "method", METHODS)
-    record_every = _params.stride(record_every, n_steps)
-    t_start = check_scalar(t_start, "t_start")
+    run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
+              bytes_per_neuron=MIN_BYTES_PER_NEURON)
+    n, n_steps, dt, dtype, record_every = run.n, run.n_steps, run.dt, run.dtype, run.record_every
     # Every parameter a scalar: propagators are computed once, not for n equal copies.
     uniform = method != "event" and all(_ndim(getattr(model, name)) == 0 for name in model.numeric_fields())
     p = model.arrays(1 if uniform else n)
@@ -646,7 +370,7 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
         if not model.freeze_refractory:
             raise ValueError("method='event' needs freeze_refractory=True")
     p["ref_steps"] = refractory_steps(p["tau_ref"], dt, SINCE_MAX).astype(np.float64)
-    k0 = first_step(t_start, dt, n_steps, None if initial is None else _initial_step(initial))
+    k0 = run.start(None if initial is None else _initial_step(initial))
     state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT),
              "v_threshold": np.broadcast_to(p["v_threshold"], (n,)), "since": np.full(n, SINCE_MAX)}
     if initial is not None:
@@ -656,9 +380,8 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
                 state[name] = per_neuron(initial[name], f"initial[{name!r}]", n, **kw)
         if "since" in initial:
             state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
-    t_start = k0 * dt
-    k1 = k0 + n_steps
-    rows, common = as_input(I, "I", n=n, n_steps=n_steps, t0=t_start, dt=dt, dtype=dtype)
+    k1 = run.k1
+    rows, common = run.inputs(I, dtype)
     _check_drive(p, rows, common, dtype)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
         p.update(propagators(p, dt, method))
@@ -678,9 +401,7 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
                               else f"initial[{name!r}]")
     varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER))
     legacy = model.refractory_mode == "legacy_float"
-    rec = as_record(record, n)
-    n_rows = _driver.n_trace_rows(n_steps, record_every)
-    check_traces(3, rec, n_rows, dtype.itemsize)
+    rec, n_rows = run.record(record, 3, dtype.itemsize)
     max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
     backend = resolve_backend(backend, work=n * n_steps)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
@@ -694,11 +415,7 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
         times, ids = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy,
                               dynamics, poisson, varied, max_per_step, rec, record_every, traces)
     final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
-    final["step"] = k1
-    return SimulationResult(
-        spike_times=times, spike_neurons=ids, n=n, t_start=t_start, duration=n_steps * dt, dt=dt,
-        trace_neurons=rec, trace_times=(k0 + np.arange(n_rows) * record_every) * dt,
-        traces={name: traces[i] for i, name in enumerate(STATE_NAMES)}, final_state=final)
+    return run.result(times, ids, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
 
 
 #: The user-facing parameters behind each kernel coefficient (for the float32 range check).

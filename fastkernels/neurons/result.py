@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import as_array, check_allocation, check_positive, check_scalar
+
 
 @dataclass
 class SimulationResult:
@@ -68,8 +70,6 @@ class SimulationResult:
         ValueError
             ``i`` outside ``[0, n)``.
         """
-        from .._validate import check_scalar
-
         i = check_scalar(i, "i", integer=True)
         if not 0 <= i < self.n:
             raise ValueError(f"neuron index i must be in [0, {self.n}), got {i}")
@@ -95,10 +95,53 @@ class SimulationResult:
             A ``bin_ms`` that is not a positive finite number, or so narrow that the bins cannot
             fit in memory (see :func:`fastkernels.neurons.population_rate`).
         """
-        from .analysis import population_rate
-
         return population_rate(self.spike_times, self.n, self.t_start, self.t_start + self.duration, bin_ms)
 
     def isi(self) -> np.ndarray:
         """All inter-spike intervals (ms) pooled over neurons."""
         return np.concatenate([np.diff(s) for s in self.spike_trains()] or [np.empty(0)])
+
+
+def population_rate(spike_times, n: int, t_start: float, t_stop: float, bin_ms: float = 1.0):
+    """Population rate histogram ``(bin_centres_ms, rate_hz)``: spikes per neuron per second in each bin.
+
+    Parameters
+    ----------
+    spike_times : (k,) array, ms
+        Spike times (any order); those outside ``[t_start, t_stop]`` are not counted.
+    n : int
+        Population size.
+    t_start, t_stop : float, ms
+        The window, ``t_start <= t_stop`` (an empty window gives empty arrays).
+    bin_ms : float, ms
+        Bin width: bins start at ``t_start`` and the window is rounded to the nearest whole
+        number of bins (one bin of width ``t_stop - t_start`` when that is below half a bin).
+
+    Raises
+    ------
+    TypeError
+        ``spike_times`` not numbers, ``n`` not an int, a scalar argument not a real number.
+    ValueError
+        NaN or infinite values, ``spike_times`` not 1-D, ``n < 1``, ``bin_ms <= 0``,
+        ``t_stop < t_start``, more bins than fit in memory, or bins too narrow to tell apart at
+        the window's magnitude in float64.
+    """
+    bin_ms = check_positive(bin_ms, "bin_ms")
+    n = check_scalar(n, "n", integer=True, lo=1)
+    t_start = check_scalar(t_start, "t_start")
+    t_stop = check_scalar(t_stop, "t_stop", lo=t_start)
+    times = as_array(spike_times, "spike_times", dtypes=(np.float64, np.float32, np.int64, np.int32), ndim=1,
+                     finite=True)
+    if t_stop == t_start:
+        return np.empty(0), np.empty(0)
+    bins = (t_stop - t_start) / bin_ms
+    check_allocation(bins + 2, 32, "(t_stop - t_start) / bin_ms", what="bins")
+    edges = np.arange(t_start, t_stop + 0.5 * bin_ms, bin_ms)
+    if edges.size < 2:
+        edges = np.array([t_start, t_stop])
+    if not (np.diff(edges) > 0).all():
+        raise ValueError(f"bin_ms = {bin_ms!r} is too narrow to tell bins apart in float64 at t_start = {t_start!r}, "
+                         f"t_stop = {t_stop!r}")
+    counts, edges = np.histogram(times, bins=edges)
+    widths = np.diff(edges)
+    return 0.5 * (edges[1:] + edges[:-1]), counts / (n * widths * 1e-3)

@@ -77,3 +77,17 @@ def test_rate_helpers_on_the_device_match_the_cpu():
     got = _cuda.hh_rate_table(V)
     np.testing.assert_allclose(got, np.array(HH().rates(V)), rtol=1e-13)
     assert got[0, 3] == 1.0 and got[4, 2] == 0.1  # alpha_m(-40), alpha_n(-55): the limits, exactly
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_synaptic_ring_matches_cpu(monkeypatch, shared):
+    # The engine's synaptic hook (a (d, n) ring, slot k % d added to step k's drive) on both backends.
+    from fastkernels.neurons import _engine, izhikevich
+
+    ring = np.random.default_rng(1).uniform(0.0, 10.0, (3, 3))
+    real = _engine.simulate
+    monkeypatch.setattr(izhikevich, "simulate", lambda *a, **k: real(*a, syn=ring, **k))
+    I = 4.0 if shared else np.full((300, 3), 4.0)
+    a = simulate_izhikevich(Izhikevich(), 3, 30.0, 0.1, I=I, record=[1], backend="cpu")
+    b = simulate_izhikevich(Izhikevich(), 3, 30.0, 0.1, I=I, record=[1], backend="cuda")
+    _compare(a, b)

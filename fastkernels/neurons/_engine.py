@@ -1,0 +1,287 @@
+"""The population engine (CPU): one time loop, inputs, noise, spike recording, traces, resumption, results.
+
+A model module supplies only its equations: a :class:`Population` naming its state rows
+(traced, returned as the final state), its parameter rows and its per-method step loops, plus
+the host-side checks of its parameters and initial state. The engine owns everything else:
+
+* the run-level arguments, checked in the package's order (:class:`Run`: ``n``, ``duration``,
+  ``dt``, ``dtype``, ``method``, ``record_every``, ``t_start``, ``seed``, ``backend``), the first
+  step of a continued run (:meth:`Run.start`) and the input (:meth:`Run.inputs`);
+* the blocked layout (:mod:`._layout`: the model's state rows, then the engine's rows
+  ``xi`` (this step's noise draw) and ``input`` (this step's per-neuron drive));
+* the compiled time loop (:func:`population_kernels`: time outside, a branch-free loop across
+  a block of neurons inside, ``prange`` over blocks), the noise streams, spike recording
+  (:func:`._driver.emit_spikes`), traces and the search for a bad state;
+* the host driver (:func:`._driver.run`: spike buffers, resumption of units that stopped
+  early), the CUDA launch (:func:`._cuda.model_launcher`) and the :class:`SimulationResult`.
+
+Model interface
+---------------
+``loops``: one jitted function per method, ``loop(sb, pb, drive, ic, flags, m, dt) -> (spikes,
+bad)``, stepping the ``m`` neurons of one block once: ``sb``/``pb`` are the block's state and
+parameter rows flattened (row ``r`` of neuron ``j`` at ``r * ROW + j``), ``drive[j] + ic`` is
+neuron ``j``'s input of the step, the noise draw is state row ``len(state)`` (``xi``); it writes
+the new state and ``flags[j]`` (spiked), and counts spikes and bad states. ``first_bad(sb, m)``
+returns the first neuron of the block in a bad state (``-1`` if none), for the error message.
+:func:`population_kernels` binds them as compile-time constants (:func:`fastkernels._jit.specialise`),
+so each model gets its own branch-free kernel with one compile per backend.
+
+Synaptic input (the hook networks build on)
+-------------------------------------------
+The kernels take ``syn``, a ``(d, n)`` float64 ring of per-step input (``d = 0``: none). When
+``d > 0`` neuron ``i``'s drive at step ``k`` is ``I(t_k)[i] + syn[k % d, i]``: it is added to the
+input row before the model's step, hence before the threshold test, like a current-based
+synapse's ``on_pre`` effect arriving at the step's start. A network with minimum delay ``d``
+steps runs the kernel ``d`` steps at a time (``k_end``), between calls clearing the ring slots
+it consumed and scattering the new spikes into the slots of their arrival steps. With ``d = 0``
+(every simulator today) nothing is read and the input path is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import prange
+
+from .._backend import load_cuda, resolve_backend
+from .._jit import cpu_kernels, jit, specialise
+from .._random import resolve_seed, seed_kept
+from .._validate import check_choice, check_scalar
+from . import _driver, _params
+from ._driver import emit_spikes, stage_inputs
+from ._layout import BLOCK, ROW, blocked, unblocked
+from ._params import as_record, check_common, check_run, check_traces, first_step
+from .inputs import as_input
+from .result import SimulationResult
+
+#: The synaptic ring of a run without synaptic input.
+NO_SYNAPSES = np.zeros((0, 1), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Population:
+    """What a model gives the engine.
+
+    Attributes
+    ----------
+    name : str
+        The key of the model's CUDA kernel in :data:`fastkernels.neurons._cuda.KERNELS`.
+    methods : tuple of str
+        Integrators; a method's code is its index (the ``method`` argument of the kernels).
+    state : tuple of str
+        State rows, in kernel order: all are traced and returned as the final state.
+    params : tuple of str
+        Parameter rows, in kernel order (keys of the dict given to :func:`simulate`).
+    kernels : (serial, parallel)
+        From :func:`population_kernels`.
+    cost : int
+        Cost of one neuron update relative to an LIF's (for the ``"auto"`` backend choice).
+    """
+
+    name: str
+    methods: tuple
+    state: tuple
+    params: tuple
+    kernels: tuple
+    cost: int = 1
+
+
+# ------------------------------------------------------------------ compiled time loop
+@jit
+def _add_synaptic(inp, rows, syn, k, lo, m):
+    """Fold step ``k``'s synaptic input (ring slot ``k % d``) into the block's input row."""
+    d = k % syn.shape[0]
+    if rows.shape[0] > 1:  # the row already holds this step's input
+        for j in range(m):
+            inp[j] += syn[d, lo + j]
+    else:
+        for j in range(m):
+            inp[j] = rows[0, lo + j] + syn[d, lo + j]
+
+
+
+def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
+                    rec, rec_lo, stride, traces):
+    """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
+
+    Time loop outside, the model's vectorised neuron loop of the method inside. ``noisy`` and
+    ``method`` are run-time arguments: one compiled kernel serves every configuration (the
+    branch is taken once per block and step, never per neuron). Parameters are per neuron.
+    ``_N_STATE`` (traced rows, then the ``xi`` and ``input`` rows), the step loops ``_L0``..``_L2``
+    and ``_FIRST_BAD`` are compile-time constants of each model's clone.
+    """
+    n = rows.shape[1]
+    cap = spk_t.shape[1]
+    synaptic = syn.shape[0] > 0
+    varying = rows.shape[0] > 1 or synaptic
+    lo = b * BLOCK
+    m = min(n, lo + BLOCK) - lo
+    sb = S[b].reshape(-1)
+    pb = P[b].reshape(-1)
+    inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
+    xi = sb[_N_STATE * ROW:_N_STATE * ROW + m]  # noqa: F821
+    drive = inp if varying else rows[0, lo:lo + m]
+    # Spike flags of one step, scanned eight at a time through a uint64 view.
+    flags = np.zeros(ROW, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    cnt = spk_n[b]
+    k = k_begin[b]
+    while k < k_end:
+        if cnt + m > cap:
+            break
+        if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
+            row = (k - k0) // stride
+            for r in range(rec_lo[b], rec_lo[b + 1]):
+                j = rec[r] - lo
+                for q in range(_N_STATE):  # noqa: F821
+                    traces[q, r, row] = sb[q * ROW + j]
+        ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
+        if synaptic:
+            _add_synaptic(inp, rows, syn, k, lo, m)
+        # The model's step loop of this method (``_L0``.. ``_L2``: compile-time constants).
+        if method == 0:
+            nsp, nbad = _L0(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+        elif method == 1:
+            nsp, nbad = _L1(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+        else:
+            nsp, nbad = _L2(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+        if nbad:
+            j = _FIRST_BAD(sb, m)  # noqa: F821
+            if j >= 0:
+                err[b, 0] = k
+                err[b, 1] = lo + j
+            break
+        if nsp:
+            cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
+        k += 1
+    k_begin[b] = k
+    spk_n[b] = cnt
+
+
+def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
+                     rec, rec_lo, stride, traces):
+    """Every block, ``prange`` over blocks in the parallel build (each block compiled on its own:
+    Numba's parallel lowering does not vectorise a prange body's inner loops, a called function
+    is vectorised). ``np.int64(b)``: a ``prange`` index is unsigned in the parallel build, and the
+    block function would otherwise be compiled a second time for a ``uint64`` argument."""
+    for b in prange(k_begin.shape[0]):
+        _BLOCK_FN(np.int64(b), S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt,  # noqa: F821
+                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces)
+
+
+def population_kernels(name: str, loops, first_bad, n_state: int) -> tuple:
+    """The (serial, parallel) kernels of one model: the engine's time loop around its step loops.
+
+    Parameters
+    ----------
+    name : str
+        Prefix of the compiled functions' names (each variant has its own cache entry).
+    loops : sequence of 1 to 3 jitted functions
+        The step loop of each method code (see the module docstring).
+    first_bad : jitted function
+        ``first_bad(sb, m)``: the first neuron of a block in a bad state, or -1.
+    n_state : int
+        Number of model state rows (the engine's ``xi`` and ``input`` rows follow them).
+    """
+    loops = tuple(loops) + (loops[-1],) * (3 - len(loops))
+    block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2],
+                           _FIRST_BAD=first_bad, _N_STATE=n_state))
+    return cpu_kernels(specialise(_blocks_template, f"_{name}_blocks", _BLOCK_FN=block))
+
+
+# ------------------------------------------------------------------ host side
+class Run:
+    """The run-level arguments of one ``simulate_*`` call, checked in the package's order.
+
+    Construction checks ``seed``, ``backend``, ``n``, ``duration``, ``dt``, ``dtype``,
+    ``method``, ``record_every`` and ``t_start``; :meth:`start` fixes the first step (a continued
+    run's ``initial['step']``), :meth:`inputs` the input, :meth:`result` packages the outcome.
+    """
+
+    def __init__(self, n, duration, dt, dtype, method, methods, record_every, t_start, seed, backend, *,
+                 bytes_per_neuron: int):
+        check_common(seed, backend)
+        self.n, self.n_steps, self.dt, self.dtype = check_run(n, duration, dt, dtype,
+                                                              bytes_per_neuron=bytes_per_neuron)
+        check_choice(method, "method", methods)
+        self.method, self.code = method, methods.index(method)
+        self.record_every = _params.stride(record_every, self.n_steps)
+        self.t_start = check_scalar(t_start, "t_start")
+        self.seed, self.backend = seed, backend
+        self.k0 = self.k1 = None
+
+    def start(self, initial_step=None) -> int:
+        """Fix the first step ``k0`` (``round(t_start / dt)``, or a continued run's ``initial['step']``)."""
+        self.k0 = first_step(self.t_start, self.dt, self.n_steps, initial_step)
+        self.t_start = self.k0 * self.dt
+        self.k1 = self.k0 + self.n_steps
+        return self.k0
+
+    def inputs(self, I, dtype=np.float64):
+        """``(rows, common)``: the input as the kernels read it (:func:`.inputs.as_input`)."""
+        self.rows, self.common = as_input(I, "I", n=self.n, n_steps=self.n_steps, t0=self.t_start, dt=self.dt,
+                                          dtype=dtype)
+        return self.rows, self.common
+
+    def record(self, record, n_vars: int, itemsize: int):
+        """``(rec, n_rows)``: the traced neurons (sorted) and samples per trace, refused when too large."""
+        rec = as_record(record, self.n)
+        n_rows = _driver.n_trace_rows(self.n_steps, self.record_every)
+        check_traces(n_vars, rec, n_rows, itemsize)
+        return rec, n_rows
+
+    def result(self, times, ids, rec, n_rows, traces: dict, final: dict) -> SimulationResult:
+        """The :class:`SimulationResult` (``final`` gains the next run's first ``step``)."""
+        final["step"] = self.k1
+        return SimulationResult(
+            spike_times=times, spike_neurons=ids, n=self.n, t_start=self.t_start, duration=self.n_steps * self.dt,
+            dt=self.dt, trace_neurons=rec, trace_times=(self.k0 + np.arange(n_rows) * self.record_every) * self.dt,
+            traces=traces, final_state=final)
+
+
+def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, record, syn=None):
+    """Run ``model`` for ``run`` from ``state`` with parameters ``p`` (``(n,)`` float64 rows each).
+
+    The integration runs in float64; ``run.dtype`` sets the precision of the returned traces and
+    final state. ``syn``: the synaptic input ring, ``(d, n)`` float64 (see the module docstring;
+    default :data:`NO_SYNAPSES`).
+    """
+    n, dtype = run.n, run.dtype
+    syn = NO_SYNAPSES if syn is None else np.ascontiguousarray(syn, dtype=np.float64)
+    if syn.shape[0] and syn.shape != (syn.shape[0], n):
+        raise ValueError(f"syn must have shape (d, {n}), got {syn.shape}")
+    rec, n_rows = run.record(record, len(model.state), 8 + dtype.itemsize)
+    backend = resolve_backend(run.backend, work=model.cost * n * run.n_steps)
+    # Fresh blocked copies: the kernels never write the caller's arrays.
+    P = blocked(p, model.params, n, np.float64)
+    S = blocked(state, model.state + ("xi", "input"), n, np.float64)
+    traces = np.zeros((len(model.state), rec.size, n_rows), dtype=np.float64)
+    with seed_kept(run.seed):
+        key = resolve_seed(run.seed) if noisy else np.int64(0)
+        times, ids = _launch(model, run, backend, S, P, syn, key, noisy, rec, traces)
+    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(model.state)}
+    return run.result(times, ids, rec, n_rows,
+                      {name: traces[i].astype(dtype, copy=False) for i, name in enumerate(model.state)}, final)
+
+
+def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):
+    n, k0, k1, dt, code, stride = run.n, run.k0, run.k1, run.dt, run.code, run.record_every
+    rows, common = run.rows, run.common
+    if backend == "cuda":
+        cu = load_cuda("fastkernels.neurons._cuda")
+        launch, finish = cu.model_launcher(model.name, len(model.state) + 2, len(model.params), S, P, rows, common,
+                                           syn, key, k0, dt, code, noisy, rec, stride, traces)
+        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, buffers=1,
+                                 capacity=cu.buffer_capacity(n, 1))
+        finish()
+        return times, ids
+    serial, parallel = model.kernels
+    kern = parallel if backend == "parallel" else serial
+    rec_lo = _driver.record_ranges(rec, n, BLOCK)
+
+    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+        kern(S, P, rows, common, syn, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+             stride, traces)
+
+    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
