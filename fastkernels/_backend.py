@@ -138,7 +138,7 @@ def resolve_backend(backend="auto", *, work: int = 0, arrays=(), cpu_only: str |
 
 
 def load_cuda(module: str):
-    """Import an area's CUDA module (e.g. ``"fastkernels.nn._cuda"``) after checking CUDA.
+    """Import an area's CUDA module (e.g. ``"fastkernels.nn._rowwise_cuda"``) after checking CUDA.
 
     The import happens here, never at package import, so CPU-only installs work.
     """

@@ -17,3 +17,21 @@ def check_sequence(value, name: str, *, length=None) -> list:
     if length is not None and len(items) != length:
         raise ValueError(f"{name} must hold {length} items, got {len(items)}")
     return items
+
+
+#: The reductions every loss accepts.
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def first_bad(values, bad):
+    """(index tuple, value) of the first True of ``bad`` in ``values``."""
+    i = int(np.argmax(bad.ravel()))
+    pos = tuple(int(p) for p in np.unravel_index(i, values.shape))
+    return (pos[0] if len(pos) == 1 else pos), values.ravel()[i]
+
+
+def check_non_negative(values, name):
+    bad = values < 0
+    if bad.any():
+        at, v = first_bad(values, bad)
+        raise ValueError(f"{name} must be non-negative, got {float(v)!r} at index {at}")

@@ -1,4 +1,5 @@
-"""CUDA kernels of the dense layer and the elementwise activations (``backend="cuda"``).
+"""CUDA kernels of the dense layer (``backend="cuda"``); the elementwise activation kernels
+are in :mod:`fastkernels.nn._activations_cuda`.
 
 Imported only through :func:`fastkernels._backend.load_cuda`; the CPU twin and
 all argument checks live in :mod:`fastkernels.nn.dense` and
@@ -70,9 +71,10 @@ from numba import cuda, float64
 
 from .. import _launch
 from .._launch import DeviceIO, grid_1d
+from . import _activations_cuda as act_cuda
+from ._activations_cuda import flat
 from .activations import IDENTITY
 from .activations import act_forward_cuda as act_forward
-from .activations import act_grad_cuda as act_grad
 
 #: Output tile edge and contraction step; threads per block are (TILE, ROWS).
 TILE = 32
@@ -235,20 +237,6 @@ def _dense_dw(dz, x, dw, db):
                     db[r] = acc[i]
 
 
-@cuda.jit
-def _act_forward_flat(z, code, alpha, a):
-    """``a = f(z)`` elementwise over flat (contiguous) arrays, grid-stride."""
-    for i in range(cuda.grid(1), z.size, cuda.gridsize(1)):  # consecutive threads, consecutive elements
-        a[i] = act_forward(code, float64(z[i]), alpha)
-
-
-@cuda.jit
-def _act_grad_flat(da, z, a, code, alpha, dz):
-    """``dz = da * f'(z, a)`` elementwise over flat arrays, grid-stride."""
-    for i in range(cuda.grid(1), da.size, cuda.gridsize(1)):
-        dz[i] = float64(da[i]) * act_grad(code, float64(z[i]), float64(a[i]), alpha)
-
-
 # --------------------------------------------------------------------------- host side
 
 
@@ -256,11 +244,6 @@ def _matmul_launch(out_rows, out_cols):
     """``(blocks, (TILE, ROWS))`` for a kernel walking the output's tiles."""
     tiles = math.ceil(out_rows / TILE) * math.ceil(out_cols / TILE)
     return max(1, min(_launch.MAX_BLOCKS, tiles)), (TILE, ROWS)
-
-
-def _flat(d):
-    """1-D view of a C-contiguous device array (elementwise kernels need no row index)."""
-    return d.reshape(int(np.prod(tuple(d.shape), dtype=np.int64)))
 
 
 def dense_forward(X, W, b, code, alpha, keep_z, out):
@@ -345,9 +328,9 @@ def dense_backward(dA, X, W, cache, code, alpha, need_dx):
         d_dz = io.cuda.device_array((n, m), dtype=dtype)
         if n * m:
             blocks, threads = grid_1d(n * m)
-            flat_cache = _flat(d_cache)
-            _act_grad_flat[blocks, threads](_flat(d_da), flat_cache, flat_cache, int(code), float(alpha),
-                                            _flat(d_dz))
+            flat_cache = flat(d_cache)
+            act_cuda.act_grad_flat[blocks, threads](flat(d_da), flat_cache, flat_cache, int(code), float(alpha),
+                                            flat(d_dz))
     d_dw = io.cuda.device_array((m, k), dtype=dtype)
     d_db = io.cuda.device_array(m, dtype=dtype)
     if m:
@@ -363,69 +346,6 @@ def dense_backward(dA, X, W, cache, code, alpha, need_dx):
     return dx, io.result(d_dw, None), io.result(d_db, None)
 
 
-def activation(z, code, alpha, out):
-    """``f(z)`` elementwise on the GPU.
-
-    Parameters
-    ----------
-    z : ndarray or device array, float32 or float64, C-contiguous (any shape; 2-D rows in practice)
-        Pre-activations.
-    code : int
-        Activation code; ``alpha`` the ``leaky_relu`` slope.
-    out : ndarray or device array of z's shape and dtype, or None
-        Receives the result (may be ``z``: each element is read before it is written).
-
-    Returns
-    -------
-    ndarray or device array of z's shape and dtype
-    """
-    io = DeviceIO(z, out)
-    shape = tuple(z.shape)
-    d_z = io.input(z)
-    d_a = io.output(out, shape, z.dtype)
-    if d_z.size:
-        blocks, threads = grid_1d(d_z.size)
-        _act_forward_flat[blocks, threads](_flat(d_z), int(code), float(alpha), _flat(d_a))
-    return io.result(d_a, out)
-
-
-def activation_grad(da, z, a, code, alpha, out):
-    """``dz = da * f'(z)`` elementwise on the GPU.
-
-    Parameters
-    ----------
-    da : ndarray or device array, float32 or float64, C-contiguous
-        Gradient with respect to the activation output.
-    z, a : ndarray or device array of da's shape and dtype, or None
-        Pre-activations and outputs; :func:`act_grad` reads ``z`` for softplus
-        and gelu and ``a`` for the others, so the caller may pass one array as
-        both. None falls back to the other one (or to ``da`` for identity).
-    code : int
-        Activation code; ``alpha`` the ``leaky_relu`` slope.
-    out : ndarray or device array of da's shape and dtype, or None
-        Receives ``dz`` (may be ``da``).
-
-    Returns
-    -------
-    ndarray or device array of da's shape and dtype
-    """
-    z = a if z is None else z
-    a = z if a is None else a
-    if z is None:
-        z = a = da
-    io = DeviceIO(da, z, a, out)
-    shape = tuple(da.shape)
-    d_da = io.input(da)
-    d_z = io.input(z)
-    d_a = d_z if a is z else io.input(a)
-    d_out = io.output(out, shape, da.dtype)
-    if d_da.size:
-        blocks, threads = grid_1d(d_da.size)
-        _act_grad_flat[blocks, threads](_flat(d_da), _flat(d_z), _flat(d_a), int(code), float(alpha),
-                                        _flat(d_out))
-    return io.result(d_out, out)
-
-
 def ptx_signatures():
     """Every (kernel, argument types) the API launches; CI compiles each to PTX."""
     from numba import types
@@ -437,7 +357,5 @@ def ptx_signatures():
             (_dense_fwd, (mat, mat, vec, types.int64, types.float64, types.boolean, mat, mat)),
             (_dense_dx, (mat, mat, mat)),
             (_dense_dw, (mat, mat, mat, vec)),
-            (_act_forward_flat, (vec, types.int64, types.float64, vec)),
-            (_act_grad_flat, (vec, vec, vec, types.int64, types.float64, vec)),
         ]
     return sigs

@@ -8,8 +8,8 @@ fused into its epilogue (:mod:`fastkernels.nn._dense_cuda`), or with batch norm 
 the column statistics (running statistics updated on the device), the normalisation and
 the activation (:mod:`fastkernels.nn._batchnorm_cuda`); the dropout mask
 (:mod:`fastkernels.nn._dropout_cuda`, the same counter-based mask as the CPU); the loss
-(:mod:`fastkernels.nn._cuda`: softmax-cross-entropy rows, or per-block sums of the sigmoid
-BCE / squared error, into epoch-long device buffers) and a per-row accuracy count; each
+(softmax-cross-entropy rows, :mod:`fastkernels.nn._cross_entropy_cuda`, or per-block sums of
+the sigmoid BCE / squared error, :mod:`fastkernels.nn._losses_cuda`, into epoch-long device buffers) and a per-row accuracy count; each
 layer's backward (dW and db in one kernel, dX, dropout, the activation and batch-norm
 derivatives); the optimizer update (:mod:`fastkernels.nn._optim_cuda`). The host reads the
 epoch's losses and counts back once per epoch.
@@ -27,14 +27,16 @@ from numba import cuda
 
 from .._launch import grid_1d
 from .._random import resolve_seed
+from . import _activations_cuda as act_cuda
 from . import _batchnorm_cuda as bn_cuda
-from . import _cuda as loss_cuda
+from . import _cross_entropy_cuda as ce_cuda
 from . import _dense_cuda as dense_cuda
 from . import _dropout_cuda as dropout_cuda
+from . import _losses_cuda as loss_cuda
 from .activations import CODES, IDENTITY, NEEDS_Z
-from .dropout import _step_key as dropout_step_key
+from .batchnorm import BN_EPS, BN_MOMENTUM
+from .dropout import step_key as dropout_step_key
 
-BN_MOMENTUM, BN_EPS = 0.1, 1e-5  # batchnorm_forward's defaults, as the CPU path calls it
 
 
 @cuda.jit
@@ -163,12 +165,12 @@ class DeviceTrainer:
         """Inverted dropout of hidden layer ``i`` at ``step`` (the CPU path's key), ``dst = src * mask``."""
         # the CPU path's key, with the SeedSequence hash of the seed made once per fit
         key = dropout_step_key(self.dropout_base, self.model._dropout_step(step, i))
-        flat = dense_cuda._flat
+        flat = act_cuda.flat
         dropout_cuda._dropout[grid_1d(src.size)](flat(src), key, self.p, flat(dst))
 
     def _forward(self, xb, bn, step):
         """Logits of the batch ``xb`` (``bn`` rows), training mode."""
-        fwd, tiles, flat = dense_cuda._dense_fwd, dense_cuda._matmul_launch, dense_cuda._flat
+        fwd, tiles, flat = dense_cuda._dense_fwd, dense_cuda._matmul_launch, act_cuda.flat
         h = xb
         for i in range(len(self.sizes) - 2):
             m = self.sizes[i + 1]
@@ -180,7 +182,7 @@ class DeviceTrainer:
                                                          self.mean[i], self.inv[i])
                 bn_cuda._normalise[grid_1d(bn * m)](lin, self.mean[i], self.inv[i], self.gamma[i], self.beta[i], True,
                                                     xhat, zn)
-                dense_cuda._act_forward_flat[grid_1d(bn * m)](flat(zn), self.code, self.alpha, flat(act))
+                act_cuda.act_forward_flat[grid_1d(bn * m)](flat(zn), self.code, self.alpha, flat(act))
             else:
                 z = self.zn[i][:bn] if self.keep_z else act
                 fwd[tiles(bn, m)](h, self.W[i], self.b[i], self.code, self.alpha, self.keep_z, z, act)
@@ -198,7 +200,7 @@ class DeviceTrainer:
         dz = self.dlogits[:bn]
         C = self.sizes[-1]
         if self.output == "softmax":
-            loss_cuda.softmax_cross_entropy(logits, yb, self.ones_c, -1, 0.0, 1.0 / bn, dz, True, False,
+            ce_cuda.softmax_cross_entropy(logits, yb, self.ones_c, -1, 0.0, 1.0 / bn, dz, True, False,
                                             rows_out=self.loss[start:start + bn])
             _correct_rows[grid_1d(bn)](logits, yb, self.correct[start:start + bn])
             return pos
@@ -216,7 +218,7 @@ class DeviceTrainer:
     def _backward(self, xb, bn, step):
         """Fill :attr:`d_grad` from ``dlogits`` (the CPU ``MLP._backward``, layer by layer)."""
         dw, dx, tiles = dense_cuda._dense_dw, dense_cuda._dense_dx, dense_cuda._matmul_launch
-        act_grad, flat = dense_cuda._act_grad_flat, dense_cuda._flat
+        act_grad, flat = act_cuda.act_grad_flat, act_cuda.flat
         dz = self.dlogits[:bn]
         for k in range(len(self.sizes) - 2, -1, -1):
             m, d = self.sizes[k + 1], self.sizes[k]

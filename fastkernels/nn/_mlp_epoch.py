@@ -7,7 +7,7 @@ computing; here the batch loop, the GEMMs (NumPy's own BLAS through
 rows, the backward pass and the optimizer update all run inside one ``@njit``
 call per epoch. It covers the common case (softmax output, hidden activations
 whose derivative needs only the output, no dropout or batch norm, SGD with
-momentum or Adam); :class:`~fastkernels.nn.MLP` falls back to the kernel-by-kernel
+momentum or Adam/AdamW); :class:`~fastkernels.nn.MLP` falls back to the kernel-by-kernel
 path otherwise. The parameter layout is the MLP's flat buffer: for each layer
 ``W`` (out, in) then ``b`` (out,).
 """
@@ -18,6 +18,7 @@ import numpy as np
 
 from .._blas import gemm
 from .._jit import jit
+from .._scalar import adam_element, sgd_element
 from ._rows import exp_shift_sum, row_max
 from .activations import act_forward, act_grad, per_activation
 
@@ -36,40 +37,37 @@ def _offsets(sizes):
 
 
 @jit
-def _sgd_update(p, g, v, lr, mu, nesterov, wd):
-    if mu == 0:
+def _sgd_update(p, g, v, lr, mu, nesterov, wd, l1):
+    """:func:`fastkernels._scalar.sgd_element` over every parameter; the branches sit outside
+    the loops (constant arguments fold the rule's own), so each loop vectorises."""
+    if mu == 0:  # plain SGD: no velocity
         for i in range(p.size):
-            p[i] -= lr * (g[i] + wd * p[i])
+            p[i], _ = sgd_element(p[i], g[i], 0.0, lr, 0.0, False, wd, l1)
     elif nesterov:
         for i in range(p.size):
-            gi = g[i] + wd * p[i]
-            vi = mu * v[i] + gi
-            v[i] = vi
-            p[i] -= lr * (gi + mu * vi)
+            p[i], v[i] = sgd_element(p[i], g[i], v[i], lr, mu, True, wd, l1)
     else:
         for i in range(p.size):
-            vi = mu * v[i] + g[i] + wd * p[i]
-            v[i] = vi
-            p[i] -= lr * vi
+            p[i], v[i] = sgd_element(p[i], g[i], v[i], lr, mu, False, wd, l1)
 
 
 @jit
-def _adam_update(p, g, m, v, lr, b1, b2, eps, wd, c1, c2):
+def _adam_update(p, g, m, v, lr, b1, b2, eps, c1, c2, wd, l1, decay_mult):
+    """:func:`fastkernels._scalar.adam_element` over every parameter."""
     for i in range(p.size):
-        gi = g[i] + wd * p[i]
-        mi = b1 * m[i] + (1 - b1) * gi
-        vi = b2 * v[i] + (1 - b2) * gi * gi
-        m[i] = mi
-        v[i] = vi
-        p[i] -= lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+        p[i], m[i], v[i] = adam_element(p[i], g[i], m[i], v[i], lr, b1, b2, eps, c1, c2, wd, l1, decay_mult)
 
 
-def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, b1, b2,
-                eps, s1, s2, step, fns):
+def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, lr, mu, nesterov, wd, l1,
+                decoupled_wd, b1, b2, eps, s1, s2, step, fns):
     """Run one epoch in place on ``flat`` (and the optimizer state ``s1``, ``s2``).
 
     A template: the hidden activation is the compile-time constant ``_CODE`` (branch-free
     epilogues), bound by :func:`~fastkernels.nn.activations.per_activation`.
+
+    ``wd`` is the L2 coefficient (added to the gradient), ``l1`` the L1 one and
+    ``decoupled_wd`` AdamW's decoupled decay (``p *= 1 - lr decoupled_wd`` before the Adam
+    step; 0 otherwise): the update rules of :mod:`fastkernels._scalar`, as the optimizers'.
 
     ``fns``: :func:`fastkernels._blas.blas_functions` (a run-time argument: addresses
     differ per process, the cached machine code must not freeze them).
@@ -147,9 +145,10 @@ def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, 
         # optimizer update over every parameter at once (separate loops so each vectorises)
         step += 1
         if kind == SGD_KIND:
-            _sgd_update(flat, grad, s1, lr, mu, nesterov, wd)
+            _sgd_update(flat, grad, s1, lr, mu, nesterov, wd, l1)
         else:
-            _adam_update(flat, grad, s1, s2, lr, b1, b2, eps, wd, 1 - b1**step, 1 - b2**step)
+            _adam_update(flat, grad, s1, s2, lr, b1, b2, eps, 1 - b1**step, 1 - b2**step, wd, l1,
+                         1 - lr * decoupled_wd)
     return total, correct, step
 
 

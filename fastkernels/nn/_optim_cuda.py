@@ -10,7 +10,7 @@ import numpy as np
 from numba import cuda
 
 from .._launch import DeviceIO, grid_1d
-from .optim import adam_element, rmsprop_element, sgd_element
+from .._scalar import adam_element, rmsprop_element, sgd_element
 
 
 @cuda.jit

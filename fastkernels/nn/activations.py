@@ -18,6 +18,7 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._erf import erfc_f64
 from .._jit import cpu_kernels, device, specialise
+from .._scalar import sigmoid, softplus
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_disjoint, check_scalar
 from ._rows import as_rows
 
@@ -44,12 +45,11 @@ def act_forward(code, z, alpha):
     if code == LEAKY_RELU:
         return alpha * z if z <= 0 else z
     if code == SIGMOID:
-        e = math.exp(-abs(z))
-        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+        return sigmoid(z)
     if code == TANH:
         return math.tanh(z)
     if code == SOFTPLUS:
-        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+        return softplus(z)
     if code == GELU:  # exact form, torch's default; erfc keeps precision for z << 0
         return 0.5 * z * _erfc(-z * _INV_SQRT2)
     return z
@@ -66,9 +66,8 @@ def act_grad(code, z, a, alpha):
         return a * (1.0 - a)
     if code == TANH:
         return 1.0 - a * a
-    if code == SOFTPLUS:  # sigmoid(z)
-        e = math.exp(-abs(z))
-        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    if code == SOFTPLUS:
+        return sigmoid(z)
     if code == GELU:  # Phi(z) + z phi(z)
         return 0.5 * _erfc(-z * _INV_SQRT2) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
     return 1.0
@@ -113,8 +112,8 @@ def _backward_body(da, z, a, alpha, dz):
             dz[i, j] = da[i, j] * act_grad(_CODE, z[i, j], a[i, j], alpha)  # noqa: F821
 
 
-_forward = per_activation(_forward_body)
-_backward = per_activation(_backward_body)
+forward_kernels = per_activation(_forward_body)
+backward_kernels = per_activation(_backward_body)
 
 
 def check_activation(activation, alpha, name="activation"):
@@ -156,19 +155,24 @@ def activation(z, name, *, alpha=0.01, out=None, backend="auto"):
         read-only, strided or overlapping ``z`` other than exactly.
     """
     z = as_array(z, "z", dtypes=FLOAT_DTYPES)
-    code, alpha = check_activation(name, alpha, "name")
+    _, alpha = check_activation(name, alpha, "name")
     if out is not None:
         out = as_output(out, "out", dtype=z.dtype, shape=tuple(z.shape))
         check_disjoint(out, "out", allow_same=("z",), z=z)
     be = resolve_backend(backend, work=z.size, arrays=(z, out))
+    return activation_validated(z, name, alpha, out, be)
+
+
+def activation_validated(z, name, alpha, out, be):
+    """:func:`activation` on validated arguments and a resolved backend ``be`` (internal callers)."""
     if be == "cuda":
-        res = load_cuda("fastkernels.nn._dense_cuda").activation(
-            as_rows(z), code, alpha, None if out is None else as_rows(out))
+        res = load_cuda("fastkernels.nn._activations_cuda").activation(
+            as_rows(z), CODES[name], alpha, None if out is None else as_rows(out))
         return out if out is not None else res.reshape(tuple(z.shape))
     if out is None:
         out = np.empty_like(z)
     if z.size:
-        _forward[name][be](as_rows(z), as_rows(out), alpha)
+        forward_kernels[name][be](as_rows(z), as_rows(out), alpha)
     return out
 
 
@@ -208,7 +212,7 @@ def activation_grad(da, name, *, z=None, a=None, alpha=0.01, out=None, backend="
         overlapping an input other than exactly.
     """
     da = as_array(da, "da", dtypes=FLOAT_DTYPES)
-    code, alpha = check_activation(name, alpha, "name")
+    _, alpha = check_activation(name, alpha, "name")
     shape = tuple(da.shape)
     # whatever is given is checked, even where this activation does not read it
     if z is not None:
@@ -230,12 +234,18 @@ def activation_grad(da, name, *, z=None, a=None, alpha=0.01, out=None, backend="
         # elementwise, each position read before it is written: out may be any input exactly
         check_disjoint(out, "out", allow_same=("da", "z", "a"), da=da, z=z, a=a)
     be = resolve_backend(backend, work=da.size, arrays=(da, z, a, out))
+    return activation_grad_validated(da, name, z, a, alpha, out, be)
+
+
+def activation_grad_validated(da, name, z, a, alpha, out, be):
+    """:func:`activation_grad` on validated arguments (``z`` and ``a`` both arrays: the one the
+    derivative reads, possibly as both) and a resolved backend ``be`` (internal callers)."""
     if be == "cuda":
-        res = load_cuda("fastkernels.nn._dense_cuda").activation_grad(
-            as_rows(da), as_rows(z), as_rows(a), code, alpha, None if out is None else as_rows(out))
-        return out if out is not None else res.reshape(shape)
+        res = load_cuda("fastkernels.nn._activations_cuda").activation_grad(
+            as_rows(da), as_rows(z), as_rows(a), CODES[name], alpha, None if out is None else as_rows(out))
+        return out if out is not None else res.reshape(tuple(da.shape))
     if out is None:
         out = np.empty_like(da)
     if da.size:
-        _backward[name][be](as_rows(da), as_rows(z), as_rows(a), alpha, as_rows(out))
+        backward_kernels[name][be](as_rows(da), as_rows(z), as_rows(a), alpha, as_rows(out))
     return out

@@ -24,7 +24,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit
-from .._validate import FLOAT_DTYPES, _host_values, as_array, as_output, check_disjoint, check_flag, check_scalar
+from .._validate import FLOAT_DTYPES, host_values, as_array, as_output, check_disjoint, check_flag, check_scalar
 
 _BLOCK = 64
 
@@ -97,6 +97,9 @@ def _dx_body(dy, xhat, inv_std, gamma, sdy, sdyx, dx):
             dx[i, j] = gamma[j] * inv_std[j] / n * (n * dy[i, j] - sdy[j] - xhat[i, j] * sdyx[j])
 
 
+#: :func:`batchnorm_forward`'s default momentum and eps, the settings the MLP trains with (CPU and CUDA).
+BN_MOMENTUM, BN_EPS = 0.1, 1e-5
+
 _column_sums = dict(zip(("cpu", "parallel"), cpu_kernels(_column_sums_body)))
 _centred_sq = dict(zip(("cpu", "parallel"), cpu_kernels(_centred_sq_body)))
 _normalise = dict(zip(("cpu", "parallel"), cpu_kernels(_normalise_body)))
@@ -152,7 +155,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=Tru
     running_var = as_output(running_var, "running_var", dtype=x.dtype, shape=(c,))
     check_disjoint(running_mean, "running_mean", x=x, gamma=gamma, beta=beta, running_var=running_var)
     check_disjoint(running_var, "running_var", x=x, gamma=gamma, beta=beta)
-    rv = _host_values(running_var)
+    rv = host_values(running_var)
     if (rv < 0).any():  # NaN passes (and propagates); a negative variance has no square root
         j = int(np.argmax(rv < 0))
         raise ValueError(f"running_var must be non-negative, got {float(rv[j])!r} at index {j}")
@@ -162,9 +165,15 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training=Tru
     if training and n < 2:
         raise ValueError(f"x must have at least 2 rows for batch normalisation in training (batch statistics), got {n}")
     be = resolve_backend(backend, work=x.size, arrays=(x,))
+    return batchnorm_forward_validated(x, gamma, beta, running_mean, running_var, training, momentum, eps, be)
+
+
+def batchnorm_forward_validated(x, gamma, beta, running_mean, running_var, training, momentum, eps, be):
+    """:func:`batchnorm_forward` on validated arguments and a resolved backend ``be`` (internal callers)."""
     if be == "cuda":
         return load_cuda("fastkernels.nn._batchnorm_cuda").forward(
             x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    n, c = x.shape
     y = np.empty_like(x)
     if not training:
         inv_std = (1.0 / np.sqrt(running_var.astype(np.float64) + eps))
@@ -222,8 +231,15 @@ def batchnorm_backward(dy, cache, gamma, *, backend="auto"):
     gamma = as_array(gamma, "gamma", dtypes=(xhat.dtype,), shape=(c,))
     inv_std = as_array(inv_std, "cache[1]", dtypes=(np.float64,), shape=(c,))
     be = resolve_backend(backend, work=dy.size, arrays=(dy, xhat))
+    return batchnorm_backward_validated(dy, xhat, inv_std, gamma, be)
+
+
+def batchnorm_backward_validated(dy, xhat, inv_std, gamma, be):
+    """:func:`batchnorm_backward` on validated arguments (the cache unpacked) and a resolved
+    backend ``be`` (internal callers)."""
     if be == "cuda":
         return load_cuda("fastkernels.nn._batchnorm_cuda").backward(dy, xhat, inv_std, gamma)
+    c = dy.shape[1]
     sdy = np.empty(c)
     sdyx = np.empty(c)
     _column_sums[be](dy, xhat, sdy, sdyx)

@@ -20,7 +20,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint, check_flag
-from .activations import NEEDS_Z, _backward, act_forward, check_activation, per_activation
+from .activations import CODES, NEEDS_Z, act_forward, backward_kernels, check_activation, per_activation
 
 
 def _epilogue_body(z, b, alpha, a):
@@ -108,7 +108,7 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
     [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
     """
     X, W, b, n, k, m = _check_layer(X, W, b)
-    code, alpha = check_activation(activation, alpha)
+    _, alpha = check_activation(activation, alpha)
     keep_z = activation in NEEDS_Z
     if out is not None:
         out = as_output(out, "out", dtype=X.dtype, shape=(n, m))
@@ -119,9 +119,18 @@ def dense_forward(X, W, b=None, activation="identity", *, alpha=0.01, out=None, 
     # Small epilogues stay serial: right after a GEMM, OpenBLAS's threads still spin,
     # and a parallel region then fights them (10x slower for MLP-sized batches).
     be = resolve_backend(backend, work=n * m, arrays=(X, W, b, out))
+    return dense_forward_validated(X, W, b, activation, alpha, out, be)
+
+
+def dense_forward_validated(X, W, b, activation, alpha, out, be):
+    """:func:`dense_forward` on validated arguments (``b`` an array, ``out`` None or checked)
+    and a resolved backend ``be``: the entry point of internal callers (the MLP)."""
+    keep_z = activation in NEEDS_Z
     if be == "cuda":
-        a, z = load_cuda("fastkernels.nn._dense_cuda").dense_forward(X, W, b, code, alpha, keep_z, out)
+        a, z = load_cuda("fastkernels.nn._dense_cuda").dense_forward(X, W, b, CODES[activation], alpha, keep_z,
+                                                                     out)
         return a, (z if keep_z else a)
+    n, m = X.shape[0], W.shape[0]
     a = np.empty((n, m), X.dtype) if out is None else out
     z = np.empty((n, m), X.dtype) if keep_z else a
     _matmul_nt(X, W, z)  # BLAS, outside any prange
@@ -165,17 +174,23 @@ def dense_backward(dA, X, W, cache, activation="identity", *, alpha=0.01, need_d
         Mismatched shapes (named), unknown activation, bad ``alpha``.
     """
     X, W, _, n, k, m = _check_layer(X, W, None)
-    code, alpha = check_activation(activation, alpha)
+    _, alpha = check_activation(activation, alpha)
     need_dx = check_flag(need_dx, "need_dx")
     dA = as_array(dA, "dA", dtypes=(X.dtype,), shape=(n, m))
     cache = as_array(cache, "cache", dtypes=(X.dtype,), shape=(n, m))
     be = resolve_backend(backend, work=n * m, arrays=(dA, X, W, cache))
+    return dense_backward_validated(dA, X, W, cache, activation, alpha, need_dx, be)
+
+
+def dense_backward_validated(dA, X, W, cache, activation, alpha, need_dx, be):
+    """:func:`dense_backward` on validated arguments and a resolved backend ``be`` (internal callers)."""
     if be == "cuda":
-        return load_cuda("fastkernels.nn._dense_cuda").dense_backward(dA, X, W, cache, code, alpha, need_dx)
+        return load_cuda("fastkernels.nn._dense_cuda").dense_backward(dA, X, W, cache, CODES[activation], alpha,
+                                                                      need_dx)
     if activation == "identity":
         dz = dA
     else:
         dz = np.empty_like(dA)
         if dz.size:
-            _backward[activation][be](dA, cache, cache, alpha, dz)  # f' reads the cache it needs
+            backward_kernels[activation][be](dA, cache, cache, alpha, dz)  # f' reads the cache it needs
     return _backward_products(dz, X, W, need_dx)

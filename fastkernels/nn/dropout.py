@@ -34,7 +34,7 @@ def _dropout_body(x, key, p, y):
 _dropout = dict(zip(("cpu", "parallel"), cpu_kernels(_dropout_body)))
 
 
-def _step_key(base, step):
+def step_key(base, step):
     """The mask key of call ``step`` under the resolved seed ``base`` (:func:`resolve_seed`)."""
     return np.int64(stream_key(base, step))
 
@@ -67,7 +67,13 @@ def _apply(x, p, seed, step, out, backend, name, training=True):
             _copy_into(out, x)
         return out
     # last, as the only step with a side effect (a Generator seed advances)
-    key = _step_key(resolve_seed(seed), step)
+    key = step_key(resolve_seed(seed), step)
+    return dropout_validated(x, key, p, out, be)
+
+
+def dropout_validated(x, key, p, out, be):
+    """Training-mode dropout of validated ``x`` with the mask of ``key`` (:func:`step_key`) and a
+    resolved backend ``be``: the entry point of internal callers (forward and backward alike)."""
     # p = 1 runs the kernel too: every element is x * 0, so NaN and inf stay visible (as torch)
     if be == "cuda":
         return load_cuda("fastkernels.nn._dropout_cuda").dropout(x, key, p, out)

@@ -8,7 +8,7 @@ one column per label) or mean squared error (regression). All parameters live
 in one flat buffer (each W, b, gamma, beta a view into it) and so do their
 gradients, so an optimizer step is one fused kernel over every parameter.
 
-For the common case (softmax output, no dropout or batch norm, sgd or adam)
+For the common case (softmax output, no dropout or batch norm, sgd, adam or adamw)
 :meth:`MLP.fit` runs each epoch as one compiled call
 (:mod:`fastkernels.nn._mlp_epoch`), which gives the same parameters as the
 kernel-by-kernel path; other configurations call the kernels from Python once
@@ -18,78 +18,34 @@ per layer per batch.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 
 import numpy as np
 
-from .._backend import is_device_array, load_cuda
+from .._backend import load_cuda
 from .._blas import blas_functions
-from .._io import load_npz, npz_entry, save_npz
 from .._random import check_seed
 from .._validate import (
-    FLOAT_DTYPES,
     INT64_MAX,
-    array_dtype,
-    as_array,
-    as_index_array,
-    cast_float,
     check_allocation,
     check_choice,
     check_dtype,
-    check_finite,
     check_flag,
     check_positive,
     check_scalar,
 )
+from . import _mlp_passes as _passes
+from ._mlp_data import check_data
 from ._checks import check_sequence
 from ._mlp_epoch import ADAM_KIND, SGD_KIND, TRAIN_EPOCH
-from .activations import ACTIVATIONS, NEEDS_Z, activation, activation_grad
-from .batchnorm import batchnorm_backward, batchnorm_forward
-from .dense import dense_backward, dense_forward
-from .dropout import dropout, dropout_backward
-from .losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
+from ._mlp_files import FILE_FORMAT, FILE_VERSION, load_model, save_model  # noqa: F401 (FILE_*: re-exported)
+from ._mlp_layout import BACKENDS, OUTPUTS, check_model_memory, layout, n_params
+from .activations import ACTIVATIONS, NEEDS_Z, activation
 from .optim import SGD, Adam, AdamW, RMSprop
+from .rowwise import softmax
 
-OUTPUTS = ("softmax", "sigmoid", "linear")
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
-BACKENDS = ("auto", "cpu", "parallel", "cuda")
-#: Saved-file format (:mod:`fastkernels._io`) and the versions :meth:`MLP.load` reads.
-FILE_FORMAT, FILE_VERSION = "fastkernels.MLP", 1
-
-
-def _layout(layer_sizes, batch_norm):
-    """(name, layer, shape) of every parameter, in the flat buffer's order."""
-    n_layers = len(layer_sizes) - 1
-    shapes = []
-    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-        shapes += [("W", i, (n_out, n_in)), ("b", i, (n_out,))]
-        if batch_norm and i < n_layers - 1:
-            shapes += [("gamma", i, (n_out,)), ("beta", i, (n_out,))]
-    return shapes
-
-
-def _n_params(layer_sizes, batch_norm):
-    """Number of parameters (Python ints: no overflow for absurd sizes)."""
-    return sum(math.prod(shape) for _, _, shape in _layout(layer_sizes, batch_norm))
-
-
-def _check_model_memory(layer_sizes, batch_norm, itemsize, name):
-    """Refuse up front a model whose buffers cannot fit: the flat parameters and gradients, the
-    running statistics and the float64 draw of the widest weight matrix at initialisation."""
-    total = _n_params(layer_sizes, batch_norm)
-    widest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
-    hidden = sum(layer_sizes[1:-1]) if batch_norm else 0
-    check_allocation((2 * total + 2 * hidden) * itemsize + 8 * widest, 1, name, what="bytes")
-    return total
-
-
-def _path_name(path, name="path"):
-    try:
-        return os.fspath(path)
-    except TypeError:
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}") from None
 
 
 class MLP:
@@ -151,7 +107,7 @@ class MLP:
         if not isinstance(backend, str) or backend not in BACKENDS:
             raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
         seed = check_seed(seed)
-        _check_model_memory(sizes, batch_norm, dtype.itemsize, "layer_sizes")
+        check_model_memory(sizes, batch_norm, dtype.itemsize, "layer_sizes")
         self.layer_sizes = sizes
         self.activation, self.output, self.dropout, self.batch_norm = activation, output, dropout, batch_norm
         self.dtype = dtype
@@ -167,7 +123,7 @@ class MLP:
 
     def _build(self):
         """Lay every parameter out in one flat buffer; W, b (gamma, beta) are views."""
-        total = _n_params(self.layer_sizes, self.batch_norm)
+        total = n_params(self.layer_sizes, self.batch_norm)
         self._flat = np.zeros(total, self.dtype)
         self._grad = np.zeros(total, self.dtype)
         self._make_views()
@@ -178,7 +134,7 @@ class MLP:
         """``params`` and ``_grads``: per-layer views into the flat buffers (never copies)."""
         self.params, self._grads = {}, {}
         offset = 0
-        for name, i, shape in _layout(self.layer_sizes, self.batch_norm):
+        for name, i, shape in layout(self.layer_sizes, self.batch_norm):
             size = math.prod(shape)
             self.params[(name, i)] = self._flat[offset:offset + size].reshape(shape)
             self._grads[(name, i)] = self._grad[offset:offset + size].reshape(shape)
@@ -214,72 +170,22 @@ class MLP:
             if ("gamma", i) in self.params:
                 self.params[("gamma", i)][...] = 1.0
 
-    # -- forward / backward --------------------------------------------------------------
+    # -- forward / backward (the kernel-by-kernel path: fastkernels.nn._mlp_passes) ----------
 
     def _forward(self, X, training, step=0):
         """Output-layer logits and the per-layer caches the backward pass needs."""
-        h, caches = X, []
-        for i in range(self.n_layers):
-            W, b = self.params[("W", i)], self.params[("b", i)]
-            last = i == self.n_layers - 1
-            if last:
-                z, _ = dense_forward(h, W, b, "identity", backend=self.backend)
-                caches.append((h, None, None, None))
-                return z, caches
-            if self.batch_norm:
-                z, _ = dense_forward(h, W, b, "identity", backend=self.backend)
-                rm, rv = self.running[i]
-                zn, bn_cache = batchnorm_forward(z, self.params[("gamma", i)], self.params[("beta", i)], rm, rv,
-                                                 training=training, backend=self.backend)
-                a = activation(zn, self.activation, backend=self.backend)
-                act_cache = (zn, a)
-            else:
-                a, c = dense_forward(h, W, b, self.activation, backend=self.backend)
-                bn_cache, act_cache = None, c
-            if training and self.dropout > 0:
-                a = dropout(a, self.dropout, seed=self._dropout_seed, step=self._dropout_step(step, i),
-                            backend=self.backend)
-            caches.append((h, act_cache, bn_cache, a))
-            h = a
-        raise AssertionError("unreachable")
+        return _passes.forward(self, X, training, step)
 
     def _dropout_step(self, step, i):
         """The dropout ``step`` number of hidden layer ``i`` in update ``step`` (one mask per pair)."""
         return step * self.n_layers + i
 
     def _loss(self, z, y, return_grad=True):
-        if self.output == "softmax":
-            return softmax_cross_entropy(z, y, return_grad=return_grad, backend=self.backend)
-        if self.output == "sigmoid":
-            return sigmoid_binary_cross_entropy(z, y, return_grad=return_grad, backend=self.backend)
-        return mse(z, y, return_grad=return_grad, backend=self.backend)
+        return _passes.loss(self, z, y, return_grad)
 
     def _backward(self, dz, caches, step=0):
         """Fill the flat gradient buffer from dL/dz of the output layer."""
-        for i in reversed(range(self.n_layers)):
-            h, act_cache, bn_cache, _ = caches[i]
-            W = self.params[("W", i)]
-            if i < self.n_layers - 1:
-                if self.dropout > 0:
-                    dz = dropout_backward(dz, self.dropout, seed=self._dropout_seed, step=self._dropout_step(step, i),
-                                          backend=self.backend)
-                if self.batch_norm:
-                    zn, a = act_cache
-                    dzn = activation_grad(dz, self.activation, z=zn, a=a, backend=self.backend)
-                    dz, dgamma, dbeta = batchnorm_backward(dzn, bn_cache, self.params[("gamma", i)],
-                                                           backend=self.backend)
-                    self._grads[("gamma", i)][...] = dgamma
-                    self._grads[("beta", i)][...] = dbeta
-                    act = "identity"
-                    cache = dz
-                else:
-                    act, cache = self.activation, act_cache
-            else:
-                act, cache = "identity", dz
-            dX, dW, db = dense_backward(dz, h, W, cache, act, need_dx=i > 0, backend=self.backend)
-            self._grads[("W", i)][...] = dW
-            self._grads[("b", i)][...] = db
-            dz = dX
+        _passes.backward(self, dz, caches, step)
 
     def loss_and_grad(self, X, y):
         """Training-mode loss on (X, y) and the gradient of every parameter (flat copy).
@@ -314,45 +220,7 @@ class MLP:
         (1e308 would become inf). Targets: class ids for softmax; for sigmoid and linear,
         floats (checked the same way) or integers/bools (0/1 labels), cast to the model's dtype.
         """
-        nx, ny = names
-        X = as_array(X, nx, dtypes=FLOAT_DTYPES, ndim=2)
-        if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"{nx} must have {self.layer_sizes[0]} columns (layer_sizes[0]), got {X.shape[1]}")
-        check_finite(X, nx)  # before the cast: 1e308 is refused as out of range, NaN as NaN
-        if is_device_array(X):  # used as is by the CUDA trainer: it cannot be cast on the way
-            if self.backend != "cuda":
-                raise TypeError(f"{nx} is a device array; pass a host array or use backend='cuda'")
-            if array_dtype(X) != self.dtype:
-                raise TypeError(f"{nx} on the device must have the model's dtype {self.dtype.name}, "
-                                f"got {array_dtype(X).name}")
-        else:
-            X = cast_float(X, nx, self.dtype)
-        if y is None:
-            return X
-        n_out = self.layer_sizes[-1]
-        if self.output == "softmax":
-            return X, as_index_array(y, ny, n=n_out, shape=(X.shape[0],))
-        if not isinstance(y, np.ndarray):
-            try:
-                y = np.asarray(y)
-            except Exception as exc:
-                raise TypeError(f"{ny} must be array-like, got {type(y).__name__}") from exc
-        if y.dtype.kind == "f":
-            check_finite(y, ny)
-            y = cast_float(y, ny, self.dtype)
-        elif y.dtype.kind in "biu":  # 0/1 labels
-            y = y.astype(self.dtype)
-        else:
-            raise TypeError(f"{ny} must hold numbers (float, int or bool), got dtype {y.dtype.name}")
-        if y.ndim == 1 and n_out == 1:
-            y = y.reshape(-1, 1)
-        y = as_array(y, ny, dtypes=(self.dtype,), shape=(X.shape[0], n_out))
-        if self.output == "sigmoid" and y.size:
-            bad = (y < 0) | (y > 1)
-            if bad.any():
-                at = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), y.shape))
-                raise ValueError(f"{ny} must lie in [0, 1] for a sigmoid output, got {float(y[at])!r} at index {at}")
-        return X, y
+        return check_data(self, X, y, names)
 
     def _check_rows_memory(self, rows, name, per_unit=2):
         """Refuse up front a pass whose activations (``rows`` x every layer's width, ``per_unit``
@@ -371,7 +239,7 @@ class MLP:
     def _compiled_ok(self, optimizer):
         """Whether :func:`fastkernels.nn._mlp_epoch.train_epoch` covers this model and optimizer."""
         return (self.output == "softmax" and not self.batch_norm and self.dropout == 0
-                and self.activation not in NEEDS_Z and optimizer in ("sgd", "adam"))
+                and self.activation not in NEEDS_Z and optimizer in ("sgd", "adam", "adamw"))
 
     def fit(self, X, y, *, epochs=10, batch_size=32, optimizer="sgd", lr=0.01, momentum=0.9, nesterov=False,
             weight_decay=0.0, validation_data=None, shuffle=True, early_stopping=None, verbose=True,
@@ -402,7 +270,7 @@ class MLP:
         compiled : bool
             Run each epoch as one compiled call when the model allows it (softmax
             output, no dropout or batch norm, an activation other than softplus or
-            gelu, sgd or adam); the results are those of the kernel-by-kernel path.
+            gelu, sgd, adam or adamw); the results are those of the kernel-by-kernel path.
 
         Returns
         -------
@@ -473,6 +341,7 @@ class MLP:
             sizes = np.array(self.layer_sizes, np.int64)
             states = [opt.state[name][0] for name in opt._state_names]
             s1, s2 = states[0], states[-1]
+            decoupled = getattr(opt, "_decoupled", False)  # AdamW
         for epoch in range(epochs):
             t0 = time.perf_counter()
             order = self._rng.permutation(n) if shuffle else np.arange(n)
@@ -484,7 +353,8 @@ class MLP:
                 total, correct, step = TRAIN_EPOCH[self.activation](
                     X, y, order, not shuffle, batch_size, sizes, self._flat, self._grad, 0.01,
                     SGD_KIND if optimizer == "sgd" else ADAM_KIND, opt.lr, getattr(opt, "momentum", 0.0),
-                    getattr(opt, "nesterov", False), opt.weight_decay, getattr(opt, "beta1", 0.9),
+                    getattr(opt, "nesterov", False), 0.0 if decoupled else opt.weight_decay, opt.l1,
+                    opt.weight_decay if decoupled else 0.0, getattr(opt, "beta1", 0.9),
                     getattr(opt, "beta2", 0.999), getattr(opt, "eps", 1e-8), s1, s2, step, blas_functions())
                 opt.steps = step
             else:
@@ -560,8 +430,6 @@ class MLP:
         ``X`` is checked as in :meth:`decision_function` (same errors)."""
         z = self.decision_function(X)
         if self.output == "softmax":
-            from .rowwise import softmax
-
             return softmax(z, backend=self.backend)
         if self.output == "sigmoid":
             return activation(z, "sigmoid", backend=self.backend)
@@ -611,18 +479,7 @@ class MLP:
         OSError
             The file cannot be written (Python's own error, naming it).
         """
-        where = _path_name(path)
-        if not np.isfinite(self._flat).all():
-            raise ValueError(f"flat_params hold {int((~np.isfinite(self._flat)).sum())} NaN or inf values "
-                             f"(did training diverge?); not saving {where!r}")
-        arrays = {"layer_sizes": np.array(self.layer_sizes, np.int64), "activation": np.array(self.activation),
-                  "output": np.array(self.output), "dropout": np.array(self.dropout, np.float64),
-                  "batch_norm": np.array(self.batch_norm), "dtype": np.array(self.dtype.name), "flat": self._flat}
-        for i, (rm, rv) in self.running.items():
-            if not (np.isfinite(rm).all() and np.isfinite(rv).all()):
-                raise ValueError(f"the running statistics of layer {i} hold NaN or inf; not saving {where!r}")
-            arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = rm, rv
-        save_npz(where, FILE_FORMAT, FILE_VERSION, arrays)
+        save_model(self, path)
 
     @classmethod
     def load(cls, path, *, backend="auto"):
@@ -645,55 +502,4 @@ class MLP:
         FileNotFoundError
             No such file.
         """
-        where = _path_name(path)
-        if not isinstance(backend, str) or backend not in BACKENDS:
-            raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
-        arrays = load_npz(where, FILE_FORMAT, {FILE_VERSION})
-
-        def scalar(key, kind, dtype=None):
-            return npz_entry(arrays, key, where, kind=kind, shape=(), dtype=dtype)[()]
-
-        sizes = npz_entry(arrays, "layer_sizes", where, kind="iu", shape=(None,))
-        sizes = [int(v) for v in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"{where}: entry 'layer_sizes' must hold at least two sizes >= 1, got {sizes}")
-        activation, output = str(scalar("activation", "U")), str(scalar("output", "U"))
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"{where}: entry 'activation' is {activation!r}, not one of {ACTIVATIONS}")
-        if output not in OUTPUTS:
-            raise ValueError(f"{where}: entry 'output' is {output!r}, not one of {OUTPUTS}")
-        dropout = float(scalar("dropout", "f", np.float64))
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"{where}: entry 'dropout' must lie in [0, 1), got {dropout!r}")
-        batch_norm = bool(scalar("batch_norm", "b"))
-        dtype = str(scalar("dtype", "U"))
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"{where}: entry 'dtype' must be 'float32' or 'float64', got {dtype!r}")
-        total = _check_model_memory(sizes, batch_norm, np.dtype(dtype).itemsize, f"{where}: layer_sizes")
-        expected = {"layer_sizes", "activation", "output", "dropout", "batch_norm", "dtype", "flat"}
-        hidden = sizes[1:-1] if batch_norm else []
-        expected |= {f"running_{kind}_{i}" for i in range(len(hidden)) for kind in ("mean", "var")}
-        extra = sorted(set(arrays) - expected)
-        if extra:
-            raise ValueError(f"{where}: unexpected entries {extra} for this architecture")
-
-        def finite(key, shape):
-            a = npz_entry(arrays, key, where, kind="f", shape=shape, dtype=dtype)
-            if not np.isfinite(a).all():
-                raise ValueError(f"{where}: entry {key!r} holds NaN or inf")
-            return a
-
-        flat = finite("flat", (total,))
-        running = {}
-        for i, n in enumerate(hidden):
-            rm, rv = finite(f"running_mean_{i}", (n,)), finite(f"running_var_{i}", (n,))
-            if (rv < 0).any():
-                raise ValueError(f"{where}: entry 'running_var_{i}' holds a negative variance "
-                                 f"{float(rv[rv < 0][0])!r}")
-            running[i] = (rm, rv)
-        model = cls(sizes, activation, output, dropout=dropout, batch_norm=batch_norm, dtype=dtype, backend=backend)
-        model._flat[...] = flat
-        for i, (rm, rv) in running.items():
-            model.running[i][0][...] = rm
-            model.running[i][1][...] = rv
-        return model
+        return load_model(cls, path, backend)

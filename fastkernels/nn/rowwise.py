@@ -78,7 +78,7 @@ def _softmax_common(x, out, backend, log):
         check_disjoint(out, "out", allow_same=("x",), x=x)  # each row is read whole before it is written
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
     if be == "cuda":
-        return load_cuda("fastkernels.nn._cuda").softmax(x, out, log)
+        return load_cuda("fastkernels.nn._rowwise_cuda").softmax(x, out, log)
     if out is None:
         out = np.empty_like(x)
     if x.size:
@@ -178,7 +178,7 @@ def logsumexp(x, *, out=None, backend="auto"):
         check_disjoint(out, "out", x=x)
     be = resolve_backend(backend, work=x.size, arrays=(x, out))
     if be == "cuda":
-        return load_cuda("fastkernels.nn._cuda").logsumexp(x, out)
+        return load_cuda("fastkernels.nn._rowwise_cuda").logsumexp(x, out)
     if out is None:
         out = np.empty(x.shape[:-1], dtype=x.dtype)
     if out.size:

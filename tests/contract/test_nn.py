@@ -25,6 +25,7 @@ from scipy import special
 
 import fastkernels.nn as nn
 from fastkernels._io import save_npz
+from fastkernels.nn._reference import ref_act, ref_rows, ref_sce_rows
 
 from .harness import (INT_EXTREMES, Snapshot, bad_scalars, bad_seeds, corrupt_bytes, fails_cleanly, layout_variants,
                       odd_float_arrays, overlapping_out, raises_naming, wrong_dtype_arrays)
@@ -69,46 +70,6 @@ def test_covers_every_public_callable_and_method():
 
 
 # -- references -----------------------------------------------------------------------------
-
-
-def ref_rows(x, kind):
-    """NumPy softmax / log_softmax / logsumexp over the last axis in float64, with the documented
-    non-finite rows: NaN anywhere, a +inf, or all -inf -> NaN softmax rows; logsumexp is scipy's."""
-    x = _f64(x)
-    with np.errstate(all="ignore"):
-        if kind == "logsumexp":
-            return special.logsumexp(x, axis=-1) if x.shape[-1] else np.full(x.shape[:-1], -np.inf)
-        bad = np.isnan(x).any(-1) | np.isposinf(x).any(-1) | np.isneginf(x).all(-1)
-        res = special.log_softmax(x, axis=-1) if kind == "log_softmax" else special.softmax(x, axis=-1)
-        res[bad] = np.nan
-    return res
-
-
-def ref_act(z, name, alpha=0.01):
-    z = _f64(z)
-    with np.errstate(all="ignore"):
-        if name == "relu":
-            return np.where(z <= 0, 0.0, z)
-        if name == "leaky_relu":
-            return np.where(z <= 0, alpha * z, z)
-        if name == "sigmoid":
-            return special.expit(z)
-        if name == "tanh":
-            return np.tanh(z)
-        if name == "softplus":
-            return np.where(np.isnan(z), np.nan, np.logaddexp(0.0, z))
-        if name == "gelu":
-            return 0.5 * z * special.erfc(-z / math.sqrt(2))
-        return z
-
-
-def ref_sce_rows(x, t):
-    """Per-row softmax cross-entropy losses (class ids) and gradient of their sum, float64."""
-    lp = ref_rows(x, "log_softmax")
-    rows = -lp[np.arange(len(t)), t]
-    g = np.exp(lp)
-    g[np.arange(len(t)), t] -= 1
-    return rows, g
 
 
 def assert_close(got, want, dtype):

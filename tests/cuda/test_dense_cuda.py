@@ -1,4 +1,4 @@
-"""Dense-layer and activation CUDA kernels (``fastkernels.nn._dense_cuda``) under the simulator.
+"""Dense-layer and activation CUDA kernels (``nn._dense_cuda``, ``nn._activations_cuda``) under the simulator.
 
 Run as ``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda/test_dense_cuda.py``.
 The module functions are compared with an inline float64 NumPy reference; the
@@ -15,6 +15,8 @@ from numba import cuda
 from scipy import special
 
 from fastkernels import _backend, _launch
+from fastkernels.nn import _activations_cuda as ac
+from fastkernels.nn import _reference as _ref
 from fastkernels.nn import _dense_cuda as dc
 from fastkernels.nn.activations import ACTIVATIONS, CODES, NEEDS_Z
 
@@ -33,32 +35,20 @@ def one_block(monkeypatch):
 
 
 def ref_act(z, name):
-    z = np.asarray(z, np.float64)
-    return {
-        "identity": z, "relu": np.maximum(z, 0), "leaky_relu": np.where(z > 0, z, ALPHA * z),
-        "sigmoid": special.expit(z), "tanh": np.tanh(z), "softplus": np.logaddexp(0, z),
-        "gelu": 0.5 * z * special.erfc(-z / np.sqrt(2)),  # erfc: exact in the negative tail
-    }[name]
+    return _ref.ref_act(z, name, ALPHA)
 
 
 def ref_grad(name, cache):
     """f' from the cache: Z for softplus/gelu, A for the others (the kernels' contract)."""
-    c = np.asarray(cache, np.float64)
-    return {
-        "identity": np.ones_like(c), "relu": (c > 0).astype(float), "leaky_relu": np.where(c > 0, 1.0, ALPHA),
-        "sigmoid": c * (1 - c), "tanh": 1 - c * c, "softplus": special.expit(c),
-        "gelu": special.ndtr(c) + c * np.exp(-0.5 * c * c) / np.sqrt(2 * np.pi),
-    }[name]
+    return _ref.ref_act_grad(name, cache, ALPHA)
 
 
 def ref_forward(X, W, b, name):
-    z = X.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
-    return ref_act(z, name), z
+    return _ref.ref_dense_forward(X, W, b, name, ALPHA)
 
 
 def ref_backward(dA, X, W, cache, name):
-    dz = dA.astype(np.float64) * ref_grad(name, cache)
-    return dz @ W.astype(np.float64), dz.T @ X.astype(np.float64), dz.sum(axis=0)
+    return _ref.ref_dense_backward(dA, X, W, cache, name, ALPHA)
 
 
 def tol(dtype, depth):
@@ -220,14 +210,14 @@ def test_device_inputs_give_device_outputs(rng, one_block):
 def test_elementwise_activation_and_grad(name, dtype, rng):
     z = (rng.standard_normal((5, 7)) * 3).astype(dtype)
     z[0, :3] = [0.0, 40.0, -40.0]  # relu's kink, saturated sigmoid/softplus
-    a = dc.activation(z, CODES[name], ALPHA, None)
+    a = ac.activation(z, CODES[name], ALPHA, None)
     assert isinstance(a, np.ndarray) and a.dtype == dtype and a.shape == z.shape
     # atol covers values near 0
     t = dict(rtol=1e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-16)
     np.testing.assert_allclose(a, ref_act(z, name), **t)
     da = rng.standard_normal(z.shape).astype(dtype)
     cache = z if name in NEEDS_Z else a
-    dz = dc.activation_grad(da, z, a, CODES[name], ALPHA, None)
+    dz = ac.activation_grad(da, z, a, CODES[name], ALPHA, None)
     assert dz.dtype == dtype and dz.shape == z.shape
     np.testing.assert_allclose(dz, da * ref_grad(name, cache), **t)
 
@@ -235,18 +225,18 @@ def test_elementwise_activation_and_grad(name, dtype, rng):
 def test_elementwise_grid_stride_out_and_device(rng, threads_per_block):
     z = rng.standard_normal((9, 13))  # 117 elements: > 3 blocks of 32 threads
     out = np.empty_like(z)
-    assert dc.activation(z, CODES["leaky_relu"], ALPHA, out) is out
+    assert ac.activation(z, CODES["leaky_relu"], ALPHA, out) is out
     np.testing.assert_allclose(out, ref_act(z, "leaky_relu"), rtol=1e-15)
     d_z = cuda.to_device(z)
-    d_a = dc.activation(d_z, CODES["gelu"], ALPHA, None)
+    d_a = ac.activation(d_z, CODES["gelu"], ALPHA, None)
     assert _backend.is_device_array(d_a)
     np.testing.assert_allclose(d_a.copy_to_host(), ref_act(z, "gelu"), rtol=1e-14)
     da = rng.standard_normal(z.shape)
     d_dz = cuda.device_array(z.shape)
-    assert dc.activation_grad(cuda.to_device(da), d_z, None, CODES["gelu"], ALPHA, d_dz) is d_dz
+    assert ac.activation_grad(cuda.to_device(da), d_z, None, CODES["gelu"], ALPHA, d_dz) is d_dz
     np.testing.assert_allclose(d_dz.copy_to_host(), da * ref_grad("gelu", z), rtol=1e-14)
     # in place (out is da) and identity with neither z nor a
-    assert dc.activation_grad(da, None, None, CODES["identity"], ALPHA, da) is da
+    assert ac.activation_grad(da, None, None, CODES["identity"], ALPHA, da) is da
 
 
 # --------------------------------------------------------------------------- public API, cuda vs cpu

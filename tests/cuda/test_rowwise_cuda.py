@@ -3,7 +3,7 @@ import pytest
 from numba import cuda
 
 from fastkernels import _backend
-from fastkernels.nn import _cuda as nn_cuda
+from fastkernels.nn import _rowwise_cuda as nn_cuda
 from fastkernels.nn import log_softmax, logsumexp, softmax
 
 FUNCS = [softmax, log_softmax, logsumexp]
@@ -90,7 +90,7 @@ def _assert_funcs_match_cpu(x):
 
 @pytest.mark.parametrize("c,n,dtype", SMALL_ROWS, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_row_groups_match_cpu(c, n, dtype, rng, threads_per_block):
-    _, threads, group = nn_cuda._launch(n, c)
+    _, threads, group = nn_cuda.row_launch(n, c)
     assert group == min(32, 1 << (c - 1).bit_length()) and threads % group == 0
     _assert_funcs_match_cpu(_rows_with_specials(rng, n, c, dtype))
 
@@ -98,7 +98,7 @@ def test_row_groups_match_cpu(c, n, dtype, rng, threads_per_block):
 @pytest.mark.parametrize("side", ["groups", "block"])
 def test_both_sides_of_the_group_threshold(side, rng, threads_per_block):
     c = nn_cuda.GROUP_MAX_COLS + (side == "block")
-    _, threads, group = nn_cuda._launch(2, c)
+    _, threads, group = nn_cuda.row_launch(2, c)
     assert group == (threads if side == "block" else 32)
     x = _rows_with_specials(rng, 2, c, np.float64)
     x[1, 70] = np.nan

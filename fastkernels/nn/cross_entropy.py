@@ -1,0 +1,321 @@
+"""Fused, numerically stable softmax + cross-entropy and its gradient.
+
+One call returns ``(loss, grad)``: the gradient is written in the same pass over
+the logits that computes the loss (seed 002: "always fuse softmax and
+cross-entropy for numerical stability"; the gradient of the fused loss is
+``softmax(z) - t``). Class-id or probability targets, label smoothing,
+``ignore_index`` and class weights follow ``torch.nn.functional.cross_entropy``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from .._backend import is_device_array, load_cuda, resolve_backend
+from .._jit import FASTMATH, cpu_kernels, jit
+from .._simd import prefer_wide_vectors
+from .._validate import (
+    FLOAT_DTYPES,
+    INDEX_DTYPES,
+    host_values,
+    numba_view,
+    as_array,
+    as_index_array,
+    as_output,
+    check_choice,
+    check_disjoint,
+    check_flag,
+    check_scalar,
+)
+from ._checks import REDUCTIONS, check_non_negative
+from ._rows import exp_shift_sum, exp_shift_sum_nostore, row_max
+
+# -- softmax-cross-entropy: CPU kernels ------------------------------------------------
+#
+# Row i with log-probabilities lp = (x - m) - log(s), s = sum exp(x - m), is charged
+#   loss_i = -sum_c a_ic lp_c      and     dloss_i/dx_ij = A_i p_j - a_ij,   A_i = sum_c a_ic,
+# where a_ic = w_c [(1 - eps) t_ic + eps / C] (t one-hot for class ids). The gradient
+# buffer first receives exp(x - m) from the sum pass, then is scaled in place, so a row
+# (4 KB for C = 1000) is read from memory once and written once.
+
+
+@jit(fastmath=FASTMATH)
+def _masked_weight_sums(row, m, w):
+    """(sum w_c, sum w_c (x_c - m)) over the classes whose logit is not -inf."""
+    prefer_wide_vectors()
+    sw = row.dtype.type(0)
+    swx = row.dtype.type(0)
+    for j in range(row.size):
+        keep = row[j] > -np.inf
+        sw += w[j] if keep else 0
+        swx += w[j] * (row[j] - m) if keep else 0
+    return sw, swx
+
+
+@jit(fastmath=FASTMATH)
+def _scale_grad_uniform(g, c1, c2, w, row):
+    """g = g * c1 - c2 * w  (c2 term only on unmasked classes)."""
+    prefer_wide_vectors()
+    for j in range(g.size):
+        g[j] = g[j] * c1 - (c2 * w[j] if row[j] > -np.inf else 0)
+
+
+@jit(fastmath=FASTMATH)
+def _scale(g, c1):
+    """g *= c1."""
+    prefer_wide_vectors()
+    for j in range(g.size):
+        g[j] *= c1
+
+
+def _sce_index_body(x, y, w, ignore, eps, scale, loss, g, want_grad):
+    n_classes = x.shape[1]
+    for i in prange(x.shape[0]):
+        t = y[i]
+        if t == ignore:
+            loss[i] = 0.0
+            if want_grad:
+                g[i, :] = 0
+            continue
+        row = x[i]
+        m = row_max(row)
+        s = exp_shift_sum(row, m, g[i]) if want_grad else exp_shift_sum_nostore(row, m)
+        lse = math.log(s)
+        wt = w[t]
+        nll = -wt * ((row[t] - m) - lse)
+        if eps > 0:
+            sw, swx = _masked_weight_sums(row, m, w)
+            loss[i] = (1 - eps) * nll + eps / n_classes * (sw * lse - swx)
+            big_a = (1 - eps) * wt + eps / n_classes * sw
+        else:
+            loss[i] = nll
+            big_a = wt
+        if want_grad:
+            gi = g[i]
+            if eps > 0:
+                _scale_grad_uniform(gi, scale * big_a / s, scale * eps / n_classes, w, row)
+            else:
+                _scale(gi, scale * big_a / s)
+            gi[t] -= scale * (1 - eps) * wt
+
+
+@jit(fastmath=FASTMATH)
+def _prob_sums(row, m, tr, w, eps_c, keep_eps):
+    """(A, B) = (sum a_c, sum a_c (x_c - m)) with a_c = w_c((1-eps) t_c + eps/C [x_c > -inf])."""
+    prefer_wide_vectors()
+    big_a = row.dtype.type(0)
+    big_b = row.dtype.type(0)
+    for j in range(row.size):
+        a = w[j] * (keep_eps * tr[j] + (eps_c if row[j] > -np.inf else 0))
+        big_a += a
+        big_b += a * (row[j] - m) if a != 0 else 0  # 0 * -inf would be NaN
+    return big_a, big_b
+
+
+@jit(fastmath=FASTMATH)
+def _prob_grad(g, c1, scale, tr, w, eps_c, keep_eps, row):
+    """g = g * c1 - scale * a  (a as in _prob_sums)."""
+    prefer_wide_vectors()
+    for j in range(g.size):
+        a = w[j] * (keep_eps * tr[j] + (eps_c if row[j] > -np.inf else 0))
+        g[j] = g[j] * c1 - scale * a
+
+
+def _sce_prob_body(x, t, w, eps, scale, loss, g, want_grad):
+    eps_c = eps / x.shape[1]
+    for i in prange(x.shape[0]):
+        row = x[i]
+        tr = t[i]
+        m = row_max(row)
+        s = exp_shift_sum(row, m, g[i]) if want_grad else exp_shift_sum_nostore(row, m)
+        lse = math.log(s)
+        big_a, big_b = _prob_sums(row, m, tr, w, eps_c, 1 - eps)
+        loss[i] = big_a * lse - big_b
+        if want_grad:
+            _prob_grad(g[i], scale * big_a / s, scale, tr, w, eps_c, 1 - eps, row)
+
+
+_sce_index = dict(zip(("cpu", "parallel"), cpu_kernels(_sce_index_body)))
+_sce_prob = dict(zip(("cpu", "parallel"), cpu_kernels(_sce_prob_body)))
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _validate_sce(logits, target, reduction, label_smoothing, ignore_index, weight, return_grad, out):
+    logits = as_array(logits, "logits", dtypes=FLOAT_DTYPES)
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"logits must have shape (N, C) or (C,), got {tuple(logits.shape)}")
+    single = logits.ndim == 1
+    x = logits.reshape(1, -1) if single else logits
+    n, c = x.shape
+    if c < 1:
+        raise ValueError(f"logits must have at least one class, got shape {tuple(logits.shape)}")
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    eps = check_scalar(label_smoothing, "label_smoothing", lo=0.0, hi=1.0)
+    return_grad = check_flag(return_grad, "return_grad")
+    if ignore_index is not None:
+        ignore_index = check_scalar(ignore_index, "ignore_index", integer=True, lo=int(_INT64.min),
+                                    hi=int(_INT64.max))
+    if weight is not None:
+        weight = as_array(weight, "weight", dtypes=(x.dtype,), shape=(c,), finite=True)
+        check_non_negative(host_values(weight), "weight")
+    # a CuPy/PyTorch target becomes a numba view first: its dtype is read before validation
+    if isinstance(target, np.ndarray):
+        t = target
+    elif is_device_array(target):
+        t = numba_view(target)
+    else:
+        try:
+            t = np.asarray(target)
+        except Exception as exc:
+            raise TypeError(f"target must be array-like, got {type(target).__name__}") from exc
+        if t.size == 0 and t.dtype.kind == "f" and t.ndim < logits.ndim:
+            t = t.astype(np.int64)  # an empty list: no class ids
+    if t.dtype.kind == "f":  # class probabilities
+        if ignore_index is not None:
+            raise ValueError("ignore_index is only supported with integer class targets, not probabilities")
+        t = as_array(t, "target", dtypes=(x.dtype,), shape=tuple(logits.shape), finite=True)
+        check_non_negative(host_values(t), "target probabilities")
+        t = t.reshape(n, c)
+    elif t.dtype.kind in "iu":
+        if t.dtype not in INDEX_DTYPES:
+            tv = host_values(t)
+            if t.dtype.kind == "u" and tv.size and tv.max() > _INT64.max:  # the int64 cast would wrap it
+                raise ValueError(f"target must lie in [0, {c}); found {int(tv.max())}")
+            t = tv.astype(np.int64)
+        t = as_index_array(t, "target", n=c, ndim=0 if single else 1, allow=ignore_index)
+        if not single and t.shape[0] != n:
+            raise ValueError(f"target must have shape ({n},) to match logits {tuple(logits.shape)}, got {tuple(t.shape)}")
+        t = t.reshape(n)
+    else:
+        raise TypeError(f"target must be integer class ids (int32/int64) or float probabilities, got dtype {t.dtype.name}")
+    if out is not None:
+        out = as_output(out, "out", dtype=x.dtype, shape=tuple(logits.shape))
+        # refused, not supported: the kernels write exp(x - max) into the gradient buffer and then
+        # read the row's logits again (the target's logit, the label-smoothing mask)
+        check_disjoint(out, "out", logits=logits, target=t, weight=weight)
+    return logits, x, t, reduction, eps, ignore_index, weight, return_grad, out, single
+
+
+def softmax_cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, ignore_index=None,
+                          weight=None, return_grad=True, out=None, backend="auto"):
+    """Fused, numerically stable softmax + cross-entropy and its gradient.
+
+    Parameters
+    ----------
+    logits : array_like of float32 or float64, shape (N, C) or (C,)
+        Unnormalised scores. ``-inf`` masks a class (probability 0). NaN in a row
+        propagates: that row's loss and gradient are NaN.
+    target : array_like
+        Either class ids, int32 or int64 of shape (N,) (a scalar for (C,) logits)
+        in ``[0, C)`` (or equal to ``ignore_index``), or class probabilities of the
+        logits' dtype and shape, non-negative (rows need not sum to 1).
+    reduction : {"mean", "sum", "none"}
+        "mean" divides by the summed weight of the non-ignored targets' classes
+        (by N for probability targets), "sum" adds, "none" returns per-row losses.
+    label_smoothing : float in [0, 1]
+        Mixes the target with the uniform distribution: ``(1 - eps) t + eps / C``.
+        Masked (``-inf``) classes are left out of the uniform part (torch would
+        return inf or NaN there).
+    ignore_index : int, optional
+        Class id whose rows contribute zero loss and zero gradient (and are left
+        out of the "mean" denominator). Integer targets only.
+    weight : array_like of shape (C,), optional
+        Non-negative per-class weights, the logits' dtype.
+    return_grad : bool
+        Also return the gradient of the returned loss (of ``loss.sum()`` for "none").
+    out : ndarray, optional
+        Gradient buffer of the logits' shape and dtype, reused across calls. It must not
+        overlap ``logits``, ``target`` or ``weight``: ``out=logits`` is refused (the kernel
+        writes the gradient while it still reads the row's logits).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+
+    Returns
+    -------
+    loss : scalar of the logits' dtype, or ndarray of shape (N,) for "none"
+        "mean" of an empty batch, or of a batch whose targets are all ignored, is
+        NaN (torch's convention); "sum" of it is 0. A row whose logits hold NaN or
+        ``+inf`` (or are all ``-inf``) has a NaN loss and a NaN gradient row, so NaN
+        reaches "mean" and "sum"; an ignored row reads no logits.
+    dlogits : ndarray of the logits' shape, only when ``return_grad``
+        ``scale * (A_i softmax(x_i) - a_i)`` with ``a_i`` the (weighted, smoothed)
+        target: ``softmax - onehot`` over N for the plain mean.
+
+    Raises
+    ------
+    TypeError
+        Non-float logits, target of the wrong dtype (bool, complex, object), mixed
+        precision, ``return_grad`` not a bool, ``out`` not an array of the logits' dtype.
+    ValueError
+        Shape mismatch, class id out of range, negative or non-finite
+        probabilities or weights, bad reduction, label_smoothing or ignore_index
+        (beyond int64); ``out`` of the wrong shape, read-only, strided or overlapping an
+        input. Nothing is written to ``out`` when the call raises.
+
+    Examples
+    --------
+    >>> import numpy as np, fastkernels as fk
+    >>> loss, g = fk.nn.softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    >>> round(float(loss), 6), g[0].round(3).tolist()
+    (1.386294, [-0.375, 0.125, 0.125, 0.125])
+    """
+    logits, x, t, reduction, eps, ignore, weight, return_grad, out, single = _validate_sce(
+        logits, target, reduction, label_smoothing, ignore_index, weight, return_grad, out)
+    be = resolve_backend(backend, work=x.size, arrays=(logits, target, out))
+    return softmax_cross_entropy_validated(logits, x, t, reduction, eps, ignore, weight, return_grad, out, single, be)
+
+
+def softmax_cross_entropy_validated(logits, x, t, reduction, eps, ignore, weight, return_grad, out, single, be):
+    """:func:`softmax_cross_entropy` on what :func:`_validate_sce` returns (``x`` the (N, C)
+    view of ``logits``, ``t`` class ids (N,) or probabilities (N, C)) and a resolved backend
+    ``be``: the entry point of internal callers (the MLP)."""
+    n, c = x.shape
+    probs = t.ndim == 2
+    w = np.ones(c, x.dtype) if weight is None else weight
+    if reduction == "mean":
+        if probs:
+            denom = float(n)
+        else:
+            tv = host_values(t)  # device targets: boolean indexing needs host values
+            valid = tv if ignore is None else tv[tv != ignore]
+            denom = float(valid.size) if weight is None else float(host_values(w)[valid].sum(dtype=np.float64))
+        scale = 1.0 / denom if denom != 0 else 0.0  # nothing counted: zero gradient, NaN loss
+    else:
+        scale = 1.0
+    if be == "cuda":
+        rows, g = load_cuda("fastkernels.nn._cross_entropy_cuda").softmax_cross_entropy(
+            x, t, w, -1 if ignore is None or probs else ignore, eps, scale,
+            None if out is None else out.reshape(n, c), return_grad, probs)
+    else:
+        rows = np.empty(n, np.float64)
+        g = (np.empty_like(x) if out is None else out.reshape(n, c)) if return_grad else np.empty((1, 1), x.dtype)
+        ign = np.int64(ignore) if ignore is not None else np.int64(-1)  # -1 never matches a valid id
+        if probs:
+            _sce_prob[be](x, t, w, eps, scale, rows, g, return_grad)
+        else:
+            _sce_index[be](x, t, w, ign, eps, scale, rows, g, return_grad)
+    loss = _reduce(rows, reduction, x.dtype, n if probs else None, scale, single)
+    if not return_grad:
+        return loss
+    if out is not None:
+        return loss, out
+    return loss, (g.reshape(logits.shape) if hasattr(g, "reshape") else g)
+
+
+def _reduce(rows, reduction, dtype, n, scale, single):
+    """Per-row float64 losses -> the returned loss in the logits' dtype."""
+    if reduction == "none":
+        res = rows.astype(dtype)
+        return res.reshape(()) if single else res
+    total = rows.sum()
+    if reduction == "sum":
+        return dtype.type(total)
+    if scale == 0.0:  # empty batch or every target ignored: 0/0, as torch
+        return dtype.type(np.nan)
+    return dtype.type(total * scale)
+
+
