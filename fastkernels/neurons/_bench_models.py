@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
+from ._bench import brian2_peers
+from ._brian2_peer import hh_population_peer
 from .hh import HH, simulate_hh
 from ._reference import hh_derivatives, hh_exp_euler, hh_rest_state, hh_rk4, izhikevich_euler
 from .izhikevich import Izhikevich, simulate_izhikevich
@@ -68,6 +70,7 @@ register(Case(
     label=lambda n, steps: f"{n} neurons x {steps} steps, dt 0.1",
     check=_check_counts,
     work=lambda n, steps: {"updates": n * steps},
+    peers=brian2_peers(hh_population_peer),  # the case's inputs (I in uA/cm2, steps) are the peer's
 ))
 
 register(Case(

@@ -85,7 +85,7 @@ def free_legacy(since, k, dt_s, ref_s):
 
 #: Feature flags of :func:`_grid_block_template`: each variant binds its own values
 #: (:func:`grid_kernels`); these module-level ones are only the names' definitions.
-_PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = False
+_PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
 
 
 def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec,
@@ -96,8 +96,9 @@ def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, 
     :func:`grid_kernels` (``_PER_NEURON``: parameters differ across neurons, else read once as
     scalars, so the hot loop streams only ``v``, the spike counter and the input; ``_DYNAMICS``:
     adaptive threshold or adaptation current; ``_NOISY``: white noise; ``_LEGACY``/``_FREEZE``:
-    the refractory rules; ``_POISSON``: Poisson input trains). Constants fold away, so each
-    variant's loop holds only what it uses.
+    the refractory rules; ``_POISSON``: Poisson input trains; ``_COUNT``: no spike recording,
+    ``spk_i[b, j]`` counts neuron ``lo + j``'s spikes instead, the buffer never fills). Constants
+    fold away, so each variant's loop holds only what it uses.
     """
     prefer_wide_vectors()
     n = rows.shape[1]
@@ -126,10 +127,11 @@ def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, 
     # Spike flags of one step, scanned eight at a time through a uint64 view.
     flags = np.zeros(ROW, dtype=np.uint8)
     words = flags.view(np.uint64)
+    counts = spk_i[b]  # _COUNT: the block's spike counts
     cnt = spk_n[b]
     k = k_begin[b]
     while k < k_end:
-        if cnt + m > cap:
+        if not _COUNT and cnt + m > cap:
             break
         if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
             row = (k - k0) // stride
@@ -162,7 +164,10 @@ def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, 
                 vt[j] = vtn
                 w[j] = wn
             sc[j] = s_
-            flags[j] = sp
+            if _COUNT:
+                counts[j] += sp
+            else:
+                flags[j] = sp
             nsp += sp
             nbad += bad
         if nbad:
@@ -173,7 +178,7 @@ def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, 
                     err[b, 1] = lo + j
                     break
             break
-        if nsp:
+        if nsp and not _COUNT:
             cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
         k += 1
     k_begin[b] = k
@@ -189,22 +194,27 @@ def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, sp
                   spk_n, err, rec, rec_lo, stride, traces)
 
 
-_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson) -> (serial, parallel), built on first use
+_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson, count) -> (serial, parallel), built on first use
 
 
-def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False):
+def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False, count=False):
     """The (serial, parallel) grid-method kernels for one feature combination (compiled lazily).
+
+    ``count``: the count-only variant (no spike recording: ``spk_i`` is ``(units, ROW)`` int64
+    per-neuron counts, added to; ``spk_t`` is not read), for measuring what recording costs.
 
     :func:`_grid_block_template` with the flags bound, compiled on its own (Numba's parallel
     lowering of a prange body does not vectorise inner loops, a called function is compiled and
     vectorised on its own), inside :func:`_grid_body`. Fast-math (FMA contraction, no signed
     zeros) except under the legacy rule, whose float comparison must round exactly as Brian2's did.
     """
-    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson))
+    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), bool(count))
     if flags not in _GRID:
-        tag = "".join("1" if f else "0" for f in flags)
+        # The recording variants keep their names (and cache entries) of before the count flag.
+        tag = "".join("1" if f else "0" for f in flags[:6]) + ("c" if flags[6] else "")
         block = jit(specialise(_grid_block_template, "_grid_block_" + tag, _PER_NEURON=flags[0], _DYNAMICS=flags[1],
-                               _NOISY=flags[2], _LEGACY=flags[3], _FREEZE=flags[4], _POISSON=flags[5]),
+                               _NOISY=flags[2], _LEGACY=flags[3], _FREEZE=flags[4], _POISSON=flags[5],
+                               _COUNT=flags[6]),
                     fastmath=False if flags[3] else FASTMATH)
         _GRID[flags] = cpu_kernels(specialise(_grid_body, "_grid_body_" + tag, _BLOCK_FN=block))
     return _GRID[flags]

@@ -49,7 +49,7 @@ from .._random import resolve_seed, seed_kept
 from .._validate import _check_cast_range, check_flag
 from . import _driver, _params
 from ._engine import Run
-from ._layout import BLOCK, blocked, unblocked
+from ._layout import BLOCK, ROW, blocked, unblocked
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
     SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, _event_cpu, _event_parallel,
@@ -341,6 +341,15 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     BackendUnavailableError
         ``backend="cuda"`` without a usable GPU.
     """
+    return _simulate_lif(model, n, duration, dt, I=I, v0=v0, initial=initial, method=method, seed=seed,
+                         record=record, record_every=record_every, t_start=t_start, dtype=dtype, backend=backend)
+
+
+def _simulate_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method="exact", seed=None, record=None,
+                  record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False):
+    """:func:`simulate_lif`; ``count_only=True`` (grid methods on the CPU backends) runs the same
+    kernel machinery without recording spikes and returns only the spikes per neuron, ``(n,)``
+    int64 (what the ``lif_population`` benchmark's "count only" bound times)."""
     if not isinstance(model, LIF):
         raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
@@ -412,6 +421,11 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
     with seed_kept(seed):
         key = resolve_seed(seed) if noisy or poisson else np.int64(0)
+        if count_only:
+            if method == "event" or backend == "cuda":
+                raise ValueError("count_only runs the grid methods on the CPU backends only")
+            return _count_lif(model, n, k0, k1, dt, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics,
+                              poisson, varied, rec, record_every, traces)
         times, ids = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy,
                               dynamics, poisson, varied, max_per_step, rec, record_every, traces)
     final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
@@ -485,3 +499,24 @@ def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, k
         times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
                                  max_spikes_per_step=max_per_step)
     return times, ids
+
+
+def _count_lif(model, n, k0, k1, dt, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics, poisson, varied,
+               rec, record_every, traces):
+    """The grid kernel's count-only variant, in one launch: spikes per neuron, ``(n,)`` int64."""
+    units = S.shape[0]
+    serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson, count=True)
+    kern = parallel if backend == "parallel" else serial
+    k_begin = np.full(units, k0, dtype=np.int64)
+    counts = np.zeros((units, ROW), dtype=np.int64)
+    spk_n = np.zeros(units, dtype=np.int64)
+    err = np.full((units, 2), -1, dtype=np.int64)
+    kern(S, P, ref_s, rows, common, key, k_begin, k1, k0, dt, np.empty((units, 0)), counts, spk_n, err, rec,
+         _driver.record_ranges(rec, n, BLOCK), record_every, traces)
+    bad = err[:, 0] >= 0
+    if bad.any():
+        u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
+        step, neuron = int(err[u, 0]), int(err[u, 1])
+        raise _driver.SimulationError(f"the state of neuron {neuron} became NaN or ran away at step {step} "
+                                      f"(t = {step * dt:g} ms)", step, step * dt, neuron)
+    return counts[:, :BLOCK].reshape(-1)[:n].copy()
