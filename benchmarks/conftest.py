@@ -14,6 +14,7 @@ import os
 import pytest
 
 from fastkernels import bench
+from fastkernels.bench import runner
 
 PROFILE = os.environ.get("FASTKERNELS_BENCH_PROFILE", "quick")
 
@@ -36,8 +37,7 @@ def run_benchmark(benchmark, case, size, impl, backend="parallel"):
     elif impl == "fastkernels":
         fn = lambda: case.kernel(*inputs, backend=backend)  # noqa: E731
     elif impl in case.bounds:  # a speed bound doing part of the work: timed, not checked
-        bound = case.bounds[impl]()
-        fn = lambda: bound(*inputs)  # noqa: E731
+        fn = runner.bound_call(case.bounds[impl], inputs, backend)
     else:
         try:
             peer = case.peers[impl]()

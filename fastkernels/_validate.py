@@ -547,7 +547,3 @@ def check_same_dtype(reference, **arrays):
     for name, arr in arrays.items():
         if arr is not None and np.dtype(arr.dtype) != want:
             raise TypeError(f"{name} must have the same dtype as the data ({want.name}), got {np.dtype(arr.dtype).name}")
-
-
-# Old private names, kept until every importer uses the public ones (removed in this change).
-_numba_view, _host_values, _check_cast_range = numba_view, host_values, check_cast_range

@@ -92,6 +92,24 @@ def test_bounds_are_timed_unchecked_and_explained_under_the_table(monkeypatch):
     assert "half (speedup)" in text and "half: does half the kernel's work" in text
 
 
+def test_a_bound_that_takes_a_backend_gets_the_runs(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+    seen = set()
+
+    def same_backend():
+        """the kernel's work on the run's backend"""
+        return lambda x, backend: seen.add(backend) or x
+
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: 2 * x, baseline=lambda x: x * 2,
+        sizes={"test": [dict(n=8)], "quick": [], "full": []}, label=lambda n: str(n),
+        bounds={"same": same_backend},
+    )
+    res = runner.run_case(case, dict(n=8), backend="cpu", profile="quick", log=lambda m: None)
+    assert res.peers["same"] > 0 and seen == {"cpu"}
+
+
 def test_register_rejects_duplicates_and_missing_profiles():
     case = ALL[0]
     with pytest.raises(ValueError, match="already registered"):

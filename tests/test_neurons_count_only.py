@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastkernels.neurons import LIF, _driver, simulate_lif
-from fastkernels.neurons.lif import _simulate_lif
+from fastkernels.neurons.lif import run_lif
 
 
 @pytest.mark.parametrize("backend", ["cpu", "parallel"])
@@ -21,7 +21,7 @@ def test_count_only_counts_equal_the_recorded_spikes(model, kw, backend):
     n = 600  # three blocks, the last one partial
     I = np.random.default_rng(0).uniform(0.5, 2.0, n)
     ref = simulate_lif(model, n, 50.0, 0.1, I=I, backend=backend, **kw)
-    counts = _simulate_lif(model, n, 50.0, 0.1, I=I, backend=backend, count_only=True, **kw)
+    counts = run_lif(model, n, 50.0, 0.1, I=I, backend=backend, count_only=True, **kw)
     assert counts.dtype == np.int64 and counts.shape == (n,)
     assert counts.sum() > 0
     np.testing.assert_array_equal(counts, ref.counts)
@@ -29,7 +29,7 @@ def test_count_only_counts_equal_the_recorded_spikes(model, kw, backend):
 
 def test_count_only_refuses_the_event_method_and_cuda():
     with pytest.raises(ValueError, match="count_only"):
-        _simulate_lif(LIF(), 10, 1.0, 0.1, I=1.5, method="event", backend="cpu", count_only=True)
+        run_lif(LIF(), 10, 1.0, 0.1, I=1.5, method="event", backend="cpu", count_only=True)
 
 
 def test_order_spikes_large_bins_in_order_or_nearly_so():

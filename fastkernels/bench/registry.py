@@ -77,7 +77,8 @@ class Case:
         (Brian2's standalone device: the simulation alone, without code generation and
         compilation) returns :class:`SelfTimed`; the runner reports its seconds.
     bounds : dict
-        ``{"GEMM alone": factory}``: contenders timed beside the kernel but not checked,
+        ``{"GEMM alone": factory}``: contenders timed beside the kernel but not checked
+        (a bound that takes a ``backend`` keyword is called with the run's backend),
         because they do only part of its work at the same shapes (a speed bound, not an
         alternative). Reported in the peer columns; the first line of the factory's
         docstring explains the column under the table.

@@ -11,6 +11,7 @@ fails its check is reported as FAILED and never timed.
 
 from __future__ import annotations
 
+import inspect
 import json
 import statistics
 import sys
@@ -86,6 +87,13 @@ def _sync_cuda(backend):
     return cuda.synchronize
 
 
+def bound_call(factory, inputs, backend):
+    """A zero-argument call of a case's bound on ``inputs``; a bound that takes ``backend`` gets the run's."""
+    fn = factory()
+    kw = {"backend": backend} if "backend" in inspect.signature(fn).parameters else {}
+    return lambda: fn(*inputs, **kw)
+
+
 def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -> Result:
     """Validate then time one case at one size."""
     prof = PROFILES[profile]
@@ -129,7 +137,7 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
         else:
             contenders[peer] = (lambda fn=fn: fn(*inputs))
     for bound, factory in case.bounds.items():
-        contenders[bound] = (lambda fn=factory(): fn(*inputs))
+        contenders[bound] = bound_call(factory, inputs, backend)
     times = _time_round_robin(contenders, prof["min_time"], prof["rounds"])
     res.numpy_s = times.pop("numpy")
     res.fastkernels_s = times.pop("fastkernels")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bench.registry import Case, SelfTimed, register
+from ..bench.registry import Case, register
+from ._bench_peers import brian2_peers
 from ._brian2_peer import lif_population_peer
 from ._reference import lif_exact_counts
 from .analysis import firing_rate_curve
 from .inputs import poisson_spike_trains
-from .lif import LIF, _simulate_lif, simulate_lif
+from .lif import LIF, run_lif, simulate_lif
 
 TAU, TREF, DT = 10.0, 2.0, 0.1
 
@@ -27,35 +28,20 @@ def _check_counts(out, ref):
     np.testing.assert_array_equal(out, ref)
 
 
-def brian2_peers(factory):
-    """``{"Brian2 cpp_standalone": ..., "Brian2 runtime": ...}``: :mod:`._brian2_peer`'s ``factory`` in
-    each mode as a self-timed peer of a case whose inputs are ``(I, steps)`` (the peer's own call).
-
-    Each peer factory builds its peer when the runner asks (ImportError, hence skipped, without
-    Brian2 or, for ``cpp_standalone``, a C++ compiler) and reports Brian2's own seconds
-    (:class:`fastkernels.bench.SelfTimed`): the standalone program's run time, or the wall time
-    of ``Network.run`` in runtime mode.
-    """
-    def self_timed(mode):
-        def make():
-            peer = factory(mode)  # ImportError without Brian2
-            return lambda *inputs: SelfTimed(*peer(*inputs))
-        return make
-
-    return {"Brian2 cpp_standalone": self_timed("cpp_standalone"), "Brian2 runtime": self_timed("runtime")}
-
-
 def _lif_count_only():
-    """the same LIF kernel without spike recording, per-neuron counts only (parallel backend)
+    """the same LIF kernel without spike recording, per-neuron counts only (same backend)
 
     The same integration, kernel machinery and input as the case's kernel, but each block adds
     its spikes to per-neuron counts instead of recording (time, neuron) pairs: no spike buffers,
-    gathering or time ordering. The runner does not tell a bound its backend; this one runs the
-    CPU ``parallel`` backend, the runner's default (with ``--backend cpu`` the column compares a
-    threaded bound with a serial kernel).
+    gathering or time ordering. On the cuda backend (no count-only kernel there) it runs parallel.
     """
     model = LIF(tau_m=TAU, tau_ref=TREF)
-    return lambda I, steps: _simulate_lif(model, I.size, steps * DT, DT, I=I, backend="parallel", count_only=True)
+
+    def count_only(I, steps, backend):
+        backend = backend if backend in ("cpu", "parallel") else "parallel"
+        return run_lif(model, I.size, steps * DT, DT, I=I, backend=backend, count_only=True)
+
+    return count_only
 
 
 register(Case(
@@ -175,4 +161,4 @@ register(Case(
 ))
 
 
-from . import _bench_models  # noqa: F401,E402  (HH and Izhikevich cases)
+from . import _bench_models  # noqa: F401,E402  (HH and Izhikevich cases, registered after these)

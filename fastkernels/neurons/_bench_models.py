@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..bench.registry import Case, register
-from ._bench import brian2_peers
+from ._bench_peers import brian2_peers
 from ._brian2_peer import hh_population_peer
 from .hh import HH, simulate_hh
 from ._reference import hh_derivatives, hh_exp_euler, hh_rest_state, hh_rk4, izhikevich_euler

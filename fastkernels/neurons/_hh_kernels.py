@@ -247,7 +247,7 @@ DEVICE_CHAIN = ("rates", "conductances", "derivatives", "_finish", "hh_step")
 
 
 @jit
-def _rates_kernel(v, shift, phi, out):
+def rates_kernel(v, shift, phi, out):
     for i in range(v.size):
         am, bm, ah, bh, an, bn = rates(v[i] + shift[i])
         p = phi[i]
@@ -301,13 +301,13 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt):
 
 
 # One vectorised step loop per method (each compiled on its own, called once per block and step).
-_LOOPS = tuple(jit(specialise(_loop_template, "_hh_loop_" + name, _METHOD=code), fastmath=FASTMATH)
+STEP_LOOPS = tuple(jit(specialise(_loop_template, "_hh_loop_" + name, _METHOD=code), fastmath=FASTMATH)
                for code, name in enumerate(METHODS))
-_loop_rk4, _loop_euler, _loop_exp_euler = _LOOPS
+loop_rk4, loop_euler, loop_exp_euler = STEP_LOOPS
 
 
 @jit
-def _first_bad(sb, m):
+def first_bad(sb, m):
     """The first neuron of a block whose state ran away (|V| > V_LIMIT, gates beyond GATE_LIMIT, NaN), or -1."""
     for j in range(m):
         g = abs(sb[M * ROW + j]) + abs(sb[H * ROW + j]) + abs(sb[N * ROW + j])

@@ -293,4 +293,4 @@ def _event_body(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t,
         spk_n[b] = cnt
 
 
-_event_cpu, _event_parallel = cpu_kernels(_event_body)
+event_cpu, event_parallel = cpu_kernels(_event_body)

@@ -62,7 +62,7 @@ from ._engine import Population, Run, population_kernels, simulate
 from ._hh_kernels import (  # noqa: F401  (the equations, the layout and the limits, re-exported)
     DEVICE_CHAIN, EK, EL, ENA, EULER, EXP_EULER, GATE_LIMIT, GK, GL, GNA, H, IN, INVC, M, METHODS,
     MIN_BYTES_PER_NEURON, N, N_PARAMS, N_STATE, PHI, RATE_FUNCTIONS, RK4, SHIFT, SN, STATE_NAMES, TINY, U_LIMIT,
-    V_LIMIT, VTH, XI, _LOOPS, _first_bad, _loop_euler, _loop_exp_euler, _loop_rk4, _rates_kernel, alpha_h, alpha_m,
+    V_LIMIT, VTH, XI, STEP_LOOPS, first_bad, loop_euler, loop_exp_euler, loop_rk4, rates_kernel, alpha_h, alpha_m,
     alpha_n, beta_h, beta_m, beta_n, conductances, cuda_rate_functions, cuda_step, derivatives, hh_step, rates,
     relax_factor, taylor_x_over_1mexp, x_over_1mexp)
 from ._params import field_array, per_neuron
@@ -179,7 +179,7 @@ class HH:
         """
         v, shift, phi = self._broadcast(V)
         out = np.empty((6, v.size))
-        _rates_kernel(v.ravel(), shift.ravel(), phi.ravel(), out)
+        rates_kernel(v.ravel(), shift.ravel(), phi.ravel(), out)
         if not np.isfinite(out).all():
             i = int(np.flatnonzero(~np.isfinite(out).all(axis=0))[0])
             raise ValueError(f"phi = {phi.ravel()[i]!r} is too large: the gate rates overflow at V = {v.ravel()[i]!r}")
@@ -247,7 +247,7 @@ def temperature_factor(celsius: float, q10: float = 3.0, reference: float = 6.3)
 _PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold", "V_shift", "phi", "sn")
 #: What the population engine runs: state rows V, M, H, N (then the engine's XI, IN), parameter
 #: rows INVC..SN, one step loop per method code. One HH update costs ~20 LIF updates.
-POPULATION = Population("hh", METHODS, STATE_NAMES, _PARAM_ORDER, population_kernels("hh", _LOOPS, _first_bad, 4),
+POPULATION = Population("hh", METHODS, STATE_NAMES, _PARAM_ORDER, population_kernels("hh", STEP_LOOPS, first_bad, 4),
                         cost=20)
 
 

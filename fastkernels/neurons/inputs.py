@@ -19,7 +19,7 @@ from numba import prange
 from .._backend import resolve_backend
 from .._jit import cpu_kernels
 from .._random import resolve_seed, seed_kept, stream_key, uniform_open0
-from .._validate import _check_cast_range, as_array, check_allocation, check_scalar
+from .._validate import check_cast_range, as_array, check_allocation, check_scalar
 from ._driver import order_spikes
 
 
@@ -75,7 +75,7 @@ def as_input(I, name: str, *, n: int, n_steps: int, t0: float, dt: float, dtype)
         I = 0.0
     arr = as_array(I, name, dtypes=(np.float64, np.float32, np.int64, np.int32), finite=True)
     if arr.dtype.kind == "f":
-        _check_cast_range(arr, dtype, name)  # 1e308 into a float32 run would become inf
+        check_cast_range(arr, dtype, name)  # 1e308 into a float32 run would become inf
     arr = np.asarray(arr, dtype=dtype)
     zero_rows, zero_common = np.zeros((1, n), dtype=dtype), np.zeros(1, dtype=dtype)
     if arr.ndim == 0:

@@ -46,13 +46,13 @@ import numpy as np
 
 from .._backend import load_cuda, resolve_backend
 from .._random import resolve_seed, seed_kept
-from .._validate import _check_cast_range, check_flag
+from .._validate import check_cast_range, check_flag
 from . import _driver, _params
 from ._engine import Run
 from ._layout import BLOCK, ROW, blocked, unblocked
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
-    SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, _event_cpu, _event_parallel,
+    SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, event_cpu, event_parallel,
     event_advance, free_legacy, grid_kernels, lif_step)
 from ._params import check_finite_result, check_mode, field_array, per_neuron, refractory_steps, whole
 from .inputs import input_range
@@ -341,12 +341,12 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     BackendUnavailableError
         ``backend="cuda"`` without a usable GPU.
     """
-    return _simulate_lif(model, n, duration, dt, I=I, v0=v0, initial=initial, method=method, seed=seed,
-                         record=record, record_every=record_every, t_start=t_start, dtype=dtype, backend=backend)
+    return run_lif(model, n, duration, dt, I=I, v0=v0, initial=initial, method=method, seed=seed,
+                   record=record, record_every=record_every, t_start=t_start, dtype=dtype, backend=backend)
 
 
-def _simulate_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method="exact", seed=None, record=None,
-                  record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False):
+def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method="exact", seed=None, record=None,
+            record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False):
     """:func:`simulate_lif`; ``count_only=True`` (grid methods on the CPU backends) runs the same
     kernel machinery without recording spikes and returns only the spikes per neuron, ``(n,)``
     int64 (what the ``lif_population`` benchmark's "count only" bound times)."""
@@ -404,9 +404,9 @@ def _simulate_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, 
     check_finite_result(coeffs, f"{method} method's coefficients")
     if dtype == np.float32:
         for name in _PARAM_ORDER:
-            _check_cast_range(np.asarray(p[name], dtype=np.float64), dtype, _PARAM_NAMES.get(name, name))
+            check_cast_range(np.asarray(p[name], dtype=np.float64), dtype, _PARAM_NAMES.get(name, name))
         for name, value in state.items():
-            _check_cast_range(np.asarray(value, dtype=np.float64), dtype, "v0" if name == "v" and initial is None
+            check_cast_range(np.asarray(value, dtype=np.float64), dtype, "v0" if name == "v" and initial is None
                               else f"initial[{name!r}]")
     varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER))
     legacy = model.refractory_mode == "legacy_float"
@@ -483,7 +483,7 @@ def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, k
         units, per_unit = S.shape[0], min(n, BLOCK)
         rec_lo = _driver.record_ranges(rec, n, BLOCK)
         if method == "event":
-            kern = _event_parallel if backend == "parallel" else _event_cpu
+            kern = event_parallel if backend == "parallel" else event_cpu
 
             def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
                 kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
