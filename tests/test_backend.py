@@ -53,23 +53,6 @@ def test_device_arrays_are_detected_and_refused_by_cpu_backends():
         B.resolve_backend("cpu", arrays=(dev,))
 
 
-def test_import_compiles_nothing_and_does_not_import_numba_cuda():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, fastkernels, fastkernels.nn\n"
-        "from numba.core.registry import CPUDispatcher\n"
-        "import fastkernels.nn.rowwise as r\n"
-        "assert not r._softmax['cpu'].signatures, 'compiled at import'\n"
-        "assert 'numba.cuda' not in sys.modules, 'numba.cuda imported at import'\n"
-        "print('ok')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
-
-
 def test_set_and_get_num_threads_round_trip():
     old = fk.get_num_threads()
     try:
@@ -97,29 +80,6 @@ def test_num_threads_context_restores_after_an_exception():
 def test_cache_dir_respects_numba_cache_dir(monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", "/tmp/somewhere")
     assert B.cache_dir() == "/tmp/somewhere"
-
-
-@pytest.mark.bad_input
-def test_warmup_rejects_unknown_areas():
-    with pytest.raises(ValueError, match="unknown area 'vision'"):
-        fk.warmup(["vision"])
-
-
-def test_warmup_compiles_and_reports_seconds():
-    spent = fk.warmup(["nn"], backends=("cpu",), dtypes=("float64",))
-    assert set(spent) == {"nn"} and spent["nn"] >= 0
-
-
-def test_spread_1d_uses_every_sm_for_few_long_running_threads():
-    from fastkernels import _launch
-
-    assert _launch.spread_1d(1000) == (32, 32)  # 32 warps on 32 SMs, not 4 blocks of 256
-    blocks, threads = _launch.spread_1d(20_000)
-    assert threads == 256 or blocks >= _launch.SMS * 0.9
-    assert _launch.spread_1d(10**6) == _launch.grid_1d(10**6)
-    for n in (1, 31, 5000, 40_000):
-        blocks, threads = _launch.spread_1d(n)
-        assert blocks * threads >= n or blocks == _launch.MAX_BLOCKS
 
 
 def test_cpu_only_functions_never_get_cuda(monkeypatch):

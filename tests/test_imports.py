@@ -11,7 +11,8 @@ directions (CONTRIBUTING.md, "Where things go"):
   or by other CUDA modules, so ``import fastkernels.<area>`` never loads numba.cuda.
 
 Imports are read from the source (``ast``), at every depth, so a cycle hidden in a deferred
-import inside a function is found too.
+import inside a function is found too. One test imports the package in a fresh interpreter: nothing
+compiles and numba.cuda stays unloaded.
 """
 
 from __future__ import annotations
@@ -144,6 +145,23 @@ def test_cuda_modules_load_only_on_use():
     bad = sorted(f"{src} -> {dst}" for src, targets in EDGES.items() for dst, at_top in targets
                  if at_top and dst.endswith("_cuda") and not src.endswith("_cuda") and _layer(src) != "top")
     assert not bad, "CUDA modules imported at module level:\n" + "\n".join(bad)
+
+
+def test_import_compiles_nothing_and_does_not_import_numba_cuda():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fastkernels, fastkernels.nn\n"
+        "from numba.core.registry import CPUDispatcher\n"
+        "import fastkernels.nn.rowwise as r\n"
+        "assert not r._softmax['cpu'].signatures, 'compiled at import'\n"
+        "assert 'numba.cuda' not in sys.modules, 'numba.cuda imported at import'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
 
 
 def test_no_private_name_crosses_modules():

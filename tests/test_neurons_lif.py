@@ -10,14 +10,13 @@ from contract.harness import raises_naming as _raises_naming
 from fastkernels.neurons import (
     LIF,
     SimulationError,
-    _driver,
     firing_rate_curve,
     isi_stats,
     lif_rate,
-    population_rate,
     simulate_lif,
 )
 from fastkernels.neurons._reference import lif_exact_counts
+from fastkernels.neurons.lif import run_lif
 
 BACKENDS = ["cpu", "parallel"]
 
@@ -96,66 +95,6 @@ def test_n9_if_curve_counts_match_brian2(backend, mode, expected):
     assert r.counts.tolist() == expected
 
 
-@pytest.mark.parametrize("first, most", [(1, 1), (1, 64)])
-@pytest.mark.parametrize("method", ["exact", "event"])
-def test_spikes_sorted_and_buffers_resume(monkeypatch, method, first, most):
-    # (1, 1): every block stops each time its buffer fills, then resumes; (1, 64): the buffers grow.
-    monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", first)
-    monkeypatch.setattr(_driver, "BUFFER_STEPS", most)
-    I = np.linspace(0.5, 4, 700)
-    small = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, method=method, backend="parallel")
-    monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", 4096)  # one launch
-    big = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, method=method, backend="cpu")
-    np.testing.assert_array_equal(small.spike_times, big.spike_times)
-    np.testing.assert_array_equal(small.spike_neurons, big.spike_neurons)
-    order = np.lexsort((big.spike_neurons, big.spike_times))
-    assert np.array_equal(order, np.arange(order.size))
-
-
-def test_order_spikes_sorts_by_time_then_id_in_every_visiting_mode():
-    rng = np.random.default_rng(3)
-    times = np.round(rng.uniform(0, 50, 4000), 1)  # many ties inside a bin, as on a grid
-    times[::7] += 0.03  # and some continuous times
-    ids = rng.integers(0, 300, times.size)
-    ref = np.lexsort((ids, times))
-    for kw in ({}, {"n_ids": 300}):
-        t, i = _driver.order_spikes(times, ids, 0.0, 0.1, 501, **kw)
-        np.testing.assert_array_equal(t, times[ref])
-        np.testing.assert_array_equal(i, ids[ref])
-    # gathered launch by launch from 3 units that each emit in (time, id) order
-    unit = ids % 3
-    seg, parts = [], []
-    for lc, (lo, hi) in enumerate([(0, 20), (20, 35), (35, 51)]):
-        counts = []
-        for u in range(3):
-            sel = np.flatnonzero((unit == u) & (times >= lo) & (times < hi))
-            sel = sel[np.lexsort((ids[sel], times[sel]))]
-            parts.append(sel)
-            counts.append(sel.size)
-        seg.append(counts)
-    order = np.concatenate(parts)
-    t, i = _driver.order_spikes(times[order], ids[order], 0.0, 0.1, 511, seg=np.array(seg))
-    np.testing.assert_array_equal(t, times[ref])
-    np.testing.assert_array_equal(i, ids[ref])
-
-
-def test_order_spikes_offset_start_bin_edges_and_crowded_bins():
-    rng = np.random.default_rng(5)
-    t0, dt, n_steps = 1e5, 0.1, 40
-    k = rng.integers(0, n_steps, 3000)
-    frac = rng.choice([0.0, 1e-12, 0.5, 1 - 1e-12], k.size)
-    times = t0 + (k + frac) * dt
-    times[:1500] = t0 + (7 + rng.uniform(0, 1, 1500)) * dt  # one bin of 1500 continuous times
-    ids = rng.integers(0, 50, times.size)
-    ref = np.lexsort((ids, times))
-    for kw in ({}, {"n_ids": 50}):
-        t, i = _driver.order_spikes(times, ids, t0, dt, n_steps, **kw)
-        np.testing.assert_array_equal(t, times[ref])
-        np.testing.assert_array_equal(i, ids[ref])
-    t, i = _driver.order_spikes(times[:0], ids[:0], t0, dt, n_steps)
-    assert t.size == i.size == 0
-
-
 @pytest.mark.parametrize("n", [1, 255, 256, 257, 600])
 def test_uniform_parameters_match_the_per_neuron_path(n):
     # Scalar parameters take a fast path (propagators computed once); the same values given per neuron must
@@ -183,15 +122,6 @@ def test_matches_numpy_reference_with_per_neuron_parameters():
     r = simulate_lif(LIF(tau_m=tau, tau_ref=ref), n, steps * dt, dt, I=I, backend="parallel")
     # plain NumPy time loop with the same schedule
     np.testing.assert_array_equal(r.counts, lif_exact_counts(I, steps, tau, ref, dt))
-
-
-def test_time_varying_matrix_input_and_shared_series_agree():
-    n, steps = 5, 200
-    series = np.sin(np.arange(steps) * 0.05)[:, None] * 2 + 1.5
-    a = simulate_lif(LIF(tau_m=10), n, steps * 0.1, 0.1, I=series, backend="cpu")
-    b = simulate_lif(LIF(tau_m=10), n, steps * 0.1, 0.1, I=np.repeat(series, n, axis=1), backend="cpu")
-    np.testing.assert_array_equal(a.spike_times, b.spike_times)
-    assert a.spike_times.size > 0
 
 
 def test_event_method_matches_analytic_rate_at_coarse_dt():
@@ -294,12 +224,6 @@ def test_float32_state_gives_same_spikes_on_simple_runs():
     assert b.final_state["v"].dtype == np.float32
 
 
-def test_population_rate_divides_by_bin_width():
-    t, rate = population_rate(np.array([0.5, 0.6, 1.5]), 2, 0.0, 2.0, bin_ms=1.0)
-    np.testing.assert_allclose(t, [0.5, 1.5])
-    np.testing.assert_allclose(rate, [1000.0, 500.0])  # 2 spikes / (2 neurons * 1 ms)
-
-
 def test_euler_instability_raises_naming_step_and_neuron():
     with pytest.raises(SimulationError, match="neuron 2") as info:
         simulate_lif(LIF(tau_m=[10, 10, 0.01], v_threshold=[1, 1, 1e12]), 3, 50.0, 0.1, I=0.5, v0=[0, 0, 1.0],
@@ -340,16 +264,6 @@ def test_bad_input(kwargs, err, match):
         np.testing.assert_array_equal(args["I"], user_I)  # a failed call leaves user data unchanged
 
 
-@pytest.mark.bad_input
-def test_bad_analysis_input():
-    with pytest.raises(ValueError, match="reset"):
-        lif_rate(2.0, 20, 2, threshold=1.0, reset=1.5)
-    with pytest.raises(ValueError, match="transient"):
-        firing_rate_curve(LIF(), [2.0], duration=10.0, transient=10.0)
-    with pytest.raises(ValueError, match="bin_ms"):
-        population_rate(np.zeros(1), 1, 0, 1, bin_ms=0)
-
-
 def test_poisson_input_shot_noise_matches_campbell():
     # 100 trains at 10 Hz, jump 0.01, tau 10 ms: mean N r w tau = 0.1, variance N r w^2 tau / 2 = 5e-4
     m = LIF(tau_m=10, tau_ref=0, v_threshold=1e9, poisson_inputs=100, poisson_rate=10.0, poisson_weight=0.01)
@@ -364,44 +278,6 @@ def test_poisson_input_drives_spikes_and_respects_reset():
     m = LIF(tau_m=10, tau_ref=2, poisson_inputs=50, poisson_rate=40.0, poisson_weight=0.1)
     r = simulate_lif(m, 200, 200.0, 0.1, I=0.0, seed=4, backend="cpu")
     assert r.spike_times.size > 0 and np.all(np.diff(r.spike_times) >= 0)
-
-
-def test_poisson_spike_trains_statistics_and_reproducibility():
-    from fastkernels.neurons import poisson_spike_trains
-
-    t, i = poisson_spike_trains(20.0, 2000, 1000.0, seed=3, backend="parallel")
-    t2, i2 = poisson_spike_trains(20.0, 2000, 1000.0, seed=3, backend="cpu")
-    np.testing.assert_array_equal(t, t2)
-    counts = np.bincount(i, minlength=2000)
-    assert counts.mean() == pytest.approx(20.0, rel=0.03) and counts.var() == pytest.approx(20.0, rel=0.1)
-    isi = np.diff(t[i == 0])
-    assert np.all(isi > 0) and t.min() >= 0 and t.max() < 1000
-    rates = np.array([0.0, 50.0])
-    t3, i3 = poisson_spike_trains(rates, 2, 100.0, seed=1)
-    assert not np.any(i3 == 0)
-    # sorted by time then train (a bucket sort, checked against lexsort of the same spikes)
-    order = np.lexsort((i, t))
-    np.testing.assert_array_equal(t[order], t)
-    np.testing.assert_array_equal(i[order], i)
-    t4, _ = poisson_spike_trains(20.0, 3, 50.0, t_start=100.0, seed=3)
-    assert t4.min() >= 100.0 and t4.max() < 150.0
-
-
-def test_plots_draw(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from fastkernels.neurons import plots
-
-    r = simulate_lif(LIF(tau_m=10), 5, 50.0, 0.1, I=np.linspace(1, 3, 5), record=[0, 4], backend="cpu")
-    ax = plots.raster(r)
-    assert len(ax.lines) == 1 and ax.lines[0].get_xdata().size == r.spike_times.size
-    ax = plots.trace(r, "v")
-    assert len(ax.lines) == 2
-    ax = plots.fi_curve([1, 2], [0, 10], analytic=([1, 2], [0, 9]))
-    assert len(ax.lines) == 2
-    with pytest.raises(ValueError, match="variable"):
-        plots.trace(r, "u")
 
 
 @pytest.mark.bad_input
@@ -440,6 +316,30 @@ def test_per_neuron_parameters_equal_separate_uniform_runs(mode, freeze, adapt):
         one = simulate_lif(LIF(tau_m=taus[i], tau_ref=refs[i], freeze_refractory=freeze, refractory_mode=mode,
                                **extra), 1, 100.0, 0.1, I=I[i], backend="cpu")
         np.testing.assert_array_equal(both.spike_train(i), one.spike_times)
+
+
+# ---------------------------------------------------------------- the private count-only mode
+# (the lif_population benchmark's "count only" bound)
+
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+@pytest.mark.parametrize("model, kw", [
+    (LIF(tau_m=10.0, tau_ref=2.0), {}),
+    (LIF(tau_m=10.0, tau_ref=2.0, sigma=0.3), dict(seed=4)),
+    (LIF(tau_m=np.linspace(5.0, 20.0, 600), tau_ref=2.0, threshold_jump=0.1, adaptation_jump=0.2), {}),
+])
+def test_count_only_counts_equal_the_recorded_spikes(model, kw, backend):
+    n = 600  # three blocks, the last one partial
+    I = np.random.default_rng(0).uniform(0.5, 2.0, n)
+    ref = simulate_lif(model, n, 50.0, 0.1, I=I, backend=backend, **kw)
+    counts = run_lif(model, n, 50.0, 0.1, I=I, backend=backend, count_only=True, **kw)
+    assert counts.dtype == np.int64 and counts.shape == (n,)
+    assert counts.sum() > 0
+    np.testing.assert_array_equal(counts, ref.counts)
+
+
+def test_count_only_refuses_the_event_method_and_cuda():
+    with pytest.raises(ValueError, match="count_only"):
+        run_lif(LIF(), 10, 1.0, 0.1, I=1.5, method="event", backend="cpu", count_only=True)
 
 
 # ---------------------------------------------------------------- issue 13: reliability regressions
@@ -502,19 +402,6 @@ def test_failed_call_leaves_a_generator_seed_unchanged():
 
 
 @pytest.mark.bad_input
-def test_poisson_spike_trains_refuses_absurd_rates_up_front():
-    from fastkernels.neurons import poisson_spike_trains
-
-    # ran until memory was exhausted: the expected spike count is checked against memory first
-    for rate, duration in ((1e12, 1e6), (1e300, 1e300), (1.7e308, 10.0)):
-        exc = _raises_naming(lambda: poisson_spike_trains(rate, 2, duration, seed=0), "rate")
-        assert "memory" in str(exc) or "addressed" in str(exc)
-    _raises_naming(lambda: poisson_spike_trains(1.0, 10**13, 10.0, seed=0), "n")
-    _raises_naming(lambda: poisson_spike_trains(1.0, 2, 10.0, t_start=1e308, seed=0), "t_start")
-    _raises_naming(lambda: poisson_spike_trains(1.0, 2, 10.0, seed="x"), "seed")
-
-
-@pytest.mark.bad_input
 @pytest.mark.parametrize("kwargs, name", [
     (dict(n=10**12), "n"), (dict(n=2**70), "n"), (dict(duration=1e300), "duration"), (dict(dt=5e-324), "duration"),
     (dict(t_start=1e300), "t_start"), (dict(initial={"v": 0.0, "step": 2**62}), "initial"),
@@ -527,16 +414,6 @@ def test_sizes_and_step_counts_that_cannot_work_are_refused_up_front(kwargs, nam
     args.update(kwargs)
     _raises_naming(lambda: simulate_lif(LIF(), args.pop("n"), args.pop("duration"), args.pop("dt"), backend="cpu",
                                         **args), name)
-
-
-@pytest.mark.bad_input
-def test_long_sparse_runs_sort_spikes_without_a_bin_per_step():
-    # order_spikes allocated one int64 per step: 8 TB for 1e12 steps with a handful of spikes
-    times = np.array([3e10, 1.0, 3e10, 5.5])
-    ids = np.array([1, 0, 0, 2])
-    t, i = _driver.order_spikes(times, ids, 0.0, 0.1, 10**12)
-    np.testing.assert_array_equal(t, [1.0, 5.5, 3e10, 3e10])
-    np.testing.assert_array_equal(i, [0, 2, 0, 1])
 
 
 @pytest.mark.bad_input
@@ -587,13 +464,6 @@ def test_event_method_bounds_spikes_with_a_negative_resistance():
 
 
 @pytest.mark.bad_input
-def test_callable_and_malformed_inputs_name_the_argument():
-    for bad in (lambda t: ["a"] * t.size, lambda t: [object()] * t.size, lambda t: np.ones(t.size, bool),
-                [1.0, [2.0, 3.0]], {"I": 1.0}, "1.0"):
-        _raises_naming(lambda: simulate_lif(LIF(), 2, 1.0, 0.1, I=bad, backend="cpu"), "I")
-
-
-@pytest.mark.bad_input
 @pytest.mark.parametrize("record", [1.5, "0", [0.5], 2**64, np.array([True]), [None]])
 def test_malformed_record_names_the_argument(record):
     _raises_naming(lambda: simulate_lif(LIF(), 2, 1.0, 0.1, I=2.0, record=record, backend="cpu"), "record")
@@ -614,66 +484,3 @@ def test_model_properties_name_a_bad_field(field, bad):
     prop = "has_poisson_input" if field.startswith("poisson") else "adapts"
     _raises_naming(lambda: getattr(model, prop), field)
     _raises_naming(lambda: model.arrays("3"), "n")
-
-
-@pytest.mark.bad_input
-@pytest.mark.parametrize("v, threshold, reset", [(1.0 + 1e-15, 1.0, 1.0 - 1e308), (1.7e308, -1e308, -1.7e308),
-                                                 (1e308, 1e307, -1e308)])
-def test_lif_rate_at_extreme_magnitudes(v, threshold, reset):
-    # the ratio or the differences overflowed to inf: a silent rate of 0 Hz
-    import math
-    from fractions import Fraction
-
-    ratio = (Fraction(v) - Fraction(reset)) / (Fraction(v) - Fraction(threshold))
-    expect = 1000.0 / (2.0 + 20.0 * (math.log(ratio.numerator) - math.log(ratio.denominator)))
-    got = lif_rate(np.array([v]), 20.0, 2.0, threshold=threshold, reset=reset)[0]
-    assert got == pytest.approx(expect, rel=1e-12)
-
-
-@pytest.mark.bad_input
-def test_population_rate_refuses_windows_it_cannot_bin():
-    # division by a zero-width bin (inf/NaN), and NumPy's "Maximum allowed size exceeded"
-    c, r = population_rate(np.array([1.0]), 1, 2.0, 2.0)
-    assert c.size == 0 and r.size == 0
-    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 0.0, 1e300), "bin_ms")
-    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 1e20, 1e20 + 1e6), "bin_ms")
-    _raises_naming(lambda: population_rate(np.array([1.0]), 1, 2.0, 1.0), "t_stop")
-    _raises_naming(lambda: population_rate(np.array([np.nan]), 1, 0.0, 1.0), "spike_times")
-    _raises_naming(lambda: population_rate(["a"], 1, 0.0, 1.0), "spike_times")
-
-
-@pytest.mark.bad_input
-def test_result_methods_validate_and_handle_zero_duration():
-    r = simulate_lif(LIF(), 3, 0.0, 0.1, I=2.0, backend="cpu")
-    assert np.isnan(r.rates).all()  # 0 / 0 with a RuntimeWarning before: now documented NaN
-    c, rate = r.population_rate()
-    assert c.size == 0 and rate.size == 0
-    for bad, err in (("a", TypeError), (1.5, TypeError), (True, TypeError), (3, ValueError), (-1, ValueError)):
-        with pytest.raises(err, match="i"):
-            r.spike_train(bad)
-    with pytest.raises(TypeError, match="result"):
-        isi_stats({"spike_times": []})
-
-
-@pytest.mark.bad_input
-def test_firing_rate_curve_names_its_own_arguments():
-    _raises_naming(lambda: firing_rate_curve(LIF(), []), "inputs")  # named n, the simulator's argument
-    _raises_naming(lambda: firing_rate_curve(LIF(), np.ones((2, 2))), "inputs")
-    _raises_naming(lambda: firing_rate_curve(LIF(sigma="x"), [1.0]), "sigma")
-    _raises_naming(lambda: firing_rate_curve(LIF(freeze_refractory=2), [1.0]), "freeze_refractory")
-
-
-@pytest.mark.bad_input
-def test_plots_refuse_bad_arguments_by_name():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from fastkernels.neurons import plots
-
-    r = simulate_lif(LIF(), 3, 10.0, 0.1, I=2.0, record=[0], backend="cpu")
-    _raises_naming(lambda: plots.raster(None), "result")  # AttributeError before
-    _raises_naming(lambda: plots.raster(r, neurons=["a"]), "neurons")  # silently drew nothing
-    _raises_naming(lambda: plots.raster(r, neurons=[5]), "neurons")
-    _raises_naming(lambda: plots.trace(r, ["v"]), "variable")  # unhashable list
-    _raises_naming(lambda: plots.fi_curve([1.0, 2.0], [1.0]), "inputs")
-    _raises_naming(lambda: plots.fi_curve([1.0], [1.0], analytic=([1.0],)), "analytic")  # IndexError

@@ -1,4 +1,5 @@
-"""Each shared check fed good and bad input (also run with NUMBA_BOUNDSCHECK=1 in CI)."""
+"""Each shared check of what a call reads (fastkernels._validate) fed good and bad input (also run
+with NUMBA_BOUNDSCHECK=1 in CI)."""
 
 import numpy as np
 import pytest
@@ -44,26 +45,6 @@ def test_as_array_finite_check_names_first_bad_position(value):
     x[1, 2] = value
     with pytest.raises(ValueError, match=r"x must be finite, but 1 entries are not \(first at index \(1, 2\)"):
         V.as_array(x, "x", finite=True)
-
-
-def test_as_output_accepts_exact_buffer():
-    out = np.empty((2, 3), np.float32)
-    assert V.as_output(out, "out", dtype=np.float32, shape=(2, 3)) is out
-
-
-def test_as_output_never_casts_or_copies():
-    with pytest.raises(TypeError, match="out must have dtype float32 to be written in place, got float64"):
-        V.as_output(np.empty((2, 3)), "out", dtype=np.float32, shape=(2, 3))
-    with pytest.raises(ValueError, match=r"out must have shape \(2, 3\), got \(3, 2\)"):
-        V.as_output(np.empty((3, 2), np.float32), "out", dtype=np.float32, shape=(2, 3))
-    with pytest.raises(ValueError, match="C-contiguous"):
-        V.as_output(np.empty((3, 2), np.float32).T, "out", dtype=np.float32, shape=(2, 3))
-    ro = np.empty((2, 3), np.float32)
-    ro.flags.writeable = False
-    with pytest.raises(ValueError, match="read-only"):
-        V.as_output(ro, "out", dtype=np.float32, shape=(2, 3))
-    with pytest.raises(TypeError, match="numpy or device array"):
-        V.as_output([[0.0] * 3] * 2, "out", dtype=np.float64, shape=(2, 3))
 
 
 def test_as_index_array_accepts_int32_int64_and_lists():
@@ -145,7 +126,7 @@ def test_foreign_device_arrays_are_read_through_the_interface(monkeypatch):
     assert numba_view(host) is host
 
 
-# -- issue 13: float lists as ids, casts that overflow, overlapping out=, sizes, dtypes ----------
+# -- issue 13: float lists as ids, casts that overflow, sizes, dtypes ---------------------------
 
 
 def test_float_lists_are_not_truncated_to_ids():
@@ -169,21 +150,6 @@ def test_cast_float_refuses_overflow_and_passes_same_dtype_through():
     y = np.ones(3, np.float32)
     assert V.cast_float(y, "X", np.float32) is y
     np.testing.assert_array_equal(V.cast_float(np.array([np.nan, np.inf]), "X", np.float32), [np.nan, np.inf])
-
-
-def test_check_disjoint():
-    base = np.zeros(11, np.float32)
-    x, out = base[:10], base[1:]
-    with pytest.raises(ValueError, match="out overlaps the memory of x"):
-        V.check_disjoint(out, "out", x=x)
-    with pytest.raises(ValueError, match="out is the memory of x"):
-        V.check_disjoint(x, "out", x=x)
-    V.check_disjoint(x, "out", allow_same=("x",), x=x)  # documented in-place use
-    with pytest.raises(ValueError, match="overlaps"):  # same start, other shape: not an exact alias
-        V.check_disjoint(base[:5], "out", allow_same=("x",), x=x)
-    V.check_disjoint(base[::2], "out", x=base[1::2])  # interleaved, no shared element
-    V.check_disjoint(np.zeros(3), "out", x=x, y=None, n=3)
-    V.check_disjoint(np.zeros(0), "out", x=x)
 
 
 def test_check_allocation_names_the_argument_and_the_limit():

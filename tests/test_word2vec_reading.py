@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fastkernels.word2vec import Corpus, Vocabulary, read_corpus
+from fastkernels.word2vec._reference import tutorial_build_dataset
 
 FLOAT_IDS = [0.9, 1.7, 2.2, 0.1, 1.5, 2.9, 0.4, 1.0]
 
@@ -17,6 +18,17 @@ def zipf_words(rng, n_tokens, n_words=300):
     ids = rng.choice(n_words, n_tokens, p=p / p.sum())
     names = np.array([f"w{i}" for i in rng.permutation(n_words)], dtype=object)
     return names[ids].tolist()
+
+
+def test_tutorial_unk_mode_equals_build_dataset(rng):
+    words = zipf_words(rng, 5000)
+    data, count, dictionary = tutorial_build_dataset(words, 50)
+    corpus, v = read_corpus(words, min_count=1, max_size=50, unk="UNK")
+    assert v.words == [w for w, _ in count] and v.counts.tolist() == [c for _, c in count]
+    assert v.unk_id == 0 and v.index("UNK") == 0
+    assert corpus.ids.tolist() == data
+    assert corpus.offsets.tolist() == [0, len(words)]  # a flat token list is one sentence
+    assert Vocabulary.build(words, min_count=1, max_size=50, unk="UNK") == v
 
 
 def test_unk_word_occurring_in_text_counts_towards_unk():

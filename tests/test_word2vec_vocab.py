@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from fastkernels.word2vec import Vocabulary, read_corpus
-from fastkernels.word2vec._reference import tutorial_build_dataset
 
 VOCAB = Vocabulary(["a", "b", "c"], [5, 3, 2])
 
@@ -43,17 +42,6 @@ def test_matches_counter_most_common_exactly(rng):
     mc = collections.Counter(words).most_common()
     assert v.words == [w for w, _ in mc]
     assert v.counts.tolist() == [c for _, c in mc]
-
-
-def test_tutorial_unk_mode_equals_build_dataset(rng):
-    words = zipf_words(rng, 5000)
-    data, count, dictionary = tutorial_build_dataset(words, 50)
-    corpus, v = read_corpus(words, min_count=1, max_size=50, unk="UNK")
-    assert v.words == [w for w, _ in count] and v.counts.tolist() == [c for _, c in count]
-    assert v.unk_id == 0 and v.index("UNK") == 0
-    assert corpus.ids.tolist() == data
-    assert corpus.offsets.tolist() == [0, len(words)]  # a flat token list is one sentence
-    assert Vocabulary.build(words, min_count=1, max_size=50, unk="UNK") == v
 
 
 def test_matches_gensim_vocabulary():

@@ -1,4 +1,5 @@
-"""Argument checks used only by :mod:`fastkernels.nn` (the shared ones are in ``fastkernels._validate``)."""
+"""Argument checks used only by :mod:`fastkernels.nn` (the shared ones are in ``fastkernels._validate``
+and ``fastkernels._outputs``)."""
 
 from __future__ import annotations
 

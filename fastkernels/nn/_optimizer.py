@@ -11,7 +11,8 @@ import weakref
 import numpy as np
 
 from .._backend import is_device_array, load_cuda, resolve_backend
-from .._validate import FLOAT_DTYPES, array_dtype, as_array, as_output, check_disjoint, check_no_overlap, check_positive, host_span
+from .._outputs import as_output, check_disjoint, check_no_overlap, host_span
+from .._validate import FLOAT_DTYPES, array_dtype, as_array, check_positive
 from ._checks import check_sequence
 
 

@@ -43,13 +43,64 @@ def ref_softmax_family(x):
     return ref_rows(x, "softmax"), ref_rows(x, "log_softmax"), ref_rows(x, "logsumexp")
 
 
+def _xlogp(a, logp):
+    """a * logp with 0 * -inf = 0 (a masked class that the target does not use)."""
+    return np.where(a != 0, a * np.where(a != 0, logp, 0.0), 0.0)
+
+
+def ref_softmax_cross_entropy(x, target, *, weight=None, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+    """torch.nn.functional.cross_entropy semantics in float64: class ids (with ``ignore_index``) or
+    probability targets, class ``weight``, ``label_smoothing``; the log-softmax of :func:`ref_rows`."""
+    x = _f64(x)
+    n, c = x.shape
+    logp = ref_rows(x, "log_softmax")
+    w = np.ones(c) if weight is None else _f64(weight)
+    target = np.asarray(target)
+    if target.dtype.kind == "f":
+        t = (1 - label_smoothing) * target + label_smoothing / c
+        per_row = -_xlogp(w * t, logp).sum(axis=1)
+        denom = n
+    else:
+        valid = np.ones(n, bool) if ignore_index is None else target != ignore_index
+        onehot = np.zeros((n, c))
+        onehot[np.flatnonzero(valid), target[valid]] = 1.0
+        t = (1 - label_smoothing) * onehot + label_smoothing / c
+        per_row = np.where(valid, -_xlogp(w * t, logp).sum(axis=1), 0.0)
+        denom = w[target[valid]].sum()
+    if reduction == "none":
+        return per_row
+    if reduction == "sum":
+        return per_row.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return per_row.sum() / denom
+
+
 def ref_sce_rows(x, t):
-    """Per-row softmax cross-entropy losses (class ids ``t``) and the gradient of their sum, float64."""
-    lp = ref_rows(x, "log_softmax")
-    rows = -lp[np.arange(len(t)), t]
-    g = np.exp(lp)
+    """Per-row softmax cross-entropy losses (class ids ``t``, :func:`ref_softmax_cross_entropy`) and
+    the gradient of their sum, float64."""
+    g = np.exp(ref_rows(x, "log_softmax"))
     g[np.arange(len(t)), t] -= 1
-    return rows, g
+    return ref_softmax_cross_entropy(x, t, reduction="none"), g
+
+
+def _reduced(elements, reduction):
+    """An elementwise loss reduced as torch does: ``"none"``, ``"sum"`` or ``"mean"``."""
+    if reduction == "none":
+        return elements
+    return elements.sum() if reduction == "sum" else elements.mean()
+
+
+def ref_sigmoid_binary_cross_entropy(z, t, *, weight=None, pos_weight=None, reduction="mean"):
+    """torch.nn.functional.binary_cross_entropy_with_logits semantics in float64."""
+    z = _f64(z)
+    w = 1.0 if weight is None else _f64(weight)
+    pw = 1.0 if pos_weight is None else _f64(pos_weight)
+    return _reduced(w * (pw * t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z)), reduction)
+
+
+def ref_mse(a, b, *, reduction="mean"):
+    """torch.nn.functional.mse_loss semantics in float64."""
+    return _reduced((_f64(a) - b) ** 2, reduction)
 
 
 def ref_act(z, name, alpha=0.01):

@@ -23,7 +23,7 @@ from numba import cuda, float64
 
 from .. import _launch
 from .._launch import DeviceIO, row_group, row_threads
-from .._validate import as_output
+from .._outputs import as_output
 
 MAX_THREADS = 512  # shared-memory size per block: 2 x 4 KiB
 # Up to this many classes a row gets a group of <= 32 threads (<= 4 columns each) and

@@ -18,8 +18,9 @@ from numba import prange
 from .._backend import load_cuda, resolve_backend
 from .._erf import erfc_f64
 from .._jit import cpu_kernels, device, specialise
+from .._outputs import as_output, check_disjoint
 from .._scalar import sigmoid, softplus
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_choice, check_disjoint, check_scalar
+from .._validate import FLOAT_DTYPES, as_array, check_choice, check_scalar
 from ._rows import as_rows
 
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu")

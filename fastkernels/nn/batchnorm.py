@@ -24,7 +24,8 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit
-from .._validate import FLOAT_DTYPES, host_values, as_array, as_output, check_disjoint, check_flag, check_scalar
+from .._outputs import as_output, check_disjoint
+from .._validate import FLOAT_DTYPES, host_values, as_array, check_flag, check_scalar
 
 _BLOCK = 64
 

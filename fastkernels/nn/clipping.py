@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from .._jit import FASTMATH, jit
-from .._validate import FLOAT_DTYPES, as_output, check_no_overlap, check_positive
+from .._outputs import as_output, check_no_overlap
+from .._validate import FLOAT_DTYPES, check_positive
 from ._checks import check_sequence
 
 

@@ -16,6 +16,7 @@ from numba import prange
 
 from .._backend import is_device_array, load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, jit
+from .._outputs import as_output, check_disjoint
 from .._simd import prefer_wide_vectors
 from .._validate import (
     FLOAT_DTYPES,
@@ -24,9 +25,7 @@ from .._validate import (
     numba_view,
     as_array,
     as_index_array,
-    as_output,
     check_choice,
-    check_disjoint,
     check_flag,
     check_scalar,
 )

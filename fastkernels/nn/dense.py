@@ -19,7 +19,8 @@ import numpy as np
 from numba import prange
 
 from .._backend import load_cuda, resolve_backend
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_allocation, check_disjoint, check_flag
+from .._outputs import as_output, check_disjoint
+from .._validate import FLOAT_DTYPES, as_array, check_allocation, check_flag
 from .activations import CODES, NEEDS_Z, act_forward, backward_kernels, check_activation, per_activation
 
 

@@ -16,8 +16,9 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
+from .._outputs import as_output, check_disjoint
 from .._random import check_seed, resolve_seed, stream_key, uniform
-from .._validate import FLOAT_DTYPES, INT64_MAX, as_array, as_output, check_disjoint, check_flag, check_scalar
+from .._validate import FLOAT_DTYPES, INT64_MAX, as_array, check_flag, check_scalar
 
 
 @device

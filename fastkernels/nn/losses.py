@@ -20,9 +20,10 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import FASTMATH, cpu_kernels, jit
+from .._outputs import as_output, check_disjoint
 from .._scalar import bce_element_simd
 from .._simd import prefer_wide_vectors
-from .._validate import FLOAT_DTYPES, host_values, as_array, as_output, check_choice, check_disjoint, check_flag
+from .._validate import FLOAT_DTYPES, host_values, as_array, check_choice, check_flag
 from ._checks import REDUCTIONS, check_non_negative, first_bad
 from ._rows import as_rows
 from .cross_entropy import softmax_cross_entropy

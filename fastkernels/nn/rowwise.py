@@ -19,7 +19,8 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels
-from .._validate import FLOAT_DTYPES, as_array, as_output, check_disjoint
+from .._outputs import as_output, check_disjoint
+from .._validate import FLOAT_DTYPES, as_array
 from ._rows import as_rows, exp_shift_sum, exp_shift_sum_nostore, row_max
 
 # -- CPU kernels (serial and parallel builds of one body) ---------------------------

@@ -24,14 +24,9 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, device
+from .._outputs import check_disjoint
 from .._random import check_seed, seed_kept
-from .._validate import (
-    INT64_MAX,
-    check_allocation,
-    check_disjoint,
-    check_flag,
-    check_scalar,
-)
+from .._validate import INT64_MAX, check_allocation, check_flag, check_scalar
 from . import _streams
 from ._draws import reduced_window
 from .corpus import as_corpus
