@@ -1,0 +1,38 @@
+"""Spiking networks: synapse storage and connectivity rules (more to come: synaptic effects,
+delays, STDP, monitors and ``Network.run``).
+
+:class:`Connectivity` stores one projection's synapses by presynaptic neuron (CSR: int64 row
+starts, int32 postsynaptic ids, float32/float64 weights, optional delays in ms). It is built on
+the host, once, by :meth:`Connectivity.from_dense`, :meth:`Connectivity.from_arrays` or a rule:
+:func:`all_to_all`, :func:`one_to_one`, :func:`neighbourhood`, :func:`bernoulli`,
+:func:`fixed_out_degree`, :func:`fixed_in_degree`, :func:`gaussian_distance`; every simulation
+backend reads the same structure. Random rules are reproducible: a seed gives the same synapses
+on every backend and thread count.
+"""
+
+from .connectivity import MAX_NEURONS, Connectivity
+from .rules import (
+                    all_to_all,
+                           bernoulli,
+                           fixed_in_degree,
+                           fixed_out_degree,
+                           gaussian_distance,
+                           neighbourhood,
+                           one_to_one,
+)
+
+__all__ = ["MAX_NEURONS", "Connectivity", "all_to_all", "bernoulli", "fixed_in_degree", "fixed_out_degree",
+           "gaussian_distance", "neighbourhood", "one_to_one"]
+
+
+def _warmup(backend, dtype):
+    """Compile the connectivity kernels (called by :func:`fastkernels.warmup` once the area is
+    registered). Building runs on the host, so ``"cuda"`` has nothing to compile here yet."""
+    if backend == "cuda":
+        return
+    import numpy as np
+
+    bernoulli(8, 8, 0.5, seed=0, dtype=dtype, backend=backend)
+    fixed_out_degree(8, 8, 3, seed=0, dtype=dtype, backend=backend)
+    fixed_in_degree(8, 8, 3, seed=0, dtype=dtype, backend=backend)
+    gaussian_distance(np.arange(8.0), sigma=2.0, p_max=0.5, weight_sigma=2.0, seed=0, dtype=dtype, backend=backend)
