@@ -57,3 +57,19 @@ def test_kernels_compile_to_ptx(name, cc):
     for kernel, sig in mod.ptx_signatures():
         ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc)
         assert f".target sm_{cc[0]}{cc[1]}" in ptx
+
+
+def test_float32_neuron_steps_have_no_float64_ops():
+    # The HH and Izhikevich steps of a float32 run (dtype=np.float32) must be float32 code on the
+    # GPU too: a float64 constant would promote them (and f64 runs at 1/64 the f32 rate on most GPUs).
+    from numba import types
+
+    from fastkernels.neurons import _cuda
+
+    f32, i64 = types.float32, types.int64
+    steps = [(_cuda._hh_step, (f32,) * 18 + (i64,)), (_cuda._izh_euler_step, (f32,) * 11),
+             (_cuda._izh_rk4_step, (f32,) * 11)]
+    for step, sig in steps:
+        ptx, resty = cuda.compile_ptx(step.py_func, sig, device=True, cc=(9, 0))
+        assert str(resty).startswith("Tuple(float32, float32"), resty
+        assert ".f64" not in ptx, [line for line in ptx.splitlines() if ".f64" in line][:5]

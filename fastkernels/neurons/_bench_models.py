@@ -13,6 +13,10 @@
   scheme as an honest vectorised NumPy time loop. (At the paper's dt = 1 ms the scheme
   amplifies rounding: see :func:`_check_izh_counts`.)
 
+The three population cases time the same run in float32 beside the float64 kernel (the
+"float32" column: ``dtype=np.float32``, so the state, the parameters and every operation of the
+step are float32; not checked against NumPy, as float32 rounding moves a few spikes).
+
 Each case checks spike counts: the population cases allow a few neurons one spike apart
 (ulp-level differences between ``exp_poly`` and NumPy's ``exp``, or the kernels' fused
 multiply-adds, can move a spike across the end of the run, or across the threshold of a
@@ -48,6 +52,34 @@ def numpy_hh_rk4(I, steps, dt=DT_FINE):
     return hh_rk4(I, steps, dt, exact=False)
 
 
+def _float32(simulate):
+    """A bound: ``simulate(I, steps, backend, dtype)``'s spike counts with ``dtype=np.float32``."""
+
+    def run(I, steps, backend):
+        return simulate(I, steps, backend, np.float32)
+
+    return run
+
+
+def _hh_exp_euler(I, steps, backend, dtype=np.float64):
+    return simulate_hh(HH(), I.size, steps * DT_COARSE, DT_COARSE, I=I, method="exponential_euler", dtype=dtype,
+                       backend=backend).counts
+
+
+def _hh_rk4(I, steps, backend, dtype=np.float64):
+    return simulate_hh(HH(), I.size, steps * DT_FINE, DT_FINE, I=I, method="rk4", dtype=dtype, backend=backend).counts
+
+
+def _hh_exp_euler_float32():
+    """the same run with dtype=float32 (float32 state and step arithmetic), same backend"""
+    return _float32(_hh_exp_euler)
+
+
+def _hh_rk4_float32():
+    """the same run with dtype=float32 (float32 state and step arithmetic), same backend"""
+    return _float32(_hh_rk4)
+
+
 def _check_counts(out, ref):
     """Spike counts equal, except at most 0.2% of neurons (at least 1) one spike apart."""
     out, ref = np.asarray(out), np.asarray(ref)
@@ -61,8 +93,7 @@ register(Case(
     area="neurons",
     description="HH population, exponential Euler, dt 0.1 ms, I ~ U(0, 20) uA/cm2 (spike counts)",
     make_inputs=_population_inputs,
-    kernel=lambda I, steps, backend: simulate_hh(HH(), I.size, steps * DT_COARSE, DT_COARSE, I=I,
-                                                 method="exponential_euler", backend=backend).counts,
+    kernel=_hh_exp_euler,
     baseline=numpy_hh_exp_euler,
     sizes={"test": [dict(n=200, steps=100)],
            "quick": [dict(n=10_000, steps=1000)],
@@ -71,6 +102,7 @@ register(Case(
     check=_check_counts,
     work=lambda n, steps: {"updates": n * steps},
     peers=brian2_peers(hh_population_peer),  # the case's inputs (I in uA/cm2, steps) are the peer's
+    bounds={"float32": _hh_exp_euler_float32},
 ))
 
 register(Case(
@@ -78,8 +110,7 @@ register(Case(
     area="neurons",
     description="HH population, RK4, dt 0.01 ms, I ~ U(0, 20) uA/cm2 (spike counts)",
     make_inputs=_population_inputs,
-    kernel=lambda I, steps, backend: simulate_hh(HH(), I.size, steps * DT_FINE, DT_FINE, I=I, method="rk4",
-                                                 backend=backend).counts,
+    kernel=_hh_rk4,
     baseline=numpy_hh_rk4,
     sizes={"test": [dict(n=200, steps=300)],
            "quick": [dict(n=10_000, steps=1000)],
@@ -87,6 +118,7 @@ register(Case(
     label=lambda n, steps: f"{n} neurons x {steps} steps, dt 0.01",
     check=_check_counts,
     work=lambda n, steps: {"updates": n * steps},
+    bounds={"float32": _hh_rk4_float32},
 ))
 
 
@@ -150,6 +182,16 @@ def numpy_izhikevich(I, steps, dt=DT_IZH, a=_RS.a, b=_RS.b, c=_RS.c, d=_RS.d, v_
     return izhikevich_euler(I, steps, dt, a, b, c, d, v_peak)
 
 
+def _izhikevich(I, steps, backend, dtype=np.float64):
+    return simulate_izhikevich(_RS, I.size, steps * DT_IZH, DT_IZH, I=I, method="euler", dtype=dtype,
+                               backend=backend).counts
+
+
+def _izhikevich_float32():
+    """the same run with dtype=float32 (float32 state and step arithmetic), same backend"""
+    return _float32(_izhikevich)
+
+
 def _check_izh_counts(out, ref):
     """As the HH cases: equal spike counts, except at most 0.2% of neurons one spike apart.
 
@@ -169,8 +211,7 @@ register(Case(
     area="neurons",
     description="Izhikevich RS population, the paper's half-step Euler, dt 0.5 ms, I ~ U(0, 20) (spike counts)",
     make_inputs=_izh_inputs,
-    kernel=lambda I, steps, backend: simulate_izhikevich(_RS, I.size, steps * DT_IZH, DT_IZH, I=I, method="euler",
-                                                         backend=backend).counts,
+    kernel=_izhikevich,
     baseline=numpy_izhikevich,
     # Longer runs, not more steps, would need a statistical check (see _check_izh_counts).
     sizes={"test": [dict(n=200, steps=200)],
@@ -179,4 +220,5 @@ register(Case(
     label=lambda n, steps: f"{n} neurons x {steps} steps, dt 0.5",
     check=_check_izh_counts,
     work=lambda n, steps: {"updates": n * steps},
+    bounds={"float32": _izhikevich_float32},
 ))

@@ -191,6 +191,14 @@ def ptx_signatures():
 # is uniform across a warp, and one kernel per model keeps compile time down. What every model
 # kernel shares is here: the drive (input plus the synaptic ring of fastkernels.neurons._engine),
 # the spike slot (above) and the launcher.
+#
+# Precision: the kernels run in the dtype of S (the engine's working dtype, float64 or float32).
+# ``real = S.dtype.type`` casts the three float64 inputs of a step to it once: dt (rounded once
+# per thread, as on the CPU), the noise draw (the float64 stream, as on the CPU) and the drive;
+# the step functions keep their constants in the arguments' precision (``like``), so a float32
+# kernel's step is pure float32 (``expf``; tests/test_ptx.py checks its PTX for f64 ops). The
+# casts of the step's results are no-ops when compiled; under the CUDA simulator, where the
+# jitted step returns Python floats, they keep the state float32.
 from . import _hh_kernels as _hh  # noqa: E402
 from . import izhikevich as _izh  # noqa: E402
 
@@ -203,6 +211,8 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
              stride, traces):
     n = S.shape[1]
     cap = spk_t.shape[1]
+    real = S.dtype.type  # the working precision
+    dts = real(dt)
     start, step = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, n, step):
         v, m, h, g = S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i]
@@ -219,9 +229,9 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
                 traces[1, rp, row] = m
                 traces[2, rp, row] = h
                 traces[3, rp, row] = g
-            xi = normal(skey, k) if noisy else 0.0
-            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, drive_at(rows, common, syn, k, k0, i), xi, invc, gna, gk,
-                                               gl, ena, ek, el, vth, shift, phi, sn, dt, method)
+            xi = real(normal(skey, k) if noisy else 0.0)
+            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, real(drive_at(rows, common, syn, k, k0, i)), xi, invc, gna,
+                                               gk, gl, ena, ek, el, vth, shift, phi, sn, dts, method)
             if bad:
                 err[i, 0] = k
                 err[i, 1] = i
@@ -232,7 +242,7 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
                     break
                 spk_t[0, slot] = k * dt
                 spk_i[0, slot] = i
-            v, m, h, g = vn, mn, hn, gn
+            v, m, h, g = real(vn), real(mn), real(hn), real(gn)
             k += 1
         S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i] = v, m, h, g
         k_begin[i] = k
@@ -243,6 +253,8 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
               rec_pos, stride, traces):
     n = S.shape[1]
     cap = spk_t.shape[1]
+    real = S.dtype.type  # the working precision
+    dts = real(dt)
     start, step = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, n, step):
         v, u = S[_izh.V, i], S[_izh.U, i]
@@ -256,12 +268,12 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
                 traces[1, rp, row] = u
-            drive = drive_at(rows, common, syn, k, k0, i)
-            xi = normal(skey, k) if noisy else 0.0
+            drive = real(drive_at(rows, common, syn, k, k0, i))
+            xi = real(normal(skey, k) if noisy else 0.0)
             if method == _izh.EULER:
-                vn, un, sp, bad = _izh_euler_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dt)
+                vn, un, sp, bad = _izh_euler_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
             else:
-                vn, un, sp, bad = _izh_rk4_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dt)
+                vn, un, sp, bad = _izh_rk4_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
             if bad:
                 err[i, 0] = k
                 err[i, 1] = i
@@ -272,7 +284,7 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
                     break
                 spk_t[0, slot] = k * dt
                 spk_i[0, slot] = i
-            v, u = vn, un
+            v, u = real(vn), real(un)
             k += 1
         S[_izh.V, i], S[_izh.U, i] = v, u
         k_begin[i] = k
@@ -325,9 +337,10 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
 
 def model_launcher(name, n_state, n_params, S, P, rows, common, syn, key, k0, dt, method, noisy, rec, stride, traces):
     """``launch``/``finish`` of an engine model's kernel (:data:`KERNELS`; ``method``: a method code,
-    ``n_state`` counting the engine's ``xi`` and ``input`` rows)."""
+    ``n_state`` counting the engine's ``xi`` and ``input`` rows). The kernel runs in the dtype of
+    ``S`` (the engine's working dtype), which ``P``, ``rows``, ``common``, ``syn`` and ``traces`` share."""
     kernel = KERNELS[name]
-    d_syn = cuda.to_device(np.ascontiguousarray(syn, dtype=np.float64))
+    d_syn = cuda.to_device(np.ascontiguousarray(syn, dtype=S.dtype))
 
     def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
         kernel[grid](d_S, d_P, d_rows, d_common, d_syn, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n, d_err,
@@ -362,11 +375,18 @@ def hh_rate_table(V):
 _lif_ptx_signatures = ptx_signatures
 
 
-def ptx_signatures():
-    """Every kernel of this module with its signatures, for ``compile_ptx`` (LIF: float32 and float64)."""
+def model_signature(dtype):
+    """The argument types of :data:`KERNELS` for a run working in ``dtype`` (a Numba float type)."""
     f64, i64, b1 = types.float64, types.int64, types.boolean
-    m2, m3 = f64[:, ::1], f64[:, :, ::1]
-    # HH and Izhikevich integrate in float64 whatever the result dtype: one signature each.
-    sig = (m2, m2, m2, f64[::1], m2, i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
-           i64[:, ::1], i64[::1], i64, m3)
-    return _lif_ptx_signatures() + [(_hh_grid, sig), (_izh_grid, sig), (_hh_rate_table, (f64[::1], m2))]
+    m2, m3 = dtype[:, ::1], dtype[:, :, ::1]
+    return (m2, m2, m2, dtype[::1], m2, i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
+            i64[:, ::1], i64[::1], i64, m3)
+
+
+def ptx_signatures():
+    """Every kernel of this module with its signatures, for ``compile_ptx`` (float32 and float64)."""
+    out = _lif_ptx_signatures()
+    for f in (types.float32, types.float64):
+        sig = model_signature(f)
+        out += [(_hh_grid, sig), (_izh_grid, sig), (_hh_rate_table, (f[::1], f[:, ::1]))]
+    return out

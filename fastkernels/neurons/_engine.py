@@ -15,20 +15,43 @@ the host-side checks of its parameters and initial state. The engine owns everyt
 * the host driver (:func:`._driver.run`: spike buffers, resumption of units that stopped
   early), the CUDA launch (:func:`._cuda.model_launcher`) and the :class:`SimulationResult`.
 
+Precision
+---------
+A model lists the dtypes it integrates in (:attr:`Population.dtypes`). A run whose ``dtype`` is
+among them works in it throughout: the blocked state and parameters, the input rows, the
+synaptic ring and the traces are of that dtype, and so is every operation of the step (a
+float32 step runs on twice the SIMD lanes of a float64 one). Otherwise the run works in
+float64 and ``dtype`` is only the precision of the returned traces and final state. What
+stays float64 in a float32 run: the host-side derived coefficients (``1 / C_m``,
+``sigma / sqrt(dt)``, computed in float64 by the model, then rounded once), ``dt`` itself
+(rounded to the working precision once per block for the step; spike times ``k dt`` and trace
+times stay float64), and the noise draws (the float64 counter-based stream of
+:mod:`fastkernels._random`, rounded as they are stored in the ``xi`` row), so a float32 run
+draws the same noise as a float64 one. Values beyond the working precision's range
+(parameters, derived coefficients, initial state, inputs, the ring) are refused before the run.
+Step functions write their constants once for both precisions with :func:`like` and
+:func:`per_precision`.
+
 Model interface
 ---------------
 ``loops``: one jitted function per method, ``loop(sb, pb, drive, ic, flags, m, dt) -> (spikes,
 bad)``, stepping the ``m`` neurons of one block once: ``sb``/``pb`` are the block's state and
 parameter rows flattened (row ``r`` of neuron ``j`` at ``r * ROW + j``), ``drive[j] + ic`` is
 neuron ``j``'s input of the step, the noise draw is state row ``len(state)`` (``xi``); it writes
-the new state and ``flags[j]`` (spiked), and counts spikes and bad states. ``first_bad(sb, m)``
+the new state and ``flags[j]`` (spiked), and counts spikes and bad states (in int32 counters:
+the loop's widest type sets its vector width). ``drive``, ``ic`` and ``dt`` arrive in the
+precision of ``sb`` (the run's working dtype): a loop that keeps its constants in that precision
+(:func:`like`) compiles to pure float32 code for a float32 run, and one that calls
+:func:`out_of_line_if_float32` stays a call in the float32 block kernel. ``first_bad(sb, m)``
 returns the first neuron of the block in a bad state (``-1`` if none), for the error message.
 :func:`population_kernels` binds them as compile-time constants (:func:`fastkernels._jit.specialise`),
-so each model gets its own branch-free kernel with one compile per backend.
+so each model gets its own branch-free kernel with one compile per backend and working dtype
+(Numba specialises the one serial and one parallel dispatcher by the dtype of ``S``).
 
 Synaptic input (the hook networks build on)
 -------------------------------------------
-The kernels take ``syn``, a ``(d, n)`` float64 ring of per-step input (``d = 0``: none). When
+The kernels take ``syn``, a ``(d, n)`` ring of per-step input (``d = 0``: none) in the run's working
+dtype (a float32 run adds float32 synaptic input, on the CPU and on CUDA alike). When
 ``d > 0`` neuron ``i``'s drive at step ``k`` is ``I(t_k)[i] + syn[k % d, i]``: it is added to the
 input row before the model's step, hence before the threshold test, like a current-based
 synapse's ``on_pre`` effect arriving at the step's start. A network with minimum delay ``d``
@@ -39,15 +62,16 @@ it consumed and scattering the new spikes into the slots of their arrival steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import intrinsic
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit, specialise
 from .._random import resolve_seed, seed_kept
-from .._validate import check_choice, check_scalar
+from .._validate import check_cast_range, check_choice, check_scalar
 from . import _driver, _params
 from ._driver import emit_spikes, stage_inputs
 from ._layout import BLOCK, ROW, blocked, unblocked
@@ -55,8 +79,94 @@ from ._params import as_record, check_common, check_run, check_traces, first_ste
 from .inputs import as_input
 from .result import SimulationResult
 
-#: The synaptic ring of a run without synaptic input.
+#: The synaptic ring of a float64 run without synaptic input (a run builds one of its working dtype).
 NO_SYNAPSES = np.zeros((0, 1), dtype=np.float64)
+FLOAT64 = np.dtype(np.float64)
+
+
+# ------------------------------------------------------------------ precision of the step code
+def _float_of(x):
+    """The float type behind a float scalar or array type (float64 for integers, as NumPy promotes
+    them), else None."""
+    ty = x.dtype if isinstance(x, types.Array) else x
+    if isinstance(ty, (types.Integer, types.Boolean)):
+        return types.float64
+    return ty if isinstance(ty, types.Float) else None
+
+
+def _cast_codegen(index):
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[index], sig.args[index], sig.return_type)
+
+    return codegen
+
+
+@intrinsic
+def like(typingctx, x, c):
+    """``c`` (a number) in the precision of ``x`` (a float scalar, or an array of floats; integers count
+    as float64).
+
+    How step code writes a constant once for both precisions: ``like(v, 0.04) * v`` is
+    ``0.04 * v`` in a float64 step and ``np.float32(0.04) * v`` in a float32 one, where a bare
+    ``0.04`` (a float64) would promote the float32 arithmetic to float64 and halve the SIMD
+    lanes. A cast LLVM folds into the constant: a no-op for float64, so float64 code is unchanged
+    to the bit. Works in ``@njit`` code and in CUDA device code (not from Python).
+    """
+    ty = _float_of(x)
+    if ty is None or not isinstance(c, (types.Float, types.Integer, types.Boolean)):
+        return None
+    return ty(x, c), _cast_codegen(1)
+
+
+@intrinsic
+def out_of_line_if_float32(typingctx, x):
+    """Mark the calling jitted function ``noinline`` for LLVM when ``x`` (an array) is float32; emits no code.
+
+    For the step loops. The block function calls one of a model's (up to) three step loops per
+    block and step; inlined, all three sit in one large function, and the float32
+    exponential-Euler HH step ran at half its speed there (14.8 against 7.8 ns per neuron and
+    step here; one call per step of 256 neurons costs nothing). Float64 loops stay inlined:
+    out of line they would run ~9% faster, but the engine's loops are compiled with
+    ``reassoc``/``contract`` fastmath, so LLVM regroups their arithmetic differently once
+    inlined, and float64 results would change in their last bits.
+    """
+    if not (isinstance(x, types.Array) and x.dtype == types.float32):
+        return types.void(x), lambda context, builder, sig, args: context.get_dummy_value()
+
+    def codegen(context, builder, sig, args):
+        attrs = builder.function.attributes
+        if "alwaysinline" not in attrs and "noinline" not in attrs:
+            attrs.add("noinline")
+        return context.get_dummy_value()
+
+    return types.void(x), codegen
+
+
+@intrinsic
+def is_float32(typingctx, x):
+    """Whether ``x`` (a float scalar or array) is float32: a compile-time constant, so a branch on it
+    keeps only the code of one precision (LLVM drops the other branch; both must type-check)."""
+    ty = _float_of(x)
+    if ty is None:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return context.get_constant(types.boolean, ty == types.float32)
+
+    return types.boolean(x), codegen
+
+
+@intrinsic
+def per_precision(typingctx, x, c32, c64):
+    """``c32`` when ``x`` (a float scalar or array) is float32, else ``c64``, in the precision of ``x``.
+
+    For the few constants whose value depends on the precision (a clamp that keeps float32
+    arithmetic in range, a flush-to-zero threshold above float32's denormals).
+    """
+    ty = _float_of(x)
+    if ty is None or not all(isinstance(c, (types.Float, types.Integer)) for c in (c32, c64)):
+        return None
+    return ty(x, c32, c64), _cast_codegen(1 if ty == types.float32 else 2)
 
 
 @dataclass(frozen=True)
@@ -77,6 +187,12 @@ class Population:
         From :func:`population_kernels`.
     cost : int
         Cost of one neuron update relative to an LIF's (for the ``"auto"`` backend choice).
+    dtypes : tuple of numpy.dtype
+        The working precisions the model's step code supports (see the module docstring);
+        a run of another ``dtype`` works in float64.
+    labels : dict
+        For error messages: the user-facing name behind a parameter or state row (``"inv_c"``
+        -> ``"C_m (1 / C_m)"``); rows not listed are named as they are.
     """
 
     name: str
@@ -85,6 +201,13 @@ class Population:
     params: tuple
     kernels: tuple
     cost: int = 1
+    dtypes: tuple = (FLOAT64,)
+    labels: dict = field(default_factory=dict, hash=False)
+
+    def working_dtype(self, dtype) -> np.dtype:
+        """The precision a run of result dtype ``dtype`` integrates in: ``dtype`` when supported, else float64."""
+        dtype = np.dtype(dtype)
+        return dtype if dtype in self.dtypes else FLOAT64
 
 
 # ------------------------------------------------------------------ compiled time loop
@@ -109,7 +232,8 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     ``method`` are run-time arguments: one compiled kernel serves every configuration (the
     branch is taken once per block and step, never per neuron). Parameters are per neuron.
     ``_N_STATE`` (traced rows, then the ``xi`` and ``input`` rows), the step loops ``_L0``..``_L2``
-    and ``_FIRST_BAD`` are compile-time constants of each model's clone.
+    and ``_FIRST_BAD`` are compile-time constants of each model's clone. The loops get the step's
+    common input and ``dt`` in the precision of ``S`` (spike times ``k dt`` stay float64).
     """
     n = rows.shape[1]
     cap = spk_t.shape[1]
@@ -126,6 +250,7 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     flags = np.zeros(ROW, dtype=np.uint8)
     words = flags.view(np.uint64)
     cnt = spk_n[b]
+    dts = like(sb, dt)  # the step's dt in the working precision
     k = k_begin[b]
     while k < k_end:
         if cnt + m > cap:
@@ -136,16 +261,16 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
                 j = rec[r] - lo
                 for q in range(_N_STATE):  # noqa: F821
                     traces[q, r, row] = sb[q * ROW + j]
-        ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
+        ic = like(sb, stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy))
         if synaptic:
             _add_synaptic(inp, rows, syn, k, lo, m)
         # The model's step loop of this method (``_L0``.. ``_L2``: compile-time constants).
         if method == 0:
-            nsp, nbad = _L0(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+            nsp, nbad = _L0(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
         elif method == 1:
-            nsp, nbad = _L1(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+            nsp, nbad = _L1(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
         else:
-            nsp, nbad = _L2(sb, pb, drive, ic, flags, m, dt)  # noqa: F821
+            nsp, nbad = _L2(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
         if nbad:
             j = _FIRST_BAD(sb, m)  # noqa: F821
             if j >= 0:
@@ -172,6 +297,9 @@ def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end
 
 def population_kernels(name: str, loops, first_bad, n_state: int) -> tuple:
     """The (serial, parallel) kernels of one model: the engine's time loop around its step loops.
+
+    Each dispatcher compiles once per working dtype of the arrays it is called with (float64,
+    and float32 for a model whose loops keep to the state's precision).
 
     Parameters
     ----------
@@ -219,7 +347,9 @@ class Run:
         return self.k0
 
     def inputs(self, I, dtype=np.float64):
-        """``(rows, common)``: the input as the kernels read it (:func:`.inputs.as_input`)."""
+        """``(rows, common)``: the input as the kernels read it (:func:`.inputs.as_input`), in ``dtype``
+        (an engine model passes its working dtype, :meth:`Population.working_dtype`; values beyond
+        a float32 ``dtype`` are refused, naming ``I``)."""
         self.rows, self.common = as_input(I, "I", n=self.n, n_steps=self.n_steps, t0=self.t_start, dt=self.dt,
                                           dtype=dtype)
         return self.rows, self.common
@@ -243,20 +373,45 @@ class Run:
 def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, record, syn=None):
     """Run ``model`` for ``run`` from ``state`` with parameters ``p`` (``(n,)`` float64 rows each).
 
-    The integration runs in float64; ``run.dtype`` sets the precision of the returned traces and
-    final state. ``syn``: the synaptic input ring, ``(d, n)`` float64 (see the module docstring;
-    default :data:`NO_SYNAPSES`).
+    The integration runs in ``model.working_dtype(run.dtype)`` (see the module docstring):
+    ``run.dtype`` itself when the model supports it, else float64, with ``run.dtype`` then
+    setting only the precision of the returned traces and final state. ``p``, ``state`` and the
+    input (:meth:`Run.inputs`) are rounded to it once, after a check that refuses values beyond
+    its range (naming the parameter, through :attr:`Population.labels`; the input is normally
+    already in the working dtype). ``syn``: the synaptic input ring, ``(d, n)`` (see the module
+    docstring; default none), converted to the working dtype.
+
+    Raises
+    ------
+    ValueError
+        A parameter, initial state, input or ``syn`` value beyond the working precision's range;
+        ``syn`` of the wrong shape; traces too large for memory.
     """
     n, dtype = run.n, run.dtype
-    syn = NO_SYNAPSES if syn is None else np.ascontiguousarray(syn, dtype=np.float64)
+    work = model.working_dtype(dtype)
+    syn = np.zeros((0, 1), dtype=work) if syn is None else np.asarray(syn)
     if syn.shape[0] and syn.shape != (syn.shape[0], n):
         raise ValueError(f"syn must have shape (d, {n}), got {syn.shape}")
-    rec, n_rows = run.record(record, len(model.state), 8 + dtype.itemsize)
+    if work.itemsize < 8:
+        checks = [(p[name], model.labels.get(name, name)) for name in model.params]
+        checks += [(state[name], model.labels.get(name, f"the initial {name!r}")) for name in model.state
+                   if name in state]
+        checks += [(run.rows, "I"), (run.common, "I"), (syn, "syn")]
+        top = float(np.finfo(work).max)
+        for arr, name in checks:
+            arr = np.asarray(arr)
+            # two reductions for the usual case (everything is finite here, checked by the model)
+            if arr.size and arr.dtype.kind == "f" and not (-top <= arr.min() and arr.max() <= top):
+                check_cast_range(arr.astype(np.float64, copy=False), work, name)
+    syn = np.ascontiguousarray(syn, dtype=work)
+    run.rows, run.common = (np.ascontiguousarray(a, dtype=work) for a in (run.rows, run.common))
+    # Traces are kept in the working dtype, plus a copy when the result's dtype differs.
+    rec, n_rows = run.record(record, len(model.state), work.itemsize + (0 if dtype == work else dtype.itemsize))
     backend = resolve_backend(run.backend, work=model.cost * n * run.n_steps)
     # Fresh blocked copies: the kernels never write the caller's arrays.
-    P = blocked(p, model.params, n, np.float64)
-    S = blocked(state, model.state + ("xi", "input"), n, np.float64)
-    traces = np.zeros((len(model.state), rec.size, n_rows), dtype=np.float64)
+    P = blocked(p, model.params, n, work)
+    S = blocked(state, model.state + ("xi", "input"), n, work)
+    traces = np.zeros((len(model.state), rec.size, n_rows), dtype=work)
     with seed_kept(run.seed):
         key = resolve_seed(run.seed) if noisy else np.int64(0)
         times, ids = _launch(model, run, backend, S, P, syn, key, noisy, rec, traces)

@@ -1,15 +1,42 @@
 """The Hodgkin-Huxley equations as kernels: rate functions, the step of every method, the CPU
 step loops the population engine runs and their CUDA clones (see :mod:`fastkernels.neurons.hh`
 for the model, the rate functions' accuracy and the integrators).
+
+Every function here computes in the precision of its arguments: float64 or float32 (the
+engine's working dtype). Constants are written with :func:`~fastkernels.neurons._engine.like`
+(the literal in the arguments' precision) or, where the value itself depends on the precision,
+:func:`~fastkernels.neurons._engine.per_precision`; a float32 step therefore contains no float64
+operation (LLVM vectorises it 8 lanes wide on AVX2, 4 for float64). The float64 code is what it
+was before float32 existed, to the bit. Float32 specifics (compile-time choices, through
+:func:`per_precision` and :func:`~fastkernels.neurons._engine.is_float32`):
+
+* ``exp`` is ``exp_shifted_f32`` (< 1.5 ulp, capped at 88 rather than 700), and :func:`rates`
+  caps the one argument that grows with hyperpolarisation, ``-(u + 40)/10`` behind ``alpha_m``,
+  ``alpha_n`` and ``beta_h``, at :data:`E10_CAP_F32`: their shared denominator (the cube of
+  ``exp(-(u+40)/10)``) would overflow float32 below ``u = -340`` mV. So for ``u < -290`` mV those
+  three rates (each below 1e-9 per ms there, and below float32 resolution next to ``beta_m``
+  and ``alpha_h``) are slightly overestimated instead of NaN.
+* Gates below :data:`TINY_F32` (1e-9, not 1e-30) count as 0 in ``m^3`` and ``n^4``: the powers of
+  smaller float32 gates reach float32's denormals.
+* Exponential Euler takes two reciprocals (one per pair of variables), not one: the product of
+  the four relaxation factors overflows float32 far below rest.
+* Range: the float32 rates are finite for ``u = V + V_shift`` above about -1630 mV (``beta_m =
+  4 w^40`` overflows below), so a float32 state beyond that raises SimulationError; float64 is
+  accurate within +-2000 mV (:data:`U_LIMIT`).
+* Accuracy: the rates are within 1e-5 (relative) of float64 above -290 mV, mostly from the powers
+  ``w^36`` and ``w^40`` (~40 float32 ulps); the singular points stay exact.
 """
 
 from __future__ import annotations
 
 import math
 
-from .._exp import exp_shifted_f64
+import numpy as np
+
+from .._exp import exp_shifted_f32, exp_shifted_f64
 from .._jit import FASTMATH, device, jit, retarget, specialise
 from .._simd import inline_hint, no_hint, prefer_wide_vectors
+from ._engine import is_float32, like, out_of_line_if_float32, per_precision
 from ._layout import ROW
 
 METHODS = ("rk4", "euler", "exponential_euler")
@@ -29,6 +56,14 @@ V_LIMIT = 1e3
 GATE_LIMIT = 1e3
 #: Gates below this are taken as 0 before m^3 and n^4 (which would reach denormals, ~100x slower).
 TINY = 1e-30
+#: The same for float32 steps (float32 denormals start at 1.2e-38: n^4 of a gate of 1e-9 is 1e-36).
+TINY_F32 = 1e-9
+#: Float32 steps cap ``-(u + 40)/10`` (the argument of the one exponential that grows with
+#: hyperpolarisation) here, so the product of :func:`rates`' three denominators stays below
+#: float32's maximum (it overflows near 29.6); exact for u >= -290 mV.
+E10_CAP_F32 = 25.0
+#: Largest argument of the float32 ``exp`` (``exp_shifted_f32`` is valid up to 88).
+EXP_CAP_F32 = 88.0
 #: |V + V_shift| (mV) within which the rate functions are accurate (below about -2400 mV their
 #: shared denominator overflows: alpha_m underflows to 0, then turns NaN below about -3600 mV);
 #: ``V_shift`` is limited to +-(U_LIMIT - V_LIMIT) in simulations.
@@ -47,22 +82,33 @@ _R2, _R3, _R4, _R5, _R6, _R7, _R8 = (1.0 / 6.0, -1.0 / 24.0, 1.0 / 120.0, -1.0 /
 
 # ------------------------------------------------------------------ rate functions
 @device
-def _exp(x):
-    """``exp(x)`` for the rate functions: exp_poly's float64 polynomial (< 1.5 ulp), vectorisable.
+def _exp_capped(x, cap):
+    """``exp(min(x, cap))`` in the precision of ``x``: exp_poly's polynomial (< 1.5 ulp), vectorisable.
 
-    :func:`fastkernels._exp.exp_shifted_f64` (no overflow handling, exact 0 below -707) with
-    ``x`` capped at 700: every argument here is below that while |V| < 7000 mV. Called directly,
-    not through the ``exp_poly`` overload (inlining that overload more than once per function
-    trips a Numba IR warning). The CUDA clones replace it with ``math.exp``.
+    :func:`fastkernels._exp.exp_shifted_f64` or ``exp_shifted_f32`` (no overflow handling: valid
+    up to 709 and 88, 0 below -707 and -86.5), chosen at compile time by :func:`is_float32` (not
+    through the ``exp_shifted`` overload: inlining an overload more than once per function trips
+    a Numba IR warning). The CUDA clones replace it with ``math.exp`` (``expf`` for float32).
     """
-    return exp_shifted_f64(x if x < 700.0 else 700.0)
+    xc = x if x < cap else cap
+    if is_float32(x):
+        return like(x, exp_shifted_f32(xc))
+    return like(x, exp_shifted_f64(xc))
+
+
+@device
+def _exp(x):
+    """``exp(x)`` for the rate functions: :func:`_exp_capped` at 700 (float64; every argument here is
+    below that while |V| < 7000 mV) or :data:`EXP_CAP_F32`. The CUDA clones use ``math.exp``."""
+    return _exp_capped(x, per_precision(x, EXP_CAP_F32, 700.0))
 
 
 @device
 def taylor_x_over_1mexp(x):
     """Taylor series of ``x / (1 - exp(-x))`` at 0 through ``x^8``: truncation error < 3e-18 for ``|x| < 0.1``."""
     x2 = x * x
-    return 1.0 + 0.5 * x + x2 * (_T2 + x2 * (_T4 + x2 * (_T6 + x2 * _T8)))
+    return like(x, 1.0) + like(x, 0.5) * x + x2 * (like(x, _T2) + x2 * (like(x, _T4) + x2 * (
+        like(x, _T6) + x2 * like(x, _T8))))
 
 
 @device
@@ -71,8 +117,8 @@ def x_over_1mexp(x, emx):
 
     A select (not a branch) between the closed form and :func:`taylor_x_over_1mexp` for ``|x| < 0.1``.
     """
-    big = x / (1.0 - emx)  # NaN at x = 0: the select discards it
-    return taylor_x_over_1mexp(x) if abs(x) < 0.1 else big
+    big = x / (like(x, 1.0) - emx)  # NaN at x = 0: the select discards it
+    return taylor_x_over_1mexp(x) if abs(x) < like(x, 0.1) else big
 
 
 @device
@@ -82,47 +128,50 @@ def relax_factor(z, emz):
     For ``|z| < 0.1`` the numerator is its Taylor series through ``z^8`` (error < 3e-16) and the
     denominator 1, so a caller can share one reciprocal among several factors.
     """
-    taylor = 1.0 + z * (-0.5 + z * (_R2 + z * (_R3 + z * (_R4 + z * (_R5 + z * (_R6 + z * (_R7 + z * _R8)))))))
-    small = abs(z) < 0.1
-    return (taylor if small else 1.0 - emz), (1.0 if small else z)
+    one = like(z, 1.0)
+    taylor = one + z * (like(z, -0.5) + z * (like(z, _R2) + z * (like(z, _R3) + z * (like(z, _R4) + z * (
+        like(z, _R5) + z * (like(z, _R6) + z * (like(z, _R7) + z * like(z, _R8))))))))
+    small = abs(z) < like(z, 0.1)
+    return (taylor if small else one - emz), (one if small else z)
 
 
 @device
 def alpha_m(u):
     """``0.1 (u + 40) / (1 - exp(-(u + 40)/10))`` in 1/ms (u in mV, modern convention); ``alpha_m(-40) = 1``."""
-    x = (u + 40.0) * 0.1
+    x = (u + like(u, 40.0)) * like(u, 0.1)
     return x_over_1mexp(x, _exp(-x))
 
 
 @device
 def beta_m(u):
     """``4 exp(-(u + 65)/18)`` in 1/ms."""
-    return 4.0 * _exp((u + 65.0) * (-1.0 / 18.0))
+    return like(u, 4.0) * _exp((u + like(u, 65.0)) * like(u, -1.0 / 18.0))
 
 
 @device
 def alpha_h(u):
     """``0.07 exp(-(u + 65)/20)`` in 1/ms."""
-    return 0.07 * _exp((u + 65.0) * -0.05)
+    return like(u, 0.07) * _exp((u + like(u, 65.0)) * like(u, -0.05))
 
 
 @device
 def beta_h(u):
     """``1 / (1 + exp(-(u + 35)/10))`` in 1/ms."""
-    return 1.0 / (1.0 + _exp((u + 35.0) * -0.1))
+    one = like(u, 1.0)
+    return one / (one + _exp((u + like(u, 35.0)) * like(u, -0.1)))
 
 
 @device
 def alpha_n(u):
     """``0.01 (u + 55) / (1 - exp(-(u + 55)/10))`` in 1/ms; ``alpha_n(-55) = 0.1``."""
-    x = (u + 55.0) * 0.1
-    return 0.1 * x_over_1mexp(x, _exp(-x))
+    x = (u + like(u, 55.0)) * like(u, 0.1)
+    return like(u, 0.1) * x_over_1mexp(x, _exp(-x))
 
 
 @device
 def beta_n(u):
     """``0.125 exp(-(u + 65)/80)`` in 1/ms."""
-    return 0.125 * _exp((u + 65.0) * (-1.0 / 80.0))
+    return like(u, 0.125) * _exp((u + like(u, 65.0)) * like(u, -1.0 / 80.0))
 
 
 @jit
@@ -134,28 +183,31 @@ def rates(u):
     (relative error < 1e-14). The three quotients share one reciprocal; a denominator whose
     quotient takes the Taylor branch is replaced by 1, so the product is never 0 (and it stays
     finite for |u| < 1000 mV). Returns ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)``.
+    In float32 the argument of ``e10`` is capped at :data:`E10_CAP_F32` (see the module docstring).
     """
     inline_hint()
-    xm = (u + 40.0) * 0.1
-    xn = (u + 55.0) * 0.1
-    e10 = _exp(-xm)
-    w = _exp((u + 65.0) * (-1.0 / 720.0))
+    one = like(u, 1.0)
+    tenth = like(u, 0.1)
+    xm = (u + like(u, 40.0)) * tenth
+    xn = (u + like(u, 55.0)) * tenth
+    e10 = _exp_capped(-xm, per_precision(u, E10_CAP_F32, 700.0))  # float64: _exp's own cap
+    w = _exp((u + like(u, 65.0)) * like(u, -1.0 / 720.0))
     w2 = w * w
     w4 = w2 * w2
     w8 = w4 * w4
     w32 = (w8 * w8) * (w8 * w8)
-    tm = abs(xm) < 0.1
-    tn = abs(xn) < 0.1
-    dm = 1.0 if tm else 1.0 - e10
-    dn = 1.0 if tn else 1.0 - e10 * _EXP_M15
-    dh = 1.0 + e10 * _EXP_P05
-    r = 1.0 / (dm * dn * dh)
+    tm = abs(xm) < tenth
+    tn = abs(xn) < tenth
+    dm = one if tm else one - e10
+    dn = one if tn else one - e10 * like(u, _EXP_M15)
+    dh = one + e10 * like(u, _EXP_P05)
+    r = one / (dm * dn * dh)
     am = taylor_x_over_1mexp(xm) if tm else xm * (dn * dh) * r
-    an = 0.1 * (taylor_x_over_1mexp(xn) if tn else xn * (dm * dh) * r)
+    an = tenth * (taylor_x_over_1mexp(xn) if tn else xn * (dm * dh) * r)
     bh = dm * dn * r
-    ah = 0.07 * (w32 * w4)
-    bn = 0.125 * (w8 * w)
-    bm = 4.0 * (w32 * w8)
+    ah = like(u, 0.07) * (w32 * w4)
+    bn = like(u, 0.125) * (w8 * w)
+    bm = like(u, 4.0) * (w32 * w8)
     return am, bm, ah, bh, an, bn
 
 
@@ -163,8 +215,10 @@ def rates(u):
 def conductances(m, h, n, gna, gk):
     """Open sodium and potassium conductances ``g_Na m^3 h`` and ``g_K n^4`` (mS/cm^2); tiny gates count as 0."""
     inline_hint()
-    mm = m if abs(m) >= TINY else 0.0
-    nn = n if abs(n) >= TINY else 0.0
+    tiny = per_precision(m, TINY_F32, TINY)
+    zero = like(m, 0.0)
+    mm = m if abs(m) >= tiny else zero
+    nn = n if abs(n) >= tiny else zero
     n2 = nn * nn
     return gna * (mm * mm * mm) * h, gk * (n2 * n2)
 
@@ -191,7 +245,7 @@ def _finish(v, vn, mn, hn, nn, vth):
     """``(V, m, h, n, spiked, bad)``: an upward threshold crossing; NaN or runaway state."""
     inline_hint()
     spiked = (v <= vth) & (vn > vth)
-    ok = (abs(vn) <= V_LIMIT) & (abs(mn) + abs(hn) + abs(nn) <= GATE_LIMIT)
+    ok = (abs(vn) <= like(vn, V_LIMIT)) & (abs(mn) + abs(hn) + abs(nn) <= like(vn, GATE_LIMIT))
     return vn, mn, hn, nn, spiked, not ok
 
 
@@ -205,17 +259,19 @@ def hh_step(v, m, h, n, drive, xi, invc, gna, gk, gl, ena, ek, el, vth, shift, p
     for Euler and exponential Euler, four for RK4): LLVM unrolls it in the CPU kernels, which
     fix ``method`` at compile time and still vectorise across neurons, while Numba and
     numba-cuda compile the derivatives once per kernel instead of six times (seconds of
-    compile time each). Returns ``(V, m, h, n, spiked, bad)``.
+    compile time each). Every argument but ``method`` is of one precision, the step's.
+    Returns ``(V, m, h, n, spiked, bad)``.
     """
     inline_hint()
+    zero = like(v, 0.0)
     i_ = drive + sn * xi
-    hdt = 0.5 * dt
-    kv = km = kh = kn = 0.0  # the last stage's slopes
-    sv = sm = sh = sn_ = 0.0  # RK4: k1 + 2 k2 + 2 k3 + k4
-    gv = rm = rh = rn = 0.0  # inverse time constants (exponential Euler)
+    hdt = like(v, 0.5) * dt
+    kv = km = kh = kn = zero  # the last stage's slopes
+    sv = sm = sh = sn_ = zero  # RK4: k1 + 2 k2 + 2 k3 + k4
+    gv = rm = rh = rn = zero  # inverse time constants (exponential Euler)
     for s in range(4 if method == RK4 else 1):
-        c = 0.0 if s == 0 else (dt if s == 3 else hdt)
-        w = 1.0 if (s == 0) | (s == 3) else 2.0
+        c = zero if s == 0 else (dt if s == 3 else hdt)
+        w = like(v, 1.0) if (s == 0) | (s == 3) else like(v, 2.0)
         kv, km, kh, kn, gv, rm, rh, rn = derivatives(v + c * kv, m + c * km, h + c * kh, n + c * kn, i_, invc, gna,
                                                      gk, gl, ena, ek, el, shift, phi)
         sv += w * kv
@@ -223,23 +279,36 @@ def hh_step(v, m, h, n, drive, xi, invc, gna, gk, gl, ena, ek, el, vth, shift, p
         sh += w * kh
         sn_ += w * kn
     if method == RK4:
-        dt6 = dt / 6.0
+        dt6 = dt / like(dt, 6.0)
         vn, mn, hn, nn = v + dt6 * sv, m + dt6 * sm, h + dt6 * sh, n + dt6 * sn_
     elif method == EXP_EULER:
         # Rush-Larsen: x + dt f (1 - e^-z) / z == x_inf + (x - x_inf) e^-z with z = dt / tau, the
-        # coefficients frozen at the step start; the four quotients share one reciprocal.
+        # coefficients frozen at the step start; the four quotients share one reciprocal (float32:
+        # one per pair, as the product of the four z overflows float32 once the gate rates grow
+        # huge, hundreds of mV below rest; a compile-time branch).
         zv, zm, zh, zn = dt * gv, dt * rm, dt * rh, dt * rn
         pv, qv = relax_factor(zv, _exp(-zv))
         pm, qm = relax_factor(zm, _exp(-zm))
         ph, qh = relax_factor(zh, _exp(-zh))
         pn, qn = relax_factor(zn, _exp(-zn))
         qvm, qhn = qv * qm, qh * qn
-        r = dt / (qvm * qhn)
-        vn, mn = v + kv * pv * (qm * qhn) * r, m + km * pm * (qv * qhn) * r
-        hn, nn = h + kh * ph * (qvm * qn) * r, n + kn * pn * (qvm * qh) * r
+        if is_float32(v):
+            rvm, rhn = dt / qvm, dt / qhn
+            vn, mn = v + kv * pv * qm * rvm, m + km * pm * qv * rvm
+            hn, nn = h + kh * ph * qn * rhn, n + kn * pn * qh * rhn
+        else:
+            r = dt / (qvm * qhn)
+            vn, mn = v + kv * pv * (qm * qhn) * r, m + km * pm * (qv * qhn) * r
+            hn, nn = h + kh * ph * (qvm * qn) * r, n + kn * pn * (qvm * qh) * r
     else:  # forward Euler (Euler-Maruyama)
         vn, mn, hn, nn = v + dt * kv, m + dt * km, h + dt * kh, n + dt * kn
     return _finish(v, vn, mn, hn, nn, vth)
+
+
+@device
+def _libm_exp_capped(x, cap):
+    """What the CUDA clones call for :func:`_exp_capped`: ``math.exp`` (``expf`` for float32)."""
+    return math.exp(x if x < cap else cap)
 
 
 #: What :func:`cuda_step` clones for CUDA, callees first.
@@ -257,7 +326,8 @@ def rates_kernel(v, shift, phi, out):
 
 def cuda_step():
     """:func:`hh_step` for CUDA (hardware ``exp``): the same source as the CPU's."""
-    return retarget(globals(), DEVICE_CHAIN, _exp=math.exp, inline_hint=no_hint)["hh_step"]
+    return retarget(globals(), DEVICE_CHAIN, _exp=math.exp, _exp_capped=_libm_exp_capped,
+                    inline_hint=no_hint)["hh_step"]
 
 
 RATE_FUNCTIONS = ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n")
@@ -269,21 +339,25 @@ def cuda_rate_functions() -> dict:
     The helpers above call the CPU's vectorisable ``exp``; these clones are the same source
     for ``@cuda.jit`` code, with the singularities handled identically.
     """
-    return retarget(globals(), RATE_FUNCTIONS, _exp=math.exp)
+    return retarget(globals(), RATE_FUNCTIONS, _exp=math.exp, _exp_capped=_libm_exp_capped)
 
 
 # ------------------------------------------------------------------ CPU kernels
 def _loop_template(sb, pb, drive, ic, flags, m, dt):
     """Step the ``m`` neurons of one block once; returns ``(spikes, bad states)``.
 
-    ``sb``/``pb`` are the block's state and parameter rows, flattened: every access is
+    In the precision of ``sb`` (``pb``, ``drive``, ``ic`` and ``dt`` share it: the engine's
+    working dtype). ``sb``/``pb`` are the block's state and parameter rows, flattened: every access is
     ``row * ROW + j`` off one base pointer, so LLVM proves the rows independent and
     vectorises the loop across neurons without runtime alias checks. A template: the
     kernels use clones with the method code as the global ``_METHOD``.
     """
     prefer_wide_vectors()
-    nsp = 0
-    nbad = 0
+    out_of_line_if_float32(sb)  # a call per block and step: inlined beside the other loops it ran slower
+    # int32 counters: the loop's widest type sets the vector width (256 bits / 64 would give
+    # float32 4 lanes, like float64; with 32-bit counters it gets 8).
+    nsp = np.int32(0)
+    nbad = np.int32(0)
     for j in range(m):  # the hot loop: straight-line code, vectorised across neurons
         vn, mn, hn, nn, sp, bad = hh_step(
             sb[V * ROW + j], sb[M * ROW + j], sb[H * ROW + j], sb[N * ROW + j], drive[j] + ic, sb[XI * ROW + j],
@@ -295,8 +369,8 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt):
         sb[H * ROW + j] = hn
         sb[N * ROW + j] = nn
         flags[j] = sp
-        nsp += sp
-        nbad += bad
+        nsp = np.int32(nsp + sp)
+        nbad = np.int32(nbad + bad)
     return nsp, nbad
 
 
@@ -311,6 +385,6 @@ def first_bad(sb, m):
     """The first neuron of a block whose state ran away (|V| > V_LIMIT, gates beyond GATE_LIMIT, NaN), or -1."""
     for j in range(m):
         g = abs(sb[M * ROW + j]) + abs(sb[H * ROW + j]) + abs(sb[N * ROW + j])
-        if not ((abs(sb[V * ROW + j]) <= V_LIMIT) & (g <= GATE_LIMIT)):
+        if not ((abs(sb[V * ROW + j]) <= like(sb, V_LIMIT)) & (g <= like(sb, GATE_LIMIT))):
             return j
     return -1
