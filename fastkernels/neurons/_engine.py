@@ -151,8 +151,8 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     ``method`` are run-time arguments: one compiled kernel serves every configuration (the
     branch is taken once per block and step, never per neuron). ``P`` holds one block per
     block of neurons, or one block for all (uniform parameters). ``_N_STATE`` (the rows before
-    ``xi`` and ``input``), the step loops ``_L0``..``_L2``, ``_FIRST_BAD``, ``_TRACE``, ``_STAGE``
-    and ``_COUNT`` are compile-time constants of each model's clone.
+    ``xi`` and ``input``), the step loops ``_L0``..``_L2`` (``_SINGLE``: one loop for all),
+    ``_FIRST_BAD``, ``_TRACE``, ``_STAGE`` and ``_COUNT`` are compile-time constants of each model's clone.
     """
     n = rows.shape[1]
     cap = spk_t.shape[1]
@@ -185,7 +185,9 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
             _add_synaptic(inp, rows, syn, k, lo, m)
         _STAGE(sb, pb, key, k, lo, m)  # noqa: F821
         # The model's step loop of this method (``_L0``.. ``_L2``: compile-time constants).
-        if method == 0:
+        if _SINGLE:  # one loop for every method (bound once: an inlined loop is compiled once)  # noqa: F821
+            nsp, nbad = _L0(sb, pb, drive, ic, fl, m, dt, k, xb)  # noqa: F821
+        elif method == 0:
             nsp, nbad = _L0(sb, pb, drive, ic, fl, m, dt, k, xb)  # noqa: F821
         elif method == 1:
             nsp, nbad = _L1(sb, pb, drive, ic, fl, m, dt, k, xb)  # noqa: F821
@@ -224,7 +226,10 @@ def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=No
     name : str
         Prefix of the compiled functions' names (each variant has its own cache entry).
     loops : sequence of 1 to 3 jitted functions
-        The step loop of each method code (see the module docstring).
+        The step loop of each method code (see the module docstring); one loop serves every
+        method. A loop compiled ``inline="always"`` is inlined into the block function (which
+        then compiles with ``options``): the LIF's, whose per-neuron work is a few instructions,
+        so a call per block and step would cost ~15%.
     first_bad : jitted function
         ``first_bad(sb, m)``: the first neuron of a block in a bad state, or -1.
     n_state : int
@@ -245,7 +250,8 @@ def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=No
         loops = tuple(jit(specialise(_plain_loop, f"_{name}_plain{i}", _LOOP=f)) for i, f in enumerate(loops))
     if trace is None:
         trace = jit(specialise(_trace_rows, f"_{name}_trace", _N_TRACED=n_state if n_traced is None else n_traced))
-    block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2],
+    single = all(f is loops[0] for f in loops)
+    block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2], _SINGLE=single,
                            _FIRST_BAD=first_bad, _N_STATE=n_state, _TRACE=trace,
                            _STAGE=no_stage if stage is None else stage, _COUNT=bool(count)), **(options or {}))
     return cpu_kernels(specialise(_blocks_template, f"_{name}_blocks", _BLOCK_FN=block))
