@@ -484,3 +484,35 @@ def test_model_properties_name_a_bad_field(field, bad):
     prop = "has_poisson_input" if field.startswith("poisson") else "adapts"
     _raises_naming(lambda: getattr(model, prop), field)
     _raises_naming(lambda: model.arrays("3"), "n")
+
+
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+@pytest.mark.parametrize("kind", ["plain", "per_neuron_noisy_poisson_adapting"])
+def test_synaptic_ring_equals_the_same_input_as_a_matrix(backend, kind):
+    # The engine's synaptic hook on the LIF (what spiking networks build on): a (n_steps, n) ring
+    # of per-step input, added to the drive before the threshold test, gives bit for bit the run
+    # with that input as an (n_steps, n) input matrix.
+    n, steps = 300, 400
+    per_step = np.random.default_rng(3).uniform(0.0, 2.5, (steps, n))
+    extra = {} if kind == "plain" else dict(tau_m=np.linspace(8.0, 20.0, n), sigma=0.2, threshold_jump=0.1,
+                                            adaptation_jump=0.05, poisson_inputs=5, poisson_rate=40.0,
+                                            poisson_weight=0.05)
+    model = LIF(**{"tau_m": 10.0, **extra})
+    kw = dict(seed=5, record=[0, 255, 299], backend=backend)
+    ref = run_lif(model, n, steps * 0.1, 0.1, I=per_step, **kw)
+    got = run_lif(model, n, steps * 0.1, 0.1, syn=per_step, **kw)
+    assert ref.spike_times.size > 0
+    np.testing.assert_array_equal(got.spike_times, ref.spike_times)
+    np.testing.assert_array_equal(got.spike_neurons, ref.spike_neurons)
+    for name in ("v", "v_threshold", "w"):
+        np.testing.assert_array_equal(got.traces[name], ref.traces[name])
+        np.testing.assert_array_equal(got.final_state[name], ref.final_state[name])
+    counts = run_lif(model, n, steps * 0.1, 0.1, syn=per_step, count_only=True, seed=5, backend=backend)
+    np.testing.assert_array_equal(counts, ref.counts)
+
+
+def test_synaptic_ring_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match="syn"):
+        run_lif(LIF(), 4, 1.0, 0.1, syn=np.zeros((2, 3)), backend="cpu")
+    with pytest.raises(ValueError, match="syn"):
+        run_lif(LIF(), 4, 1.0, 0.1, syn=np.zeros((2, 4)), method="event", backend="cpu")

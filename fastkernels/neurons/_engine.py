@@ -48,6 +48,30 @@ returns the first neuron of the block in a bad state (``-1`` if none), for the e
 so each model gets its own branch-free kernel with one compile per backend and working dtype
 (Numba specialises the one serial and one parallel dispatcher by the dtype of ``S``).
 
+Optional parts of the interface (keyword arguments of :func:`population_kernels`; the LIF uses
+them all, HH and Izhikevich none):
+
+* *stepped loops* (``stepped=True``): ``loop(sb, pb, drive, ic, flags, m, dt, k, xb)`` also gets
+  the step index ``k`` and ``xb``, the block's slice of the run's ``extra`` float64 row (``(n,)``,
+  or ``(1,)`` read as a scalar): per-neuron values the loop needs at full precision whatever the
+  state's dtype (the LIF's refractory period in seconds for its legacy float rule);
+* *uniform parameters*: ``P`` with one block whose first column the loop reads as scalars (the
+  engine hands every block ``P[0]`` when ``P`` has one block; the model's loop variant knows);
+* *internal state rows*: ``n_state`` rows precede ``xi`` and ``input``, of which the first
+  ``n_traced`` are traced (the rest, and any rows after ``input``, are the model's own);
+  ``trace(sb, pb, j, traces, r, row)`` writes neuron ``j``'s traced values (default: the first
+  ``n_traced`` state rows), e.g. a parameter for a state variable the variant does not evolve;
+* a *staging hook* ``stage(sb, pb, key, k, lo, m)`` run each step after the input is staged and
+  before the step loop (the LIF draws its Poisson input jumps there);
+* *count-only kernels* (``count=True``): no spike recording; ``spk_i`` is ``(units, ROW)`` int64
+  and the loop receives the block's row of it as ``flags`` and adds its spikes to it;
+* *compile options* of the variant (``options``, e.g. ``fastmath``) for the block function, so
+  what the engine inlines there (input staging, noise draws) rounds as the model's loops do.
+
+The LIF's event-driven method (exact threshold-crossing times, several spikes per neuron per
+step) is the one kernel outside the engine: its loop is per neuron over sub-step events, not a
+fixed-time step of a block, so it keeps its own kernel in :mod:`._lif_kernels`.
+
 Synaptic input (the hook networks build on)
 -------------------------------------------
 The kernels take ``syn``, a ``(d, n)`` ring of per-step input (``d = 0``: none) in the run's working
@@ -168,6 +192,9 @@ def per_precision(typingctx, x, c32, c64):
         return None
     return ty(x, c32, c64), _cast_codegen(1 if ty == types.float32 else 2)
 
+#: The ``extra`` row of a model that needs none.
+NO_EXTRA = np.zeros(1, dtype=np.float64)
+
 
 @dataclass(frozen=True)
 class Population:
@@ -224,16 +251,28 @@ def _add_synaptic(inp, rows, syn, k, lo, m):
 
 
 
+def _trace_rows(sb, pb, j, traces, r, row):
+    """The default trace: state rows ``0 .. _N_TRACED - 1`` of neuron ``j`` into ``traces[:, r, row]``."""
+    for q in range(_N_TRACED):  # noqa: F821
+        traces[q, r, row] = sb[q * ROW + j]
+
+
+@jit
+def no_stage(sb, pb, key, k, lo, m):
+    """The staging hook of a model that needs none."""
+
+
 def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
-                    rec, rec_lo, stride, traces):
+                    rec, rec_lo, stride, traces, extra):
     """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
 
     Time loop outside, the model's vectorised neuron loop of the method inside. ``noisy`` and
     ``method`` are run-time arguments: one compiled kernel serves every configuration (the
-    branch is taken once per block and step, never per neuron). Parameters are per neuron.
-    ``_N_STATE`` (traced rows, then the ``xi`` and ``input`` rows), the step loops ``_L0``..``_L2``
-    and ``_FIRST_BAD`` are compile-time constants of each model's clone. The loops get the step's
-    common input and ``dt`` in the precision of ``S`` (spike times ``k dt`` stay float64).
+    branch is taken once per block and step, never per neuron). ``P`` holds one block per
+    block of neurons, or one block for all (uniform parameters). ``_N_STATE`` (the rows before
+    ``xi`` and ``input``), the step loops ``_L0``..``_L2`` (``_SINGLE``: one loop for all),
+    ``_FIRST_BAD``, ``_TRACE``, ``_STAGE`` and ``_COUNT`` are compile-time constants of each model's clone. Plain loops get the step's
+    common input and ``dt`` in the precision of ``S``; stepped ones ``dt`` in float64 (spike times ``k dt`` stay float64).
     """
     n = rows.shape[1]
     cap = spk_t.shape[1]
@@ -242,42 +281,54 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
     sb = S[b].reshape(-1)
-    pb = P[b].reshape(-1)
+    pb = P[b if P.shape[0] > 1 else 0].reshape(-1)
+    xb = extra[lo:lo + m] if extra.shape[0] > 1 else extra[0:1]
     inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
     xi = sb[_N_STATE * ROW:_N_STATE * ROW + m]  # noqa: F821
     drive = inp if varying else rows[0, lo:lo + m]
-    # Spike flags of one step, scanned eight at a time through a uint64 view.
+    # Spike flags of one step, scanned eight at a time through a uint64 view; count-only
+    # kernels hand the loop the block's spike counts instead.
     flags = np.zeros(ROW, dtype=np.uint8)
     words = flags.view(np.uint64)
+    fl = spk_i[b] if _COUNT else flags  # noqa: F821
     cnt = spk_n[b]
     dts = like(sb, dt)  # the step's dt in the working precision
     k = k_begin[b]
     while k < k_end:
-        if cnt + m > cap:
+        if not _COUNT and cnt + m > cap:  # noqa: F821
             break
         if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
             row = (k - k0) // stride
             for r in range(rec_lo[b], rec_lo[b + 1]):
-                j = rec[r] - lo
-                for q in range(_N_STATE):  # noqa: F821
-                    traces[q, r, row] = sb[q * ROW + j]
-        ic = like(sb, stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy))
+                _TRACE(sb, pb, rec[r] - lo, traces, r, row)  # noqa: F821
+        # Plain loops get the common input in the working precision; stepped loops (the LIF's)
+        # as staged (float64 when the input varies per step), which their float32 results keep.
+        ic_staged = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
+        ic = like(sb, ic_staged)
         if synaptic:
             _add_synaptic(inp, rows, syn, k, lo, m)
+        _STAGE(sb, pb, key, k, lo, m)  # noqa: F821
         # The model's step loop of this method (``_L0``.. ``_L2``: compile-time constants).
-        if method == 0:
-            nsp, nbad = _L0(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
+        if _STEPPED:  # noqa: F821  (loops that take the step and the float64 row: the LIF's)
+            if _SINGLE or method == 0:  # one loop for every method (bound once: an inlined loop is compiled once)  # noqa: F821
+                nsp, nbad = _L0(sb, pb, drive, ic_staged, fl, m, dt, k, xb)  # noqa: F821
+            elif method == 1:
+                nsp, nbad = _L1(sb, pb, drive, ic_staged, fl, m, dt, k, xb)  # noqa: F821
+            else:
+                nsp, nbad = _L2(sb, pb, drive, ic_staged, fl, m, dt, k, xb)  # noqa: F821
+        elif method == 0:
+            nsp, nbad = _L0(sb, pb, drive, ic, fl, m, dts)  # noqa: F821
         elif method == 1:
-            nsp, nbad = _L1(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
+            nsp, nbad = _L1(sb, pb, drive, ic, fl, m, dts)  # noqa: F821
         else:
-            nsp, nbad = _L2(sb, pb, drive, ic, flags, m, dts)  # noqa: F821
+            nsp, nbad = _L2(sb, pb, drive, ic, fl, m, dts)  # noqa: F821
         if nbad:
             j = _FIRST_BAD(sb, m)  # noqa: F821
             if j >= 0:
                 err[b, 0] = k
                 err[b, 1] = lo + j
             break
-        if nsp:
+        if nsp and not _COUNT:  # noqa: F821
             cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
         k += 1
     k_begin[b] = k
@@ -285,17 +336,18 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
 
 
 def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
-                     rec, rec_lo, stride, traces):
+                     rec, rec_lo, stride, traces, extra):
     """Every block, ``prange`` over blocks in the parallel build (each block compiled on its own:
     Numba's parallel lowering does not vectorise a prange body's inner loops, a called function
     is vectorised). ``np.int64(b)``: a ``prange`` index is unsigned in the parallel build, and the
     block function would otherwise be compiled a second time for a ``uint64`` argument."""
     for b in prange(k_begin.shape[0]):
         _BLOCK_FN(np.int64(b), S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt,  # noqa: F821
-                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces)
+                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces, extra)
 
 
-def population_kernels(name: str, loops, first_bad, n_state: int) -> tuple:
+def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=None, stepped=False, trace=None,
+                       stage=None, count=False, options=None) -> tuple:
     """The (serial, parallel) kernels of one model: the engine's time loop around its step loops.
 
     Each dispatcher compiles once per working dtype of the arrays it is called with (float64,
@@ -306,15 +358,33 @@ def population_kernels(name: str, loops, first_bad, n_state: int) -> tuple:
     name : str
         Prefix of the compiled functions' names (each variant has its own cache entry).
     loops : sequence of 1 to 3 jitted functions
-        The step loop of each method code (see the module docstring).
+        The step loop of each method code (see the module docstring); one loop serves every
+        method. A loop compiled ``inline="always"`` is inlined into the block function (which
+        then compiles with ``options``): the LIF's, whose per-neuron work is a few instructions,
+        so a call per block and step would cost ~15%.
     first_bad : jitted function
         ``first_bad(sb, m)``: the first neuron of a block in a bad state, or -1.
     n_state : int
-        Number of model state rows (the engine's ``xi`` and ``input`` rows follow them).
+        Number of model state rows before the engine's ``xi`` and ``input`` rows.
+    n_traced : int, optional
+        How many of them the default trace writes (default ``n_state``).
+    stepped : bool
+        The loops take ``(..., dt, k, xb)`` (else ``(..., dt)``).
+    trace, stage : jitted functions, optional
+        The trace writer and the staging hook (see the module docstring).
+    count : bool
+        The count-only kernels (no spike recording; the loops add to per-neuron counts).
+    options : dict, optional
+        Compile options of the block function (default the package's).
     """
     loops = tuple(loops) + (loops[-1],) * (3 - len(loops))
-    block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2],
-                           _FIRST_BAD=first_bad, _N_STATE=n_state))
+    if trace is None:
+        trace = jit(specialise(_trace_rows, f"_{name}_trace", _N_TRACED=n_state if n_traced is None else n_traced))
+    single = all(f is loops[0] for f in loops)
+    block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2], _SINGLE=single,
+                           _STEPPED=bool(stepped),
+                           _FIRST_BAD=first_bad, _N_STATE=n_state, _TRACE=trace,
+                           _STAGE=no_stage if stage is None else stage, _COUNT=bool(count)), **(options or {}))
     return cpu_kernels(specialise(_blocks_template, f"_{name}_blocks", _BLOCK_FN=block))
 
 
@@ -432,11 +502,37 @@ def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):
         finish()
         return times, ids
     serial, parallel = model.kernels
-    kern = parallel if backend == "parallel" else serial
-    rec_lo = _driver.record_ranges(rec, n, BLOCK)
+    launch = cpu_launch(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, code, k0, dt,
+                        rec, stride, traces)
+    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
+
+
+def cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra=NO_EXTRA):
+    """The ``launch(k_begin, k_end, spk_t, spk_i, spk_n, err)`` :func:`._driver.run` calls for a CPU
+    kernel of :func:`population_kernels` (``extra``: the stepped loops' float64 row)."""
+    rec_lo = _driver.record_ranges(rec, rows.shape[1], BLOCK)
 
     def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
         kern(S, P, rows, common, syn, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-             stride, traces)
+             stride, traces, extra)
 
-    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
+    return launch
+
+
+def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, rec, stride, traces, extra=NO_EXTRA):
+    """Run a count-only kernel (``population_kernels(..., count=True)``) from ``k0`` to ``k1`` in one
+    launch: the spikes of each neuron, ``(n,)`` int64; raises :class:`._driver.SimulationError` on a bad state."""
+    n, units = rows.shape[1], S.shape[0]
+    k_begin = np.full(units, k0, dtype=np.int64)
+    counts = np.zeros((units, ROW), dtype=np.int64)
+    spk_n = np.zeros(units, dtype=np.int64)
+    err = np.full((units, 2), -1, dtype=np.int64)
+    cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra)(
+        k_begin, k1, np.empty((units, 0)), counts, spk_n, err)
+    bad = err[:, 0] >= 0
+    if bad.any():
+        u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
+        step, neuron = int(err[u, 0]), int(err[u, 1])
+        raise _driver.SimulationError(f"the state of neuron {neuron} became NaN or ran away at step {step} "
+                                      f"(t = {step * dt:g} ms)", step, step * dt, neuron)
+    return counts[:, :BLOCK].reshape(-1)[:n].copy()

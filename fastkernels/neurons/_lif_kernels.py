@@ -1,9 +1,12 @@
-"""The LIF kernels: the step function shared by CPU and CUDA, the grid-method block template and
-the event-driven kernel (see :mod:`fastkernels.neurons.lif` for the model and the methods).
+"""The LIF kernels: the step function shared by CPU and CUDA, the grid methods' step loops for
+the population engine and the event-driven kernel (see :mod:`fastkernels.neurons.lif` for the
+model and the methods).
 
-The grid kernels are variants of one template, :func:`_grid_block_template`, whose feature
-flags are globals bound as compile-time constants (:func:`fastkernels._jit.specialise`), one
-variant per combination actually used (:func:`grid_kernels`).
+The grid methods run on the engine (:mod:`fastkernels.neurons._engine`); their step loops are
+variants of one template, :func:`_loop_template`, whose feature flags are globals bound as
+compile-time constants (:func:`fastkernels._jit.specialise`), one variant per combination
+actually used (:func:`step_loop`). The event-driven method keeps its own kernel (several spikes
+per neuron and step at exact crossing times: not a fixed-step block loop).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from numba import prange
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._random import poisson as poisson_count, stream_key
 from .._simd import prefer_wide_vectors
-from ._driver import emit_spikes, stage_inputs
 from ._layout import BLOCK, ROW
 
 # Parameter rows.
@@ -39,6 +41,49 @@ LIMIT = 1e9
 FLUSH = 1e-30
 
 
+# ------------------------------------------------------------------ step coefficients (host)
+def _exprel(x):
+    """``(exp(x) - 1) / x`` without cancellation near 0 (float64 arrays)."""
+    x = np.asarray(x, dtype=np.float64)
+    small = np.abs(x) < 1e-6
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 + x / 2.0 + x * x / 6.0, np.expm1(safe) / safe)
+
+
+def _taylor4(x):
+    return 1.0 + x + x * x / 2.0 + x ** 3 / 6.0 + x ** 4 / 24.0
+
+
+def propagators(p: dict, dt: float, method: str) -> dict:
+    """Per-neuron step coefficients ``a, c, p_w, p_t, s`` for ``method`` (float64 ``(n,)`` each)."""
+    h, hw, ht = dt / p["tau_m"], dt / p["tau_adaptation"], dt / p["tau_threshold"]
+    res = p["resistance"]
+    if method in ("exact", "event"):
+        a = np.exp(-h)
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = -res * h * np.exp(-h) * _exprel(h - hw)
+            # exp(-h) exprel(h - hw) is 0 * inf when dt is many time constants: the same value as
+            # (exp(-hw) - exp(-h)) / (h - hw), used only where the first form failed.
+            alt = -res * h * ((np.exp(-hw) - np.exp(-h)) / np.where(h == hw, 1.0, h - hw))
+            c = np.where(np.isfinite(c) | (h == hw), c, alt)
+        pw, pt = np.exp(-hw), np.exp(-ht)
+        s = p["sigma"] * np.sqrt(-np.expm1(-2.0 * h) / 2.0)
+    elif method == "euler":
+        a = 1.0 - h
+        c, pw, pt = -res * h, 1.0 - hw, 1.0 - ht
+        s = p["sigma"] * np.sqrt(h)
+    else:  # rk4: Taylor polynomials of the exact propagator of the upper-triangular (v, w) system
+        a, pw, pt = _taylor4(-h), _taylor4(-hw), _taylor4(-ht)
+        x, z = -h, -hw
+        off = np.zeros_like(h)  # sum_k (1/k!) sum_j x^j z^(k-1-j): the (v, w) entry of T4(M) / (-res h)
+        for k, fact in ((1, 1.0), (2, 2.0), (3, 6.0), (4, 24.0)):
+            off += sum(x ** j * z ** (k - 1 - j) for j in range(k)) / fact
+        c = -res * h * off
+        s = np.zeros_like(h)
+    return dict(a=a, c=c, pw=pw, pt=pt, s=s)
+
+
+# ------------------------------------------------------------------ step
 @device
 def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
                    freeze, dynamics):
@@ -83,141 +128,106 @@ def free_legacy(since, k, dt_s, ref_s):
     return (k * dt_s - (k - since) * dt_s) > ref_s
 
 
-#: Feature flags of :func:`_grid_block_template`: each variant binds its own values
-#: (:func:`grid_kernels`); these module-level ones are only the names' definitions.
+#: Feature flags of the step loops: each variant binds its own values (:func:`step_loop`);
+#: these module-level ones are only the names' definitions.
 _PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
 
 
-def _grid_block_template(b, S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec,
-                         rec_lo, stride, traces):
-    """Advance block ``b`` of the grid methods from step ``k_begin[b]`` to ``k_end`` (or a full buffer).
+def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
+    """Step the ``m`` neurons of one block once (the engine's stepped loop); returns ``(spikes, bad states)``.
 
     A template: the feature flags are globals bound as compile-time constants by
-    :func:`grid_kernels` (``_PER_NEURON``: parameters differ across neurons, else read once as
-    scalars, so the hot loop streams only ``v``, the spike counter and the input; ``_DYNAMICS``:
-    adaptive threshold or adaptation current; ``_NOISY``: white noise; ``_LEGACY``/``_FREEZE``:
-    the refractory rules; ``_POISSON``: Poisson input trains; ``_COUNT``: no spike recording,
-    ``spk_i[b, j]`` counts neuron ``lo + j``'s spikes instead, the buffer never fills). Constants
-    fold away, so each variant's loop holds only what it uses.
+    :func:`step_loop` (``_PER_NEURON``: parameters differ across neurons, else ``pb`` is the one
+    uniform block and its first column is read once as scalars, so the hot loop streams only
+    ``v``, the spike counter and the input; ``_DYNAMICS``: adaptive threshold or adaptation
+    current; ``_NOISY``: white noise; ``_LEGACY``/``_FREEZE``: the refractory rules, ``xb`` the
+    refractory period in float64 seconds; ``_POISSON``: Poisson input jumps, staged by
+    :func:`_stage_template`; ``_COUNT``: ``flags`` is the block's int64 spike counts, added
+    to). Constants fold away, so each variant's loop holds only what it uses.
     """
     prefer_wide_vectors()
-    n = rows.shape[1]
-    cap = spk_t.shape[1]
     dt_s = dt * 1e-3
-    varying = rows.shape[0] > 1
-    lo = b * BLOCK
-    m = min(n, lo + BLOCK) - lo
-    # Row views, made once per block (a view costs reference counting): the rows of one
-    # block sit a fixed distance apart in one buffer, so LLVM vectorises the step loop.
-    sb = S[b].reshape(-1)
-    pb = P[b if _PER_NEURON else 0].reshape(-1)
-    v, vt, w = sb[V * ROW:V * ROW + m], sb[VT * ROW:VT * ROW + m], sb[W * ROW:W * ROW + m]
-    sc, xi, inp = sb[SINCE * ROW:SINCE * ROW + m], sb[XI * ROW:XI * ROW + m], sb[IN * ROW:IN * ROW + m]
-    jmp = sb[JMP * ROW:JMP * ROW + m]
-    mp = m if _PER_NEURON else 1
-    a_, c_ = pb[A * ROW:A * ROW + mp], pb[C * ROW:C * ROW + mp]
-    pw_, pt_ = pb[PW * ROW:PW * ROW + mp], pb[PT * ROW:PT * ROW + mp]
-    vrest_, res_ = pb[VREST * ROW:VREST * ROW + mp], pb[R * ROW:R * ROW + mp]
-    vt0_, vreset_ = pb[VT0 * ROW:VT0 * ROW + mp], pb[VRESET * ROW:VRESET * ROW + mp]
-    jt_, jw_ = pb[DVT * ROW:DVT * ROW + mp], pb[DW * ROW:DW * ROW + mp]
-    sn_, rst_ = pb[SN * ROW:SN * ROW + mp], pb[REFSTEPS * ROW:REFSTEPS * ROW + mp]
-    lam_, jw_in = pb[LAM * ROW:LAM * ROW + mp], pb[JW * ROW:JW * ROW + mp]
-    rs_ = ref_s[lo:lo + m] if _PER_NEURON else ref_s[0:1]
-    drive = inp if varying else rows[0, lo:lo + m]
-    # Spike flags of one step, scanned eight at a time through a uint64 view.
-    flags = np.zeros(ROW, dtype=np.uint8)
-    words = flags.view(np.uint64)
-    counts = spk_i[b]  # _COUNT: the block's spike counts
-    cnt = spk_n[b]
-    k = k_begin[b]
-    while k < k_end:
-        if not _COUNT and cnt + m > cap:
-            break
-        if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
-            row = (k - k0) // stride
-            for r in range(rec_lo[b], rec_lo[b + 1]):
-                j = rec[r] - lo
-                traces[0, r, row] = v[j]
-                traces[1, r, row] = vt[j] if _DYNAMICS else vt0_[j if _PER_NEURON else 0]
-                traces[2, r, row] = w[j] if _DYNAMICS else 0.0
-        ic = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, _NOISY)
-        if _POISSON:
-            for j in range(m):
-                q = j if _PER_NEURON else 0
-                jmp[j] = poisson_count(stream_key(key, POISSON_STREAM + lo + j), k, lam_[q]) * jw_in[q]
-        nsp = 0
-        nbad = 0
-        for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
-            q = j if _PER_NEURON else 0
-            since = sc[j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
-            since = since if since < SINCE_MAX else SINCE_MAX
-            if _LEGACY:
-                free = free_legacy(since, k, dt_s, rs_[q])
-            else:
-                free = since >= rst_[q]
+    # Uniform parameters: loaded once (the loop's stores could alias them otherwise).
+    a0, c0, pw0, pt0 = pb[A * ROW], pb[C * ROW], pb[PW * ROW], pb[PT * ROW]
+    vrest0, res0, vt00, vreset0 = pb[VREST * ROW], pb[R * ROW], pb[VT0 * ROW], pb[VRESET * ROW]
+    jt0, jw0, sn0, rst0, rs0 = pb[DVT * ROW], pb[DW * ROW], pb[SN * ROW], pb[REFSTEPS * ROW], xb[0]
+    nsp = 0
+    nbad = 0
+    for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
+        since = sb[SINCE * ROW + j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
+        since = since if since < SINCE_MAX else SINCE_MAX
+        if _LEGACY:
+            free = free_legacy(since, k, dt_s, xb[j] if _PER_NEURON else rs0)
+        else:
+            free = since >= (pb[REFSTEPS * ROW + j] if _PER_NEURON else rst0)
+        if _PER_NEURON:
             vn, vtn, wn, s_, sp, bad = lif_step(
-                v[j], vt[j] if _DYNAMICS else 0.0, w[j] if _DYNAMICS else 0.0, since, free, drive[j] + ic,
-                xi[j] if _NOISY else 0.0, jmp[j] if _POISSON else 0.0, a_[q], c_[q], pw_[q], pt_[q], vrest_[q],
-                res_[q], vt0_[q], vreset_[q], jt_[q], jw_[q], sn_[q], _FREEZE, _DYNAMICS)
-            v[j] = vn
-            if _DYNAMICS:
-                vt[j] = vtn
-                w[j] = wn
-            sc[j] = s_
-            if _COUNT:
-                counts[j] += sp
-            else:
-                flags[j] = sp
-            nsp += sp
-            nbad += bad
-        if nbad:
-            err[b, 0] = k
-            err[b, 1] = lo  # replaced by the first neuron out of range
-            for j in range(m):
-                if not (abs(v[j]) <= LIMIT):
-                    err[b, 1] = lo + j
-                    break
-            break
-        if nsp and not _COUNT:
-            cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
-        k += 1
-    k_begin[b] = k
-    spk_n[b] = cnt
+                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
+                since, free, drive[j] + ic, sb[XI * ROW + j] if _NOISY else 0.0,
+                sb[JMP * ROW + j] if _POISSON else 0.0, pb[A * ROW + j], pb[C * ROW + j], pb[PW * ROW + j],
+                pb[PT * ROW + j], pb[VREST * ROW + j], pb[R * ROW + j], pb[VT0 * ROW + j], pb[VRESET * ROW + j],
+                pb[DVT * ROW + j], pb[DW * ROW + j], pb[SN * ROW + j], _FREEZE, _DYNAMICS)
+        else:
+            vn, vtn, wn, s_, sp, bad = lif_step(
+                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
+                since, free, drive[j] + ic, sb[XI * ROW + j] if _NOISY else 0.0,
+                sb[JMP * ROW + j] if _POISSON else 0.0, a0, c0, pw0, pt0, vrest0, res0, vt00, vreset0, jt0, jw0,
+                sn0, _FREEZE, _DYNAMICS)
+        sb[V * ROW + j] = vn
+        if _DYNAMICS:
+            sb[VT * ROW + j] = vtn
+            sb[W * ROW + j] = wn
+        sb[SINCE * ROW + j] = s_
+        if _COUNT:
+            flags[j] += sp
+        else:
+            flags[j] = sp
+        nsp += sp
+        nbad += bad
+    return nsp, nbad
 
 
-def _grid_body(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-               stride, traces):
-    """Template of the grid kernel: one block per prange step (``_BLOCK_FN`` bound by :func:`grid_kernels`)."""
-    for b in prange(k_begin.shape[0]):
-        # int64: the parfor index is unsigned, which would compile the block function twice.
-        _BLOCK_FN(np.int64(b), S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i,  # noqa: F821
-                  spk_n, err, rec, rec_lo, stride, traces)
+def _stage_template(sb, pb, key, k, lo, m):
+    """The engine's staging hook of the Poisson variants: this step's input jumps into the ``JMP`` row."""
+    for j in range(m):
+        q = j if _PER_NEURON else 0
+        sb[JMP * ROW + j] = poisson_count(stream_key(key, POISSON_STREAM + lo + j), k, pb[LAM * ROW + q]) * \
+            pb[JW * ROW + q]
 
 
-_GRID = {}  # (per_neuron, dynamics, noisy, legacy, freeze, poisson, count) -> (serial, parallel), built on first use
+def _trace_template(sb, pb, j, traces, r, row):
+    """The engine's trace hook: ``v``, ``v_threshold``, ``w`` (the resting threshold and 0 when they do not evolve)."""
+    traces[0, r, row] = sb[V * ROW + j]
+    traces[1, r, row] = sb[VT * ROW + j] if _DYNAMICS else pb[VT0 * ROW + (j if _PER_NEURON else 0)]
+    traces[2, r, row] = sb[W * ROW + j] if _DYNAMICS else 0.0
 
 
-def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False, count=False):
-    """The (serial, parallel) grid-method kernels for one feature combination (compiled lazily).
+@jit
+def first_bad(sb, m):
+    """The first neuron of a block whose ``v`` is NaN or beyond LIMIT (0 if none: the block's first)."""
+    for j in range(m):
+        if not (abs(sb[V * ROW + j]) <= LIMIT):
+            return j
+    return 0
 
-    ``count``: the count-only variant (no spike recording: ``spk_i`` is ``(units, ROW)`` int64
-    per-neuron counts, added to; ``spk_t`` is not read), for measuring what recording costs.
 
-    :func:`_grid_block_template` with the flags bound, compiled on its own (Numba's parallel
-    lowering of a prange body does not vectorise inner loops, a called function is compiled and
-    vectorised on its own), inside :func:`_grid_body`. Fast-math (FMA contraction, no signed
-    zeros) except under the legacy rule, whose float comparison must round exactly as Brian2's did.
+def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count):
+    """``(loop, trace, stage, options)`` of one feature combination, for the engine's
+    :func:`~fastkernels.neurons._engine.population_kernels` (``stage`` None without Poisson input).
+
+    Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
+    comparison must round exactly as Brian2's did; ``options`` carries that to the engine's
+    block function too (it inlines the input staging and the noise draws).
     """
-    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), bool(count))
-    if flags not in _GRID:
-        # The recording variants keep their names (and cache entries) of before the count flag.
-        tag = "".join("1" if f else "0" for f in flags[:6]) + ("c" if flags[6] else "")
-        block = jit(specialise(_grid_block_template, "_grid_block_" + tag, _PER_NEURON=flags[0], _DYNAMICS=flags[1],
-                               _NOISY=flags[2], _LEGACY=flags[3], _FREEZE=flags[4], _POISSON=flags[5],
-                               _COUNT=flags[6]),
-                    fastmath=False if flags[3] else FASTMATH)
-        _GRID[flags] = cpu_kernels(specialise(_grid_body, "_grid_body_" + tag, _BLOCK_FN=block))
-    return _GRID[flags]
+    options = {"fastmath": False if legacy else FASTMATH}
+    flags = {"_PER_NEURON": per_neuron, "_DYNAMICS": dynamics, "_NOISY": noisy, "_LEGACY": legacy, "_FREEZE": freeze,
+             "_POISSON": poisson, "_COUNT": count}
+    # Inlined into the engine's block function (compiled with the same options): a call per block
+    # and step costs ~15% of this loop's few instructions per neuron.
+    loop = jit(specialise(_loop_template, "_lif_loop_" + tag, **flags), inline="always", **options)
+    trace = jit(specialise(_trace_template, "_lif_trace_" + tag, **flags))
+    stage = jit(specialise(_stage_template, "_lif_stage_" + tag, **flags), **options) if poisson else None
+    return loop, trace, stage, options
 
 
 @device

@@ -32,9 +32,11 @@ runs. ``refractory_mode="steps"`` counts the refractory period in whole steps (c
 in float64 seconds, as Brian2 before 2.6 did and as the spike times printed in the Brian2
 tutorial were produced.
 
-The kernels (the step function shared with CUDA, the grid-method block template and the
-event-driven kernel) live in :mod:`fastkernels.neurons._lif_kernels`; the run-level arguments,
-inputs, resumption and the result come from the engine (:class:`fastkernels.neurons._engine.Run`).
+The grid methods run on the population engine (:mod:`fastkernels.neurons._engine`: time loop,
+inputs, noise, the synaptic ring, spike recording, traces, resumption and the result), with the
+LIF's step loops, Poisson staging and trace hooks from :mod:`fastkernels.neurons._lif_kernels`
+(which also holds the step coefficients, the step function shared with CUDA and the event-driven
+kernel, the one LIF kernel outside the engine).
 """
 
 from __future__ import annotations
@@ -48,12 +50,12 @@ from .._backend import load_cuda, resolve_backend
 from .._random import resolve_seed, seed_kept
 from .._validate import check_cast_range, check_flag
 from . import _driver, _params
-from ._engine import Run
-from ._layout import BLOCK, ROW, blocked, unblocked
+from ._engine import NO_SYNAPSES, Run, count_spikes, cpu_launch, population_kernels
+from ._layout import BLOCK, blocked, unblocked
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
     SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, event_cpu, event_parallel,
-    event_advance, free_legacy, grid_kernels, lif_step)
+    event_advance, first_bad, free_legacy, lif_step, propagators, step_loop)
 from ._params import check_finite_result, check_mode, field_array, per_neuron, refractory_steps, whole
 from .inputs import input_range
 from .result import SimulationResult
@@ -200,47 +202,6 @@ class LIF:
         return bool(np.any(jt != 0) or np.any(jw != 0))
 
 
-def _exprel(x):
-    """``(exp(x) - 1) / x`` without cancellation near 0 (float64 arrays)."""
-    x = np.asarray(x, dtype=np.float64)
-    small = np.abs(x) < 1e-6
-    safe = np.where(small, 1.0, x)
-    return np.where(small, 1.0 + x / 2.0 + x * x / 6.0, np.expm1(safe) / safe)
-
-
-def _taylor4(x):
-    return 1.0 + x + x * x / 2.0 + x ** 3 / 6.0 + x ** 4 / 24.0
-
-
-def propagators(p: dict, dt: float, method: str) -> dict:
-    """Per-neuron step coefficients ``a, c, p_w, p_t, s`` for ``method`` (float64 ``(n,)`` each)."""
-    h, hw, ht = dt / p["tau_m"], dt / p["tau_adaptation"], dt / p["tau_threshold"]
-    res = p["resistance"]
-    if method in ("exact", "event"):
-        a = np.exp(-h)
-        with np.errstate(over="ignore", invalid="ignore"):
-            c = -res * h * np.exp(-h) * _exprel(h - hw)
-            # exp(-h) exprel(h - hw) is 0 * inf when dt is many time constants: the same value as
-            # (exp(-hw) - exp(-h)) / (h - hw), used only where the first form failed.
-            alt = -res * h * ((np.exp(-hw) - np.exp(-h)) / np.where(h == hw, 1.0, h - hw))
-            c = np.where(np.isfinite(c) | (h == hw), c, alt)
-        pw, pt = np.exp(-hw), np.exp(-ht)
-        s = p["sigma"] * np.sqrt(-np.expm1(-2.0 * h) / 2.0)
-    elif method == "euler":
-        a = 1.0 - h
-        c, pw, pt = -res * h, 1.0 - hw, 1.0 - ht
-        s = p["sigma"] * np.sqrt(h)
-    else:  # rk4: Taylor polynomials of the exact propagator of the upper-triangular (v, w) system
-        a, pw, pt = _taylor4(-h), _taylor4(-hw), _taylor4(-ht)
-        x, z = -h, -hw
-        off = np.zeros_like(h)  # sum_k (1/k!) sum_j x^j z^(k-1-j): the (v, w) entry of T4(M) / (-res h)
-        for k, fact in ((1, 1.0), (2, 2.0), (3, 6.0), (4, 24.0)):
-            off += sum(x ** j * z ** (k - 1 - j) for j in range(k)) / fact
-        c = -res * h * off
-        s = np.zeros_like(h)
-    return dict(a=a, c=c, pw=pw, pt=pt, s=s)
-
-
 def _max_spikes_per_step(p: dict, i_lo: np.ndarray, i_hi: np.ndarray, dt: float) -> int:
     """Bound on spikes one neuron can emit in one step of the event-driven method, from the
     largest asymptotic potential it sees (inputs between ``i_lo`` and ``i_hi``; ``resistance``
@@ -346,10 +307,12 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
 
 
 def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method="exact", seed=None, record=None,
-            record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False):
+            record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False, syn=None):
     """:func:`simulate_lif`; ``count_only=True`` (grid methods on the CPU backends) runs the same
     kernel machinery without recording spikes and returns only the spikes per neuron, ``(n,)``
-    int64 (what the ``lif_population`` benchmark's "count only" bound times)."""
+    int64 (what the ``lif_population`` benchmark's "count only" bound times). ``syn``: the
+    engine's synaptic ring, ``(d, n)`` float64 (grid methods on the CPU backends; see
+    :mod:`fastkernels.neurons._engine`)."""
     if not isinstance(model, LIF):
         raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
@@ -391,6 +354,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
             state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
     k1 = run.k1
     rows, common = run.inputs(I, dtype)
+    syn = _synaptic_ring(syn, n, method)
     _check_drive(p, rows, common, dtype)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
         p.update(propagators(p, dt, method))
@@ -421,15 +385,12 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
     with seed_kept(seed):
         key = resolve_seed(seed) if noisy or poisson else np.int64(0)
-        if count_only:
-            if method == "event" or backend == "cuda":
-                raise ValueError("count_only runs the grid methods on the CPU backends only")
-            return _count_lif(model, n, k0, k1, dt, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics,
-                              poisson, varied, rec, record_every, traces)
-        times, ids = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy,
-                              dynamics, poisson, varied, max_per_step, rec, record_every, traces)
+        out = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy,
+                       dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only)
+    if count_only:
+        return out
     final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
-    return run.result(times, ids, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
+    return run.result(*out, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
 
 
 #: The user-facing parameters behind each kernel coefficient (for the float32 range check).
@@ -456,6 +417,15 @@ def _check_drive(p, rows, common, dtype):
                          f"{p['resistance'][i % p['resistance'].size]:.4g})")
 
 
+def _synaptic_ring(syn, n, method):
+    if syn is None:
+        return NO_SYNAPSES
+    syn = np.ascontiguousarray(syn, dtype=np.float64)
+    if syn.ndim != 2 or syn.shape[1] != n or method == "event":
+        raise ValueError(f"syn must be a (d, {n}) ring for a grid method, got shape {syn.shape} and {method!r}")
+    return syn
+
+
 def _ndim(x) -> int:
     try:
         return np.ndim(x)
@@ -469,9 +439,32 @@ def _initial_step(initial):
     return initial["step"]
 
 
-def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics, poisson,
-             varied, max_per_step, rec, record_every, traces):
+def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False, count=False):
+    """The (serial, parallel) engine kernels of the grid methods for one feature combination
+    (compiled lazily; ``count``: the count-only variant, see :func:`._engine.count_spikes`)."""
+    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), bool(count))
+    if flags not in _GRID:
+        tag = "".join("1" if f else "0" for f in flags[:6]) + ("c" if flags[6] else "")
+        loop, trace, stage, options = step_loop(tag, *flags)
+        _GRID[flags] = population_kernels("lif_" + tag, (loop,), first_bad, XI, n_traced=3, stepped=True,
+                                          trace=trace, stage=stage, count=flags[6], options=options)
+    return _GRID[flags]
+
+
+_GRID = {}  # flags of grid_kernels -> (serial, parallel)
+
+
+def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy, dynamics,
+             poisson, varied, max_per_step, rec, record_every, traces, count_only):
+    if count_only:
+        if method == "event" or backend == "cuda":
+            raise ValueError("count_only runs the grid methods on the CPU backends only")
+        serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson, count=True)
+        return count_spikes(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, 0, k0,
+                            k1, dt, rec, record_every, traces, ref_s)
     if backend == "cuda":
+        if syn.shape[0]:
+            raise ValueError("a synaptic ring (syn) runs on the CPU backends only for the LIF")
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
                                          noisy, dynamics, poisson, varied, method, max_per_step, rec, record_every,
@@ -479,44 +472,17 @@ def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, k
         times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, max_spikes_per_step=max_per_step,
                                  buffers=1, capacity=cu.buffer_capacity(n, max_per_step))
         finish()
-    else:
-        units, per_unit = S.shape[0], min(n, BLOCK)
+        return times, ids
+    if method == "event":  # the one kernel outside the engine (see its docstring)
+        kern = event_parallel if backend == "parallel" else event_cpu
         rec_lo = _driver.record_ranges(rec, n, BLOCK)
-        if method == "event":
-            kern = event_parallel if backend == "parallel" else event_cpu
 
-            def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
-                kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
-                     rec, rec_lo, record_every, traces)
-        else:
-            serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson)
-            kern = parallel if backend == "parallel" else serial
-
-            def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
-                kern(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-                     record_every, traces)
-
-        times, ids = _driver.run(launch, units=units, k0=k0, k1=k1, per_step=per_unit, dt=dt,
-                                 max_spikes_per_step=max_per_step)
-    return times, ids
-
-
-def _count_lif(model, n, k0, k1, dt, backend, S, P, ref_s, rows, common, key, legacy, noisy, dynamics, poisson, varied,
-               rec, record_every, traces):
-    """The grid kernel's count-only variant, in one launch: spikes per neuron, ``(n,)`` int64."""
-    units = S.shape[0]
-    serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson, count=True)
-    kern = parallel if backend == "parallel" else serial
-    k_begin = np.full(units, k0, dtype=np.int64)
-    counts = np.zeros((units, ROW), dtype=np.int64)
-    spk_n = np.zeros(units, dtype=np.int64)
-    err = np.full((units, 2), -1, dtype=np.int64)
-    kern(S, P, ref_s, rows, common, key, k_begin, k1, k0, dt, np.empty((units, 0)), counts, spk_n, err, rec,
-         _driver.record_ranges(rec, n, BLOCK), record_every, traces)
-    bad = err[:, 0] >= 0
-    if bad.any():
-        u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-        step, neuron = int(err[u, 0]), int(err[u, 1])
-        raise _driver.SimulationError(f"the state of neuron {neuron} became NaN or ran away at step {step} "
-                                      f"(t = {step * dt:g} ms)", step, step * dt, neuron)
-    return counts[:, :BLOCK].reshape(-1)[:n].copy()
+        def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+            kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
+                 rec, rec_lo, record_every, traces)
+    else:
+        serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson)
+        launch = cpu_launch(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, 0, k0,
+                            dt, rec, record_every, traces, ref_s)
+    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt,
+                       max_spikes_per_step=max_per_step)
