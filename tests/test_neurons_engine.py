@@ -73,21 +73,6 @@ def test_each_model_is_one_population_kernel_pair():
     assert len(izhikevich.POPULATION.kernels[0].signatures) == 2
 
 
-def test_precision_helpers():
-    from numba import njit
-
-    @njit
-    def probe(x):
-        return _engine.like(x, 0.1), _engine.per_precision(x, 1.0, 2.0), _engine.is_float32(x)
-
-    a, b, c = probe(np.float32(1.0))
-    assert a == np.float32(0.1) and a != 0.1 and b == 1.0 and c
-    a, b, c = probe(1.0)
-    assert a == 0.1 and b == 2.0 and not c
-    assert probe(3) == (0.1, 2.0, False)  # integers count as float64, as NumPy promotes them
-    assert probe(np.zeros(2, np.float32))[2] and not probe(np.zeros(2))[2]
-
-
 def test_models_declare_their_working_dtypes():
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
     for model in (hh.POPULATION, izhikevich.POPULATION):

@@ -29,8 +29,8 @@ times stay float64), and the noise draws (the float64 counter-based stream of
 :mod:`fastkernels._random`, rounded as they are stored in the ``xi`` row), so a float32 run
 draws the same noise as a float64 one. Values beyond the working precision's range
 (parameters, derived coefficients, initial state, inputs, the ring) are refused before the run.
-Step functions write their constants once for both precisions with :func:`like` and
-:func:`per_precision`.
+Step functions write their constants once for both precisions with
+:func:`fastkernels._precision.like` and :func:`~fastkernels._precision.per_precision`.
 
 Model interface
 ---------------
@@ -41,8 +41,8 @@ neuron ``j``'s input of the step, the noise draw is state row ``len(state)`` (``
 the new state and ``flags[j]`` (spiked), and counts spikes and bad states (in int32 counters:
 the loop's widest type sets its vector width). ``drive``, ``ic`` and ``dt`` arrive in the
 precision of ``sb`` (the run's working dtype): a loop that keeps its constants in that precision
-(:func:`like`) compiles to pure float32 code for a float32 run, and one that calls
-:func:`out_of_line_if_float32` stays a call in the float32 block kernel. ``first_bad(sb, m)``
+(:func:`~fastkernels._precision.like`) compiles to pure float32 code for a float32 run, and one that calls
+:func:`~fastkernels._precision.out_of_line_if_float32` stays a call in the float32 block kernel. ``first_bad(sb, m)``
 returns the first neuron of the block in a bad state (``-1`` if none), for the error message.
 :func:`population_kernels` binds them as compile-time constants (:func:`fastkernels._jit.specialise`),
 so each model gets its own branch-free kernel with one compile per backend and working dtype
@@ -89,11 +89,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import prange, types
-from numba.extending import intrinsic
+from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit, specialise
+from .._precision import like
 from .._random import resolve_seed, seed_kept
 from .._validate import check_cast_range, check_choice, check_scalar
 from . import _driver, _params
@@ -107,90 +107,6 @@ from .result import SimulationResult
 NO_SYNAPSES = np.zeros((0, 1), dtype=np.float64)
 FLOAT64 = np.dtype(np.float64)
 
-
-# ------------------------------------------------------------------ precision of the step code
-def _float_of(x):
-    """The float type behind a float scalar or array type (float64 for integers, as NumPy promotes
-    them), else None."""
-    ty = x.dtype if isinstance(x, types.Array) else x
-    if isinstance(ty, (types.Integer, types.Boolean)):
-        return types.float64
-    return ty if isinstance(ty, types.Float) else None
-
-
-def _cast_codegen(index):
-    def codegen(context, builder, sig, args):
-        return context.cast(builder, args[index], sig.args[index], sig.return_type)
-
-    return codegen
-
-
-@intrinsic
-def like(typingctx, x, c):
-    """``c`` (a number) in the precision of ``x`` (a float scalar, or an array of floats; integers count
-    as float64).
-
-    How step code writes a constant once for both precisions: ``like(v, 0.04) * v`` is
-    ``0.04 * v`` in a float64 step and ``np.float32(0.04) * v`` in a float32 one, where a bare
-    ``0.04`` (a float64) would promote the float32 arithmetic to float64 and halve the SIMD
-    lanes. A cast LLVM folds into the constant: a no-op for float64, so float64 code is unchanged
-    to the bit. Works in ``@njit`` code and in CUDA device code (not from Python).
-    """
-    ty = _float_of(x)
-    if ty is None or not isinstance(c, (types.Float, types.Integer, types.Boolean)):
-        return None
-    return ty(x, c), _cast_codegen(1)
-
-
-@intrinsic
-def out_of_line_if_float32(typingctx, x):
-    """Mark the calling jitted function ``noinline`` for LLVM when ``x`` (an array) is float32; emits no code.
-
-    For the step loops. The block function calls one of a model's (up to) three step loops per
-    block and step; inlined, all three sit in one large function, and the float32
-    exponential-Euler HH step ran at half its speed there (14.8 against 7.8 ns per neuron and
-    step here; one call per step of 256 neurons costs nothing). Float64 loops stay inlined:
-    out of line they would run ~9% faster, but the engine's loops are compiled with
-    ``reassoc``/``contract`` fastmath, so LLVM regroups their arithmetic differently once
-    inlined, and float64 results would change in their last bits.
-    """
-    if not (isinstance(x, types.Array) and x.dtype == types.float32):
-        return types.void(x), lambda context, builder, sig, args: context.get_dummy_value()
-
-    def codegen(context, builder, sig, args):
-        attrs = builder.function.attributes
-        if "alwaysinline" not in attrs and "noinline" not in attrs:
-            attrs.add("noinline")
-        return context.get_dummy_value()
-
-    return types.void(x), codegen
-
-
-@intrinsic
-def is_float32(typingctx, x):
-    """Whether ``x`` (a float scalar or array) is float32: a compile-time constant, so a branch on it
-    keeps only the code of one precision (LLVM drops the other branch; both must type-check)."""
-    ty = _float_of(x)
-    if ty is None:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return context.get_constant(types.boolean, ty == types.float32)
-
-    return types.boolean(x), codegen
-
-
-@intrinsic
-def per_precision(typingctx, x, c32, c64):
-    """``c32`` when ``x`` (a float scalar or array) is float32, else ``c64``, in the precision of ``x``.
-
-    For the few constants whose value depends on the precision (a clamp that keeps float32
-    arithmetic in range, a flush-to-zero threshold above float32's denormals).
-    """
-    ty = _float_of(x)
-    if ty is None or not all(isinstance(c, (types.Float, types.Integer)) for c in (c32, c64)):
-        return None
-    return ty(x, c32, c64), _cast_codegen(1 if ty == types.float32 else 2)
 
 #: The ``extra`` row of a model that needs none.
 NO_EXTRA = np.zeros(1, dtype=np.float64)

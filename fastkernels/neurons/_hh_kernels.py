@@ -3,12 +3,12 @@ step loops the population engine runs and their CUDA clones (see :mod:`fastkerne
 for the model, the rate functions' accuracy and the integrators).
 
 Every function here computes in the precision of its arguments: float64 or float32 (the
-engine's working dtype). Constants are written with :func:`~fastkernels.neurons._engine.like`
+engine's working dtype). Constants are written with :func:`~fastkernels._precision.like`
 (the literal in the arguments' precision) or, where the value itself depends on the precision,
-:func:`~fastkernels.neurons._engine.per_precision`; a float32 step therefore contains no float64
+:func:`~fastkernels._precision.per_precision`; a float32 step therefore contains no float64
 operation (LLVM vectorises it 8 lanes wide on AVX2, 4 for float64). The float64 code is what it
 was before float32 existed, to the bit. Float32 specifics (compile-time choices, through
-:func:`per_precision` and :func:`~fastkernels.neurons._engine.is_float32`):
+:func:`per_precision` and :func:`~fastkernels._precision.is_float32`):
 
 * ``exp`` is ``exp_shifted_f32`` (< 1.5 ulp, capped at 88 rather than 700), and :func:`rates`
   caps the one argument that grows with hyperpolarisation, ``-(u + 40)/10`` behind ``alpha_m``,
@@ -36,7 +36,7 @@ import numpy as np
 from .._exp import exp_shifted_f32, exp_shifted_f64
 from .._jit import FASTMATH, device, jit, retarget, specialise
 from .._simd import inline_hint, no_hint, prefer_wide_vectors
-from ._engine import is_float32, like, out_of_line_if_float32, per_precision
+from .._precision import is_float32, like, out_of_line_if_float32, per_precision
 from ._layout import ROW
 
 METHODS = ("rk4", "euler", "exponential_euler")

@@ -32,7 +32,7 @@ neurons stepped with one branch-free loop (vectorised by LLVM) on the CPU, one t
 neuron on CUDA, both calling
 :func:`izh_step_euler` / :func:`izh_step_rk4`. The steps compute in the precision of their
 arguments (the run's ``dtype``, float64 or float32: constants are written with
-:func:`~fastkernels.neurons._engine.like`), so a float32 run is float32 throughout.
+:func:`~fastkernels._precision.like`), so a float32 run is float32 throughout.
 """
 
 from __future__ import annotations
@@ -45,14 +45,8 @@ import numpy as np
 from .._jit import FASTMATH, jit, retarget, specialise
 from .._simd import inline_hint, no_hint, prefer_wide_vectors
 from . import _params
-from ._engine import (
-    Population,
-    Run,
-    like,
-    out_of_line_if_float32,
-    population_kernels,
-    simulate,
-)
+from .._precision import like, out_of_line_if_float32
+from ._engine import Population, Run, population_kernels, simulate
 from ._layout import ROW
 from ._params import check_finite_result, per_neuron
 from .result import SimulationResult
