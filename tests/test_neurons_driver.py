@@ -15,6 +15,8 @@ def test_spikes_sorted_and_buffers_resume(monkeypatch, method, first, most):
     # (1, 1): every block stops each time its buffer fills, then resumes; (1, 64): the buffers grow.
     monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", first)
     monkeypatch.setattr(_driver, "BUFFER_STEPS", most)
+    if most == 1:  # no growth past BUFFER_STEPS within the pooled memory either
+        monkeypatch.setattr(_driver, "POOL_BYTES", 0)
     I = np.linspace(0.5, 4, 700)
     small = simulate_lif(LIF(tau_m=10, tau_ref=1), 700, 200.0, 0.1, I=I, method=method, backend="parallel")
     monkeypatch.setattr(_driver, "FIRST_BUFFER_STEPS", 4096)  # one launch

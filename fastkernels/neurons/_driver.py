@@ -294,7 +294,8 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         Most spikes one neuron can emit in one step (1 for grid methods).
     capacity : int, optional
         Fixed buffer slots per unit (default: ``FIRST_BUFFER_STEPS`` steps of every neuron firing,
-        grown up to ``BUFFER_STEPS`` while units stop early).
+        grown while units stop early, up to ``BUFFER_STEPS`` steps or, beyond that, to
+        :data:`POOL_BYTES` for all buffers together).
     buffers : int, optional
         Spike buffers (default one per unit; the CUDA kernels share one through an atomic counter).
     names : (str, str)
@@ -359,11 +360,15 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         staged = _gather(spk_t, spk_i, spk_n, stage[0], stage[1], staged)
         if (k_begin >= k1).all():
             break
-        if not fixed and nbuf == units and cap < min(need * BUFFER_STEPS, budget):
+        # Buffers grow to BUFFER_STEPS steps of full firing, or further while all of them together
+        # stay within POOL_BYTES: a few busy blocks (a 1000-neuron f-I curve has four) then finish
+        # in one more launch instead of dozens, each waiting for the block that filled first.
+        most = min(max(need * BUFFER_STEPS, POOL_BYTES // (16 * nbuf)), budget)
+        if not fixed and nbuf == units and cap < most:
             # Room for the busiest unit's remaining steps at its rate so far (x1.25), at least double.
             rate = written / np.maximum(k_begin - before, 1)
             want = int(1.25 * float((rate * (k1 - k_begin)).max())) + need
-            cap = max(need, min(max(want, 2 * cap), need * BUFFER_STEPS, budget))
+            cap = max(need, min(max(want, 2 * cap), most))
             flat = _spike_buffers(flat, nbuf * cap)  # the spikes in the old one are gathered
             spk_t = flat[0][:nbuf * cap].reshape(nbuf, cap)
             spk_i = flat[1][:nbuf * cap].reshape(nbuf, cap)
