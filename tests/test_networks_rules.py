@@ -9,6 +9,11 @@ import math
 
 import numpy as np
 import pytest
+from test_networks_connectivity import (  # the CSR checks, written once
+    pairs,
+    rows_ascending,
+    same,
+)
 
 from fastkernels._backend import num_threads
 from fastkernels.networks import (
@@ -24,25 +29,6 @@ from fastkernels.networks import (
 from fastkernels.networks import _connectivity_kernels as K
 
 stats = pytest.importorskip("scipy.stats")
-
-
-def pairs(c):
-    return set(zip(c.i.tolist(), c.j.tolist()))
-
-
-def rows_ascending(c):
-    """Posts strictly ascending within each row (no repeated pair)."""
-    d = np.diff(c.post.astype(np.int64))
-    starts = c.indptr[1:-1]
-    ok = d > 0
-    ok[starts[(starts > 0) & (starts < c.n_synapses)] - 1] = True
-    return bool(ok.all())
-
-
-def same(a, b):
-    return (a.n_pre == b.n_pre and a.n_post == b.n_post and np.array_equal(a.indptr, b.indptr)
-            and np.array_equal(a.post, b.post) and np.array_equal(a.weight, b.weight))
-
 
 
 # -- the tutorial's references (C1-C9, Y2-Y3) --------------------------------------------------
