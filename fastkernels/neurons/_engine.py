@@ -103,8 +103,6 @@ from ._params import as_record, check_common, check_run, check_traces, first_ste
 from .inputs import as_input
 from .result import SimulationResult
 
-#: The synaptic ring of a float64 run without synaptic input (a run builds one of its working dtype).
-NO_SYNAPSES = np.zeros((0, 1), dtype=np.float64)
 FLOAT64 = np.dtype(np.float64)
 
 
@@ -356,6 +354,20 @@ class Run:
             traces=traces, final_state=final)
 
 
+def synaptic_ring(syn, n: int, dtype) -> np.ndarray:
+    """The synaptic input ring a kernel reads: ``syn`` as a C-contiguous ``(d, n)`` array of ``dtype``
+    (``None``: the empty ring, no synaptic input); values beyond ``dtype``'s range are refused."""
+    dtype = np.dtype(dtype)
+    if syn is None:
+        return np.zeros((0, 1), dtype=dtype)
+    syn = np.asarray(syn)
+    if syn.ndim != 2 or syn.shape[1] != n:
+        raise ValueError(f"syn must have shape (d, {n}), got {syn.shape}")
+    if syn.dtype.kind == "f" and syn.size and dtype.itemsize < syn.dtype.itemsize:
+        check_cast_range(syn.astype(np.float64, copy=False), dtype, "syn")
+    return np.ascontiguousarray(syn, dtype=dtype)
+
+
 def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, record, syn=None):
     """Run ``model`` for ``run`` from ``state`` with parameters ``p`` (``(n,)`` float64 rows each).
 
@@ -375,21 +387,18 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
     """
     n, dtype = run.n, run.dtype
     work = model.working_dtype(dtype)
-    syn = np.zeros((0, 1), dtype=work) if syn is None else np.asarray(syn)
-    if syn.shape[0] and syn.shape != (syn.shape[0], n):
-        raise ValueError(f"syn must have shape (d, {n}), got {syn.shape}")
+    syn = synaptic_ring(syn, n, work)
     if work.itemsize < 8:
         checks = [(p[name], model.labels.get(name, name)) for name in model.params]
         checks += [(state[name], model.labels.get(name, f"the initial {name!r}")) for name in model.state
                    if name in state]
-        checks += [(run.rows, "I"), (run.common, "I"), (syn, "syn")]
+        checks += [(run.rows, "I"), (run.common, "I")]
         top = float(np.finfo(work).max)
         for arr, name in checks:
             arr = np.asarray(arr)
             # two reductions for the usual case (everything is finite here, checked by the model)
             if arr.size and arr.dtype.kind == "f" and not (-top <= arr.min() and arr.max() <= top):
                 check_cast_range(arr.astype(np.float64, copy=False), work, name)
-    syn = np.ascontiguousarray(syn, dtype=work)
     run.rows, run.common = (np.ascontiguousarray(a, dtype=work) for a in (run.rows, run.common))
     # Traces are kept in the working dtype, plus a copy when the result's dtype differs.
     rec, n_rows = run.record(record, len(model.state), work.itemsize + (0 if dtype == work else dtype.itemsize))

@@ -50,7 +50,7 @@ from .._backend import load_cuda, resolve_backend
 from .._random import resolve_seed, seed_kept
 from .._validate import check_cast_range, check_flag
 from . import _driver, _params
-from ._engine import NO_SYNAPSES, Run, count_spikes, cpu_launch, population_kernels
+from ._engine import Run, count_spikes, cpu_launch, population_kernels, synaptic_ring
 from ._layout import BLOCK, blocked, unblocked
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
@@ -354,7 +354,10 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
             state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
     k1 = run.k1
     rows, common = run.inputs(I, dtype)
-    syn = _synaptic_ring(syn, n, method)
+    if syn is not None and method == "event":
+        raise ValueError("syn (a synaptic input ring) needs a grid method, not method='event'")
+    # float64 whatever dtype: the ring is added to the input row as the input matrix's values are.
+    syn = synaptic_ring(syn, n, np.float64)
     _check_drive(p, rows, common, dtype)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
         p.update(propagators(p, dt, method))
@@ -415,15 +418,6 @@ def _check_drive(p, rows, common, dtype):
         raise ValueError(f"v_rest + resistance * I overflows {dtype.name} (neuron {i}: I up to "
                          f"{max(abs(i_lo[i]), abs(i_hi[i])):.4g}, resistance "
                          f"{p['resistance'][i % p['resistance'].size]:.4g})")
-
-
-def _synaptic_ring(syn, n, method):
-    if syn is None:
-        return NO_SYNAPSES
-    syn = np.ascontiguousarray(syn, dtype=np.float64)
-    if syn.ndim != 2 or syn.shape[1] != n or method == "event":
-        raise ValueError(f"syn must be a (d, {n}) ring for a grid method, got shape {syn.shape} and {method!r}")
-    return syn
 
 
 def _ndim(x) -> int:
