@@ -1,5 +1,4 @@
-"""Spiking networks: synapse storage and connectivity rules (more to come: synaptic effects,
-delays, STDP, monitors and ``Network.run``).
+"""Spiking networks: synapse storage, connectivity rules, groups, synapses, monitors and ``Network.run``.
 
 :class:`Connectivity` stores one projection's synapses by presynaptic neuron (CSR: int64 row
 starts, int32 postsynaptic ids, float32/float64 weights, optional delays in ms). It is built on
@@ -8,21 +7,30 @@ the host, once, by :meth:`Connectivity.from_dense`, :meth:`Connectivity.from_arr
 :func:`fixed_out_degree`, :func:`fixed_in_degree`, :func:`gaussian_distance`; every simulation
 backend reads the same structure. Random rules are reproducible: a seed gives the same synapses
 on every backend and thread count.
+
+A :class:`Network` runs :class:`NeuronGroup` s (LIF neurons with :class:`Current` receptors),
+:class:`SpikeGeneratorGroup` s, :class:`Synapses` (``on_pre``: jump ``v`` or a receptor, with
+per-synapse delays) and monitors (:class:`SpikeMonitor`, :class:`StateMonitor`,
+:class:`PopulationRateMonitor`) in one compiled loop, in Brian2's per-step order.
 """
 
 from .connectivity import MAX_NEURONS, Connectivity
+from .groups import Current, NeuronGroup, SpikeGeneratorGroup
+from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
+from .network import Network, Synapses
 from .rules import (
-                    all_to_all,
-                           bernoulli,
-                           fixed_in_degree,
-                           fixed_out_degree,
-                           gaussian_distance,
-                           neighbourhood,
-                           one_to_one,
+    all_to_all,
+    bernoulli,
+    fixed_in_degree,
+    fixed_out_degree,
+    gaussian_distance,
+    neighbourhood,
+    one_to_one,
 )
 
-__all__ = ["MAX_NEURONS", "Connectivity", "all_to_all", "bernoulli", "fixed_in_degree", "fixed_out_degree",
-           "gaussian_distance", "neighbourhood", "one_to_one"]
+__all__ = ["MAX_NEURONS", "Connectivity", "Current", "Network", "NeuronGroup", "PopulationRateMonitor",
+           "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",
+           "fixed_in_degree", "fixed_out_degree", "gaussian_distance", "neighbourhood", "one_to_one"]
 
 
 def _warmup(backend, dtype):

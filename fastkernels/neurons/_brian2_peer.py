@@ -108,7 +108,7 @@ def _inputs(I, steps):
     return I, int(steps)
 
 
-def _make_peer(mode: str, build: Callable, codegen_target, threads) -> Callable[..., PeerTiming]:
+def make_peer(mode: str, build: Callable, codegen_target, threads) -> Callable[..., PeerTiming]:
     """``peer(I, steps)`` running the network that ``build(b2, I, steps)`` makes in ``mode``.
 
     ``build`` returns ``(objects, spike_monitor, duration)`` with Brian2 imported as ``b2``.
@@ -196,7 +196,7 @@ def lif_population_peer(mode: str = "cpp_standalone", *, codegen_target: str | N
         S = b2.SpikeMonitor(G, name="fk_lif_spikes")
         return (G, S), S, steps * dt * ms
 
-    return _make_peer(mode, build, codegen_target, threads)
+    return make_peer(mode, build, codegen_target, threads)
 
 
 # ------------------------------------------------------------------ HH
@@ -260,4 +260,4 @@ def hh_population_peer(mode: str = "cpp_standalone", *, codegen_target: str | No
         S = b2.SpikeMonitor(G, name="fk_hh_spikes")
         return (G, S), S, steps * dt * ms
 
-    return _make_peer(mode, build, codegen_target, threads)
+    return make_peer(mode, build, codegen_target, threads)

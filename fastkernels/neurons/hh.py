@@ -256,11 +256,11 @@ def temperature_factor(celsius: float, q10: float = 3.0, reference: float = 6.3)
 
 
 # ------------------------------------------------------------------ API
-_PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold", "V_shift", "phi", "sn")
+PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold", "V_shift", "phi", "sn")
 #: What the population engine runs: state rows V, M, H, N (then the engine's XI, IN), parameter
 #: rows INVC..SN, one step loop per method code, in float64 or float32. One HH update costs ~20
 #: LIF updates.
-POPULATION = Population("hh", METHODS, STATE_NAMES, _PARAM_ORDER, population_kernels("hh", STEP_LOOPS, first_bad, 4),
+POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER, population_kernels("hh", STEP_LOOPS, first_bad, 4),
                         cost=20, dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"inv_c": "C_m (1 / C_m)", "sn": "sigma and dt (the noise current)",
                                 "v": "v0 or initial['v']", "m": "initial['m']", "h": "initial['h']",

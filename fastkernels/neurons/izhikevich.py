@@ -244,10 +244,10 @@ def _first_bad(sb, m):
 
 
 # ------------------------------------------------------------------ API
-_PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
+PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
 #: What the population engine runs: state rows V, U (then the engine's XI, IN), parameter rows
 #: A..SN, one step loop per method code, in float64 or float32.
-POPULATION = Population("izhikevich", METHODS, STATE_NAMES, _PARAM_ORDER,
+POPULATION = Population("izhikevich", METHODS, STATE_NAMES, PARAM_ORDER,
                         population_kernels("izh", _LOOPS, _first_bad, 2),
                         dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"sn": "sigma and dt (the noise current)", "v": "v0 or initial['v']",

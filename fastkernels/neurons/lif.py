@@ -228,9 +228,9 @@ def _max_spikes_per_step(p: dict, i_lo: np.ndarray, i_hi: np.ndarray, dt: float)
     return int(bound)
 
 
-_PARAM_ORDER = ("a", "c", "pw", "pt", "v_rest", "resistance", "v_threshold", "v_reset", "threshold_jump",
+PARAM_ORDER = ("a", "c", "pw", "pt", "v_rest", "resistance", "v_threshold", "v_reset", "threshold_jump",
                 "adaptation_jump", "s", "tau_m", "ref_steps", "tau_ref", "poisson_lambda", "poisson_weight")
-_STATE_ORDER = ("v", "v_threshold", "w", "since", "ref_left", "xi", "input", "jump")
+STATE_ORDER = ("v", "v_threshold", "w", "since", "ref_left", "xi", "input", "jump")
 
 
 def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None, v0=None, initial=None,
@@ -318,6 +318,60 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, n_steps, dt, dtype, record_every = run.n, run.n_steps, run.dt, run.dtype, run.record_every
+    p, uniform, noisy, dynamics, poisson = lif_parameters(model, n, dt, method)
+    k0 = run.start(None if initial is None else _initial_step(initial))
+    state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT),
+             "v_threshold": np.broadcast_to(p["v_threshold"], (n,)), "since": np.full(n, SINCE_MAX)}
+    if initial is not None:
+        for name, kw in (("v", dict(limit=LIMIT)), ("v_threshold", {}), ("w", {}), ("since", dict(nonneg=True)),
+                         ("ref_left", dict(nonneg=True))):
+            if name in initial:
+                state[name] = per_neuron(initial[name], f"initial[{name!r}]", n, **kw)
+        if "since" in initial:
+            state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
+    k1 = run.k1
+    rows, common = run.inputs(I, dtype)
+    if syn is not None and method == "event":
+        raise ValueError("syn (a synaptic input ring) needs a grid method, not method='event'")
+    # float64 whatever dtype: the ring is added to the input row as the input matrix's values are.
+    syn = synaptic_ring(syn, n, np.float64)
+    _check_drive(p, rows, common, dtype)
+    lif_propagators(p, dt, method, noisy, dynamics)
+    if dtype == np.float32:
+        for name in PARAM_ORDER:
+            check_cast_range(np.asarray(p[name], dtype=np.float64), dtype, _PARAM_NAMES.get(name, name))
+        for name, value in state.items():
+            check_cast_range(np.asarray(value, dtype=np.float64), dtype, "v0" if name == "v" and initial is None
+                              else f"initial[{name!r}]")
+    varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in PARAM_ORDER))
+    legacy = model.refractory_mode == "legacy_float"
+    rec, n_rows = run.record(record, 3, dtype.itemsize)
+    max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
+    backend = resolve_backend(backend, work=n * n_steps)
+    # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
+    # travel as one block whose first column the kernels read as scalars.
+    P = blocked(p, PARAM_ORDER, n if varied else 1, dtype)
+    S = blocked(state, STATE_ORDER, n, dtype)
+    ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
+    traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
+    with seed_kept(seed):
+        key = resolve_seed(seed) if noisy or poisson else np.int64(0)
+        out = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy,
+                       dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only)
+    if count_only:
+        return out
+    final = {name: unblocked(S, r, n) for r, name in enumerate(STATE_ORDER[:5])}
+    return run.result(*out, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
+
+
+def lif_parameters(model: LIF, n: int, dt: float, method: str):
+    """The checked parameters of ``n`` neurons of ``model`` for a run of step ``dt`` and ``method``.
+
+    Returns ``(p, uniform, noisy, dynamics, poisson)``: ``p`` maps each parameter (and
+    ``poisson_lambda``, ``ref_steps``) to a float64 array, ``(1,)`` when every parameter is a
+    scalar (``uniform``) else ``(n,)``; the flags say which features the run needs. Shared by
+    :func:`run_lif` and the network simulator (:mod:`fastkernels.networks`).
+    """
     # Every parameter a scalar: propagators are computed once, not for n equal copies.
     uniform = method != "event" and all(_ndim(getattr(model, name)) == 0 for name in model.numeric_fields())
     p = model.arrays(1 if uniform else n)
@@ -342,23 +396,12 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
         if not model.freeze_refractory:
             raise ValueError("method='event' needs freeze_refractory=True")
     p["ref_steps"] = refractory_steps(p["tau_ref"], dt, SINCE_MAX).astype(np.float64)
-    k0 = run.start(None if initial is None else _initial_step(initial))
-    state = {"v": np.broadcast_to(p["v_rest"], (n,)) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT),
-             "v_threshold": np.broadcast_to(p["v_threshold"], (n,)), "since": np.full(n, SINCE_MAX)}
-    if initial is not None:
-        for name, kw in (("v", dict(limit=LIMIT)), ("v_threshold", {}), ("w", {}), ("since", dict(nonneg=True)),
-                         ("ref_left", dict(nonneg=True))):
-            if name in initial:
-                state[name] = per_neuron(initial[name], f"initial[{name!r}]", n, **kw)
-        if "since" in initial:
-            state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
-    k1 = run.k1
-    rows, common = run.inputs(I, dtype)
-    if syn is not None and method == "event":
-        raise ValueError("syn (a synaptic input ring) needs a grid method, not method='event'")
-    # float64 whatever dtype: the ring is added to the input row as the input matrix's values are.
-    syn = synaptic_ring(syn, n, np.float64)
-    _check_drive(p, rows, common, dtype)
+    return p, uniform, noisy, dynamics, poisson
+
+
+def lif_propagators(p: dict, dt: float, method: str, noisy: bool, dynamics: bool) -> None:
+    """Add the step coefficients of ``method`` (:func:`._lif_kernels.propagators`) to ``p``; refuses
+    (``ValueError``) coefficients that are not finite, naming the parameters behind them."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
         p.update(propagators(p, dt, method))
     coeffs = {"tau_m and dt (the step propagator of v)": p["a"]}
@@ -369,31 +412,6 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
                        "tau_adaptation and dt (the decay of w)": p["pw"],
                        "tau_threshold and dt (the decay of the threshold)": p["pt"]})
     check_finite_result(coeffs, f"{method} method's coefficients")
-    if dtype == np.float32:
-        for name in _PARAM_ORDER:
-            check_cast_range(np.asarray(p[name], dtype=np.float64), dtype, _PARAM_NAMES.get(name, name))
-        for name, value in state.items():
-            check_cast_range(np.asarray(value, dtype=np.float64), dtype, "v0" if name == "v" and initial is None
-                              else f"initial[{name!r}]")
-    varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in _PARAM_ORDER))
-    legacy = model.refractory_mode == "legacy_float"
-    rec, n_rows = run.record(record, 3, dtype.itemsize)
-    max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
-    backend = resolve_backend(backend, work=n * n_steps)
-    # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
-    # travel as one block whose first column the kernels read as scalars.
-    P = blocked(p, _PARAM_ORDER, n if varied else 1, dtype)
-    S = blocked(state, _STATE_ORDER, n, dtype)
-    ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
-    traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
-    with seed_kept(seed):
-        key = resolve_seed(seed) if noisy or poisson else np.int64(0)
-        out = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy,
-                       dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only)
-    if count_only:
-        return out
-    final = {name: unblocked(S, r, n) for r, name in enumerate(_STATE_ORDER[:5])}
-    return run.result(*out, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
 
 
 #: The user-facing parameters behind each kernel coefficient (for the float32 range check).

@@ -1,0 +1,207 @@
+"""What a network is made of besides synapses: neuron groups, their receptors, spike generators.
+
+A :class:`NeuronGroup` is ``n`` neurons of one model (today the LIF of
+:class:`fastkernels.neurons.LIF`, integrated by the population engine's own step code) with
+named *receptors*: postsynaptic variables that synapses add to and that drive the membrane.
+Its state (``v``, each receptor, the refractory counter) is a set of NumPy arrays the user
+reads and changes between runs. A :class:`SpikeGeneratorGroup` emits given spikes (Brian2's
+``SpikeGeneratorGroup``): a source for synapses, with no state of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import as_array, as_index_array, check_choice, check_positive, check_scalar
+from ..neurons import LIF
+from ..neurons._lif_kernels import LIMIT, SINCE_MAX
+from ..neurons._params import check_n, per_neuron
+from .connectivity import MAX_NEURONS
+
+__all__ = ["Current", "NeuronGroup", "SpikeGeneratorGroup"]
+
+#: Integrators a network's LIF groups may use (their propagators are the population engine's).
+METHODS = ("exact", "euler")
+
+
+@dataclass(frozen=True)
+class Current:
+    """An exponential current-based receptor (Brian2's CUBA ``dge/dt = -ge / tau``, ``on_pre: ge += w``).
+
+    Its value ``g`` is in the units of ``v`` (mV for a physical LIF) and enters the membrane
+    equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. Between spikes
+    it decays exactly, ``g(t + dt) = g(t) exp(-dt / tau)``; with ``method="exact"`` its effect on
+    ``v`` over a step is integrated exactly too (the linear system's closed form, as Brian2's
+    ``method="exact"``), with ``"euler"`` it is held at its value at the step's start.
+
+    Parameters
+    ----------
+    tau : float, ms
+        Decay time constant (> 0).
+    """
+
+    tau: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "tau", check_positive(self.tau, "tau"))
+
+    def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
+        """``(coef, decay)``, float64 ``(n,)`` each: the step's drive is ``coef * g`` (the LIF step adds
+        ``R * drive`` to ``v``'s fixed point, held over the step) and ``g`` then becomes ``decay * g``.
+
+        Exact: ``coef = K / R`` with ``K = tau/(tau - tau_m) (e^(-dt/tau) - e^(-dt/tau_m)) / (1 - e^(-dt/tau_m))``
+        (``(dt/tau_m) e^(-dt/tau_m) / (1 - e^(-dt/tau_m))`` when ``tau == tau_m``), so the LIF's exact step
+        ``v_inf + (v - v_inf) e^(-dt/tau_m)`` gives the closed-form solution of the coupled pair.
+        """
+        decay = np.full(tau_m.shape, math.exp(-dt / self.tau))
+        if method == "euler":
+            return 1.0 / resistance, decay
+        hm, hs = dt / tau_m, dt / self.tau
+        a = np.exp(-hm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = self.tau / (self.tau - tau_m) * (np.exp(-hs) - a) / -np.expm1(-hm)
+        same = np.isclose(tau_m, self.tau, rtol=1e-9, atol=0.0) | ~np.isfinite(k)
+        k = np.where(same, hm * a / -np.expm1(-hm), k)
+        return k / resistance, decay
+
+
+class NeuronGroup:
+    """``n`` LIF neurons with named receptors, simulated by a :class:`~.network.Network`.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons (>= 1).
+    model : fastkernels.neurons.LIF, optional
+        Parameters (scalars or ``(n,)`` arrays; default ``LIF()``, the normalised form). Every
+        LIF feature of :func:`fastkernels.neurons.simulate_lif`'s grid methods works: refractory
+        rules, adaptive threshold and adaptation current, white noise, Poisson input.
+    receptors : dict of str to Current, optional
+        The group's synaptic variables, by name (``{"ge": Current(5.0), "gi": Current(10.0)}``).
+        ``"v"`` is reserved: a synapse with ``on_pre="v"`` jumps the membrane itself.
+    v0 : float or array, optional
+        Initial ``v`` (default ``model.v_rest``).
+    I : float or array, optional
+        Constant external input (units of ``I``: ``R * I`` is in the units of ``v``), default 0.
+    method : {"exact", "euler"}
+        Integrator of ``v`` (with the receptors' input; see :class:`Current`).
+    name : str, optional
+        For messages.
+
+    Attributes
+    ----------
+    v : ndarray, float64, shape (n,)
+        Membrane potential (written by each run; the user may change it in place between runs).
+    g : dict of str to ndarray
+        Each receptor's value, float64 ``(n,)`` (same rules as ``v``).
+    since : ndarray, float64, shape (n,)
+        Steps since each neuron's last spike (``2**23`` once saturated: free).
+    """
+
+    def __init__(self, n, model=None, *, receptors=None, v0=None, I=0.0, method="exact", name=None):
+        self.n = check_n(n, 64)
+        if self.n > MAX_NEURONS:
+            raise ValueError(f"n must be at most {MAX_NEURONS} (int32 neuron ids), got {self.n}")
+        model = LIF() if model is None else model
+        if not isinstance(model, LIF):
+            raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
+        self.model = model
+        model.arrays(self.n)  # validates every parameter now, naming it
+        check_choice(method, "method", METHODS)
+        self.method = method
+        receptors = {} if receptors is None else dict(receptors)
+        for key, rec in receptors.items():
+            if not isinstance(key, str) or not key.isidentifier():
+                raise ValueError(f"receptor names must be identifiers, got {key!r}")
+            if key == "v":
+                raise ValueError("'v' is reserved for the membrane potential (on_pre='v' jumps it); "
+                                 "name the receptor otherwise")
+            if not isinstance(rec, Current):
+                raise TypeError(f"receptors[{key!r}] must be a fastkernels.networks.Current, got {type(rec).__name__}")
+        self.receptors = receptors
+        self.name = name or f"neurongroup_{id(self):x}"
+        p = model.arrays(self.n)
+        self.I = per_neuron(I, "I", self.n)
+        self.v = per_neuron(p["v_rest"] if v0 is None else v0, "v0", self.n, limit=LIMIT).copy()
+        self.g = {key: np.zeros(self.n) for key in receptors}
+        self.since = np.full(self.n, SINCE_MAX)
+        self.v_threshold = p["v_threshold"].copy()
+        self.w = np.zeros(self.n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def target_row(self, on_pre: str) -> int:
+        """The kernel row a synapse's ``on_pre`` target maps to: 0 for ``"v"``, ``1 + index`` for a receptor."""
+        if on_pre == "v":
+            return 0
+        if on_pre not in self.receptors:
+            raise ValueError(f"on_pre must be 'v' or a receptor of {self.name} ({sorted(self.receptors)}), "
+                             f"got {on_pre!r}")
+        return 1 + list(self.receptors).index(on_pre)
+
+    def check_state(self) -> None:
+        """Refuse a state the user set to something the kernels cannot take (checked before each run)."""
+        for key, arr in [("v", self.v), ("since", self.since), ("v_threshold", self.v_threshold), ("w", self.w)] + \
+                [(f"g[{k!r}]", a) for k, a in self.g.items()]:
+            if not isinstance(arr, np.ndarray) or arr.shape != (self.n,) or arr.dtype != np.float64:
+                raise ValueError(f"{self.name}.{key} must stay a float64 array of shape ({self.n},)")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{self.name}.{key} must be finite")
+        if (np.abs(self.v) > LIMIT).any():
+            raise ValueError(f"{self.name}.v must lie within +-{LIMIT:g}")
+        if (self.since < 0).any():
+            raise ValueError(f"{self.name}.since must be >= 0")
+
+    def __repr__(self) -> str:
+        return f"NeuronGroup(n={self.n}, receptors={sorted(self.receptors)}, method={self.method!r})"
+
+
+class SpikeGeneratorGroup:
+    """``n`` sources that spike at given times (Brian2's ``SpikeGeneratorGroup``).
+
+    Parameters
+    ----------
+    n : int
+        Number of sources.
+    indices : array_like of int, shape (k,)
+        Source of each spike, in ``[0, n)``.
+    times : array_like of float, shape (k,), ms
+        Time of each spike (finite, >= 0). A spike is emitted in the step that holds its time,
+        ``int((t + 1e-3 dt) / dt)`` as Brian2's ``timestep()`` takes it; two spikes of one source
+        in one step are refused.
+    name : str, optional
+    """
+
+    def __init__(self, n, indices, times, *, name=None):
+        self.n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
+        self.indices = as_index_array(indices, "indices", n=self.n).astype(np.int64)
+        t = np.asarray(as_array(np.asarray(times, dtype=np.float64) if np.ndim(times) else
+                                np.atleast_1d(np.float64(check_scalar(times, "times"))), "times", finite=True),
+                       dtype=np.float64).ravel()
+        if t.shape != self.indices.shape:
+            raise ValueError(f"times must have one entry per index, shape {self.indices.shape}; got {t.shape}")
+        if (t < 0).any():
+            raise ValueError(f"times must be >= 0; entry {int(np.flatnonzero(t < 0)[0])} is {t[t < 0][0]}")
+        self.times = t
+        self.name = name or f"spikegenerator_{id(self):x}"
+
+    def __len__(self) -> int:
+        return self.n
+
+    def steps(self, dt: float) -> tuple:
+        """``(steps, ids)`` int64, sorted by step then id: each spike's step for time step ``dt``."""
+        k = ((self.times + 1e-3 * dt) / dt).astype(np.int64)
+        order = np.lexsort((self.indices, k))
+        k, ids = k[order], self.indices[order]
+        dup = (np.diff(k) == 0) & (np.diff(ids) == 0)
+        if dup.any():
+            q = int(np.flatnonzero(dup)[0])
+            raise ValueError(f"{self.name}: source {ids[q]} spikes twice in step {k[q]} (dt = {dt} ms)")
+        return k, ids
+
+    def __repr__(self) -> str:
+        return f"SpikeGeneratorGroup(n={self.n}, spikes={self.times.size})"

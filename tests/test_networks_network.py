@@ -1,0 +1,237 @@
+"""Network.run: the Brian2 tutorial's synapse examples (Y1-Y3), exact receptor integration,
+conservation, continuation, thread-count independence, monitors and bad input."""
+
+import numpy as np
+import pytest
+
+from fastkernels import networks as nw
+from fastkernels.neurons import LIF
+from fastkernels.neurons._driver import SimulationError
+
+
+def tutorial_group(I, tau):
+    """The tutorial's ``dv/dt = (I - v) / tau``, threshold 1, reset 0, no refractoriness, exact."""
+    return nw.NeuronGroup(len(I), LIF(tau_m=np.asarray(tau, dtype=float), tau_ref=0.0), I=I, v0=0.0)
+
+
+def chain(delay=None, weight=(0.2, 0.4)):
+    G = tutorial_group([2.0, 0.0, 0.0], [10.0, 100.0, 100.0])
+    c = nw.Connectivity.from_arrays([0, 0], [1, 2], weight=list(weight), delay=delay, n_pre=3, n_post=3)
+    return G, nw.Synapses(G, G, c, on_pre="v")
+
+
+def test_y1_simplest_synapse():
+    G = tutorial_group([2.0, 0.0], [10.0, 100.0])
+    S = nw.Synapses(G, G, nw.Connectivity.from_arrays([0], [1], weight=0.2, n_pre=2, n_post=2))
+    M = nw.SpikeMonitor(G)
+    nw.Network(G, S, M).run(100.0)
+    trains = M.spike_trains()
+    np.testing.assert_allclose(trains[0], 6.9 + 7.0 * np.arange(14), atol=1e-9)
+    np.testing.assert_allclose(trains[1], [42.0, 84.0], atol=1e-9)
+    # without the synapse neuron 1 never fires
+    G = tutorial_group([2.0, 0.0], [10.0, 100.0])
+    M = nw.SpikeMonitor(G)
+    nw.Network(G, M).run(100.0)
+    assert M.count.tolist() == [14, 0]
+
+
+def test_y2_weights_and_final_v():
+    G, S = chain()
+    M = nw.SpikeMonitor(G)
+    nw.Network(G, S, M).run(50.0)
+    trains = M.spike_trains()
+    np.testing.assert_allclose(trains[1], [42.0], atol=1e-9)
+    np.testing.assert_allclose(trains[2], [21.0, 42.0], atol=1e-9)
+    np.testing.assert_allclose(G.v, [0.190325, 0.198010, 0.396020], atol=5e-7)
+
+
+def test_y3_delays_and_when_the_jumps_show():
+    G, S = chain(delay=[2.0, 4.0])
+    M, St = nw.SpikeMonitor(G), nw.StateMonitor(G, [1, 2])
+    nw.Network(G, S, M, St).run(50.0)
+    trains = M.spike_trains()
+    np.testing.assert_allclose(trains[1], [44.0], atol=1e-9)
+    np.testing.assert_allclose(trains[2], [25.0, 46.0], atol=1e-9)
+    # presynaptic spike at 6.9 ms: the jumps appear in the samples at 9.0 and 11.0 ms
+    first = [St.t[np.flatnonzero(St.v[q] > 0)[0]] for q in range(2)]
+    np.testing.assert_allclose(first, [9.0, 11.0], atol=1e-9)
+
+
+def test_current_receptor_is_integrated_exactly():
+    """A neuron at rest hit by one spike: v(t) = w tau_s/(tau_s - tau_m) (e^(-t/tau_s) - e^(-t/tau_m)) (Brian2's
+    ``method="exact"`` solution of the linear pair), sampled exactly at every step."""
+    tau_m, tau_s, w = 20.0, 5.0, 2.0
+    for tau in (tau_s, tau_m):  # the general form and the tau_s == tau_m limit
+        G = nw.NeuronGroup(1, LIF(tau_m=tau_m, v_threshold=1e6), receptors={"ge": nw.Current(tau)}, v0=0.0)
+        src = nw.SpikeGeneratorGroup(1, [0], [1.0])
+        S = nw.Synapses(src, G, nw.Connectivity.from_arrays([0], [0], weight=w, n_pre=1, n_post=1), on_pre="ge")
+        St = nw.StateMonitor(G, True)
+        nw.Network(G, src, S, St).run(40.0)
+        t = St.t - 1.1  # the spike of step 10 lands in the synapses slot: g jumps at t = 1.1 ms
+        after = t >= 0
+        if tau == tau_m:
+            want = w * (t / tau_m) * np.exp(-t / tau_m)
+        else:
+            want = w * tau / (tau - tau_m) * (np.exp(-t / tau) - np.exp(-t / tau_m))
+        np.testing.assert_allclose(St.v[0][after], want[after], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(St.ge[0][after], w * np.exp(-t[after] / tau), rtol=1e-12)
+        assert not St.v[0][~after].any()
+
+
+def test_every_spike_is_delivered_once_per_synapse_at_its_step():
+    """Integrators that never leak nor fire: each target's v is the sum of what reached it."""
+    rng = np.random.default_rng(3)
+    n_src, n_tgt, dt = 20, 30, 0.1
+    times = np.round(rng.uniform(0, 40, 200), 1)
+    ids = rng.integers(0, n_src, 200)
+    keep = np.unique(np.round(times / dt).astype(int) * n_src + ids, return_index=True)[1]
+    times, ids = times[keep], ids[keep]
+    src = nw.SpikeGeneratorGroup(n_src, ids, times)
+    conn = nw.bernoulli(n_src, n_tgt, 0.3, weight=1.0, seed=4)
+    conn.weight = rng.normal(size=conn.n_synapses)
+    conn.delay = rng.integers(0, 30, conn.n_synapses) * dt
+    G = nw.NeuronGroup(n_tgt, LIF(tau_m=1e300, v_threshold=1e8), v0=0.0)
+    St = nw.StateMonitor(G, True)
+    nw.Network(src, G, nw.Synapses(src, G, conn), St, dt=dt).run(50.0)
+    # the expected trace: a jump at step k + d is seen from the sample of step k + d + 1 on
+    want = np.zeros((n_tgt, 500))
+    k = np.round(times / dt).astype(int)
+    for kk, i in zip(k, ids):
+        for s in range(conn.indptr[i], conn.indptr[i + 1]):
+            arrive = kk + int(conn.delay_steps(dt)[s])
+            if arrive + 1 < 500:
+                want[conn.post[s], arrive + 1:] += conn.weight[s]
+    np.testing.assert_allclose(St.v, want, atol=1e-9)
+
+
+def small_network(seed=0, n=300, noise=0.0):
+    rng = np.random.default_rng(seed)
+    G = nw.NeuronGroup(n, LIF(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_threshold=-50.0, tau_ref=5.0, sigma=noise),
+                       receptors={"ge": nw.Current(5.0), "gi": nw.Current(10.0)}, v0=-60.0 + 10.0 * rng.random(n))
+    ne = int(0.8 * n)
+    ce = nw.bernoulli(n, n, 0.1, condition=lambda i, j: i < ne, weight=1.62, seed=seed + 1)
+    ce.delay = rng.integers(0, 20, ce.n_synapses) * 0.1
+    ci = nw.bernoulli(n, n, 0.1, condition=lambda i, j: i >= ne, weight=-9.0, seed=seed + 2)
+    return G, [nw.Synapses(G, G, ce, on_pre="ge"), nw.Synapses(G, G, ci, on_pre="gi")]
+
+
+@pytest.mark.parametrize("noise", [0.0, 2.0])
+def test_a_continued_run_equals_one_run(noise):
+    def go(durations, backend="cpu"):
+        G, syns = small_network(noise=noise)
+        M = nw.SpikeMonitor(G)
+        net = nw.Network(G, *syns, M, seed=7)
+        for d in durations:
+            net.run(d, backend=backend)
+        return M, G
+
+    (M1, G1), (M2, G2) = go([100.0]), go([30.0, 50.0, 20.0])
+    assert M1.num_spikes > 50
+    np.testing.assert_array_equal(M1.i, M2.i)
+    np.testing.assert_array_equal(M1.t, M2.t)
+    np.testing.assert_array_equal(G1.v, G2.v)
+    np.testing.assert_array_equal(G1.g["ge"], G2.g["ge"])
+    # the threaded neuron update gives the same run
+    M3, G3 = go([100.0], backend="parallel")
+    np.testing.assert_array_equal(M1.i, M3.i)
+    np.testing.assert_array_equal(G1.v, G3.v)
+
+
+def test_state_is_numpy_arrays_the_user_may_change():
+    G, syns = small_network()
+    v = G.v
+    net = nw.Network(G, *syns)
+    net.run(10.0)
+    assert G.v is v and net.t == pytest.approx(10.0) and net.step == 100
+    G.v[:] = -60.0  # silence everyone: nothing fires for a while
+    G.g["ge"][:] = 0.0
+    G.g["gi"][:] = 0.0
+    M = nw.SpikeMonitor(G)
+    net.add(M)
+    net.run(1.0)
+    assert M.num_spikes == 0
+
+
+def test_monitors_agree():
+    G, syns = small_network()
+    M, R = nw.SpikeMonitor(G), nw.PopulationRateMonitor(G)
+    nw.Network(G, *syns, M, R).run(50.0)
+    assert R.rate.shape == (500,)
+    np.testing.assert_allclose(R.rate.sum() * G.n * 1e-4, M.num_spikes)
+    assert M.count.sum() == M.num_spikes
+    assert np.all(np.diff(M.t) >= 0)
+
+
+def test_cuba_rate():
+    """The CUBA network (Brian2's examples/CUBA.py) fires at a few Hz (Brian2 2.9: ~5.6 Hz)."""
+    n, ne = 4000, 3200
+    rng = np.random.default_rng(0)
+    G = nw.NeuronGroup(n, LIF(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_threshold=-50.0, tau_ref=5.0),
+                       receptors={"ge": nw.Current(5.0), "gi": nw.Current(10.0)}, v0=-60.0 + 10.0 * rng.random(n))
+    ce = nw.bernoulli(n, n, 0.02, condition=lambda i, j: i < ne, weight=1.62, seed=1)
+    ci = nw.bernoulli(n, n, 0.02, condition=lambda i, j: i >= ne, weight=-9.0, seed=2)
+    M = nw.SpikeMonitor(G)
+    nw.Network(G, nw.Synapses(G, G, ce, on_pre="ge"), nw.Synapses(G, G, ci, on_pre="gi"), M).run(1000.0)
+    assert 4.0 < M.num_spikes / n < 8.0
+
+
+def test_bad_input_is_refused_by_name():
+    G = tutorial_group([2.0, 0.0], [10.0, 100.0])
+    H = tutorial_group([0.0], [10.0])
+    c = nw.Connectivity.from_arrays([0], [1], weight=0.2, n_pre=2, n_post=2)
+    with pytest.raises(ValueError, match="groups have 2 and 1"):
+        nw.Synapses(G, H, c)
+    with pytest.raises(ValueError, match="on_pre"):
+        nw.Synapses(G, G, c, on_pre="ge")
+    with pytest.raises(TypeError, match="connectivity"):
+        nw.Synapses(G, G, np.eye(2))
+    with pytest.raises(ValueError, match="reserved"):
+        nw.NeuronGroup(2, receptors={"v": nw.Current(5.0)})
+    with pytest.raises(ValueError, match="tau"):
+        nw.Current(-1.0)
+    with pytest.raises(ValueError, match="times"):
+        nw.SpikeGeneratorGroup(2, [0, 1], [1.0])
+    with pytest.raises(ValueError, match="indices"):
+        nw.SpikeGeneratorGroup(2, [0, 2], [1.0, 2.0])
+    with pytest.raises(ValueError, match="twice"):
+        nw.Network(G, nw.SpikeGeneratorGroup(2, [0, 0], [1.0, 1.01])).run(5.0)
+    with pytest.raises(ValueError, match="at least one NeuronGroup"):
+        nw.Network(nw.SpikeMonitor(nw.SpikeGeneratorGroup(1, [0], [1.0]))).run(1.0)
+    net = nw.Network(H, nw.Synapses(G, G, c))
+    with pytest.raises(ValueError, match="not in the network"):
+        net.run(1.0)
+    net = nw.Network(G)
+    for bad, match in ((0.0, "duration"), (-1.0, "duration"), (float("nan"), "duration")):
+        with pytest.raises(ValueError, match=match):
+            net.run(bad)
+    with pytest.raises(ValueError, match="CUDA"):
+        net.run(1.0, backend="cuda")
+    with pytest.raises(ValueError, match="backend"):
+        net.run(1.0, backend="gpu")
+    with pytest.raises(ValueError, match="progress"):
+        net.run(1.0, progress="yes")
+    with pytest.raises(ValueError, match="already"):
+        net.add(G)
+    G.v = np.zeros(3)
+    with pytest.raises(ValueError, match=r"\.v must"):
+        net.run(1.0)
+    G.v = np.array([0.0, np.nan])
+    with pytest.raises(ValueError, match=r"\.v must be finite"):
+        net.run(1.0)
+    assert net.step == 0
+
+
+def test_a_failed_run_leaves_the_network_unchanged():
+    G = nw.NeuronGroup(2, LIF(v_threshold=1e300, v_reset=0.0, tau_ref=0.0), receptors={"ge": nw.Current(5.0)},
+                       v0=0.0)
+    src = nw.SpikeGeneratorGroup(1, [0], [2.0])
+    S = nw.Synapses(src, G, nw.Connectivity.from_arrays([0], [1], weight=1e300, n_pre=1, n_post=2), on_pre="ge")
+    M = nw.SpikeMonitor(G)
+    net = nw.Network(G, src, S, M)
+    net.run(1.0)
+    v, ge = G.v.copy(), G.g["ge"].copy()
+    with pytest.raises(SimulationError, match="neuron 1"):
+        net.run(10.0)
+    np.testing.assert_array_equal(G.v, v)
+    np.testing.assert_array_equal(G.g["ge"], ge)
+    assert net.step == 10 and M.num_spikes == 0
