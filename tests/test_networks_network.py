@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 
 from fastkernels import networks as nw
+from fastkernels.networks._bench import spec_network
+from fastkernels.networks._reference import coba_network, cuba_network, run_spec
 from fastkernels.neurons import LIF
 from fastkernels.neurons._driver import SimulationError
+
+from test_networks_stdp import B2_CASES, B2_I, B2_J, B2_POST_I, B2_POST_K, B2_PRE_I, B2_PRE_K, B2_W0, first_step_after
 
 
 def tutorial_group(I, tau):
@@ -195,8 +199,8 @@ def test_bad_input_is_refused_by_name():
         nw.SpikeGeneratorGroup(2, [0, 2], [1.0, 2.0])
     with pytest.raises(ValueError, match="twice"):
         nw.Network(G, nw.SpikeGeneratorGroup(2, [0, 0], [1.0, 1.01])).run(5.0)
-    with pytest.raises(ValueError, match="at least one NeuronGroup"):
-        nw.Network(nw.SpikeMonitor(nw.SpikeGeneratorGroup(1, [0], [1.0]))).run(1.0)
+    with pytest.raises(ValueError, match="at least one NeuronGroup or SpikeGeneratorGroup"):
+        nw.Network(nw.Synapses(G, G, c)).run(1.0)
     net = nw.Network(H, nw.Synapses(G, G, c))
     with pytest.raises(ValueError, match="not in the network"):
         net.run(1.0)
@@ -235,3 +239,81 @@ def test_a_failed_run_leaves_the_network_unchanged():
     np.testing.assert_array_equal(G.v, v)
     np.testing.assert_array_equal(G.g["ge"], ge)
     assert net.step == 10 and M.num_spikes == 0
+
+
+@pytest.mark.parametrize("build", [cuba_network, coba_network])
+def test_spike_for_spike_against_the_numpy_reference(build):
+    spec = build(400, seed=3)
+    net, G, M = spec_network(spec)
+    net.run(200.0)
+    ref = run_spec(spec, 200.0)
+    assert ref.i.size > 100
+    np.testing.assert_array_equal(M.i, ref.i)
+    np.testing.assert_allclose(M.t, ref.t, atol=1e-9)
+    np.testing.assert_allclose(G.v, ref.v, rtol=1e-9, atol=1e-9)
+    for name in ref.g:
+        np.testing.assert_allclose(G.g[name], ref.g[name], rtol=1e-9, atol=1e-12)
+
+
+# -- plasticity through Network.run: the same references as the kernels' tests --------------------
+
+
+def generators(ids, steps, n, dt=0.1):
+    return nw.SpikeGeneratorGroup(n, ids, np.asarray(steps) * dt)
+
+
+def test_stdp_demo_through_the_network():
+    """Seed 000 lines 1209-1259: pre at 10.1 ms, post at 20.1 ms; final w = 0.01 e^(-1/2)."""
+    G = generators([0, 1], [101, 201], 2)
+    S = nw.Synapses(G, G, nw.Connectivity.from_arrays([0], [1], weight=0.0, n_pre=2, n_post=2), on_pre=None,
+                    stdp=nw.STDP())
+    net = nw.Network(G, S)
+    net.run(30.0)
+    assert S.weight[0] == pytest.approx(0.006065306597126334, rel=1e-12)  # Brian2 2.9
+    assert S.a_pre[0] == pytest.approx(0.01 * np.exp(-19.9 / 20), rel=1e-12)  # at t = 30.0 ms
+    assert S.a_post[1] == pytest.approx(-0.0105 * np.exp(-9.9 / 20), rel=1e-12)
+
+
+def test_stdp_hundred_pairs_through_the_network():
+    n, tmax = 100, 50.0
+    i = np.arange(n)
+    tg, th = i * tmax / (n - 1), (n - 1 - i) * tmax / (n - 1)
+    G, H = generators(i, first_step_after(tg), n), generators(i, first_step_after(th), n)
+    rule = nw.STDP(w_min=-np.inf, w_max=np.inf)
+    S = nw.Synapses(G, H, nw.one_to_one(n, weight=0.0), on_pre=None, stdp=rule)
+    nw.Network(G, H, S).run(tmax + 1.0)
+    brian2 = [0.0008208499862389881, 0.009753099120283328, -0.010240754076297496, -0.0008618924855509374]
+    np.testing.assert_allclose(S.weight[[0, 49, 50, 99]], brian2, rtol=1e-12)
+    assert np.abs(S.weight - rule.window(th - tg)).max() <= 3.2e-5
+    assert (np.sign(S.weight) == np.sign(th - tg)).all()
+
+
+@pytest.mark.parametrize("bounds", list(B2_CASES))
+def test_stdp_matches_brian2_with_clipping(bounds):
+    """Brian2 2.9's weights for a 4 -> 3 network (a doubled synapse, a same-step pre/post pair)."""
+    pre, post = generators(B2_PRE_I, B2_PRE_K, 4), generators(B2_POST_I, B2_POST_K, 3)
+    conn = nw.Connectivity.from_arrays(B2_I, B2_J, weight=B2_W0, n_pre=4, n_post=3)
+    rule = nw.STDP(A_pre=0.0005, A_post=-0.000525, w_min=bounds[0], w_max=bounds[1])
+    S = nw.Synapses(pre, post, conn, on_pre=None, stdp=rule)
+    nw.Network(pre, post, S).run(40.0)
+    np.testing.assert_allclose(S.weight, B2_CASES[bounds], rtol=1e-12, atol=1e-18)
+
+
+def test_stdp_learns_in_a_driven_network_and_refuses_delays():
+    """Plastic excitatory input onto LIF neurons: weights move within [0, w_max], the run continues
+    identically in pieces, and a projection with delays is refused."""
+    def build():
+        src = nw.SpikeGeneratorGroup(50, np.tile(np.arange(50), 20), np.repeat(np.arange(20) * 10.0, 50) +
+                                     np.tile(np.arange(50) * 0.1, 20))
+        G = nw.NeuronGroup(10, LIF(tau_m=10.0, tau_ref=2.0), v0=0.0)
+        S = nw.Synapses(src, G, nw.all_to_all(50, 10, weight=0.05), on_pre="v", stdp=nw.STDP(w_max=0.1))
+        return nw.Network(src, G, S), S
+    (net1, S1), (net2, S2) = build(), build()
+    net1.run(200.0)
+    net2.run(70.0)
+    net2.run(130.0)
+    assert not np.allclose(S1.weight, 0.05) and S1.weight.min() >= 0 and S1.weight.max() <= 0.1
+    np.testing.assert_array_equal(S1.weight, S2.weight)
+    S1.delay = 1.0
+    with pytest.raises(ValueError, match="STDP needs a projection without delays"):
+        net1.run(1.0)

@@ -15,9 +15,10 @@ per-synapse delays) and monitors (:class:`SpikeMonitor`, :class:`StateMonitor`,
 """
 
 from .connectivity import MAX_NEURONS, Connectivity
-from .groups import Current, NeuronGroup, SpikeGeneratorGroup
+from .groups import Conductance, Current, NeuronGroup, SpikeGeneratorGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from .network import Network, Synapses
+from .stdp import STDP
 from .rules import (
     all_to_all,
     bernoulli,
@@ -28,8 +29,8 @@ from .rules import (
     one_to_one,
 )
 
-__all__ = ["MAX_NEURONS", "Connectivity", "Current", "Network", "NeuronGroup", "PopulationRateMonitor",
-           "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",
+__all__ = ["MAX_NEURONS", "Conductance", "Connectivity", "Current", "Network", "NeuronGroup", "PopulationRateMonitor",
+           "STDP", "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",
            "fixed_in_degree", "fixed_out_degree", "gaussian_distance", "neighbourhood", "one_to_one"]
 
 

@@ -6,18 +6,20 @@ the next step): per step ``k`` (``t_k = k dt``), in Brian2's schedule order (``s
 
 1. *start*: the state monitor samples ``v`` and the receptors of its neurons (the values at
    ``t_k``, as Brian2's ``StateMonitor`` records in ``when="start"``);
-2. *groups*: per block of :data:`~fastkernels.neurons._layout.BLOCK` neurons, the drive
-   ``I_ext + sum_r coef_r g_r`` (``g_r`` at ``t_k``) is staged into the block's input row and the
-   receptors decay exactly (``g_r *= decay_r``); the neuron model's own step loop (the population
-   engine's, :func:`fastkernels.neurons._lif_kernels.step_loop`: the same code a
-   ``simulate_lif`` run executes) integrates the block, tests the threshold and resets;
+2. *groups*: per block of :data:`~fastkernels.neurons._layout.BLOCK` neurons, the neuron
+   model's own step loop (the population engine's, :func:`fastkernels.neurons._lif_kernels.step_loop`:
+   the code a ``simulate_lif`` run executes, in a variant with receptor rows) adds the drive
+   ``I_ext + sum_r coef_r g_r`` (current receptors) ``+ sum_r coef_r g_r (E_r - v)`` (conductances;
+   ``g_r`` and ``v`` at ``t_k``), decays the receptors (``g_r *= decay_r``), integrates ``v``,
+   tests the threshold and resets, in one vectorised pass over the block;
 3. *thresholds*: the step's spikes (neurons ascending, then spike generators) are appended to
    the spike buffer;
 4. *synapses*: every synapse of a spiking source adds its weight to its target receptor row
    (``0``: ``v`` itself, ``1..``: the receptors) of its postsynaptic neuron, now when its delay
    is 0 steps, else into the ring slot of step ``k + delay``; then the slot of step ``k`` is
    applied. A ``v`` jump onto a neuron that spiked in this step is dropped (Brian2 applies
-   ``on_pre`` before the reset, which overwrites it); a refractory neuron receives it.
+   ``on_pre`` before the reset, which overwrites it); a refractory neuron receives it. Then the
+   plastic projections update their weights (STDP: Brian2's ``pre`` pathway, then ``post``).
 
 Propagation is serial and in a fixed order (spikes ascending, synapses in CSR order), so the
 result does not depend on the thread count; the ``"parallel"`` build runs the neuron update of
@@ -33,76 +35,66 @@ from .._jit import cpu_kernels, jit, specialise
 from .._random import normal, stream_key
 from ..neurons._driver import emit_spikes
 from ..neurons._layout import BLOCK, ROW
-from ..neurons._lif_kernels import FLUSH, IN, SINCE_MAX, V, XI, first_bad, step_loop
+from ..neurons._lif_kernels import RECEPTOR_ROW, V, XI, first_bad, step_loop
+from ._stdp_kernels import stdp_step
 
 __all__ = ["network_kernels"]
 
 
-def _update_template(b, n, S, P, xb, iext, G, coef, decay, fired, nsp_b, key, k, dt):
-    """Stage block ``b``'s drive, decay its receptors and step its neurons once (``_LOOP``)."""
+def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
+    """Step block ``b``'s neurons once with the model's loop (``_LOOP``: it also adds the receptors'
+    drive and decays them); returns the first neuron in a bad state, or -1."""
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
     sb = S[b].reshape(-1)
     pb = P[b if P.shape[0] > 1 else 0].reshape(-1)
     xbb = xb[lo:lo + m] if xb.shape[0] > 1 else xb[0:1]
-    inp = sb[IN * ROW:IN * ROW + m]
-    # Uniform values travel as one column (read as scalars: the loops stream only the state).
-    if iext.shape[0] > 1:
-        for j in range(m):
-            inp[j] = iext[lo + j]
-    else:
-        c = iext[0]
-        for j in range(m):
-            inp[j] = c
-    for r in range(G.shape[0]):
-        g = G[r, lo:lo + m]
-        if coef.shape[1] > 1:
-            cr = coef[r, lo:lo + m]
-            dr = decay[r, lo:lo + m]
-            for j in range(m):
-                x = g[j]
-                inp[j] += cr[j] * x
-                y = x * dr[j]
-                g[j] = y if abs(y) >= FLUSH else 0.0
-        else:
-            c = coef[r, 0]
-            d = decay[r, 0]
-            for j in range(m):
-                x = g[j]
-                inp[j] += c * x
-                y = x * d
-                g[j] = y if abs(y) >= FLUSH else 0.0
+    # A per-neuron external input is read in place; a uniform one travels as the common input.
+    per = iext.shape[0] > 1
+    drive = iext[lo:lo + m] if per else zero_row[:m]
+    ic = 0.0 if per else iext[0]
     if _NOISY:  # noqa: F821
         for j in range(m):
             sb[XI * ROW + j] = normal(stream_key(key, lo + j), k)
     _STAGE(sb, pb, key, k, lo, m)  # noqa: F821
     flags = fired[b * ROW:(b + 1) * ROW]
-    nsp, nbad = _LOOP(sb, pb, inp, 0.0, flags, m, dt, k, xbb)  # noqa: F821
+    nsp, nbad = _LOOP(sb, pb, drive, ic, flags, m, dt, k, xbb)  # noqa: F821
     nsp_b[b] = nsp
     if nbad:
         return lo + first_bad(sb, m)
     return -1
 
 
-def _blocks_template(n, S, P, xb, iext, G, coef, decay, fired, nsp_b, bad, key, k, dt):
+@jit
+def _state_row(x):
+    """The state row of target ``x`` (0: ``v``; ``1 + r``: receptor ``r``)."""
+    return V if x == 0 else RECEPTOR_ROW + x - 1
+
+
+def _blocks_template(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt):
     """Every block's update (``prange`` in the parallel build; the same compiled update either way,
     so the two builds agree to the last bit). ``np.int64(b)``: a ``prange`` index is unsigned."""
     for b in prange(S.shape[0]):
-        bad[b] = _UPDATE(np.int64(b), n, S, P, xb, iext, G, coef, decay, fired, nsp_b, key, k, dt)  # noqa: F821
+        bad[b] = _UPDATE(np.int64(b), n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt)  # noqa: F821
 
 
-def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt,
-                  gen_k, gen_id, gen_pos, src_lo, src_hi, rec_row, tgt_lo, ip_off, syn_off, indptr, post, weight,
-                  dsteps, ring, spk_t, spk_i, spk_n, rec, stride, traces, err):
+def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
+                  gen_k, gen_id, gen_pos, src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post,
+                  weight, dsteps, ring, plastic, pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post,
+                  indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec, stride, traces, err):
     """Run from ``k_begin[0]`` to ``k_end`` (or until the spike buffer could overflow); see the module docstring.
 
     ``S``/``P``/``xb``: the neuron model's blocked state, parameters and float64 row (as the
-    population engine lays them out); ``iext`` ``(n,)`` constant drive; ``G`` ``(n_receptors, n)``,
-    ``coef``/``decay`` ``(n_receptors, n)`` or ``(n_receptors, 1)`` (uniform; ``iext`` likewise ``(1,)``); ``gen_k``/``gen_id`` the spike generators' (step, source id) pairs
+    population engine lays them out, with ``n_rec`` receptor rows from ``RECEPTOR_ROW`` and their
+    coefficients from ``RECEPTOR_PARAM``); ``iext`` ``(n,)`` constant drive (``(1,)``: uniform); ``gen_k``/``gen_id`` the spike generators' (step, source id) pairs
     sorted by step, ``gen_pos[0]`` the next one; projection ``p`` reads sources ``src_lo[p] ..
     src_hi[p]`` (neurons ``0..n-1``, generators from ``n``), targets receptor row ``rec_row[p]``
     of neurons ``tgt_lo[p] + post``, its CSR at ``indptr[ip_off[p]:]`` and synapses from
-    ``syn_off[p]``; ``ring`` ``(R, 1 + n_receptors, n)``. Spikes go to ``spk_t[0]``/``spk_i[0]``
+    ``syn_off[p]`` (``rec_row[p] < 0``: no effect, plasticity only); ``ring`` ``(R, 1 + n_receptors, n)``.
+    Plastic projections ``plastic[q]`` (STDP, :mod:`._stdp_kernels`) keep their traces in ``x_pre``
+    / ``k_pre`` from ``pl_pre[q]`` and ``x_post`` / ``k_post`` from ``pl_post[q]``, their transpose in
+    ``indptr_post`` from ``pl_ip[q]`` and ``syn`` / ``pre`` from ``pl_syn[q]``, their rule in
+    ``pl_params[q]``; targets are ``tgt_lo[p] .. tgt_hi[p]`` (for the postsynaptic spikes). Spikes go to ``spk_t[0]``/``spk_i[0]``
     (``spk_n[0]`` of them); ``err`` gets ``(step, neuron)`` of a bad state.
     """
     nb = S.shape[0]
@@ -114,6 +106,9 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
     words = fired.view(np.uint64)
     nsp_b = np.zeros(nb, dtype=np.int64)
     bad = np.full(nb, -1, dtype=np.int64)
+    side_pre = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
+    side_post = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
+    zero_row = np.zeros(ROW, dtype=S.dtype)
     cnt = spk_n[0]
     gp = gen_pos[0]
     k = k_begin[0]
@@ -128,11 +123,10 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
             row = (k - k0) // stride
             for q in range(rec.shape[0]):
                 i = rec[q]
-                traces[0, q, row] = S[i // BLOCK, V, i % BLOCK]
-                for r in range(G.shape[0]):
-                    traces[1 + r, q, row] = G[r, i]
+                for x in range(1 + n_rec):
+                    traces[x, q, row] = S[i // BLOCK, _state_row(x), i % BLOCK]
         # groups: the neuron update, block by block
-        _BLOCKS(n, S, P, xb, iext, G, coef, decay, fired, nsp_b, bad, key, k, dt)  # noqa: F821
+        _BLOCKS(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt)  # noqa: F821
         stop = False
         for b in range(nb):
             if bad[b] >= 0:
@@ -161,6 +155,8 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
                 if src < src_lo[p] or src >= src_hi[p]:
                     continue
                 r = rec_row[p]
+                if r < 0:
+                    continue
                 off = tgt_lo[p]
                 base = ip_off[p] + src - src_lo[p]
                 s0 = syn_off[p] + indptr[base]
@@ -174,8 +170,33 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
                         if fired[(i // BLOCK) * ROW + i % BLOCK] == 0:
                             S[i // BLOCK, V, i % BLOCK] += weight[s]
                 else:
+                    sr = _state_row(r)
                     for s in range(s0, s1):
-                        G[r - 1, off + post[s]] += weight[s]
+                        i = off + post[s]
+                        S[i // BLOCK, sr, i % BLOCK] += weight[s]
+        # plasticity (Brian2's order: after every pre pathway's effect, with the weights it used)
+        for q in range(plastic.shape[0]):
+            p = plastic[q]
+            npre = 0
+            npost = 0
+            for c in range(c0, cnt):
+                x = spk_i[0, c]
+                if src_lo[p] <= x < src_hi[p]:
+                    side_pre[npre] = x - src_lo[p]
+                    npre += 1
+                if tgt_lo[p] <= x < tgt_hi[p]:
+                    side_post[npost] = x - tgt_lo[p]
+                    npost += 1
+            if npre + npost:
+                n_pre = src_hi[p] - src_lo[p]
+                n_post = tgt_hi[p] - tgt_lo[p]
+                ip = indptr[ip_off[p]:ip_off[p] + n_pre + 1]
+                s0 = syn_off[p]
+                s1 = s0 + ip[n_pre]
+                stdp_step(k, side_pre, npre, side_post, npost, ip, post[s0:s1], indptr_post[pl_ip[q]:pl_ip[q] + n_post + 1],
+                          syn[pl_syn[q]:pl_syn[q] + s1 - s0], pre[pl_syn[q]:pl_syn[q] + s1 - s0], weight[s0:s1],
+                          x_pre[pl_pre[q]:pl_pre[q] + n_pre], k_pre[pl_pre[q]:pl_pre[q] + n_pre],
+                          x_post[pl_post[q]:pl_post[q] + n_post], k_post[pl_post[q]:pl_post[q] + n_post], pl_params[q])
         if delayed:
             slot = k % n_slots
             for i in range(n):
@@ -184,10 +205,11 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
                     if fired[(i // BLOCK) * ROW + i % BLOCK] == 0:
                         S[i // BLOCK, V, i % BLOCK] += x
                     ring[slot, 0, i] = 0.0
-            for r in range(G.shape[0]):
+            for x in range(1, 1 + n_rec):
+                sr = _state_row(x)
                 for i in range(n):
-                    G[r, i] += ring[slot, 1 + r, i]
-                    ring[slot, 1 + r, i] = 0.0
+                    S[i // BLOCK, sr, i % BLOCK] += ring[slot, x, i]
+                    ring[slot, x, i] = 0.0
         # the next step's flags start clear
         for q in range(c0, cnt):
             i = spk_i[0, q]
@@ -202,13 +224,15 @@ def _run_template(n, S, P, xb, iext, G, coef, decay, key, k_begin, k_end, k0, dt
 _KERNELS = {}
 
 
-def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson):
+def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond):
     """The (serial, parallel) network run kernels around the LIF step loop of one feature
-    combination (the flags of :func:`fastkernels.neurons._lif_kernels.step_loop`)."""
-    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson))
+    combination (the flags of :func:`fastkernels.neurons._lif_kernels.step_loop`, with ``n_cur``
+    current and ``n_cond`` conductance receptor rows)."""
+    flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), int(n_cur),
+             int(n_cond))
     if flags not in _KERNELS:
-        tag = "".join("1" if f else "0" for f in flags)
-        loop, _trace, stage, options = step_loop("net" + tag, *flags, False)
+        tag = "".join("1" if f else "0" for f in flags[:6]) + f"_{n_cur}{n_cond}"
+        loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond)
         update = jit(specialise(_update_template, f"_net_update_{tag}", _LOOP=loop, _NOISY=flags[2],
                                 _STAGE=stage if stage is not None else _no_stage), **options)
         blocks = cpu_kernels(specialise(_blocks_template, f"_net_blocks_{tag}", _UPDATE=update))
@@ -221,6 +245,3 @@ def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson):
 def _no_stage(sb, pb, key, k, lo, m):
     """No staging (the LIF variant has no Poisson input)."""
 
-
-#: ``since`` of a neuron that has never spiked (free whatever its refractory period).
-NEVER = SINCE_MAX

@@ -21,7 +21,7 @@ from ..neurons._lif_kernels import LIMIT, SINCE_MAX
 from ..neurons._params import check_n, per_neuron
 from .connectivity import MAX_NEURONS
 
-__all__ = ["Current", "NeuronGroup", "SpikeGeneratorGroup"]
+__all__ = ["Conductance", "Current", "NeuronGroup", "SpikeGeneratorGroup"]
 
 #: Integrators a network's LIF groups may use (their propagators are the population engine's).
 METHODS = ("exact", "euler")
@@ -32,10 +32,10 @@ class Current:
     """An exponential current-based receptor (Brian2's CUBA ``dge/dt = -ge / tau``, ``on_pre: ge += w``).
 
     Its value ``g`` is in the units of ``v`` (mV for a physical LIF) and enters the membrane
-    equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. Between spikes
-    it decays exactly, ``g(t + dt) = g(t) exp(-dt / tau)``; with ``method="exact"`` its effect on
-    ``v`` over a step is integrated exactly too (the linear system's closed form, as Brian2's
-    ``method="exact"``), with ``"euler"`` it is held at its value at the step's start.
+    equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. With
+    ``method="exact"`` the pair is integrated exactly (Brian2's ``method="exact"``): ``g`` decays
+    as ``g exp(-dt / tau)`` and its effect on ``v`` over a step is the closed form; with
+    ``"euler"`` both are forward Euler steps from the step's start, as Brian2's ``"euler"``.
 
     Parameters
     ----------
@@ -48,24 +48,66 @@ class Current:
     def __post_init__(self):
         object.__setattr__(self, "tau", check_positive(self.tau, "tau"))
 
+    kind = 0  # the kernels' code
+
     def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
-        """``(coef, decay)``, float64 ``(n,)`` each: the step's drive is ``coef * g`` (the LIF step adds
-        ``R * drive`` to ``v``'s fixed point, held over the step) and ``g`` then becomes ``decay * g``.
+        """``(coef, decay, E)``, float64 ``(n,)`` each: the step's drive gains ``coef * g`` (the LIF
+        step adds ``R * drive`` to ``v``'s fixed point, held over the step) and ``g`` then becomes
+        ``decay * g`` (``E`` unused: 0).
 
         Exact: ``coef = K / R`` with ``K = tau/(tau - tau_m) (e^(-dt/tau) - e^(-dt/tau_m)) / (1 - e^(-dt/tau_m))``
         (``(dt/tau_m) e^(-dt/tau_m) / (1 - e^(-dt/tau_m))`` when ``tau == tau_m``), so the LIF's exact step
-        ``v_inf + (v - v_inf) e^(-dt/tau_m)`` gives the closed-form solution of the coupled pair.
+        ``v_inf + (v - v_inf) e^(-dt/tau_m)`` is the closed-form solution of the coupled pair.
+        Euler: ``coef = 1 / R``, ``decay = 1 - dt / tau``.
         """
-        decay = np.full(tau_m.shape, math.exp(-dt / self.tau))
+        zero = np.zeros(tau_m.shape)
         if method == "euler":
-            return 1.0 / resistance, decay
+            return 1.0 / resistance, np.full(tau_m.shape, 1.0 - dt / self.tau), zero
         hm, hs = dt / tau_m, dt / self.tau
         a = np.exp(-hm)
         with np.errstate(divide="ignore", invalid="ignore"):
             k = self.tau / (self.tau - tau_m) * (np.exp(-hs) - a) / -np.expm1(-hm)
         same = np.isclose(tau_m, self.tau, rtol=1e-9, atol=0.0) | ~np.isfinite(k)
         k = np.where(same, hm * a / -np.expm1(-hm), k)
-        return k / resistance, decay
+        return k / resistance, np.full(tau_m.shape, math.exp(-hs)), zero
+
+
+@dataclass(frozen=True)
+class Conductance:
+    """An exponential conductance-based receptor (COBA: ``dg/dt = -g / tau``, ``on_pre: g += w``).
+
+    ``g`` is dimensionless, relative to the leak conductance, and enters the membrane equation as
+    ``tau_m dv/dt = -(v - v_rest) + R I + g (E_rev - v)``. The equation is not linear with constant
+    coefficients, so it needs ``method="euler"``: forward Euler from the step's start for ``v``
+    and ``g`` alike (``g *= 1 - dt / tau``), as Brian2's ``method="euler"``.
+
+    Parameters
+    ----------
+    tau : float, ms
+        Decay time constant (> 0).
+    E_rev : float
+        Reversal potential (units of ``v``: mV for a physical LIF).
+    """
+
+    tau: float
+    E_rev: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "tau", check_positive(self.tau, "tau"))
+        object.__setattr__(self, "E_rev", check_scalar(self.E_rev, "E_rev"))
+
+    kind = 1  # the kernels' code
+
+    def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
+        """``(coef, decay, E)``: the step's drive gains ``coef * g * (E - v)`` with ``coef = 1 / R``
+        (``v`` at the step's start), then ``g *= decay = 1 - dt / tau``."""
+        if method != "euler":
+            raise ValueError("a Conductance receptor needs the group's method='euler' (v's equation is not "
+                             "linear with constant coefficients)")
+        return 1.0 / resistance, np.full(tau_m.shape, 1.0 - dt / self.tau), np.full(tau_m.shape, self.E_rev)
+
+
+RECEPTORS = (Current, Conductance)
 
 
 class NeuronGroup:
@@ -79,7 +121,7 @@ class NeuronGroup:
         Parameters (scalars or ``(n,)`` arrays; default ``LIF()``, the normalised form). Every
         LIF feature of :func:`fastkernels.neurons.simulate_lif`'s grid methods works: refractory
         rules, adaptive threshold and adaptation current, white noise, Poisson input.
-    receptors : dict of str to Current, optional
+    receptors : dict of str to Current or Conductance, optional
         The group's synaptic variables, by name (``{"ge": Current(5.0), "gi": Current(10.0)}``).
         ``"v"`` is reserved: a synapse with ``on_pre="v"`` jumps the membrane itself.
     v0 : float or array, optional
@@ -87,7 +129,8 @@ class NeuronGroup:
     I : float or array, optional
         Constant external input (units of ``I``: ``R * I`` is in the units of ``v``), default 0.
     method : {"exact", "euler"}
-        Integrator of ``v`` (with the receptors' input; see :class:`Current`).
+        Integrator of ``v`` and the receptors (see :class:`Current`; :class:`Conductance` needs
+        ``"euler"``).
     name : str, optional
         For messages.
 
@@ -119,8 +162,11 @@ class NeuronGroup:
             if key == "v":
                 raise ValueError("'v' is reserved for the membrane potential (on_pre='v' jumps it); "
                                  "name the receptor otherwise")
-            if not isinstance(rec, Current):
-                raise TypeError(f"receptors[{key!r}] must be a fastkernels.networks.Current, got {type(rec).__name__}")
+            if not isinstance(rec, RECEPTORS):
+                raise TypeError(f"receptors[{key!r}] must be a fastkernels.networks.Current or Conductance, got "
+                                f"{type(rec).__name__}")
+            if isinstance(rec, Conductance) and method != "euler":
+                raise ValueError(f"receptors[{key!r}] is a Conductance: it needs method='euler', got {method!r}")
         self.receptors = receptors
         self.name = name or f"neurongroup_{id(self):x}"
         p = model.arrays(self.n)
@@ -134,14 +180,19 @@ class NeuronGroup:
     def __len__(self) -> int:
         return self.n
 
-    def target_row(self, on_pre: str) -> int:
-        """The kernel row a synapse's ``on_pre`` target maps to: 0 for ``"v"``, ``1 + index`` for a receptor."""
+    def receptor_key(self, on_pre: str):
+        """What a synapse's ``on_pre`` target names: ``None`` for ``"v"``, else the receptor's
+        ``(position, kind)`` (how a network finds its row)."""
         if on_pre == "v":
-            return 0
+            return None
         if on_pre not in self.receptors:
             raise ValueError(f"on_pre must be 'v' or a receptor of {self.name} ({sorted(self.receptors)}), "
                              f"got {on_pre!r}")
-        return 1 + list(self.receptors).index(on_pre)
+        return list(self.receptors).index(on_pre), self.receptors[on_pre].kind
+
+    def receptor_keys(self) -> list:
+        """``(position, kind)`` of each receptor, in order."""
+        return [(r, rec.kind) for r, rec in enumerate(self.receptors.values())]
 
     def check_state(self) -> None:
         """Refuse a state the user set to something the kernels cannot take (checked before each run)."""

@@ -25,15 +25,18 @@ import numpy as np
 
 from .._backend import check_backend
 from .._random import resolve_seed
-from .._validate import check_positive
+from .._validate import check_cast_range, check_dtype, check_positive
 from ..neurons._driver import SimulationError
 from ..neurons._layout import blocked, unblocked
-from ..neurons._lif_kernels import SINCE_MAX
+from ..neurons._lif_kernels import MAX_RECEPTORS, RECEPTOR_ROW, SINCE_MAX
 from ..neurons.lif import PARAM_ORDER, STATE_ORDER, lif_parameters, lif_propagators
 from ._network_kernels import network_kernels
 from .connectivity import Connectivity
+from ..neurons import LIF
 from .groups import NeuronGroup, SpikeGeneratorGroup
+from ._stdp_kernels import by_post
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
+from .stdp import STDP
 
 __all__ = ["Network", "Synapses"]
 
@@ -45,34 +48,54 @@ PROGRESS_AFTER_S = 5.0
 
 
 class Synapses:
-    """The synapses of one projection from ``source`` to ``target`` and what a spike does.
+    """The synapses of one projection from ``source`` to ``target``, what a spike does, and plasticity.
 
     Parameters
     ----------
     source : NeuronGroup or SpikeGeneratorGroup
-    target : NeuronGroup
+    target : NeuronGroup, or SpikeGeneratorGroup when ``on_pre`` is None
     connectivity : Connectivity
         ``n_pre == len(source)``, ``n_post == len(target)``; its ``weight`` and ``delay`` (ms,
         rounded to steps as Brian2 does, :meth:`Connectivity.delay_steps`) are read at each run.
-    on_pre : str
+    on_pre : str or None
         What a presynaptic spike does to the postsynaptic neuron: ``"v"`` (``v += w``) or the
-        name of one of the target's receptors (``g += w``), ``delay`` steps later.
+        name of one of the target's receptors (``g += w``), ``delay`` steps later; None: nothing
+        (a projection that only learns).
+    stdp : STDP, optional
+        Pair-based plasticity of the weights (:class:`~.stdp.STDP`: Brian2's ``on_pre``
+        ``apre += A_pre; w = clip(w + apost, w_min, w_max)`` and ``on_post`` ``apost += A_post;
+        w = clip(w + apre, ...)``, after the spike's own effect). Needs a projection without
+        delays (the traces are per neuron). The weights learnt are written back into
+        ``connectivity.weight`` after each run.
+
+    Attributes
+    ----------
+    a_pre, a_post : ndarray, float64, shapes (n_pre,), (n_post,)
+        With ``stdp``: each neuron's trace at the end of the last run (every synapse of a
+        presynaptic neuron shares its ``a_pre``, every synapse onto a neuron its ``a_post``).
     """
 
-    def __init__(self, source, target, connectivity, *, on_pre="v", name=None):
+    def __init__(self, source, target, connectivity, *, on_pre="v", stdp=None, name=None):
         if not isinstance(source, (NeuronGroup, SpikeGeneratorGroup)):
             raise TypeError(f"source must be a NeuronGroup or SpikeGeneratorGroup, got {type(source).__name__}")
-        if not isinstance(target, NeuronGroup):
-            raise TypeError(f"target must be a NeuronGroup, got {type(target).__name__}")
+        if not isinstance(target, NeuronGroup) and not (on_pre is None and isinstance(target, SpikeGeneratorGroup)):
+            raise TypeError(f"target must be a NeuronGroup (or a SpikeGeneratorGroup with on_pre=None), got "
+                            f"{type(target).__name__}")
         if not isinstance(connectivity, Connectivity):
             raise TypeError(f"connectivity must be a fastkernels.networks.Connectivity, got "
                             f"{type(connectivity).__name__}")
         if connectivity.n_pre != source.n or connectivity.n_post != target.n:
             raise ValueError(f"connectivity is {connectivity.n_pre} x {connectivity.n_post} (pre x post) but the "
                              f"groups have {source.n} and {target.n} neurons")
-        self.row = target.target_row(on_pre)
-        self.source, self.target, self.connectivity, self.on_pre = source, target, connectivity, on_pre
+        if stdp is not None and not isinstance(stdp, STDP):
+            raise TypeError(f"stdp must be a fastkernels.networks.STDP, got {type(stdp).__name__}")
+        self.key = None if on_pre is None else target.receptor_key(on_pre)
+        self.source, self.target, self.connectivity, self.on_pre, self.stdp = source, target, connectivity, on_pre, stdp
         self.name = name or f"synapses_{id(self):x}"
+        # plasticity state: traces and the step each was last written at (event-driven decay)
+        self._x_pre, self._k_pre = np.zeros(source.n), np.zeros(source.n, dtype=np.int64)
+        self._x_post, self._k_post = np.zeros(target.n), np.zeros(target.n, dtype=np.int64)
+        self._step = 0
 
     @property
     def weight(self) -> np.ndarray:
@@ -89,6 +112,20 @@ class Synapses:
     @delay.setter
     def delay(self, value):
         self.connectivity.delay = value
+
+    def _traces(self, x, k_last, tau, dt):
+        with np.errstate(under="ignore"):
+            return x * np.exp(-(self._step - k_last) * dt / tau)
+
+    @property
+    def a_pre(self) -> np.ndarray:
+        return self._traces(self._x_pre, self._k_pre, self.stdp.tau_pre, self._dt) if self.stdp else np.zeros(0)
+
+    @property
+    def a_post(self) -> np.ndarray:
+        return self._traces(self._x_post, self._k_post, self.stdp.tau_post, self._dt) if self.stdp else np.zeros(0)
+
+    _dt = 0.1
 
     def __len__(self) -> int:
         return self.connectivity.n_synapses
@@ -109,6 +146,9 @@ class Network:
         NeuronGroup, SpikeGeneratorGroup, Synapses and monitor objects (more with :meth:`add`).
     dt : float, ms
         Time step (> 0), default 0.1 ms.
+    dtype : {float64, float32}
+        Working precision of the state, the weights and the delay ring (float32: twice the SIMD
+        lanes; spike times stay float64). The groups' arrays stay float64 between runs.
     seed : None, int or numpy.random.Generator
         Key of the noise and Poisson-input streams (neuron ``i`` of the network, counting groups
         in the order they were added, uses stream ``i``, counter ``step``): the same seed gives
@@ -122,8 +162,9 @@ class Network:
         Steps run so far.
     """
 
-    def __init__(self, *objects, dt=0.1, seed=None):
+    def __init__(self, *objects, dt=0.1, seed=None, dtype=np.float64):
         self.dt = check_positive(dt, "dt")
+        self.dtype = check_dtype(dtype)
         self._key = resolve_seed(seed)
         self.objects = []
         self.step = 0
@@ -195,11 +236,12 @@ class _Plan:
 
     def __init__(self, net: Network):
         dt = self.dt = net.dt
+        self.dtype = net.dtype
         self.net = net
         self.groups = net._of(NeuronGroup)
-        if not self.groups:
-            raise ValueError("a Network needs at least one NeuronGroup")
         self.gens = net._of(SpikeGeneratorGroup)
+        if not self.groups and not self.gens:
+            raise ValueError("a Network needs at least one NeuronGroup or SpikeGeneratorGroup")
         members = set(map(id, self.groups + self.gens))
         for o in net.objects:
             for attr in ("source", "target", "group"):
@@ -211,27 +253,23 @@ class _Plan:
         for g in self.groups + self.gens:
             self.offset[id(g)] = lo
             lo += g.n
-        self.n = n = sum(g.n for g in self.groups)
+        self.n = sum(g.n for g in self.groups)
+        # receptor rows: current receptors first, then conductances; a group's r-th receptor of a
+        # kind shares its row with the other groups' (kind, r)
+        keys = sorted({(rec.kind, r) for g in self.groups for r, rec in enumerate(g.receptors.values())})
+        if len(keys) > MAX_RECEPTORS:
+            raise ValueError(f"a network's groups may use at most {MAX_RECEPTORS} receptor rows (a group's r-th "
+                             f"receptor of a kind shares a row with other groups'), got {len(keys)}")
+        self.row_of = {(r, kind): q for q, (kind, r) in enumerate(keys)}
+        self.n_rec = len(keys)
+        self.n_cur = sum(1 for kind, _r in keys if kind == 0)
         self._parameters(dt)
-        # receptors: row r of G is each group's r-th receptor
-        self.n_rec = max(len(g.receptors) for g in self.groups)
-        self.G = np.zeros((self.n_rec, n))
-        self.coef = np.zeros((self.n_rec, n))
-        self.decay = np.ones((self.n_rec, n))
-        for g in self.groups:
-            g.check_state()
-            o = self.offset[id(g)]
-            p = g.model.arrays(g.n)
-            for r, (name, rec) in enumerate(g.receptors.items()):
-                self.G[r, o:o + g.n] = g.g[name]
-                self.coef[r, o:o + g.n], self.decay[r, o:o + g.n] = rec.coefficients(p["tau_m"], p["resistance"], dt,
-                                                                                       g.method)
-        self.iext = np.concatenate([g.I for g in self.groups])
-        # uniform columns travel as one value (the kernel reads them as scalars)
-        if np.ptp(self.iext) == 0:
+        self.iext = np.concatenate([g.I for g in self.groups] + [np.zeros(0 if self.groups else 1)])
+        if self.dtype == np.float32:
+            check_cast_range(self.iext, self.dtype, "I")
+        self.iext = self.iext.astype(self.dtype)
+        if np.ptp(self.iext) == 0:  # a uniform input travels as one value
             self.iext = self.iext[:1].copy()
-        if self.coef.size and np.ptp(self.coef, axis=1).max() == 0 and np.ptp(self.decay, axis=1).max() == 0:
-            self.coef, self.decay = self.coef[:, :1].copy(), self.decay[:, :1].copy()
         self._projections(dt)
         steps, gids = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
         for g in self.gens:
@@ -243,57 +281,116 @@ class _Plan:
         self.gen_k, self.gen_id = k[order], i[order]
 
     def _parameters(self, dt):
+        """The blocked parameters and state of all groups end to end (receptor rows included)."""
         ps, flags = [], set()
+        self.noisy = self.dynamics = self.poisson = False
+        if not self.groups:  # spike generators only: an empty population (plasticity between generators)
+            flags.add((False, True))
+            p, *_ = lif_parameters(LIF(), 1, dt, "exact")
+            lif_propagators(p, dt, "exact", False, False)
+            ps.append({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})
+        rec_names = [f"receptor{q}_{x}" for q in range(self.n_rec) for x in ("coef", "decay", "E")]
         for g in self.groups:
+            g.check_state()
             p, _uniform, noisy, dynamics, poisson = lif_parameters(g.model, g.n, dt, g.method)
             lif_propagators(p, dt, g.method, noisy, dynamics)
-            ps.append({k: np.broadcast_to(v, (g.n,)) for k, v in p.items()})
+            p = {k: np.broadcast_to(v, (g.n,)) for k, v in p.items()}
+            for name in rec_names:
+                p[name] = np.zeros(g.n)
+            for r, rec in enumerate(g.receptors.values()):
+                q = self.row_of[(r, rec.kind)]
+                coef, decay, e = rec.coefficients(p["tau_m"], p["resistance"], dt, g.method)
+                p[rec_names[3 * q]], p[rec_names[3 * q + 1]], p[rec_names[3 * q + 2]] = coef, decay, e
+            ps.append(p)
             flags.add((g.model.refractory_mode == "legacy_float", bool(g.model.freeze_refractory)))
-            self.noisy = getattr(self, "noisy", False) or noisy
-            self.dynamics = getattr(self, "dynamics", False) or dynamics
-            self.poisson = getattr(self, "poisson", False) or poisson
+            self.noisy, self.dynamics, self.poisson = self.noisy or noisy, self.dynamics or dynamics, \
+                self.poisson or poisson
         if len(flags) > 1:
             raise ValueError("the network's LIF groups must share freeze_refractory and refractory_mode")
         (self.legacy, self.freeze), = flags
         p = {k: np.concatenate([q[k] for q in ps]) for k in ps[0]}
-        self.varied = any(np.ptp(p[name]) != 0 for name in PARAM_ORDER)
-        self.P = blocked(p, PARAM_ORDER, self.n if self.varied else 1, np.float64)
+        order = PARAM_ORDER + tuple(rec_names)
+        self.varied = any(np.ptp(p[name]) != 0 for name in order)
+        if self.dtype == np.float32:  # refuse values beyond float32's range, naming them
+            for name in order:
+                check_cast_range(p[name], self.dtype, name)
+        self.P = blocked(p, order, self.n if self.varied else 1, self.dtype)
         self.ref_s = p["tau_ref"] * 1e-3 if self.varied else p["tau_ref"][:1] * 1e-3
-        state = {}
-        for name in ("v", "v_threshold", "w", "since"):
-            state[name] = np.concatenate([getattr(g, name) for g in self.groups])
+        state = {name: np.concatenate([getattr(g, name) for g in self.groups] + [np.zeros(0)])
+                 for name in ("v", "v_threshold", "w", "since")}
         state["since"] = np.minimum(state["since"], SINCE_MAX)
-        self.S = blocked(state, STATE_ORDER, self.n, np.float64)
+        for q in range(self.n_rec):
+            state[f"receptor{q}"] = np.concatenate([np.zeros(g.n) if self._receptor_at(g, q) is None
+                                                    else g.g[self._receptor_at(g, q)] for g in self.groups])
+        order = STATE_ORDER + tuple(f"receptor{q}" for q in range(self.n_rec))
+        if self.dtype == np.float32:
+            for name in order:
+                if name in state:
+                    check_cast_range(state[name], self.dtype, name)
+        self.S = blocked(state, order, self.n, self.dtype)
+
+    def _receptor_at(self, g, q):
+        """The name of group ``g``'s receptor in row ``q`` (None: it has none there)."""
+        for r, (name, rec) in enumerate(g.receptors.items()):
+            if self.row_of[(r, rec.kind)] == q:
+                return name
+        return None
 
     def _projections(self, dt):
         syns = self.net._of(Synapses)
         self.syns = syns
-        src_lo, src_hi, rows, tgt, ip_off, syn_off = [], [], [], [], [], []
-        ips, posts, ws, ds = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], [np.zeros(0)], [np.zeros(0, np.int32)]
+        cols = {name: [] for name in ("src_lo", "src_hi", "rows", "tgt", "tgt_hi", "ip_off", "syn_off")}
+        ips, posts, ws, ds = [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], [np.zeros(0, self.dtype)], \
+            [np.zeros(0, np.int32)]
+        pl = {name: [] for name in ("plastic", "pre", "post", "ip", "syn")}
+        xs = {name: [np.zeros(0, t)] for name, t in (("x_pre", float), ("k_pre", np.int64), ("x_post", float),
+                                                      ("k_post", np.int64), ("ipost", np.int64),
+                                                      ("syn", np.int64), ("pre", np.int32))}
+        params = [np.zeros((0, 6))]
         n_ip = n_syn = 0
-        for s in syns:
+        for p, s in enumerate(syns):
             c = s.connectivity
-            lo = self.offset[id(s.source)]
-            src_lo.append(lo)
-            src_hi.append(lo + c.n_pre)
-            rows.append(s.row)
-            tgt.append(self.offset[id(s.target)])
-            ip_off.append(n_ip)
-            syn_off.append(n_syn)
+            lo, tlo = self.offset[id(s.source)], self.offset[id(s.target)]
+            for name, value in (("src_lo", lo), ("src_hi", lo + c.n_pre), ("tgt", tlo), ("tgt_hi", tlo + c.n_post),
+                                ("rows", -1 if s.on_pre is None else 0 if s.key is None else 1 + self.row_of[s.key]),
+                                ("ip_off", n_ip), ("syn_off", n_syn)):
+                cols[name].append(value)
             ips.append(c.indptr)
             posts.append(c.post)
-            w = np.asarray(c.weight, dtype=np.float64)
+            w = np.asarray(c.weight, dtype=self.dtype)
             if not np.isfinite(w).all():
                 raise ValueError(f"{s.name}: weight must be finite")
             ws.append(w)
-            ds.append(c.delay_steps(dt))
+            d = c.delay_steps(dt)
+            ds.append(d)
+            if s.stdp is not None:
+                if d.any():
+                    raise ValueError(f"{s.name}: STDP needs a projection without delays (its traces are per neuron)")
+                pl["plastic"].append(p)
+                for name, arr in (("pre", xs["x_pre"]), ("post", xs["x_post"]), ("ip", xs["ipost"]),
+                                  ("syn", xs["syn"])):
+                    pl[name].append(sum(a.size for a in arr))
+                xs["x_pre"].append(s._x_pre)
+                xs["k_pre"].append(s._k_pre)
+                xs["x_post"].append(s._x_post)
+                xs["k_post"].append(s._k_post)
+                ipost, sid, pre = by_post(c.indptr, c.post, c.n_post)
+                xs["ipost"].append(ipost)
+                xs["syn"].append(sid)
+                xs["pre"].append(pre)
+                params.append(s.stdp.kernel_params(dt)[None, :])
             n_ip += c.n_pre + 1
             n_syn += c.n_synapses
         as64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
-        self.src_lo, self.src_hi, self.rows, self.tgt = as64(src_lo), as64(src_hi), as64(rows), as64(tgt)
-        self.ip_off, self.syn_off = as64(ip_off), as64(syn_off)
+        self.src_lo, self.src_hi, self.rows, self.tgt, self.tgt_hi, self.ip_off, self.syn_off = (
+            as64(cols[name]) for name in ("src_lo", "src_hi", "rows", "tgt", "tgt_hi", "ip_off", "syn_off"))
         self.indptr, self.post = np.concatenate(ips), np.concatenate(posts)
         self.weight, self.dsteps = np.concatenate(ws), np.concatenate(ds)
+        self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn = (
+            as64(pl[name]) for name in ("plastic", "pre", "post", "ip", "syn"))
+        self.x_pre, self.k_pre, self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids = (
+            np.concatenate(xs[name]) for name in ("x_pre", "k_pre", "x_post", "k_post", "ipost", "syn", "pre"))
+        self.pl_params = np.concatenate(params)
         d_max = int(self.dsteps.max()) if self.dsteps.size else 0
         # no delays: one unused slot (spikes act at once); else one slot per step of delay, slot
         # ``k % R`` for step k. Effects still in flight from the last run carry over.
@@ -304,7 +401,7 @@ class _Plan:
                 raise ValueError("the network's groups changed while delayed spikes were in flight; add groups "
                                  "before the first run or after the delays have elapsed")
             d_max = max(d_max, old.shape[0] - 1)
-        self.ring = np.zeros((d_max + 1, 1 + self.n_rec, self.n if d_max else 1))
+        self.ring = np.zeros((d_max + 1, 1 + self.n_rec, self.n if d_max else 1), dtype=self.dtype)
         if pending is not None:
             for k in range(k_old, k_old + old.shape[0]):
                 self.ring[k % self.ring.shape[0]] = old[k % old.shape[0]]
@@ -312,14 +409,14 @@ class _Plan:
     def execute(self, k_start, k_end, backend, progress):
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
         serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
-                                           self.poisson)
+                                           self.poisson, self.n_cur, self.n_rec - self.n_cur)
         kern = parallel if backend == "parallel" else serial
         mons = self.net._of(StateMonitor)
         every = math.gcd(*[m.every for m in mons]) if mons else 1
         rec = np.concatenate([m.record + self.offset[id(m.group)] for m in mons]) if mons else np.zeros(0, np.int64)
         k_first = -(-k_start // every) * every  # the first sampled step: absolute multiples of every
         n_rows = max(0, -(-(k_end - k_first) // every))
-        traces = np.zeros((1 + self.n_rec, rec.size, n_rows))
+        traces = np.zeros((1 + self.n_rec, rec.size, n_rows), dtype=self.dtype)
         self.rec, self.every, self.k_first = rec, every, k_first
         n_gen = self.gen_k.size
         cap = max(1024, 4 * (self.n + min(n_gen, 1 << 20)))
@@ -337,9 +434,11 @@ class _Plan:
                 spk_t = np.concatenate([spk_t, np.empty((1, grow))], axis=1)
                 spk_i = np.concatenate([spk_i, np.empty((1, grow), np.int64)], axis=1)
             stop = min(k_end, k_begin[0] + chunk)
-            kern(self.n, self.S, self.P, self.ref_s, self.iext, self.G, self.coef, self.decay, self.net._key, k_begin, stop,
+            kern(self.n, self.S, self.P, self.ref_s, self.iext, self.n_rec, self.net._key, k_begin, stop,
                  k_first, self.dt, self.gen_k, self.gen_id, gen_pos, self.src_lo, self.src_hi, self.rows, self.tgt,
-                 self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring, spk_t, spk_i,
+                 self.tgt_hi, self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring,
+                 self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn, self.x_pre, self.k_pre,
+                 self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids, self.pl_params, spk_t, spk_i,
                  spk_n, rec, every, traces, err)
             if err[0] >= 0:
                 bar.close()
@@ -374,8 +473,19 @@ class _Plan:
                 getattr(g, name)[:] = flat[o:o + g.n]
         for g in self.groups:
             o = self.offset[id(g)]
-            for r, name in enumerate(g.receptors):
-                g.g[name][:] = self.G[r, o:o + g.n]
+            for key, name in zip(g.receptor_keys(), g.receptors):
+                g.g[name][:] = unblocked(self.S, RECEPTOR_ROW + self.row_of[key], self.n)[o:o + g.n]
+        for q, p in enumerate(self.plastic):  # the learnt weights and the traces
+            s = self.syns[p]
+            c = s.connectivity
+            c.weight[:] = self.weight[self.syn_off[p]:self.syn_off[p] + c.n_synapses]
+            for name, off in (("_x_pre", self.pl_pre[q]), ("_k_pre", self.pl_pre[q])):
+                arr = getattr(s, name)
+                arr[:] = getattr(self, name[1:])[off:off + arr.size]
+            for name, off in (("_x_post", self.pl_post[q]), ("_k_post", self.pl_post[q])):
+                arr = getattr(s, name)
+                arr[:] = getattr(self, name[1:])[off:off + arr.size]
+            s._step, s._dt = k_end, self.dt
         n_steps = k_end - k_start
         for mon in self.net._of(SpikeMonitor):
             o = self.offset[id(mon.group)]
@@ -391,7 +501,8 @@ class _Plan:
         sample_k = self.k_first + self.every * np.arange(traces.shape[2])
         for mon in self.net._of(StateMonitor):
             sel = sample_k % mon.every == 0
-            x = traces[:1 + len(mon.group.receptors), q:q + mon.record.size][:, :, sel]
+            rows = [0] + [1 + self.row_of[key] for key in mon.group.receptor_keys()]
+            x = traces[rows, q:q + mon.record.size][:, :, sel]
             mon._add(sample_k[sel] * self.dt, x.copy())
             q += mon.record.size
 

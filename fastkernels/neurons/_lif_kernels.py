@@ -128,9 +128,54 @@ def free_legacy(since, k, dt_s, ref_s):
     return (k * dt_s - (k - since) * dt_s) > ref_s
 
 
+#: Synaptic receptor rows (networks): receptor ``r``'s value is state row ``RECEPTOR_ROW + r``, its
+#: drive coefficient, decay factor and reversal potential are parameter rows
+#: ``RECEPTOR_PARAM + 3 r + (0, 1, 2)``. Current receptors come first, then conductances.
+RECEPTOR_ROW = N_STATE
+RECEPTOR_PARAM = N_PARAMS
+#: Most receptor rows one loop variant carries (their uniform coefficients are loaded once, as scalars).
+MAX_RECEPTORS = 4
+
 #: Feature flags of the step loops: each variant binds its own values (:func:`step_loop`);
 #: these module-level ones are only the names' definitions.
 _PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
+_N_CUR = _N_COND = 0
+
+
+@device
+def _RECEPTORS(sb, pb, j, v, rc):  # noqa: N802  (the name every variant binds; none here)
+    return 0.0
+
+
+@device
+def _receptor(sb, pb, j, v, r, current, per_neuron, c, d, e):
+    """Receptor row ``r`` of neuron ``j``: its drive (``c g``, or ``c g (E - v)`` for a conductance),
+    after which ``g`` decays by ``d``; ``c, d, e`` are the uniform coefficients unless ``per_neuron``."""
+    x = sb[(RECEPTOR_ROW + r) * ROW + j]
+    if per_neuron:
+        c = pb[(RECEPTOR_PARAM + 3 * r) * ROW + j]
+        d = pb[(RECEPTOR_PARAM + 3 * r + 1) * ROW + j]
+        e = pb[(RECEPTOR_PARAM + 3 * r + 2) * ROW + j]
+    y = x * d
+    sb[(RECEPTOR_ROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0
+    return c * x if current else c * x * (e - v)
+
+
+def _receptors_template(sb, pb, j, v, rc):
+    """Neuron ``j``'s synaptic drive from its receptor rows (values at the step's start), which
+    then decay: ``sum coef g`` over current receptors plus ``sum coef g (E - v)`` over
+    conductances. ``rc``: the uniform coefficients ``(coef, decay, E) x MAX_RECEPTORS``. Written
+    out per row (constant indices, constant flags): straight-line code the loop vectorises."""
+    syn = 0.0
+    if _N_CUR + _N_COND > 0:
+        syn += _receptor(sb, pb, j, v, 0, _N_CUR > 0, _PER_NEURON, rc[0], rc[1], rc[2])
+    if _N_CUR + _N_COND > 1:
+        syn += _receptor(sb, pb, j, v, 1, _N_CUR > 1, _PER_NEURON, rc[3], rc[4], rc[5])
+    if _N_CUR + _N_COND > 2:
+        syn += _receptor(sb, pb, j, v, 2, _N_CUR > 2, _PER_NEURON, rc[6], rc[7], rc[8])
+    if _N_CUR + _N_COND > 3:
+        syn += _receptor(sb, pb, j, v, 3, _N_CUR > 3, _PER_NEURON, rc[9], rc[10], rc[11])
+    return syn
 
 
 def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
@@ -151,6 +196,19 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
     a0, c0, pw0, pt0 = pb[A * ROW], pb[C * ROW], pb[PW * ROW], pb[PT * ROW]
     vrest0, res0, vt00, vreset0 = pb[VREST * ROW], pb[R * ROW], pb[VT0 * ROW], pb[VRESET * ROW]
     jt0, jw0, sn0, rst0, rs0 = pb[DVT * ROW], pb[DW * ROW], pb[SN * ROW], pb[REFSTEPS * ROW], xb[0]
+    # Receptors' uniform coefficients (a tuple of scalars: read once, not per neuron).
+    rc = (pb[RECEPTOR_PARAM * ROW] if _N_CUR + _N_COND > 0 else 0.0,
+          pb[(RECEPTOR_PARAM + 1) * ROW] if _N_CUR + _N_COND > 0 else 0.0,
+          pb[(RECEPTOR_PARAM + 2) * ROW] if _N_CUR + _N_COND > 0 else 0.0,
+          pb[(RECEPTOR_PARAM + 3) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
+          pb[(RECEPTOR_PARAM + 4) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
+          pb[(RECEPTOR_PARAM + 5) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
+          pb[(RECEPTOR_PARAM + 6) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
+          pb[(RECEPTOR_PARAM + 7) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
+          pb[(RECEPTOR_PARAM + 8) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
+          pb[(RECEPTOR_PARAM + 9) * ROW] if _N_CUR + _N_COND > 3 else 0.0,
+          pb[(RECEPTOR_PARAM + 10) * ROW] if _N_CUR + _N_COND > 3 else 0.0,
+          pb[(RECEPTOR_PARAM + 11) * ROW] if _N_CUR + _N_COND > 3 else 0.0)
     nsp = 0
     nbad = 0
     for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
@@ -160,17 +218,20 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
             free = free_legacy(since, k, dt_s, xb[j] if _PER_NEURON else rs0)
         else:
             free = since >= (pb[REFSTEPS * ROW + j] if _PER_NEURON else rst0)
+        dj = drive[j] + ic
+        if _N_CUR + _N_COND > 0:  # a network's receptors (variants without them never see this)
+            dj += _RECEPTORS(sb, pb, j, sb[V * ROW + j], rc)  # noqa: F821
         if _PER_NEURON:
             vn, vtn, wn, s_, sp, bad = lif_step(
                 sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
-                since, free, drive[j] + ic, sb[XI * ROW + j] if _NOISY else 0.0,
+                since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
                 sb[JMP * ROW + j] if _POISSON else 0.0, pb[A * ROW + j], pb[C * ROW + j], pb[PW * ROW + j],
                 pb[PT * ROW + j], pb[VREST * ROW + j], pb[R * ROW + j], pb[VT0 * ROW + j], pb[VRESET * ROW + j],
                 pb[DVT * ROW + j], pb[DW * ROW + j], pb[SN * ROW + j], _FREEZE, _DYNAMICS)
         else:
             vn, vtn, wn, s_, sp, bad = lif_step(
                 sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
-                since, free, drive[j] + ic, sb[XI * ROW + j] if _NOISY else 0.0,
+                since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
                 sb[JMP * ROW + j] if _POISSON else 0.0, a0, c0, pw0, pt0, vrest0, res0, vt00, vreset0, jt0, jw0,
                 sn0, _FREEZE, _DYNAMICS)
         sb[V * ROW + j] = vn
@@ -211,9 +272,11 @@ def first_bad(sb, m):
     return 0
 
 
-def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count):
+def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0):
     """``(loop, trace, stage, options)`` of one feature combination, for the engine's
     :func:`~fastkernels.neurons._engine.population_kernels` (``stage`` None without Poisson input).
+    ``n_cur``/``n_cond``: receptor rows (current, then conductance) whose drive the loop adds and
+    which it decays (a network's; see :data:`RECEPTOR_ROW`), at most :data:`MAX_RECEPTORS`.
 
     Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
     comparison must round exactly as Brian2's did; ``options`` carries that to the engine's
@@ -222,6 +285,13 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count):
     options = {"fastmath": False if legacy else FASTMATH}
     flags = {"_PER_NEURON": per_neuron, "_DYNAMICS": dynamics, "_NOISY": noisy, "_LEGACY": legacy, "_FREEZE": freeze,
              "_POISSON": poisson, "_COUNT": count}
+    if n_cur + n_cond:
+        if n_cur + n_cond > MAX_RECEPTORS:
+            raise ValueError(f"at most {MAX_RECEPTORS} receptors per neuron, got {n_cur + n_cond}")
+        tag += f"_r{n_cur}{n_cond}"
+        flags.update(_N_CUR=n_cur, _N_COND=n_cond)
+        flags["_RECEPTORS"] = jit(specialise(_receptors_template, "_lif_receptors_" + tag, **flags), inline="always",
+                                  **options)
     # Inlined into the engine's block function (compiled with the same options): a call per block
     # and step costs ~15% of this loop's few instructions per neuron.
     loop = jit(specialise(_loop_template, "_lif_loop_" + tag, **flags), inline="always", **options)
