@@ -17,6 +17,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("mlp_regression.py", ["--epochs", "5"]),
     ("brian2_tutorial_part1.py", ["--duration", "200"]),
     ("hh_spike_train.py", ["--duration", "200"]),
+    ("cuba_network.py", ["--n", "400", "--duration", "100"]),
+    ("stdp_window.py", ["--pairs", "20"]),
+    ("brian2_tutorial_part2.py", []),
 ])
 def test_example_runs_and_writes_png(script, args, tmp_path):
     out = tmp_path / "fig.png"

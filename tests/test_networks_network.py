@@ -7,7 +7,7 @@ import pytest
 from fastkernels import networks as nw
 from fastkernels.networks._bench import spec_network
 from fastkernels.networks._reference import coba_network, cuba_network, run_spec
-from fastkernels.neurons import LIF
+from fastkernels.neurons import HH, LIF, Izhikevich, simulate_hh, simulate_izhikevich
 from fastkernels.neurons._driver import SimulationError
 
 from test_networks_stdp import B2_CASES, B2_I, B2_J, B2_POST_I, B2_POST_K, B2_PRE_I, B2_PRE_K, B2_W0, first_step_after
@@ -317,3 +317,42 @@ def test_stdp_learns_in_a_driven_network_and_refuses_delays():
     S1.delay = 1.0
     with pytest.raises(ValueError, match="STDP needs a projection without delays"):
         net1.run(1.0)
+
+
+# -- HH and Izhikevich groups: the engine's own step loops, with receptors staged around them ----
+
+
+@pytest.mark.parametrize("model, simulate, dt, method", [(HH(), simulate_hh, 0.01, "exponential_euler"),
+                                                         (HH(), simulate_hh, 0.01, "rk4"),
+                                                         (Izhikevich(), simulate_izhikevich, 0.1, "euler")])
+def test_engine_models_run_as_the_population_engine_does(model, simulate, dt, method):
+    """Without synapses a group of the model steps exactly as ``simulate_*`` does (the same loop)."""
+    I = np.linspace(5.0, 15.0, 40)
+    ref = simulate(model, 40, 30.0, dt, I=I, method=method, backend="cpu")
+    G = nw.NeuronGroup(40, model, I=I, method=method)
+    M = nw.SpikeMonitor(G)
+    nw.Network(G, M, dt=dt).run(30.0)
+    assert ref.spike_times.size > 20
+    np.testing.assert_array_equal(M.i, ref.spike_neurons)
+    np.testing.assert_allclose(M.t, ref.spike_times, atol=1e-9)
+    for name in ref.final_state:
+        if name in G.state:
+            np.testing.assert_allclose(G.state[name], ref.final_state[name], rtol=1e-12, atol=1e-12)
+
+
+def test_hh_with_conductance_synapses():
+    """Excitatory conductance input drives an HH neuron to fire, inhibitory input does not; the
+    conductance decays exactly between inputs."""
+    src = nw.SpikeGeneratorGroup(1, np.zeros(10, int), 5.0 + 2.0 * np.arange(10))
+    G = nw.NeuronGroup(2, HH(), receptors={"ge": nw.Conductance(5.0, 0.0), "gi": nw.Conductance(10.0, -80.0)})
+    conn = nw.Connectivity.from_arrays([0], [0], weight=0.5, n_pre=1, n_post=2)
+    conn_i = nw.Connectivity.from_arrays([0], [1], weight=0.5, n_pre=1, n_post=2)
+    M, St = nw.SpikeMonitor(G), nw.StateMonitor(G, True)
+    nw.Network(src, G, nw.Synapses(src, G, conn, on_pre="ge"), nw.Synapses(src, G, conn_i, on_pre="gi"), M, St,
+               dt=0.01).run(40.0)
+    assert M.count[0] >= 1 and M.count[1] == 0
+    after = St.t >= 23.01  # the last input lands in the step of 23.0 ms
+    t = St.t[after] - 23.01
+    last = St.ge[0][after][0]
+    np.testing.assert_allclose(St.ge[0][after], last * np.exp(-t / 5.0), rtol=1e-9)
+    assert St.v[1].max() < -64.9 and St.v[1][-1] < -68.0  # inhibition hyperpolarises (rest: -65 mV)

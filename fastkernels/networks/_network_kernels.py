@@ -31,11 +31,12 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import cpu_kernels, jit, specialise
+from .._jit import FASTMATH, cpu_kernels, jit, specialise
+from .._precision import like
 from .._random import normal, stream_key
 from ..neurons._driver import emit_spikes
 from ..neurons._layout import BLOCK, ROW
-from ..neurons._lif_kernels import RECEPTOR_ROW, V, XI, first_bad, step_loop
+from ..neurons._lif_kernels import FLUSH, RECEPTOR_ROW, XI, first_bad, step_loop
 from ._stdp_kernels import stdp_step
 
 __all__ = ["network_kernels"]
@@ -65,10 +66,46 @@ def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
     return -1
 
 
-@jit
+def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
+    """Block ``b``'s step for a model of the population engine without receptor rows in its loop
+    (HH, Izhikevich): the drive ``I_ext + sum_r`` (receptor terms, as the LIF loop adds them) is
+    staged into the block's input row, the receptors decay, then the model's loop of method
+    ``_METHOD`` steps the block. State rows: the model's ``_N_STATE``, ``xi``, ``input``, then the
+    receptors (``_RROW``); parameter rows: the model's, then ``(coef, decay, E)`` per receptor
+    (``_RPAR``); ``_N_CUR`` current receptors come first, ``_N_REC`` in all."""
+    lo = b * BLOCK
+    m = min(n, lo + BLOCK) - lo
+    sb = S[b].reshape(-1)
+    pb = P[b].reshape(-1)
+    inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
+    per = iext.shape[0] > 1
+    for j in range(m):
+        inp[j] = iext[lo + j] if per else iext[0]
+    for r in range(_N_REC):  # noqa: F821
+        for j in range(m):
+            x = sb[(_RROW + r) * ROW + j]  # noqa: F821
+            c = pb[(_RPAR + 3 * r) * ROW + j]  # noqa: F821
+            if r < _N_CUR:  # noqa: F821
+                inp[j] += c * x
+            else:
+                inp[j] += c * x * (pb[(_RPAR + 3 * r + 2) * ROW + j] - sb[j])  # noqa: F821  (row 0: v)
+            y = x * pb[(_RPAR + 3 * r + 1) * ROW + j]  # noqa: F821
+            sb[(_RROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0  # noqa: F821
+    if _NOISY:  # noqa: F821
+        for j in range(m):
+            sb[_N_STATE * ROW + j] = normal(stream_key(key, lo + j), k)  # noqa: F821
+    flags = fired[b * ROW:(b + 1) * ROW]
+    nsp, nbad = _LOOP(sb, pb, inp, like(sb, 0.0), flags, m, like(sb, dt))  # noqa: F821
+    nsp_b[b] = nsp
+    if nbad:
+        j = _FIRST_BAD(sb, m)  # noqa: F821
+        return lo + (j if j >= 0 else 0)
+    return -1
+
+
 def _state_row(x):
-    """The state row of target ``x`` (0: ``v``; ``1 + r``: receptor ``r``)."""
-    return V if x == 0 else RECEPTOR_ROW + x - 1
+    """The state row of target ``x`` (0: ``v``; ``1 + r``: receptor ``r``, from the model's ``_RROW``)."""
+    return 0 if x == 0 else _RROW + x - 1  # noqa: F821
 
 
 def _blocks_template(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt):
@@ -124,7 +161,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
             for q in range(rec.shape[0]):
                 i = rec[q]
                 for x in range(1 + n_rec):
-                    traces[x, q, row] = S[i // BLOCK, _state_row(x), i % BLOCK]
+                    traces[x, q, row] = S[i // BLOCK, _ROW_OF(x), i % BLOCK]  # noqa: F821
         # groups: the neuron update, block by block
         _BLOCKS(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt)  # noqa: F821
         stop = False
@@ -168,9 +205,9 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                     for s in range(s0, s1):
                         i = off + post[s]
                         if fired[(i // BLOCK) * ROW + i % BLOCK] == 0:
-                            S[i // BLOCK, V, i % BLOCK] += weight[s]
+                            S[i // BLOCK, 0, i % BLOCK] += weight[s]
                 else:
-                    sr = _state_row(r)
+                    sr = _ROW_OF(r)  # noqa: F821
                     for s in range(s0, s1):
                         i = off + post[s]
                         S[i // BLOCK, sr, i % BLOCK] += weight[s]
@@ -203,10 +240,10 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                 x = ring[slot, 0, i]
                 if x != 0.0:
                     if fired[(i // BLOCK) * ROW + i % BLOCK] == 0:
-                        S[i // BLOCK, V, i % BLOCK] += x
+                        S[i // BLOCK, 0, i % BLOCK] += x
                     ring[slot, 0, i] = 0.0
             for x in range(1, 1 + n_rec):
-                sr = _state_row(x)
+                sr = _ROW_OF(x)  # noqa: F821
                 for i in range(n):
                     S[i // BLOCK, sr, i % BLOCK] += ring[slot, x, i]
                     ring[slot, x, i] = 0.0
@@ -224,6 +261,14 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
 _KERNELS = {}
 
 
+def _run_kernels(tag, update, rrow):
+    """(serial, parallel) run kernels around one block update; receptor ``r`` is state row ``rrow + r``."""
+    row_of = jit(specialise(_state_row, f"_net_row_{tag}", _RROW=rrow), inline="always")
+    blocks = cpu_kernels(specialise(_blocks_template, f"_net_blocks_{tag}", _UPDATE=update))
+    return tuple(jit(specialise(_run_template, f"_net_run_{tag}_{kind}", _BLOCKS=fn, _ROW_OF=row_of))
+                 for kind, fn in zip(("serial", "parallel"), blocks))
+
+
 def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond):
     """The (serial, parallel) network run kernels around the LIF step loop of one feature
     combination (the flags of :func:`fastkernels.neurons._lif_kernels.step_loop`, with ``n_cur``
@@ -233,15 +278,30 @@ def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur,
     if flags not in _KERNELS:
         tag = "".join("1" if f else "0" for f in flags[:6]) + f"_{n_cur}{n_cond}"
         loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond)
+        # No reassociation: the update is compiled into the serial and the parallel build, which may
+        # inline it differently; without ``reassoc`` both round alike (the same spikes and states).
+        options = {"fastmath": options["fastmath"] - {"reassoc"}} if options["fastmath"] else options
         update = jit(specialise(_update_template, f"_net_update_{tag}", _LOOP=loop, _NOISY=flags[2],
                                 _STAGE=stage if stage is not None else _no_stage), **options)
-        blocks = cpu_kernels(specialise(_blocks_template, f"_net_blocks_{tag}", _UPDATE=update))
-        _KERNELS[flags] = tuple(jit(specialise(_run_template, f"_net_run_{tag}_{kind}", _BLOCKS=fn))
-                                for kind, fn in zip(("serial", "parallel"), blocks))
+        _KERNELS[flags] = _run_kernels(tag, update, RECEPTOR_ROW)
     return _KERNELS[flags]
+
+
+def engine_network_kernels(population, method_code, noisy, n_cur, n_cond):
+    """The (serial, parallel) network run kernels around an engine model's step loop
+    (:class:`fastkernels.neurons._engine.Population`: HH, Izhikevich) for one method."""
+    key = (population.name, int(method_code), bool(noisy), int(n_cur), int(n_cond))
+    if key not in _KERNELS:
+        tag = f"{population.name}_{method_code}{int(noisy)}_{n_cur}{n_cond}"
+        n_state = len(population.state)
+        update = jit(specialise(_engine_update_template, f"_net_update_{tag}", _LOOP=population.loops[method_code],
+                                _FIRST_BAD=population.first_bad, _NOISY=bool(noisy), _N_STATE=n_state,
+                                _RROW=n_state + 2, _RPAR=len(population.params), _N_REC=n_cur + n_cond,
+                                _N_CUR=n_cur), fastmath=FASTMATH)
+        _KERNELS[key] = _run_kernels(tag, update, n_state + 2)
+    return _KERNELS[key]
 
 
 @jit
 def _no_stage(sb, pb, key, k, lo, m):
     """No staging (the LIF variant has no Poisson input)."""
-

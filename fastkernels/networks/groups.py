@@ -16,23 +16,41 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import as_array, as_index_array, check_choice, check_positive, check_scalar
-from ..neurons import LIF
+from ..neurons import HH, LIF, Izhikevich
+from ..neurons import hh as _hh, izhikevich as _izh
 from ..neurons._lif_kernels import LIMIT, SINCE_MAX
 from ..neurons._params import check_n, per_neuron
 from .connectivity import MAX_NEURONS
 
 __all__ = ["Conductance", "Current", "NeuronGroup", "SpikeGeneratorGroup"]
 
-#: Integrators a network's LIF groups may use (their propagators are the population engine's).
-METHODS = ("exact", "euler")
+#: The neuron models a group may hold, their integrators in a network, and the default one.
+MODELS = (LIF, HH, Izhikevich)
+METHODS_OF = {LIF: ("exact", "euler"), HH: _hh.METHODS, Izhikevich: _izh.METHODS}
+DEFAULT_METHOD = {LIF: "exact", HH: "exponential_euler", Izhikevich: "euler"}
+#: ``setup(model, n, dt, method, v0) -> (p, state, noisy)`` of the engine models.
+SETUP = {HH: _hh.population_setup, Izhikevich: _izh.population_setup}
+
+
+class _Receptor:
+    """What both receptor kinds share: their coefficients in an HH or Izhikevich group."""
+
+    def engine_coefficients(self, n: int, dt: float, method: str):
+        """``(coef, decay, E)`` for an HH or Izhikevich group (``(n,)`` each): the drive (a current in
+        the model's input units) gains ``g`` (current) or ``g (E - v)`` (conductance), ``v`` and ``g``
+        at the step's start; ``g`` then decays exactly (``exp(-dt/tau)``), by ``1 - dt/tau`` under ``"euler"``."""
+        decay = 1.0 - dt / self.tau if method == "euler" else math.exp(-dt / self.tau)
+        return np.ones(n), np.full(n, decay), np.full(n, float(getattr(self, "E_rev", 0.0)))
 
 
 @dataclass(frozen=True)
-class Current:
+class Current(_Receptor):
     """An exponential current-based receptor (Brian2's CUBA ``dge/dt = -ge / tau``, ``on_pre: ge += w``).
 
-    Its value ``g`` is in the units of ``v`` (mV for a physical LIF) and enters the membrane
-    equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. With
+    In a LIF group its value ``g`` is in the units of ``v`` (mV for a physical LIF) and enters the
+    membrane equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. In an HH
+    or Izhikevich group ``g`` is a current in the model's input units (uA/cm^2 for HH) added to
+    the input (:meth:`engine_coefficients`). With
     ``method="exact"`` the pair is integrated exactly (Brian2's ``method="exact"``): ``g`` decays
     as ``g exp(-dt / tau)`` and its effect on ``v`` over a step is the closed form; with
     ``"euler"`` both are forward Euler steps from the step's start, as Brian2's ``"euler"``.
@@ -73,11 +91,13 @@ class Current:
 
 
 @dataclass(frozen=True)
-class Conductance:
+class Conductance(_Receptor):
     """An exponential conductance-based receptor (COBA: ``dg/dt = -g / tau``, ``on_pre: g += w``).
 
-    ``g`` is dimensionless, relative to the leak conductance, and enters the membrane equation as
-    ``tau_m dv/dt = -(v - v_rest) + R I + g (E_rev - v)``. The equation is not linear with constant
+    In a LIF group ``g`` is dimensionless, relative to the leak conductance, and enters the
+    membrane equation as ``tau_m dv/dt = -(v - v_rest) + R I + g (E_rev - v)``. In an HH group ``g``
+    is in mS/cm^2 and adds the current ``g (E_rev - v)`` (uA/cm^2) to the input; in an
+    Izhikevich group it adds ``g (E_rev - v)`` to ``I`` (:meth:`engine_coefficients`). The equation is not linear with constant
     coefficients, so it needs ``method="euler"``: forward Euler from the step's start for ``v``
     and ``g`` alike (``g *= 1 - dt / tau``), as Brian2's ``method="euler"``.
 
@@ -111,26 +131,31 @@ RECEPTORS = (Current, Conductance)
 
 
 class NeuronGroup:
-    """``n`` LIF neurons with named receptors, simulated by a :class:`~.network.Network`.
+    """``n`` neurons of one model with named receptors, simulated by a :class:`~.network.Network`.
 
     Parameters
     ----------
     n : int
         Number of neurons (>= 1).
-    model : fastkernels.neurons.LIF, optional
-        Parameters (scalars or ``(n,)`` arrays; default ``LIF()``, the normalised form). Every
-        LIF feature of :func:`fastkernels.neurons.simulate_lif`'s grid methods works: refractory
-        rules, adaptive threshold and adaptation current, white noise, Poisson input.
+    model : fastkernels.neurons.LIF, HH or Izhikevich, optional
+        Parameters (scalars or ``(n,)`` arrays; default ``LIF()``, the normalised form). A LIF
+        group runs every feature of :func:`fastkernels.neurons.simulate_lif`'s grid methods
+        (refractory rules, adaptive threshold and adaptation current, white noise, Poisson input);
+        HH and Izhikevich groups run the population engine's step loops of those models (noise
+        included). A network's groups share one model class.
     receptors : dict of str to Current or Conductance, optional
         The group's synaptic variables, by name (``{"ge": Current(5.0), "gi": Current(10.0)}``).
         ``"v"`` is reserved: a synapse with ``on_pre="v"`` jumps the membrane itself.
     v0 : float or array, optional
-        Initial ``v`` (default ``model.v_rest``).
+        Initial ``v`` (default: the model's rest, ``-65`` mV for Izhikevich; HH gates start at
+        their steady state at ``v0``, Izhikevich's ``u`` at ``b v0``).
     I : float or array, optional
-        Constant external input (units of ``I``: ``R * I`` is in the units of ``v``), default 0.
-    method : {"exact", "euler"}
-        Integrator of ``v`` and the receptors (see :class:`Current`; :class:`Conductance` needs
-        ``"euler"``).
+        Constant external input in the model's input units (LIF: ``R * I`` is in the units of
+        ``v``; HH: uA/cm^2), default 0.
+    method : str, optional
+        Integrator: LIF ``"exact"`` (default) or ``"euler"`` (see :class:`Current`;
+        :class:`Conductance` needs ``"euler"``); HH ``"exponential_euler"`` (default), ``"euler"``
+        or ``"rk4"``; Izhikevich ``"euler"`` (default) or ``"rk4"``.
     name : str, optional
         For messages.
 
@@ -138,22 +163,25 @@ class NeuronGroup:
     ----------
     v : ndarray, float64, shape (n,)
         Membrane potential (written by each run; the user may change it in place between runs).
+    state : dict of str to ndarray
+        Every state variable of the model, float64 ``(n,)`` (LIF: ``v``, ``v_threshold``, ``w``,
+        ``since``, the steps since the last spike; HH: ``v``, ``m``, ``h``, ``n``; Izhikevich:
+        ``v``, ``u``), same rules as ``v``.
     g : dict of str to ndarray
         Each receptor's value, float64 ``(n,)`` (same rules as ``v``).
-    since : ndarray, float64, shape (n,)
-        Steps since each neuron's last spike (``2**23`` once saturated: free).
     """
 
-    def __init__(self, n, model=None, *, receptors=None, v0=None, I=0.0, method="exact", name=None):
+    def __init__(self, n, model=None, *, receptors=None, v0=None, I=0.0, method=None, name=None):
         self.n = check_n(n, 64)
         if self.n > MAX_NEURONS:
             raise ValueError(f"n must be at most {MAX_NEURONS} (int32 neuron ids), got {self.n}")
         model = LIF() if model is None else model
-        if not isinstance(model, LIF):
-            raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
+        if not isinstance(model, MODELS):
+            raise TypeError(f"model must be a fastkernels.neurons LIF, HH or Izhikevich, got {type(model).__name__}")
         self.model = model
-        model.arrays(self.n)  # validates every parameter now, naming it
-        check_choice(method, "method", METHODS)
+        kind = type(model)
+        method = DEFAULT_METHOD[kind] if method is None else method
+        check_choice(method, "method", METHODS_OF[kind])
         self.method = method
         receptors = {} if receptors is None else dict(receptors)
         for key, rec in receptors.items():
@@ -165,17 +193,29 @@ class NeuronGroup:
             if not isinstance(rec, RECEPTORS):
                 raise TypeError(f"receptors[{key!r}] must be a fastkernels.networks.Current or Conductance, got "
                                 f"{type(rec).__name__}")
-            if isinstance(rec, Conductance) and method != "euler":
-                raise ValueError(f"receptors[{key!r}] is a Conductance: it needs method='euler', got {method!r}")
+            if isinstance(rec, Conductance) and kind is LIF and method != "euler":
+                raise ValueError(f"receptors[{key!r}] is a Conductance: a LIF group needs method='euler', got "
+                                 f"{method!r}")
         self.receptors = receptors
         self.name = name or f"neurongroup_{id(self):x}"
-        p = model.arrays(self.n)
         self.I = per_neuron(I, "I", self.n)
-        self.v = per_neuron(p["v_rest"] if v0 is None else v0, "v0", self.n, limit=LIMIT).copy()
+        if kind is LIF:
+            p = model.arrays(self.n)  # validates every parameter now, naming it
+            self.state = {"v": per_neuron(p["v_rest"] if v0 is None else v0, "v0", self.n, limit=LIMIT).copy(),
+                          "v_threshold": p["v_threshold"].copy(), "w": np.zeros(self.n),
+                          "since": np.full(self.n, SINCE_MAX)}
+        else:  # the model's own setup: checked parameters, its initial state (dt does not matter here)
+            _p, state, _noisy = SETUP[kind](model, self.n, 0.1, method, v0)
+            self.state = {key: np.array(value, dtype=np.float64) for key, value in state.items()}
         self.g = {key: np.zeros(self.n) for key in receptors}
-        self.since = np.full(self.n, SINCE_MAX)
-        self.v_threshold = p["v_threshold"].copy()
-        self.w = np.zeros(self.n)
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.state["v"]
+
+    @v.setter
+    def v(self, value):
+        self.state["v"] = value
 
     def __len__(self) -> int:
         return self.n
@@ -196,15 +236,14 @@ class NeuronGroup:
 
     def check_state(self) -> None:
         """Refuse a state the user set to something the kernels cannot take (checked before each run)."""
-        for key, arr in [("v", self.v), ("since", self.since), ("v_threshold", self.v_threshold), ("w", self.w)] + \
-                [(f"g[{k!r}]", a) for k, a in self.g.items()]:
+        for key, arr in [(k, a) for k, a in self.state.items()] + [(f"g[{k!r}]", a) for k, a in self.g.items()]:
             if not isinstance(arr, np.ndarray) or arr.shape != (self.n,) or arr.dtype != np.float64:
                 raise ValueError(f"{self.name}.{key} must stay a float64 array of shape ({self.n},)")
             if not np.isfinite(arr).all():
                 raise ValueError(f"{self.name}.{key} must be finite")
         if (np.abs(self.v) > LIMIT).any():
             raise ValueError(f"{self.name}.v must lie within +-{LIMIT:g}")
-        if (self.since < 0).any():
+        if "since" in self.state and (self.state["since"] < 0).any():
             raise ValueError(f"{self.name}.since must be >= 0")
 
     def __repr__(self) -> str:

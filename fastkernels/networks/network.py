@@ -30,16 +30,19 @@ from ..neurons._driver import SimulationError
 from ..neurons._layout import blocked, unblocked
 from ..neurons._lif_kernels import MAX_RECEPTORS, RECEPTOR_ROW, SINCE_MAX
 from ..neurons.lif import PARAM_ORDER, STATE_ORDER, lif_parameters, lif_propagators
-from ._network_kernels import network_kernels
+from ._network_kernels import engine_network_kernels, network_kernels
 from .connectivity import Connectivity
-from ..neurons import LIF
-from .groups import NeuronGroup, SpikeGeneratorGroup
+from ..neurons import HH, LIF, Izhikevich
+from ..neurons import hh as _hh, izhikevich as _izh
+from .groups import SETUP, NeuronGroup, SpikeGeneratorGroup
 from ._stdp_kernels import by_post
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from .stdp import STDP
 
 __all__ = ["Network", "Synapses"]
 
+#: The population-engine description of each model a group may hold besides the LIF.
+POPULATIONS = {HH: _hh.POPULATION, Izhikevich: _izh.POPULATION}
 #: ``backend="auto"`` runs the neuron update on threads from this many neurons (below it a
 #: parallel region per step costs more than it saves).
 PARALLEL_MIN_NEURONS = 20_000
@@ -282,6 +285,19 @@ class _Plan:
 
     def _parameters(self, dt):
         """The blocked parameters and state of all groups end to end (receptor rows included)."""
+        kinds = {type(g.model) for g in self.groups}
+        if len(kinds) > 1:
+            raise ValueError(f"a network's neuron groups share one model class, got {sorted(k.__name__ for k in kinds)}")
+        self.kind = kinds.pop() if kinds else LIF
+        self.rec_names = [f"receptor{q}_{x}" for q in range(self.n_rec) for x in ("coef", "decay", "E")]
+        if self.kind is LIF:
+            self._lif_parameters(dt)
+            self.state_names, self.rrow = STATE_ORDER[:4], RECEPTOR_ROW
+        else:
+            self._engine_parameters(dt)
+        self._blocked_state()
+
+    def _lif_parameters(self, dt):
         ps, flags = [], set()
         self.noisy = self.dynamics = self.poisson = False
         if not self.groups:  # spike generators only: an empty population (plasticity between generators)
@@ -289,7 +305,7 @@ class _Plan:
             p, *_ = lif_parameters(LIF(), 1, dt, "exact")
             lif_propagators(p, dt, "exact", False, False)
             ps.append({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})
-        rec_names = [f"receptor{q}_{x}" for q in range(self.n_rec) for x in ("coef", "decay", "E")]
+        rec_names = self.rec_names
         for g in self.groups:
             g.check_state()
             p, _uniform, noisy, dynamics, poisson = lif_parameters(g.model, g.n, dt, g.method)
@@ -316,13 +332,45 @@ class _Plan:
                 check_cast_range(p[name], self.dtype, name)
         self.P = blocked(p, order, self.n if self.varied else 1, self.dtype)
         self.ref_s = p["tau_ref"] * 1e-3 if self.varied else p["tau_ref"][:1] * 1e-3
-        state = {name: np.concatenate([getattr(g, name) for g in self.groups] + [np.zeros(0)])
-                 for name in ("v", "v_threshold", "w", "since")}
-        state["since"] = np.minimum(state["since"], SINCE_MAX)
+
+    def _engine_parameters(self, dt):
+        """HH or Izhikevich groups: the model's own setup, receptor coefficients after its rows."""
+        pop = POPULATIONS[self.kind]
+        self.population, self.code = pop, pop.methods.index(self.groups[0].method)
+        if any(g.method != self.groups[0].method for g in self.groups):
+            raise ValueError("a network's neuron groups share one integration method")
+        ps, self.noisy = [], False
+        for g in self.groups:
+            g.check_state()
+            p, _state, noisy = SETUP[self.kind](g.model, g.n, dt, g.method)
+            self.noisy = self.noisy or noisy
+            for name in self.rec_names:
+                p[name] = np.zeros(g.n)
+            for r, rec in enumerate(g.receptors.values()):
+                q = self.row_of[(r, rec.kind)]
+                values = rec.engine_coefficients(g.n, dt, g.method)
+                for x in range(3):
+                    p[self.rec_names[3 * q + x]] = values[x]
+            ps.append(p)
+        order = pop.params + tuple(self.rec_names)
+        p = {k: np.concatenate([q[k] for q in ps]) for k in order}
+        if self.dtype == np.float32:
+            for name in order:
+                check_cast_range(p[name], self.dtype, pop.labels.get(name, name))
+        self.P = blocked(p, order, self.n, self.dtype)  # the engine models' loops read per-neuron rows
+        self.ref_s = np.zeros(1)
+        self.state_names, self.rrow = pop.state, len(pop.state) + 2
+
+    def _blocked_state(self):
+        state = {name: np.concatenate([g.state[name] for g in self.groups] + [np.zeros(0)])
+                 for name in self.state_names}
+        if "since" in state:
+            state["since"] = np.minimum(state["since"], SINCE_MAX)
         for q in range(self.n_rec):
             state[f"receptor{q}"] = np.concatenate([np.zeros(g.n) if self._receptor_at(g, q) is None
                                                     else g.g[self._receptor_at(g, q)] for g in self.groups])
-        order = STATE_ORDER + tuple(f"receptor{q}" for q in range(self.n_rec))
+        rows = STATE_ORDER if self.kind is LIF else POPULATIONS[self.kind].state + ("xi", "input")
+        order = rows + tuple(f"receptor{q}" for q in range(self.n_rec))
         if self.dtype == np.float32:
             for name in order:
                 if name in state:
@@ -408,8 +456,12 @@ class _Plan:
 
     def execute(self, k_start, k_end, backend, progress):
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
-        serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
-                                           self.poisson, self.n_cur, self.n_rec - self.n_cur)
+        if self.kind is LIF:
+            serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
+                                               self.poisson, self.n_cur, self.n_rec - self.n_cur)
+        else:
+            serial, parallel = engine_network_kernels(self.population, self.code, self.noisy, self.n_cur,
+                                                      self.n_rec - self.n_cur)
         kern = parallel if backend == "parallel" else serial
         mons = self.net._of(StateMonitor)
         every = math.gcd(*[m.every for m in mons]) if mons else 1
@@ -466,15 +518,15 @@ class _Plan:
 
     def commit(self, k_start, k_end, times, ids, traces):
         """Write the final state back into the groups' arrays (in place) and feed the monitors."""
-        for r, name in enumerate(("v", "v_threshold", "w", "since")):
+        for r, name in enumerate(self.state_names):
             flat = unblocked(self.S, r, self.n)
             for g in self.groups:
                 o = self.offset[id(g)]
-                getattr(g, name)[:] = flat[o:o + g.n]
+                g.state[name][:] = flat[o:o + g.n]
         for g in self.groups:
             o = self.offset[id(g)]
             for key, name in zip(g.receptor_keys(), g.receptors):
-                g.g[name][:] = unblocked(self.S, RECEPTOR_ROW + self.row_of[key], self.n)[o:o + g.n]
+                g.g[name][:] = unblocked(self.S, self.rrow + self.row_of[key], self.n)[o:o + g.n]
         for q, p in enumerate(self.plastic):  # the learnt weights and the traces
             s = self.syns[p]
             c = s.connectivity

@@ -134,6 +134,11 @@ class Population:
     labels : dict
         For error messages: the user-facing name behind a parameter or state row (``"inv_c"``
         -> ``"C_m (1 / C_m)"``); rows not listed are named as they are.
+    loops : tuple
+        The step loops behind ``kernels`` (one per method code), for other time loops that step
+        the model (:mod:`fastkernels.networks`).
+    first_bad : function
+        The model's ``first_bad(sb, m)``.
     """
 
     name: str
@@ -144,6 +149,8 @@ class Population:
     cost: int = 1
     dtypes: tuple = (FLOAT64,)
     labels: dict = field(default_factory=dict, hash=False)
+    loops: tuple = field(default=(), hash=False)
+    first_bad: object = field(default=None, hash=False)
 
     def working_dtype(self, dtype) -> np.dtype:
         """The precision a run of result dtype ``dtype`` integrates in: ``dtype`` when supported, else float64."""

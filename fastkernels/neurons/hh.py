@@ -68,7 +68,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .._validate import as_array, check_positive, check_scalar
+from .._validate import as_array, check_choice, check_positive, check_scalar
 from . import _params
 from ._engine import Population, Run, population_kernels, simulate
 from ._hh_kernels import (  # noqa: F401  (the equations, the layout and the limits, re-exported)
@@ -261,6 +261,7 @@ PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold
 #: rows INVC..SN, one step loop per method code, in float64 or float32. One HH update costs ~20
 #: LIF updates.
 POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER, population_kernels("hh", STEP_LOOPS, first_bad, 4),
+                        loops=STEP_LOOPS, first_bad=first_bad,
                         cost=20, dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"inv_c": "C_m (1 / C_m)", "sn": "sigma and dt (the noise current)",
                                 "v": "v0 or initial['v']", "m": "initial['m']", "h": "initial['h']",
@@ -365,18 +366,41 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, dt = run.n, run.dt
-    p = model.arrays(n)
-    noisy = bool((p["sigma"] > 0).any())
-    if noisy and method != "euler":
-        raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
+    p, noisy = _parameters(model, n, method)
     run.start(None if initial is None else _initial_step(initial))
     state = _initial_state(model, p, n, v0, initial)
     # The kernels integrate in ``dtype``; derived coefficients are computed here in float64, and
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
+    _coefficients(p, dt)
+    return simulate(POPULATION, run, p, state, noisy, record)
+
+
+def _parameters(model, n, method):
+    p = model.arrays(n)
+    noisy = bool((p["sigma"] > 0).any())
+    if noisy and method != "euler":
+        raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
+    return p, noisy
+
+
+def _coefficients(p, dt):
     with np.errstate(over="ignore", divide="ignore"):  # checked just below
         p["inv_c"] = 1.0 / p["C_m"]
         p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current density held over one step
     _params.check_finite_result({"C_m (1 / C_m)": p["inv_c"], "sigma and dt (the noise current)": p["sn"]},
                                 "HH coefficients")
-    return simulate(POPULATION, run, p, state, noisy, record)
+
+
+def population_setup(model: HH, n: int, dt: float, method: str, v0=None):
+    """``(p, state, noisy)`` of ``n`` neurons of ``model`` for the engine's loops (:data:`POPULATION`):
+    the checked parameters with the derived coefficients, the initial ``v`` (``v0``, default
+    ``V_rest``) with its steady-state gates, and whether noise is on. Shared with the network
+    simulator (:mod:`fastkernels.networks`)."""
+    if not isinstance(model, HH):
+        raise TypeError(f"model must be a fastkernels.neurons.HH, got {type(model).__name__}")
+    check_choice(method, "method", METHODS)
+    p, noisy = _parameters(model, n, method)
+    state = _initial_state(model, p, n, v0, None)
+    _coefficients(p, dt)
+    return p, state, noisy

@@ -46,6 +46,7 @@ from .._jit import FASTMATH, jit, retarget, specialise
 from .._simd import inline_hint, no_hint, prefer_wide_vectors
 from . import _params
 from .._precision import like, out_of_line_if_float32
+from .._validate import check_choice
 from ._engine import Population, Run, population_kernels, simulate
 from ._layout import ROW
 from ._params import check_finite_result, per_neuron
@@ -248,7 +249,7 @@ PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
 #: What the population engine runs: state rows V, U (then the engine's XI, IN), parameter rows
 #: A..SN, one step loop per method code, in float64 or float32.
 POPULATION = Population("izhikevich", METHODS, STATE_NAMES, PARAM_ORDER,
-                        population_kernels("izh", _LOOPS, _first_bad, 2),
+                        population_kernels("izh", _LOOPS, _first_bad, 2), loops=_LOOPS, first_bad=_first_bad,
                         dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"sn": "sigma and dt (the noise current)", "v": "v0 or initial['v']",
                                 "u": "u0 or initial['u']"})
@@ -360,7 +361,31 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     # The kernels integrate in ``dtype``; derived coefficients are computed here in float64, and
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
+    _coefficients(p, dt)
+    return simulate(POPULATION, run, p, state, noisy, record)
+
+
+def _coefficients(p, dt):
     with np.errstate(over="ignore"):  # checked just below
         p["sn"] = p["sigma"] / math.sqrt(dt)  # noise current held over one step
     check_finite_result({"sigma and dt (the noise current)": p["sn"]}, "Izhikevich coefficients")
-    return simulate(POPULATION, run, p, state, noisy, record)
+
+
+def population_setup(model: Izhikevich, n: int, dt: float, method: str, v0=None):
+    """``(p, state, noisy)`` of ``n`` neurons of ``model`` for the engine's loops (:data:`POPULATION`):
+    the checked parameters with the derived coefficient, ``v`` from ``v0`` (default -65 mV) and
+    ``u = b v``, and whether noise is on. Shared with the network simulator (:mod:`fastkernels.networks`)."""
+    if not isinstance(model, Izhikevich):
+        raise TypeError(f"model must be a fastkernels.neurons.Izhikevich, got {type(model).__name__}")
+    check_choice(method, "method", METHODS)
+    p = model.arrays(n)
+    noisy = bool((p["sigma"] > 0).any())
+    if noisy and method != "euler":
+        raise ValueError(f"noise (sigma > 0) needs method='euler' (Euler-Maruyama), got {method!r}")
+    v = np.full(n, -65.0) if v0 is None else per_neuron(v0, "v0", n, limit=LIMIT)
+    with np.errstate(over="ignore"):
+        state = {"v": v, "u": p["b"] * v}
+    if not (np.abs(state["u"]) <= LIMIT).all():
+        raise ValueError(f"b * v0 (u's start) must lie within +-{LIMIT:g}")
+    _coefficients(p, dt)
+    return p, state, noisy
