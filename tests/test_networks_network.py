@@ -356,3 +356,45 @@ def test_hh_with_conductance_synapses():
     last = St.ge[0][after][0]
     np.testing.assert_allclose(St.ge[0][after], last * np.exp(-t / 5.0), rtol=1e-9)
     assert St.v[1].max() < -64.9 and St.v[1][-1] < -68.0  # inhibition hyperpolarises (rest: -65 mV)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_psc_filter_of_order_n_is_integrated_exactly(order):
+    """Seed 001 l.340: h(t) = k t^n e^(-t/tau) as n + 1 cascaded stages; one spike of weight w gives
+    s_n(t) = w (t/tau)^n e^(-t/tau) / n!, and v follows the exact solution of the linear system."""
+    from math import factorial
+
+    from scipy.linalg import expm
+
+    tau_m, tau, w = 20.0, 5.0, 3.0
+    G = nw.NeuronGroup(1, LIF(tau_m=tau_m, v_threshold=1e6), receptors={"s": nw.Current(tau, order=order)}, v0=0.0)
+    src = nw.SpikeGeneratorGroup(1, [0], [1.0])
+    St = nw.StateMonitor(G, True)
+    nw.Network(G, src, nw.Synapses(src, G, nw.Connectivity.from_arrays([0], [0], weight=w, n_pre=1, n_post=1),
+                                    on_pre="s"), St).run(40.0)
+    t = St.t - 1.1
+    after = t >= 0
+    np.testing.assert_allclose(St.s[0][after], w * (t[after] / tau) ** order * np.exp(-t[after] / tau) /
+                               factorial(order), rtol=1e-9, atol=1e-15)
+    m = order + 2
+    A = np.zeros((m, m))
+    A[0, 0], A[0, -1] = -1 / tau_m, 1 / tau_m
+    for st in range(1, m):
+        A[st, st] = -1 / tau
+        if st > 1:
+            A[st, st - 1] = 1 / tau
+    x0 = np.zeros(m)
+    x0[1] = w
+    want = np.array([(expm(A * tt) @ x0)[0] for tt in t[after]])
+    np.testing.assert_allclose(St.v[0][after], want, rtol=1e-9, atol=1e-12)
+    assert G.g["s"].shape == (order + 1, 1)
+
+
+def test_psc_filter_bad_order_and_method():
+    with pytest.raises(ValueError, match="order"):
+        nw.Current(5.0, order=-1)
+    with pytest.raises(ValueError, match="order"):
+        nw.Current(5.0, order=9)
+    G = nw.NeuronGroup(1, LIF(), receptors={"s": nw.Current(5.0, order=1)}, method="euler")
+    with pytest.raises(ValueError, match="order > 0 needs"):
+        nw.Network(G).run(1.0)

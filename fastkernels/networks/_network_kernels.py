@@ -36,7 +36,7 @@ from .._precision import like
 from .._random import normal, stream_key
 from ..neurons._driver import emit_spikes
 from ..neurons._layout import BLOCK, ROW
-from ..neurons._lif_kernels import FLUSH, RECEPTOR_ROW, XI, first_bad, step_loop
+from ..neurons._lif_kernels import FLUSH, MAX_RECEPTORS, RECEPTOR_ROW, XI, first_bad, step_loop
 from ._stdp_kernels import stdp_step
 
 __all__ = ["network_kernels"]
@@ -81,7 +81,7 @@ def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k
     per = iext.shape[0] > 1
     for j in range(m):
         inp[j] = iext[lo + j] if per else iext[0]
-    for r in range(_N_REC):  # noqa: F821
+    for r in range(_N_REC):  # noqa: F821  (the drive, from every row's value at the step's start)
         for j in range(m):
             x = sb[(_RROW + r) * ROW + j]  # noqa: F821
             c = pb[(_RPAR + 3 * r) * ROW + j]  # noqa: F821
@@ -89,7 +89,15 @@ def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k
                 inp[j] += c * x
             else:
                 inp[j] += c * x * (pb[(_RPAR + 3 * r + 2) * ROW + j] - sb[j])  # noqa: F821  (row 0: v)
-            y = x * pb[(_RPAR + 3 * r + 1) * ROW + j]  # noqa: F821
+    for r in range(_N_REC - 1, -1, -1):  # noqa: F821  (then the decay, last row first: a filter's
+        pos = _CHAIN[r]  # noqa: F821          later stages read the earlier ones' old values)
+        for j in range(m):
+            acc = sb[(_RROW + r) * ROW + j]  # noqa: F821
+            f = 1.0
+            for i in range(1, pos + 1):
+                f = f * pb[(_RPAR + 3 * r + 2) * ROW + j] / i  # noqa: F821  (h = dt / tau)
+                acc += f * sb[(_RROW + r - i) * ROW + j]  # noqa: F821
+            y = acc * pb[(_RPAR + 3 * r + 1) * ROW + j]  # noqa: F821
             sb[(_RROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0  # noqa: F821
     if _NOISY:  # noqa: F821
         for j in range(m):
@@ -269,15 +277,17 @@ def _run_kernels(tag, update, rrow):
                  for kind, fn in zip(("serial", "parallel"), blocks))
 
 
-def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond):
+def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond, chain=()):
     """The (serial, parallel) network run kernels around the LIF step loop of one feature
     combination (the flags of :func:`fastkernels.neurons._lif_kernels.step_loop`, with ``n_cur``
-    current and ``n_cond`` conductance receptor rows)."""
+    current and ``n_cond`` conductance receptor rows, ``chain`` each row's filter stage)."""
+    chain = tuple(chain) + (0,) * (MAX_RECEPTORS - len(chain))
     flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), int(n_cur),
-             int(n_cond))
+             int(n_cond), chain)
     if flags not in _KERNELS:
-        tag = "".join("1" if f else "0" for f in flags[:6]) + f"_{n_cur}{n_cond}"
-        loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond)
+        tag = "".join("1" if f else "0" for f in flags[:6]) + f"_{n_cur}{n_cond}" + \
+            ("_c" + "".join(map(str, chain)) if any(chain) else "")
+        loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond, chain)
         # No reassociation: the update is compiled into the serial and the parallel build, which may
         # inline it differently; without ``reassoc`` both round alike (the same spikes and states).
         options = {"fastmath": options["fastmath"] - {"reassoc"}} if options["fastmath"] else options
@@ -287,17 +297,19 @@ def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur,
     return _KERNELS[flags]
 
 
-def engine_network_kernels(population, method_code, noisy, n_cur, n_cond):
+def engine_network_kernels(population, method_code, noisy, n_cur, n_cond, chain=()):
     """The (serial, parallel) network run kernels around an engine model's step loop
     (:class:`fastkernels.neurons._engine.Population`: HH, Izhikevich) for one method."""
-    key = (population.name, int(method_code), bool(noisy), int(n_cur), int(n_cond))
+    chain = tuple(chain) + (0,) * (MAX_RECEPTORS - len(chain))
+    key = (population.name, int(method_code), bool(noisy), int(n_cur), int(n_cond), chain)
     if key not in _KERNELS:
-        tag = f"{population.name}_{method_code}{int(noisy)}_{n_cur}{n_cond}"
+        tag = f"{population.name}_{method_code}{int(noisy)}_{n_cur}{n_cond}" + \
+            ("_c" + "".join(map(str, chain)) if any(chain) else "")
         n_state = len(population.state)
         update = jit(specialise(_engine_update_template, f"_net_update_{tag}", _LOOP=population.loops[method_code],
                                 _FIRST_BAD=population.first_bad, _NOISY=bool(noisy), _N_STATE=n_state,
                                 _RROW=n_state + 2, _RPAR=len(population.params), _N_REC=n_cur + n_cond,
-                                _N_CUR=n_cur), fastmath=FASTMATH)
+                                _N_CUR=n_cur, _CHAIN=chain), fastmath=FASTMATH)
         _KERNELS[key] = _run_kernels(tag, update, n_state + 2)
     return _KERNELS[key]
 

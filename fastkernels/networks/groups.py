@@ -18,7 +18,7 @@ import numpy as np
 from .._validate import as_array, as_index_array, check_choice, check_positive, check_scalar
 from ..neurons import HH, LIF, Izhikevich
 from ..neurons import hh as _hh, izhikevich as _izh
-from ..neurons._lif_kernels import LIMIT, SINCE_MAX
+from ..neurons._lif_kernels import LIMIT, MAX_RECEPTORS, SINCE_MAX
 from ..neurons._params import check_n, per_neuron
 from .connectivity import MAX_NEURONS
 
@@ -32,66 +32,103 @@ DEFAULT_METHOD = {LIF: "exact", HH: "exponential_euler", Izhikevich: "euler"}
 SETUP = {HH: _hh.population_setup, Izhikevich: _izh.population_setup}
 
 
-class _Receptor:
-    """What both receptor kinds share: their coefficients in an HH or Izhikevich group."""
-
-    def engine_coefficients(self, n: int, dt: float, method: str):
-        """``(coef, decay, E)`` for an HH or Izhikevich group (``(n,)`` each): the drive (a current in
-        the model's input units) gains ``g`` (current) or ``g (E - v)`` (conductance), ``v`` and ``g``
-        at the step's start; ``g`` then decays exactly (``exp(-dt/tau)``), by ``1 - dt/tau`` under ``"euler"``."""
-        decay = 1.0 - dt / self.tau if method == "euler" else math.exp(-dt / self.tau)
-        return np.ones(n), np.full(n, decay), np.full(n, float(getattr(self, "E_rev", 0.0)))
-
-
 @dataclass(frozen=True)
-class Current(_Receptor):
-    """An exponential current-based receptor (Brian2's CUBA ``dge/dt = -ge / tau``, ``on_pre: ge += w``).
+class Current:
+    """An exponential current-based receptor (Brian2's CUBA ``dge/dt = -ge / tau``, ``on_pre: ge += w``),
+    or a higher-order PSC filter.
 
     In a LIF group its value ``g`` is in the units of ``v`` (mV for a physical LIF) and enters the
     membrane equation as an input: ``tau_m dv/dt = -(v - v_rest) + R I + sum_receptors g``. In an HH
     or Izhikevich group ``g`` is a current in the model's input units (uA/cm^2 for HH) added to
-    the input (:meth:`engine_coefficients`). With
-    ``method="exact"`` the pair is integrated exactly (Brian2's ``method="exact"``): ``g`` decays
-    as ``g exp(-dt / tau)`` and its effect on ``v`` over a step is the closed form; with
-    ``"euler"`` both are forward Euler steps from the step's start, as Brian2's ``"euler"``.
+    the input (:meth:`engine_coefficients`). With ``method="exact"`` the pair is integrated exactly
+    (Brian2's ``method="exact"``): ``g`` decays as ``g exp(-dt / tau)`` and its effect on ``v`` over
+    a step is the closed form; with ``"euler"`` both are forward Euler steps from the step's start,
+    as Brian2's ``"euler"``.
+
+    ``order = n > 0`` makes the receptor the lecture notes' PSC filter ``h(t) = k t^n e^(-t/tau)``
+    (seed 001 l.340) as a cascade of ``n + 1`` first-order stages ``tau ds_0/dt = -s_0``,
+    ``tau ds_k/dt = s_(k-1) - s_k``: a spike adds ``w`` to ``s_0`` and the drive is ``s_n`` (so
+    ``s_n(t) = w (t/tau)^n e^(-t/tau) / n!``: weights ``w / tau`` give the notes' normalised filter,
+    ``s_i += w_ij / tau_s``). The chain and its effect on ``v`` are integrated exactly (LIF
+    ``method="exact"``; the coefficients come from the matrix exponential of the linear system), the
+    receptor's ``g`` holds all ``n + 1`` stages (shape ``(n + 1, n_neurons)``, the last is the drive).
 
     Parameters
     ----------
     tau : float, ms
         Decay time constant (> 0).
+    order : int
+        Filter order ``n >= 0`` (0: the exponential synapse).
     """
 
     tau: float
+    order: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "tau", check_positive(self.tau, "tau"))
+        object.__setattr__(self, "order", check_scalar(self.order, "order", integer=True, lo=0, hi=MAX_RECEPTORS - 1))
 
     kind = 0  # the kernels' code
 
     def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
-        """``(coef, decay, E)``, float64 ``(n,)`` each: the step's drive gains ``coef * g`` (the LIF
-        step adds ``R * drive`` to ``v``'s fixed point, held over the step) and ``g`` then becomes
-        ``decay * g`` (``E`` unused: 0).
+        """``(coef, decay, h)``, float64 ``(order + 1, n)`` each, one row per stage: the step's drive gains
+        ``coef * s`` (the LIF step adds ``R * drive`` to ``v``'s fixed point, held over the step) and
+        the stages then become ``decay * (s_k + sum_i h^i / i! s_(k-i))`` (``h = dt / tau``).
 
-        Exact: ``coef = K / R`` with ``K = tau/(tau - tau_m) (e^(-dt/tau) - e^(-dt/tau_m)) / (1 - e^(-dt/tau_m))``
-        (``(dt/tau_m) e^(-dt/tau_m) / (1 - e^(-dt/tau_m))`` when ``tau == tau_m``), so the LIF's exact step
-        ``v_inf + (v - v_inf) e^(-dt/tau_m)`` is the closed-form solution of the coupled pair.
-        Euler: ``coef = 1 / R``, ``decay = 1 - dt / tau``.
+        Exact, first order: ``coef = K / R`` with ``K = tau/(tau - tau_m) (e^(-dt/tau) - e^(-dt/tau_m)) /
+        (1 - e^(-dt/tau_m))`` (``(dt/tau_m) e^(-dt/tau_m) / (1 - e^(-dt/tau_m))`` when ``tau == tau_m``), so
+        the LIF's exact step ``v_inf + (v - v_inf) e^(-dt/tau_m)`` is the closed-form solution of the
+        coupled pair; higher orders take each stage's exact contribution to ``v`` from the matrix
+        exponential. Euler (order 0 only): ``coef = 1 / R``, ``decay = 1 - dt / tau``.
         """
-        zero = np.zeros(tau_m.shape)
+        n = tau_m.shape[0]
+        hs = dt / self.tau
+        h = np.full((self.order + 1, n), hs)
         if method == "euler":
-            return 1.0 / resistance, np.full(tau_m.shape, 1.0 - dt / self.tau), zero
-        hm, hs = dt / tau_m, dt / self.tau
-        a = np.exp(-hm)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            k = self.tau / (self.tau - tau_m) * (np.exp(-hs) - a) / -np.expm1(-hm)
-        same = np.isclose(tau_m, self.tau, rtol=1e-9, atol=0.0) | ~np.isfinite(k)
-        k = np.where(same, hm * a / -np.expm1(-hm), k)
-        return k / resistance, np.full(tau_m.shape, math.exp(-hs)), zero
+            if self.order:
+                raise ValueError("a PSC filter of order > 0 needs the group's method='exact'")
+            return (1.0 / resistance)[None, :], np.full((1, n), 1.0 - hs), h
+        decay = np.full((self.order + 1, n), math.exp(-hs))
+        if self.order == 0:
+            hm = dt / tau_m
+            a = np.exp(-hm)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                k = self.tau / (self.tau - tau_m) * (np.exp(-hs) - a) / -np.expm1(-hm)
+            same = np.isclose(tau_m, self.tau, rtol=1e-9, atol=0.0) | ~np.isfinite(k)
+            k = np.where(same, hm * a / -np.expm1(-hm), k)
+            return (k / resistance)[None, :], decay, h
+        from scipy.linalg import expm
+
+        coef = np.empty((self.order + 1, n))
+        for tm in np.unique(tau_m):
+            m = self.order + 2  # u = v - v_inf(I), then the stages
+            A = np.zeros((m, m))
+            A[0, 0], A[0, m - 1] = -1.0 / tm, 1.0 / tm
+            for st in range(1, m):
+                A[st, st] = -1.0 / self.tau
+                if st > 1:
+                    A[st, st - 1] = 1.0 / self.tau
+            c = expm(A * dt)[0, 1:] / -np.expm1(-dt / tm)
+            coef[:, tau_m == tm] = c[:, None]
+        return coef / resistance[None, :], decay, h
+
+    def engine_coefficients(self, n: int, dt: float, method: str):
+        """``(coef, decay, h)`` for an HH or Izhikevich group (``(order + 1, n)`` each): the drive (a current
+        in the model's input units) gains the last stage at the step's start; the stages then
+        decay exactly (``exp(-dt/tau)``, the chain as in :meth:`coefficients`), or by ``1 - dt/tau``
+        under ``"euler"`` (order 0 only)."""
+        hs = dt / self.tau
+        if method == "euler" and self.order:
+            raise ValueError("a PSC filter of order > 0 needs an exact decay: use the group's 'exponential_euler' "
+                             "or 'rk4' method")
+        coef = np.zeros((self.order + 1, n))
+        coef[-1] = 1.0
+        decay = np.full((self.order + 1, n), 1.0 - hs if method == "euler" else math.exp(-hs))
+        return coef, decay, np.full((self.order + 1, n), hs)
 
 
 @dataclass(frozen=True)
-class Conductance(_Receptor):
+class Conductance:
     """An exponential conductance-based receptor (COBA: ``dg/dt = -g / tau``, ``on_pre: g += w``).
 
     In a LIF group ``g`` is dimensionless, relative to the leak conductance, and enters the
@@ -117,14 +154,23 @@ class Conductance(_Receptor):
         object.__setattr__(self, "E_rev", check_scalar(self.E_rev, "E_rev"))
 
     kind = 1  # the kernels' code
+    order = 0
+
+    def engine_coefficients(self, n: int, dt: float, method: str):
+        """``(coef, decay, E)`` for an HH or Izhikevich group (``(1, n)`` each): the drive (a current in
+        the model's input units) gains ``g (E - v)``, ``v`` and ``g`` at the step's start; ``g`` then
+        decays exactly (``exp(-dt/tau)``), by ``1 - dt/tau`` under ``"euler"``."""
+        decay = 1.0 - dt / self.tau if method == "euler" else math.exp(-dt / self.tau)
+        return np.ones((1, n)), np.full((1, n), decay), np.full((1, n), self.E_rev)
 
     def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
-        """``(coef, decay, E)``: the step's drive gains ``coef * g * (E - v)`` with ``coef = 1 / R``
-        (``v`` at the step's start), then ``g *= decay = 1 - dt / tau``."""
+        """``(coef, decay, E)``, ``(1, n)`` each: the step's drive gains ``coef * g * (E - v)`` with
+        ``coef = 1 / R`` (``v`` at the step's start), then ``g *= decay = 1 - dt / tau``."""
         if method != "euler":
             raise ValueError("a Conductance receptor needs the group's method='euler' (v's equation is not "
                              "linear with constant coefficients)")
-        return 1.0 / resistance, np.full(tau_m.shape, 1.0 - dt / self.tau), np.full(tau_m.shape, self.E_rev)
+        n = tau_m.shape[0]
+        return (1.0 / resistance)[None, :], np.full((1, n), 1.0 - dt / self.tau), np.full((1, n), self.E_rev)
 
 
 RECEPTORS = (Current, Conductance)
@@ -207,7 +253,8 @@ class NeuronGroup:
         else:  # the model's own setup: checked parameters, its initial state (dt does not matter here)
             _p, state, _noisy = SETUP[kind](model, self.n, 0.1, method, v0)
             self.state = {key: np.array(value, dtype=np.float64) for key, value in state.items()}
-        self.g = {key: np.zeros(self.n) for key in receptors}
+        self.g = {key: np.zeros(self.n) if rec.order == 0 else np.zeros((rec.order + 1, self.n))
+                  for key, rec in receptors.items()}
 
     @property
     def v(self) -> np.ndarray:
@@ -222,23 +269,26 @@ class NeuronGroup:
 
     def receptor_key(self, on_pre: str):
         """What a synapse's ``on_pre`` target names: ``None`` for ``"v"``, else the receptor's
-        ``(position, kind)`` (how a network finds its row)."""
+        ``(position, kind, order)`` (how a network finds its rows)."""
         if on_pre == "v":
             return None
         if on_pre not in self.receptors:
             raise ValueError(f"on_pre must be 'v' or a receptor of {self.name} ({sorted(self.receptors)}), "
                              f"got {on_pre!r}")
-        return list(self.receptors).index(on_pre), self.receptors[on_pre].kind
+        return list(self.receptors).index(on_pre), self.receptors[on_pre].kind, self.receptors[on_pre].order
 
     def receptor_keys(self) -> list:
-        """``(position, kind)`` of each receptor, in order."""
-        return [(r, rec.kind) for r, rec in enumerate(self.receptors.values())]
+        """``(position, kind, order)`` of each receptor, in order."""
+        return [(r, rec.kind, rec.order) for r, rec in enumerate(self.receptors.values())]
 
     def check_state(self) -> None:
         """Refuse a state the user set to something the kernels cannot take (checked before each run)."""
+        shapes = {k: (self.n,) for k in self.state}
+        shapes.update({f"g[{k!r}]": (self.n,) if rec.order == 0 else (rec.order + 1, self.n)
+                       for k, rec in self.receptors.items()})
         for key, arr in [(k, a) for k, a in self.state.items()] + [(f"g[{k!r}]", a) for k, a in self.g.items()]:
-            if not isinstance(arr, np.ndarray) or arr.shape != (self.n,) or arr.dtype != np.float64:
-                raise ValueError(f"{self.name}.{key} must stay a float64 array of shape ({self.n},)")
+            if not isinstance(arr, np.ndarray) or arr.shape != shapes[key] or arr.dtype != np.float64:
+                raise ValueError(f"{self.name}.{key} must stay a float64 array of shape {shapes[key]}")
             if not np.isfinite(arr).all():
                 raise ValueError(f"{self.name}.{key} must be finite")
         if (np.abs(self.v) > LIMIT).any():

@@ -1,11 +1,13 @@
 """Synapse groups and the :class:`Network` that runs groups, synapses and monitors together.
 
-In the spirit of Brian2 without its equation strings::
+In the spirit of Brian2 without its equation strings (Brian2's ``examples/CUBA.py``)::
 
-    G = NeuronGroup(4000, LIF(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_threshold=-50.0, tau_ref=5.0),
-                    receptors={"ge": Current(5.0), "gi": Current(10.0)}, v0=v0)
-    Se = Synapses(G, G, bernoulli(3200, 4000, 0.02, weight=1.62, seed=1), on_pre="ge")  # rows 0..3199
-    net = Network(G, Se, SpikeMonitor(G))
+    lif = LIF(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_threshold=-50.0, tau_ref=5.0)
+    G = NeuronGroup(4000, lif, receptors={"ge": Current(5.0), "gi": Current(10.0)}, v0=v0)
+    Ce = bernoulli(4000, 4000, 0.02, condition=lambda i, j: i < 3200, weight=1.62, seed=1)
+    Ci = bernoulli(4000, 4000, 0.02, condition=lambda i, j: i >= 3200, weight=-9.0, seed=2)
+    M = SpikeMonitor(G)
+    net = Network(G, Synapses(G, G, Ce, on_pre="ge"), Synapses(G, G, Ci, on_pre="gi"), M)
     net.run(1000.0)
 
 A run is one compiled call per chunk of steps (:mod:`._network_kernels`): the neuron update is
@@ -258,14 +260,18 @@ class _Plan:
             lo += g.n
         self.n = sum(g.n for g in self.groups)
         # receptor rows: current receptors first, then conductances; a group's r-th receptor of a
-        # kind shares its row with the other groups' (kind, r)
-        keys = sorted({(rec.kind, r) for g in self.groups for r, rec in enumerate(g.receptors.values())})
-        if len(keys) > MAX_RECEPTORS:
-            raise ValueError(f"a network's groups may use at most {MAX_RECEPTORS} receptor rows (a group's r-th "
-                             f"receptor of a kind shares a row with other groups'), got {len(keys)}")
-        self.row_of = {(r, kind): q for q, (kind, r) in enumerate(keys)}
-        self.n_rec = len(keys)
-        self.n_cur = sum(1 for kind, _r in keys if kind == 0)
+        # kind and order shares its rows (one per filter stage) with the other groups' (r, kind, order)
+        keys = sorted({(kind, r, order) for g in self.groups for r, kind, order in g.receptor_keys()})
+        self.row_of, self.chain = {}, []
+        for kind, r, order in keys:
+            self.row_of[(r, kind, order)] = len(self.chain)
+            self.chain.extend(range(order + 1))
+        if len(self.chain) > MAX_RECEPTORS:
+            raise ValueError(f"a network's groups may use at most {MAX_RECEPTORS} receptor rows (one per filter "
+                             f"stage; a group's r-th receptor of a kind shares rows with other groups'), got "
+                             f"{len(self.chain)}")
+        self.n_rec = len(self.chain)
+        self.n_cur = sum(order + 1 for kind, _r, order in keys if kind == 0)
         self._parameters(dt)
         self.iext = np.concatenate([g.I for g in self.groups] + [np.zeros(0 if self.groups else 1)])
         if self.dtype == np.float32:
@@ -313,10 +319,8 @@ class _Plan:
             p = {k: np.broadcast_to(v, (g.n,)) for k, v in p.items()}
             for name in rec_names:
                 p[name] = np.zeros(g.n)
-            for r, rec in enumerate(g.receptors.values()):
-                q = self.row_of[(r, rec.kind)]
-                coef, decay, e = rec.coefficients(p["tau_m"], p["resistance"], dt, g.method)
-                p[rec_names[3 * q]], p[rec_names[3 * q + 1]], p[rec_names[3 * q + 2]] = coef, decay, e
+            for key, rec in zip(g.receptor_keys(), g.receptors.values()):
+                self._receptor_rows(p, key, rec.coefficients(p["tau_m"], p["resistance"], dt, g.method))
             ps.append(p)
             flags.add((g.model.refractory_mode == "legacy_float", bool(g.model.freeze_refractory)))
             self.noisy, self.dynamics, self.poisson = self.noisy or noisy, self.dynamics or dynamics, \
@@ -346,11 +350,8 @@ class _Plan:
             self.noisy = self.noisy or noisy
             for name in self.rec_names:
                 p[name] = np.zeros(g.n)
-            for r, rec in enumerate(g.receptors.values()):
-                q = self.row_of[(r, rec.kind)]
-                values = rec.engine_coefficients(g.n, dt, g.method)
-                for x in range(3):
-                    p[self.rec_names[3 * q + x]] = values[x]
+            for key, rec in zip(g.receptor_keys(), g.receptors.values()):
+                self._receptor_rows(p, key, rec.engine_coefficients(g.n, dt, g.method))
             ps.append(p)
         order = pop.params + tuple(self.rec_names)
         p = {k: np.concatenate([q[k] for q in ps]) for k in order}
@@ -367,8 +368,7 @@ class _Plan:
         if "since" in state:
             state["since"] = np.minimum(state["since"], SINCE_MAX)
         for q in range(self.n_rec):
-            state[f"receptor{q}"] = np.concatenate([np.zeros(g.n) if self._receptor_at(g, q) is None
-                                                    else g.g[self._receptor_at(g, q)] for g in self.groups])
+            state[f"receptor{q}"] = np.concatenate([self._stage(g, q) for g in self.groups] + [np.zeros(0)])
         rows = STATE_ORDER if self.kind is LIF else POPULATIONS[self.kind].state + ("xi", "input")
         order = rows + tuple(f"receptor{q}" for q in range(self.n_rec))
         if self.dtype == np.float32:
@@ -377,12 +377,20 @@ class _Plan:
                     check_cast_range(state[name], self.dtype, name)
         self.S = blocked(state, order, self.n, self.dtype)
 
-    def _receptor_at(self, g, q):
-        """The name of group ``g``'s receptor in row ``q`` (None: it has none there)."""
-        for r, (name, rec) in enumerate(g.receptors.items()):
-            if self.row_of[(r, rec.kind)] == q:
-                return name
-        return None
+    def _receptor_rows(self, p, key, values):
+        """Write one receptor's ``(coef, decay, third)`` rows (``(stages, n)`` each) into ``p``."""
+        q0 = self.row_of[key]
+        for st in range(values[0].shape[0]):
+            for x in range(3):
+                p[self.rec_names[3 * (q0 + st) + x]] = values[x][st]
+
+    def _stage(self, g, q):
+        """Group ``g``'s value in receptor row ``q`` (a filter stage, or zeros when it has none there)."""
+        for key, name in zip(g.receptor_keys(), g.receptors):
+            q0 = self.row_of[key]
+            if q0 <= q <= q0 + key[2]:
+                return g.g[name] if key[2] == 0 else g.g[name][q - q0]
+        return np.zeros(g.n)
 
     def _projections(self, dt):
         syns = self.net._of(Synapses)
@@ -458,10 +466,10 @@ class _Plan:
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
         if self.kind is LIF:
             serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
-                                               self.poisson, self.n_cur, self.n_rec - self.n_cur)
+                                               self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
         else:
             serial, parallel = engine_network_kernels(self.population, self.code, self.noisy, self.n_cur,
-                                                      self.n_rec - self.n_cur)
+                                                      self.n_rec - self.n_cur, tuple(self.chain))
         kern = parallel if backend == "parallel" else serial
         mons = self.net._of(StateMonitor)
         every = math.gcd(*[m.every for m in mons]) if mons else 1
@@ -526,7 +534,13 @@ class _Plan:
         for g in self.groups:
             o = self.offset[id(g)]
             for key, name in zip(g.receptor_keys(), g.receptors):
-                g.g[name][:] = unblocked(self.S, self.rrow + self.row_of[key], self.n)[o:o + g.n]
+                q0 = self.row_of[key]
+                for st in range(key[2] + 1):
+                    values = unblocked(self.S, self.rrow + q0 + st, self.n)[o:o + g.n]
+                    if key[2]:
+                        g.g[name][st] = values
+                    else:
+                        g.g[name][:] = values
         for q, p in enumerate(self.plastic):  # the learnt weights and the traces
             s = self.syns[p]
             c = s.connectivity
@@ -553,7 +567,7 @@ class _Plan:
         sample_k = self.k_first + self.every * np.arange(traces.shape[2])
         for mon in self.net._of(StateMonitor):
             sel = sample_k % mon.every == 0
-            rows = [0] + [1 + self.row_of[key] for key in mon.group.receptor_keys()]
+            rows = [0] + [1 + self.row_of[key] + key[2] for key in mon.group.receptor_keys()]  # a filter's drive
             x = traces[rows, q:q + mon.record.size][:, :, sel]
             mon._add(sample_k[sel] * self.dt, x.copy())
             q += mon.record.size

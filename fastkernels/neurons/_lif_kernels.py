@@ -140,6 +140,7 @@ MAX_RECEPTORS = 4
 #: these module-level ones are only the names' definitions.
 _PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
 _N_CUR = _N_COND = 0
+_CHAIN = (0, 0, 0, 0)
 
 
 @device
@@ -148,33 +149,57 @@ def _RECEPTORS(sb, pb, j, v, rc):  # noqa: N802  (the name every variant binds; 
 
 
 @device
-def _receptor(sb, pb, j, v, r, current, per_neuron, c, d, e):
-    """Receptor row ``r`` of neuron ``j``: its drive (``c g``, or ``c g (E - v)`` for a conductance),
-    after which ``g`` decays by ``d``; ``c, d, e`` are the uniform coefficients unless ``per_neuron``."""
+def _receptor_drive(sb, pb, j, v, r, current, per_neuron, c, e):
+    """Receptor row ``r``'s drive on neuron ``j`` at the step's start: ``c g``, or ``c g (E - v)`` for a
+    conductance (``c``, ``e`` the uniform coefficients unless ``per_neuron``)."""
     x = sb[(RECEPTOR_ROW + r) * ROW + j]
     if per_neuron:
         c = pb[(RECEPTOR_PARAM + 3 * r) * ROW + j]
-        d = pb[(RECEPTOR_PARAM + 3 * r + 1) * ROW + j]
         e = pb[(RECEPTOR_PARAM + 3 * r + 2) * ROW + j]
-    y = x * d
-    sb[(RECEPTOR_ROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0
     return c * x if current else c * x * (e - v)
+
+
+@device
+def _receptor_decay(sb, pb, j, r, pos, per_neuron, d, h):
+    """Row ``r``'s value after the step: ``d (g_r + sum_{i=1..pos} h^i / i! g_{r-i})``, where ``pos``
+    is the row's stage in a filter chain (0: a first-order receptor; the rows before it are the
+    chain's earlier stages, still at their old values: rows are updated from the last) and ``h``
+    (``dt / tau``) sits in the row's third coefficient; flushed to 0 below :data:`FLUSH`."""
+    if per_neuron:
+        d = pb[(RECEPTOR_PARAM + 3 * r + 1) * ROW + j]
+        h = pb[(RECEPTOR_PARAM + 3 * r + 2) * ROW + j]
+    acc = sb[(RECEPTOR_ROW + r) * ROW + j]
+    f = 1.0
+    for i in range(1, pos + 1):  # a compile-time trip count: unrolled
+        f = f * h / i
+        acc += f * sb[(RECEPTOR_ROW + r - i) * ROW + j]
+    y = acc * d
+    sb[(RECEPTOR_ROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0
 
 
 def _receptors_template(sb, pb, j, v, rc):
     """Neuron ``j``'s synaptic drive from its receptor rows (values at the step's start), which
     then decay: ``sum coef g`` over current receptors plus ``sum coef g (E - v)`` over
-    conductances. ``rc``: the uniform coefficients ``(coef, decay, E) x MAX_RECEPTORS``. Written
-    out per row (constant indices, constant flags): straight-line code the loop vectorises."""
+    conductances; a filter chain's stages feed the next (``_CHAIN``: each row's stage). ``rc``:
+    the uniform coefficients ``(coef, decay, E or h) x MAX_RECEPTORS``. Written out per row
+    (constant indices, constant flags): straight-line code the loop vectorises."""
     syn = 0.0
     if _N_CUR + _N_COND > 0:
-        syn += _receptor(sb, pb, j, v, 0, _N_CUR > 0, _PER_NEURON, rc[0], rc[1], rc[2])
+        syn += _receptor_drive(sb, pb, j, v, 0, _N_CUR > 0, _PER_NEURON, rc[0], rc[2])
     if _N_CUR + _N_COND > 1:
-        syn += _receptor(sb, pb, j, v, 1, _N_CUR > 1, _PER_NEURON, rc[3], rc[4], rc[5])
+        syn += _receptor_drive(sb, pb, j, v, 1, _N_CUR > 1, _PER_NEURON, rc[3], rc[5])
     if _N_CUR + _N_COND > 2:
-        syn += _receptor(sb, pb, j, v, 2, _N_CUR > 2, _PER_NEURON, rc[6], rc[7], rc[8])
+        syn += _receptor_drive(sb, pb, j, v, 2, _N_CUR > 2, _PER_NEURON, rc[6], rc[8])
     if _N_CUR + _N_COND > 3:
-        syn += _receptor(sb, pb, j, v, 3, _N_CUR > 3, _PER_NEURON, rc[9], rc[10], rc[11])
+        syn += _receptor_drive(sb, pb, j, v, 3, _N_CUR > 3, _PER_NEURON, rc[9], rc[11])
+    if _N_CUR + _N_COND > 3:
+        _receptor_decay(sb, pb, j, 3, _CHAIN[3], _PER_NEURON, rc[10], rc[11])
+    if _N_CUR + _N_COND > 2:
+        _receptor_decay(sb, pb, j, 2, _CHAIN[2], _PER_NEURON, rc[7], rc[8])
+    if _N_CUR + _N_COND > 1:
+        _receptor_decay(sb, pb, j, 1, _CHAIN[1], _PER_NEURON, rc[4], rc[5])
+    if _N_CUR + _N_COND > 0:
+        _receptor_decay(sb, pb, j, 0, _CHAIN[0], _PER_NEURON, rc[1], rc[2])
     return syn
 
 
@@ -272,11 +297,12 @@ def first_bad(sb, m):
     return 0
 
 
-def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0):
+def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0, chain=(0, 0, 0, 0)):
     """``(loop, trace, stage, options)`` of one feature combination, for the engine's
     :func:`~fastkernels.neurons._engine.population_kernels` (``stage`` None without Poisson input).
     ``n_cur``/``n_cond``: receptor rows (current, then conductance) whose drive the loop adds and
-    which it decays (a network's; see :data:`RECEPTOR_ROW`), at most :data:`MAX_RECEPTORS`.
+    which it decays (a network's; see :data:`RECEPTOR_ROW`), at most :data:`MAX_RECEPTORS`;
+    ``chain``: each row's stage in a filter chain (0 for first-order receptors).
 
     Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
     comparison must round exactly as Brian2's did; ``options`` carries that to the engine's
@@ -288,8 +314,9 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, 
     if n_cur + n_cond:
         if n_cur + n_cond > MAX_RECEPTORS:
             raise ValueError(f"at most {MAX_RECEPTORS} receptors per neuron, got {n_cur + n_cond}")
-        tag += f"_r{n_cur}{n_cond}"
-        flags.update(_N_CUR=n_cur, _N_COND=n_cond)
+        chain = tuple(chain) + (0,) * (MAX_RECEPTORS - len(chain))
+        tag += f"_r{n_cur}{n_cond}" + ("_c" + "".join(map(str, chain)) if any(chain) else "")
+        flags.update(_N_CUR=n_cur, _N_COND=n_cond, _CHAIN=chain)
         flags["_RECEPTORS"] = jit(specialise(_receptors_template, "_lif_receptors_" + tag, **flags), inline="always",
                                   **options)
     # Inlined into the engine's block function (compiled with the same options): a call per block
