@@ -1,8 +1,8 @@
 """fastkernels: Numba-compiled CPU and CUDA kernels for neural computation.
 
 Areas (subpackages, imported on first use): :mod:`fastkernels.nn` (losses,
-dense layers, optimizers), :mod:`fastkernels.neurons` and
-:mod:`fastkernels.word2vec`. Importing the package compiles nothing and
+dense layers, optimizers), :mod:`fastkernels.neurons`, :mod:`fastkernels.networks`
+and :mod:`fastkernels.word2vec`. Importing the package compiles nothing and
 needs no GPU.
 """
 
@@ -45,6 +45,7 @@ __all__ = [
     "cuda_available",
     "get_num_threads",
     "info",
+    "networks",
     "neurons",
     "nn",
     "num_threads",

@@ -6,4 +6,4 @@ in ``fastkernels.<area>._bench`` for :mod:`fastkernels.bench`. Adding an area me
 its name here.
 """
 
-AREAS = ("nn", "neurons", "word2vec")
+AREAS = ("nn", "neurons", "networks", "word2vec")

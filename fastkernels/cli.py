@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     pb = sub.add_parser("bench", help="benchmark kernels against their NumPy baselines (and peers)")
     pb.add_argument("--full", action="store_true", help="large sizes (slow); default is the quick profile")
     pb.add_argument("--filter", help="only cases whose name (or area) contains this text")
-    pb.add_argument("--area", action="append", help="only this area (repeatable): nn, neurons, word2vec")
+    pb.add_argument("--area", action="append", help="only this area (repeatable): nn, neurons, networks, word2vec")
     pb.add_argument("--backend", default="parallel", choices=("cpu", "parallel", "cuda"))
     pb.add_argument("--threads", type=int, default=0, help="thread count (default: numba's)")
     pb.add_argument("--out", default=".", help="directory for fastkernels-bench.json and .png")

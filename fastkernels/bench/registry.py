@@ -56,7 +56,7 @@ class Case:
     name : str
         Short unique name, e.g. ``"softmax"``.
     area : str
-        ``"nn"``, ``"neurons"`` or ``"word2vec"``.
+        ``"nn"``, ``"neurons"``, ``"networks"`` or ``"word2vec"``.
     description : str
         One line for the report.
     make_inputs : callable

@@ -149,7 +149,7 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             res.gbytes_per_s = work["bytes"] / res.fastkernels_s / 1e9
         if "flops" in work:
             res.gflops = work["flops"] / res.fastkernels_s / 1e9
-        if "updates" in work:  # neuron-state updates (neurons x steps)
+        if "updates" in work:  # neuron-state updates (neurons x steps; networks add their synaptic events)
             res.gupdates_per_s = work["updates"] / res.fastkernels_s / 1e9
     return res
 

@@ -35,13 +35,25 @@ __all__ = ["MAX_NEURONS", "Conductance", "Connectivity", "Current", "Network", "
 
 
 def _warmup(backend, dtype):
-    """Compile the connectivity kernels (called by :func:`fastkernels.warmup` once the area is
-    registered). Building runs on the host, so ``"cuda"`` has nothing to compile here yet."""
+    """Compile the connectivity kernels and the ``Network.run`` kernels of the two benchmark
+    networks' kinds (CUBA: two current receptors, exact; COBA: two conductance receptors, Euler;
+    uniform LIF parameters), each run for 1 ms on 8 neurons (called by :func:`fastkernels.warmup`).
+    Building runs on the host and ``Network.run`` has no CUDA kernel, so ``"cuda"`` has nothing to
+    compile here yet."""
     if backend == "cuda":
         return
     import numpy as np
 
-    bernoulli(8, 8, 0.5, seed=0, dtype=dtype, backend=backend)
+    from ..neurons import LIF
+
+    conn = bernoulli(8, 8, 0.5, seed=0, dtype=dtype, backend=backend)
     fixed_out_degree(8, 8, 3, seed=0, dtype=dtype, backend=backend)
     fixed_in_degree(8, 8, 3, seed=0, dtype=dtype, backend=backend)
     gaussian_distance(np.arange(8.0), sigma=2.0, p_max=0.5, weight_sigma=2.0, seed=0, dtype=dtype, backend=backend)
+    model = LIF(tau_m=20.0, v_rest=-49.0, v_reset=-60.0, v_threshold=-50.0, tau_ref=5.0)
+    for receptors, method in (({"ge": Current(5.0), "gi": Current(10.0)}, "exact"),
+                              ({"ge": Conductance(5.0, 0.0), "gi": Conductance(10.0, -80.0)}, "euler")):
+        G = NeuronGroup(8, model, receptors=receptors, v0=-49.5, method=method)
+        net = Network(G, Synapses(G, G, conn, on_pre="ge"), Synapses(G, G, conn, on_pre="gi"), SpikeMonitor(G),
+                      dtype=dtype)
+        net.run(1.0, backend=backend, progress=False)

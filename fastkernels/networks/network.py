@@ -47,7 +47,7 @@ __all__ = ["Network", "Synapses"]
 POPULATIONS = {HH: _hh.POPULATION, Izhikevich: _izh.POPULATION}
 #: ``backend="auto"`` runs the neuron update on threads from this many neurons (below it a
 #: parallel region per step costs more than it saves).
-PARALLEL_MIN_NEURONS = 20_000
+PARALLEL_MIN_NEURONS = 200_000
 #: A run whose estimate exceeds this many seconds shows a progress bar (``progress="auto"``).
 PROGRESS_AFTER_S = 5.0
 

@@ -9,7 +9,7 @@ from ..bench.registry import SelfTimed
 def brian2_peers(factory):
     """``{"Brian2 cpp_standalone": ..., "Brian2 cpp_standalone OpenMP": ..., "Brian2 runtime": ...}``:
     :mod:`._brian2_peer`'s ``factory`` in each mode as a self-timed peer of a case whose inputs are
-    ``(I, steps)`` (the peer's own call).
+    the peer's own arguments (``(I, steps)``; ``(spec, steps)`` for the networks area's cases).
 
     ``cpp_standalone`` runs Brian2's generated C++ on one thread (its default); the OpenMP column
     runs it on as many threads as fastkernels' parallel backend has (:func:`get_num_threads`, read

@@ -1,0 +1,160 @@
+"""The networks area's benchmark cases: the CUBA and COBA networks of Brette et al. (2007).
+
+Each case runs one network (:func:`._reference.cuba_network`, :func:`._reference.coba_network`)
+for 1 s of biological time with fastkernels' :class:`~.network.Network`, against the NumPy
+reference (:func:`._reference.ref_lif_network`, the same network and schedule) and, where Brian2
+is importable, against Brian2 (:mod:`._brian2_peer`: its simulation time alone; the neurons'
+three columns: cpp_standalone, cpp_standalone with OpenMP on fastkernels' thread count, runtime).
+The synapses and initial state are built with the inputs (untimed); every contender simulates
+the same ones from the same state, and each check is spike counts per neuron, spike for spike
+(:func:`_check_counts`). Throughput counts neuron updates plus synaptic events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bench.registry import Case, register
+from ..neurons import LIF
+from ..neurons._bench_peers import brian2_peers
+from ._brian2_peer import network_peer
+from ._reference import coba_network, cuba_network, run_spec
+from .groups import Conductance, Current, NeuronGroup
+from .monitors import SpikeMonitor
+from .network import Network, Synapses
+
+
+def spec_network(spec, *, seed=None):
+    """``(network, group, spike monitor)``: the :class:`~._reference.NetworkSpec` ``spec`` as a
+    fastkernels :class:`~.network.Network` (same parameters, synapses and initial state)."""
+    p = spec.params
+    model = LIF(tau_m=p["tau_m"], v_rest=p["v_rest"], v_reset=p["v_reset"], v_threshold=p["v_threshold"],
+                tau_ref=p["tau_ref"], resistance=p["R"])
+    receptors = {r.name: Current(r.tau) if r.kind == "current" else Conductance(r.tau, r.E_rev)
+                 for r in spec.receptors}
+    G = NeuronGroup(spec.n, model, receptors=receptors, v0=spec.v0, I=p["I_ext"], method=spec.method)
+    for name, g0 in spec.g0.items():
+        G.g[name][:] = g0
+    M = SpikeMonitor(G)
+    syns = [Synapses(G, G, conn, on_pre=target) for conn, target in spec.projections]
+    return Network(G, *syns, M, dt=spec.dt, seed=seed), G, M
+
+
+# ---------------------------------------------------------------- the cases
+DT = 0.1  # ms, the builders' default
+# Synaptic events of the reference run of each (network, n, steps), recorded by the baseline for
+# the throughput column (the baseline always runs before the work is counted).
+_EVENTS: dict = {}
+
+
+def _inputs(builder):
+    """``make_inputs(n, duration)``: the network (synapses and initial state, seed 0) and its steps.
+    Building the connectivity happens here, untimed; each timed call builds only the Network objects."""
+    def make(n, duration):
+        spec = builder(n, seed=0)
+        return spec, int(round(duration / spec.dt))
+
+    return make
+
+
+def _backend(backend):
+    """The ``Network.run`` backend of a bench run's ``backend``.
+
+    ``"parallel"`` runs ``"auto"``: the network's own choice with the run's threads, which puts
+    the neuron update on threads from :data:`~.network.PARALLEL_MIN_NEURONS` neurons (at 4000
+    neurons a parallel region per step costs more than the update: 0.24 s against 0.11 s serial
+    for the 1 s CUBA run on 2 threads), as a user's ``net.run`` does. ``Network.run`` has no CUDA
+    kernel: on the cuda backend the case runs the same way (as the neurons' count-only bound
+    runs parallel there), so ``--backend cuda`` reports a CPU time for it.
+    """
+    return "cpu" if backend == "cpu" else "auto"
+
+
+def fk_network(spec, steps, backend):
+    """fastkernels: ``spec`` as a :class:`~.network.Network` (fresh state each call), run for
+    ``steps`` steps; spike counts per neuron."""
+    net, _G, M = spec_network(spec)
+    net.run(steps * spec.dt, backend=_backend(backend), progress=False)
+    return M.count
+
+
+def numpy_network(spec, steps):
+    """The NumPy reference (:func:`._reference.run_spec`: a Python time loop, array operations over
+    all neurons per step, CSR rows gathered and summed with ``np.bincount``); spike counts per neuron."""
+    ref = run_spec(spec, steps * spec.dt)
+    counts = np.bincount(ref.i, minlength=spec.n)
+    out_degree = sum(np.diff(conn.indptr) for conn, _ in spec.projections)
+    _EVENTS[(spec.name, spec.n, steps)] = int(counts @ out_degree)
+    return counts
+
+
+def _check_counts(out, ref):
+    """Spike counts per neuron equal to the reference's, neuron for neuron, at every size.
+
+    The networks are chaotic (balanced excitation and inhibition): a last-bit difference in one
+    neuron's ``v`` grows until it moves a threshold crossing, after which two runs are different
+    samples of the same asynchronous irregular state (equal statistics, not equal spikes). The
+    kernel may round differently from NumPy (LLVM may contract ``a * b + c`` into a fused
+    multiply-add), so a mean-rate check would be the fallback; it is not needed: measured on an
+    AVX2 machine, fastkernels (cpu and parallel) gives the reference's counts exactly at 200
+    neurons x 50 ms, 4000 x 1 s and 40 000 x 1 s for both networks, and so does Brian2 (all three
+    peer columns at 4000 x 1 s; cpp_standalone and runtime at 40 000 x 1 s). A machine whose rounding differs would fail here, not pass with a
+    slightly different network.
+    """
+    out = np.asarray(out)
+    if out.shape != ref.shape:
+        raise AssertionError(f"counts of shape {out.shape}, the reference's are {ref.shape}")
+    differ = np.flatnonzero(out != ref)
+    if differ.size:
+        raise AssertionError(f"{differ.size} of {ref.size} neurons' spike counts differ from the reference "
+                             f"(first: neuron {differ[0]}, {out[differ[0]]} against {ref[differ[0]]}); mean rate "
+                             f"{out.mean():.4f} against {ref.mean():.4f} spikes per neuron")
+
+
+def _work(name):
+    """Neuron updates (neurons x steps) plus synaptic events (the reference run's spikes times
+    their out-degrees), as ``"updates"``."""
+    def work(n, duration):
+        steps = int(round(duration / DT))
+        return {"updates": n * steps + _EVENTS.get((name, n, steps), 0)}
+
+    return work
+
+
+def _label(n, duration):
+    return f"{n} neurons x {duration / 1e3:g} s"
+
+
+_SIZES = {"test": [dict(n=200, duration=50.0)],
+          "quick": [dict(n=4000, duration=1000.0)],
+          "full": [dict(n=4000, duration=1000.0), dict(n=40_000, duration=1000.0)]}
+
+register(Case(
+    name="cuba_network",
+    area="networks",
+    description="Brian2's CUBA network (Brette et al. 2007): LIF, current synapses, 80 inputs per neuron, "
+                "exact update, dt 0.1 ms (spike counts; updates = neuron steps + synaptic events)",
+    make_inputs=_inputs(cuba_network),
+    kernel=fk_network,
+    baseline=numpy_network,
+    sizes=_SIZES,
+    label=_label,
+    check=_check_counts,
+    work=_work("CUBA"),
+    peers=brian2_peers(network_peer),
+))
+
+register(Case(
+    name="coba_network",
+    area="networks",
+    description="the COBA network (Brette et al. 2007): LIF, conductance synapses, 80 inputs per neuron, "
+                "forward Euler, dt 0.1 ms (spike counts; updates = neuron steps + synaptic events)",
+    make_inputs=_inputs(coba_network),
+    kernel=fk_network,
+    baseline=numpy_network,
+    sizes=_SIZES,
+    label=_label,
+    check=_check_counts,
+    work=_work("COBA"),
+    peers=brian2_peers(network_peer),
+))
