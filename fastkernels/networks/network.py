@@ -25,7 +25,7 @@ import time
 import numba
 import numpy as np
 
-from .._backend import check_backend
+from .._backend import check_backend, load_cuda, resolve_backend
 from .._random import resolve_seed
 from .._validate import check_cast_range, check_dtype, check_positive
 from ..neurons._driver import SimulationError
@@ -200,11 +200,14 @@ class Network:
         ----------
         duration : float, ms
             ``> 0``.
-        backend : {"auto", "cpu", "parallel"}
+        backend : {"auto", "cpu", "parallel", "cuda"}
             ``"parallel"`` runs each step's neuron update on threads (propagation stays serial,
-            in a fixed order: the result is the same). ``"auto"``: parallel from
-            :data:`PARALLEL_MIN_NEURONS` neurons. A CUDA kernel does not exist yet:
-            ``"cuda"`` raises ``ValueError``.
+            in a fixed order: the result is the same). ``"cuda"`` runs the whole call on the GPU
+            (LIF groups; :mod:`._network_cuda`: a thread per neuron, a warp per spiking source's
+            synapse row with atomic adds, STDP on the device; spikes come back in the CPU's
+            order, states equal to rounding). ``"auto"``: the CPU, parallel from
+            :data:`PARALLEL_MIN_NEURONS` neurons (it never picks the GPU: the per-step kernel
+            launches are not yet measured against the CPU loop).
         progress : "auto", bool
             A text progress bar on stderr: always, never, or when the run is estimated to take
             more than :data:`PROGRESS_AFTER_S` seconds.
@@ -223,11 +226,14 @@ class Network:
         if n_steps < 1:
             raise ValueError(f"duration must be at least half a step (dt = {self.dt} ms), got {duration}")
         check_backend(backend)
-        if backend == "cuda":
-            raise ValueError("Network.run has no CUDA kernel yet; use backend='auto', 'cpu' or 'parallel'")
         if not (progress == "auto" or isinstance(progress, bool)):
             raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
         plan = _Plan(self)
+        if backend == "cuda":
+            if plan.kind is not LIF:
+                raise ValueError("backend='cuda' runs networks of LIF groups; HH and Izhikevich groups run on the "
+                                 "CPU backends")
+            resolve_backend("cuda")  # BackendUnavailableError without a usable GPU
         if backend == "auto":
             backend = "parallel" if plan.n >= PARALLEL_MIN_NEURONS and numba.get_num_threads() > 1 else "cpu"
         times, ids, traces = plan.execute(self.step, self.step + n_steps, backend, progress)
@@ -464,7 +470,11 @@ class _Plan:
 
     def execute(self, k_start, k_end, backend, progress):
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
-        if self.kind is LIF:
+        if backend == "cuda":
+            cu = load_cuda("fastkernels.networks._network_cuda")
+            serial = parallel = cu.network_cuda(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
+                                                self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
+        elif self.kind is LIF:
             serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
                                                self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
         else:
