@@ -3,14 +3,23 @@ conservation, continuation, thread-count independence, monitors and bad input.""
 
 import numpy as np
 import pytest
+from test_networks_stdp import (
+    B2_CASES,
+    B2_I,
+    B2_J,
+    B2_POST_I,
+    B2_POST_K,
+    B2_PRE_I,
+    B2_PRE_K,
+    B2_W0,
+    first_step_after,
+)
 
 from fastkernels import networks as nw
 from fastkernels.networks._bench import spec_network
 from fastkernels.networks._reference import coba_network, cuba_network, run_spec
 from fastkernels.neurons import HH, LIF, Izhikevich, simulate_hh, simulate_izhikevich
 from fastkernels.neurons._driver import SimulationError
-
-from test_networks_stdp import B2_CASES, B2_I, B2_J, B2_POST_I, B2_POST_K, B2_PRE_I, B2_PRE_K, B2_W0, first_step_after
 
 
 def tutorial_group(I, tau):

@@ -17,8 +17,7 @@ per-synapse delays) and monitors (:class:`SpikeMonitor`, :class:`StateMonitor`,
 from .connectivity import MAX_NEURONS, Connectivity
 from .groups import Conductance, Current, NeuronGroup, SpikeGeneratorGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
-from .network import Network, Synapses
-from .stdp import STDP
+from .network import Network
 from .rules import (
     all_to_all,
     bernoulli,
@@ -28,6 +27,8 @@ from .rules import (
     neighbourhood,
     one_to_one,
 )
+from .stdp import STDP
+from .synapses import Synapses
 
 __all__ = ["MAX_NEURONS", "Conductance", "Connectivity", "Current", "Network", "NeuronGroup", "PopulationRateMonitor",
            "STDP", "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",

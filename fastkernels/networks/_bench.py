@@ -21,7 +21,8 @@ from ._brian2_peer import network_peer
 from ._reference import coba_network, cuba_network, run_spec
 from .groups import Conductance, Current, NeuronGroup
 from .monitors import SpikeMonitor
-from .network import Network, Synapses
+from .network import Network
+from .synapses import Synapses
 
 
 def spec_network(spec, *, seed=None):

@@ -3,7 +3,7 @@
 :func:`network_cuda` returns, for one feature combination, a host function with the argument
 list of the CPU kernel (``_network_kernels._run_template``) and its contract: run from
 ``k_begin[0]`` to ``k_end`` (or until the spike buffer could overflow), in Brian2's per-step
-order (see that module's docstring), updating the same arrays in place. ``_Plan.execute`` calls
+order (see that module's docstring), updating the same arrays in place. ``Plan.execute`` calls
 it exactly as it calls the CPU kernel.
 
 Data movement: one call copies the per-neuron state and parameters to the device once, in the
@@ -64,7 +64,7 @@ spikes exactly on small networks and states to a tolerance.)
 
 Scope: LIF groups (:func:`~._network_kernels.network_kernels`); the HH and Izhikevich networks
 (``engine_network_kernels``) have no device twin yet. A call copies everything in and out, so
-the caller should make its chunks long (``_Plan.execute``'s adaptive chunks of about 0.25 s are);
+the caller should make its chunks long (``Plan.execute``'s adaptive chunks of about 0.25 s are);
 arrays that do not change within a run (the synapses, parameters, generator spikes) could be
 kept on the device across calls by the caller.
 """
@@ -72,15 +72,42 @@ kept on the device across calls by the caller.
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, int64 as _i64, types
+from numba import cuda, types
+from numba import int64 as _i64
 
 from .. import _launch
 from .._jit import device, retarget, specialise
-from .._random import normal, poisson as poisson_count, stream_key
+from .._random import normal, stream_key
+from .._random import poisson as poisson_count
 from ..neurons._layout import BLOCK, reblock
-from ..neurons._lif_kernels import (A, C, DVT, DW, FLUSH, JW, LAM, MAX_RECEPTORS, POISSON_STREAM, PT, PW, R,
-                                    RECEPTOR_PARAM, RECEPTOR_ROW, REFSTEPS, SINCE, SINCE_MAX, SN, V, VRESET, VREST, VT,
-                                    VT0, W, free_legacy, lif_step)
+from ..neurons._lif_kernels import (
+    DVT,
+    DW,
+    FLUSH,
+    JW,
+    LAM,
+    MAX_RECEPTORS,
+    POISSON_STREAM,
+    PT,
+    PW,
+    RECEPTOR_PARAM,
+    RECEPTOR_ROW,
+    REFSTEPS,
+    SINCE,
+    SINCE_MAX,
+    SN,
+    VRESET,
+    VREST,
+    VT,
+    VT0,
+    A,
+    C,
+    R,
+    V,
+    W,
+    free_legacy,
+    lif_step,
+)
 from . import _stdp_kernels as _stdp
 
 __all__ = ["network_cuda"]

@@ -36,7 +36,14 @@ from .._precision import like
 from .._random import normal, stream_key
 from ..neurons._driver import emit_spikes
 from ..neurons._layout import BLOCK, ROW
-from ..neurons._lif_kernels import FLUSH, MAX_RECEPTORS, RECEPTOR_ROW, XI, first_bad, step_loop
+from ..neurons._lif_kernels import (
+    FLUSH,
+    MAX_RECEPTORS,
+    RECEPTOR_ROW,
+    XI,
+    first_bad,
+    step_loop,
+)
 from ._stdp_kernels import stdp_step
 
 __all__ = ["network_kernels"]

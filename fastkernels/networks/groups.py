@@ -15,9 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_array, as_index_array, check_choice, check_positive, check_scalar
+from .._validate import (
+    as_array,
+    as_index_array,
+    check_choice,
+    check_positive,
+    check_scalar,
+)
 from ..neurons import HH, LIF, Izhikevich
-from ..neurons import hh as _hh, izhikevich as _izh
+from ..neurons import hh as _hh
+from ..neurons import izhikevich as _izh
 from ..neurons._lif_kernels import LIMIT, MAX_RECEPTORS, SINCE_MAX
 from ..neurons._params import check_n, per_neuron
 from .connectivity import MAX_NEURONS

@@ -13,8 +13,8 @@ import pytest
 from fastkernels import _launch
 from fastkernels import networks as nw
 from fastkernels.networks import _network_cuda as NC
-from fastkernels.networks import network as network_mod
 from fastkernels.networks._network_kernels import network_kernels
+from fastkernels.networks._plan import Plan
 from fastkernels.neurons import LIF
 from fastkernels.neurons._driver import SimulationError
 from fastkernels.neurons._lif_kernels import RECEPTOR_ROW, SINCE, VT, V, W
@@ -217,11 +217,11 @@ def test_bad_state_raises_like_the_cpu():
 
 # ---------------------------------------------------------------- the raw kernel: stop and resume
 def _kernel_args(plan, k_start, k_end, cap):
-    """The CPU kernel's arguments as ``_Plan.execute`` builds them (fresh copies of every array)."""
+    """The CPU kernel's arguments as ``Plan.execute`` builds them (fresh copies of every array)."""
     rec = np.zeros(0, np.int64)
     traces = np.zeros((1 + plan.n_rec, 0, 0), dtype=plan.dtype)
     spk_t, spk_i = np.zeros((1, cap)), np.zeros((1, cap), dtype=np.int64)
-    c = lambda a: np.array(a, copy=True)
+    c = lambda a: np.array(a, copy=True)  # noqa: E731
     return [plan.n, c(plan.S), plan.P, plan.ref_s, plan.iext, plan.n_rec, plan.net._key, np.array([k_start]),
             k_end, k_start, plan.dt, plan.gen_k, plan.gen_id, np.array([np.searchsorted(plan.gen_k, k_start)]),
             plan.src_lo, plan.src_hi, plan.rows, plan.tgt, plan.tgt_hi, plan.ip_off, plan.syn_off, plan.indptr,
@@ -233,7 +233,7 @@ def _kernel_args(plan, k_start, k_end, cap):
 def test_a_full_spike_buffer_stops_both_at_the_same_step():
     """A buffer of n + 12 slots: the run stops before a step that could overflow it, and resumes."""
     net = v_jumps()()[0]
-    plan = network_mod._Plan(net)
+    plan = Plan(net)
     flags = (plan.varied, plan.dynamics, plan.noisy, plan.legacy, plan.freeze, plan.poisson, plan.n_cur,
              plan.n_rec - plan.n_cur)
     cpu, dev = network_kernels(*flags)[0], NC.network_cuda(*flags)
