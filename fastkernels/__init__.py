@@ -13,7 +13,10 @@ import os as _os
 # Numba's OpenMP threads otherwise spin after every parallel region and fight the
 # BLAS threads that run between our kernels (3-10x slower training loops measured
 # here). Read when Numba first starts its thread pool; a user's own setting wins.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    # so child processes that are not ours (Brian2's standalone programs) can be run without it
+    _os.environ["FASTKERNELS_SET_OMP_WAIT_POLICY"] = "1"
 
 from ._areas import AREAS as _AREAS  # noqa: E402
 from ._backend import (  # noqa: E402

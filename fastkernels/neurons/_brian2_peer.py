@@ -48,6 +48,7 @@ The models, in Brian2's own terms:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import shutil
@@ -108,6 +109,21 @@ def _inputs(I, steps):
     return I, int(steps)
 
 
+@contextlib.contextmanager
+def _own_omp_policy():
+    """Brian2's standalone program runs with the OpenMP wait policy the user had: fastkernels sets
+    ``OMP_WAIT_POLICY=PASSIVE`` for its own threads when the user set none (see
+    ``fastkernels/__init__.py``), which would make an OpenMP standalone program sleep between
+    every step's parallel regions."""
+    ours = os.environ.get("FASTKERNELS_SET_OMP_WAIT_POLICY") == "1"
+    saved = os.environ.pop("OMP_WAIT_POLICY", None) if ours else None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["OMP_WAIT_POLICY"] = saved
+
+
 def make_peer(mode: str, build: Callable, codegen_target, threads) -> Callable[..., PeerTiming]:
     """``peer(I, steps)`` running the network that ``build(b2, I, steps)`` makes in ``mode``.
 
@@ -137,7 +153,8 @@ def make_peer(mode: str, build: Callable, codegen_target, threads) -> Callable[.
                 objects, mon, duration = build(b2, I, steps)
                 net = b2.Network(*objects)
                 net.run(duration, report=None, namespace={})
-                dev.build(directory=directory, compile=True, run=True, with_output=False)
+                with _own_omp_policy():
+                    dev.build(directory=directory, compile=True, run=True, with_output=False)
                 counts = np.asarray(mon.count[:], dtype=np.int64).copy()
                 seconds = float(dev._last_run_time)
                 peer.timers = {k: dict(v) if isinstance(v, dict) else v for k, v in dev.timers.items()}
