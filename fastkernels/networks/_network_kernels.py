@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import FASTMATH, cpu_kernels, jit, specialise
+from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._precision import like
 from .._random import normal, stream_key
 from ..neurons._driver import emit_spikes
@@ -116,6 +116,18 @@ def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k
         j = _FIRST_BAD(sb, m)  # noqa: F821
         return lo + (j if j >= 0 else 0)
     return -1
+
+
+@device
+def row_span(src, p, src_lo, src_hi, ip_off, syn_off, indptr):
+    """``(s0, s1)``: the synapses of source ``src`` (a network-wide id) in projection ``p`` (the CSR
+    arrays of every projection concatenated); an empty span when ``src`` is not one of ``p``'s
+    sources. (The CUDA propagation spells the same lookup out: the simulator cannot pass its
+    device arrays to a CPU-jitted helper.)"""
+    if src < src_lo[p] or src >= src_hi[p]:
+        return 0, 0
+    b = ip_off[p] + src - src_lo[p]
+    return syn_off[p] + indptr[b], syn_off[p] + indptr[b + 1]
 
 
 def _state_row(x):
@@ -204,15 +216,11 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
         for q in range(c0, cnt):
             src = spk_i[0, q]
             for p in range(n_proj):
-                if src < src_lo[p] or src >= src_hi[p]:
-                    continue
                 r = rec_row[p]
-                if r < 0:
+                s0, s1 = row_span(src, p, src_lo, src_hi, ip_off, syn_off, indptr)
+                if r < 0 or s0 == s1:
                     continue
                 off = tgt_lo[p]
-                base = ip_off[p] + src - src_lo[p]
-                s0 = syn_off[p] + indptr[base]
-                s1 = syn_off[p] + indptr[base + 1]
                 if delayed:
                     for s in range(s0, s1):
                         ring[(k + dsteps[s]) % n_slots, r, off + post[s]] += weight[s]
