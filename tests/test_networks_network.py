@@ -408,3 +408,61 @@ def test_psc_filter_bad_order_and_method():
     G = nw.NeuronGroup(1, LIF(), receptors={"s": nw.Current(5.0, order=1)}, method="euler")
     with pytest.raises(ValueError, match="order > 0 needs"):
         nw.Network(G).run(1.0)
+
+
+def test_bench_check_is_exact_for_short_runs_and_statistical_for_chaotic_ones():
+    from fastkernels.networks._bench import _check_counts
+
+    ref = np.full(2000, 5)
+    _check_counts(ref.copy(), ref)
+    moved = ref.copy()
+    moved[0], moved[1] = 6, 4  # the same rate, other spikes: a chaotic run's rounding
+    _check_counts(moved, ref)
+    with pytest.raises(AssertionError, match="differ"):
+        _check_counts(ref + 1, ref)  # 20% faster: a different network
+    with pytest.raises(AssertionError, match="differ"):
+        _check_counts(moved[:200], ref[:200])  # short runs must match exactly
+    with pytest.raises(AssertionError, match="shape"):
+        _check_counts(ref[:10], ref)
+
+
+def test_more_bad_input_is_refused_by_name():
+    G = nw.NeuronGroup(3, LIF())
+    with pytest.raises(ValueError, match="dt"):
+        nw.Network(G, dt=0.0)
+    with pytest.raises(ValueError, match="dtype"):
+        nw.Network(G, dtype=np.int32)
+    with pytest.raises(TypeError, match="Network holds"):
+        nw.Network(G, "G")
+    with pytest.raises(ValueError, match="E_rev"):
+        nw.Conductance(5.0, float("nan"))
+    with pytest.raises(ValueError, match="needs method='euler'"):
+        nw.NeuronGroup(2, LIF(), receptors={"ge": nw.Conductance(5.0, 0.0)}, method="exact")
+    with pytest.raises(TypeError, match="receptors"):
+        nw.NeuronGroup(2, LIF(), receptors={"ge": 5.0})
+    with pytest.raises(ValueError, match="identifiers"):
+        nw.NeuronGroup(2, LIF(), receptors={"g e": nw.Current(5.0)})
+    with pytest.raises(TypeError, match="model"):
+        nw.NeuronGroup(2, "LIF")
+    with pytest.raises(ValueError, match="method"):
+        nw.NeuronGroup(2, HH(), method="exact")
+    with pytest.raises(ValueError, match="record"):
+        nw.StateMonitor(G, [5])
+    with pytest.raises(ValueError, match="every"):
+        nw.StateMonitor(G, True, every=0)
+    with pytest.raises(TypeError, match="group"):
+        nw.SpikeMonitor(np.zeros(3))
+    with pytest.raises(ValueError, match="width"):
+        nw.PopulationRateMonitor(G).smooth_rate(0.0)
+    src = nw.SpikeGeneratorGroup(2, [0], [1.0])
+    with pytest.raises(TypeError, match="target"):
+        nw.Synapses(G, src, nw.Connectivity.from_arrays([0], [0], n_pre=3, n_post=2))
+    with pytest.raises(TypeError, match="stdp"):
+        nw.Synapses(G, G, nw.Connectivity.from_arrays([0], [1], n_pre=3, n_post=3), stdp={"A_pre": 0.01})
+    with pytest.raises(ValueError, match="times"):
+        nw.SpikeGeneratorGroup(2, [0], [-1.0])
+    G.v[0] = np.nan  # a state set to NaN between runs is refused before anything runs
+    net = nw.Network(G)
+    with pytest.raises(ValueError, match="finite"):
+        net.run(1.0)
+    assert net.step == 0

@@ -89,27 +89,38 @@ def numpy_network(spec, steps):
     return counts
 
 
+#: Populations of at least this many neurons run long enough (1 s) for the networks' chaos to
+#: amplify a last-bit difference into different spikes: their check falls back to the mean rate.
+CHAOTIC_NEURONS = 1000
+#: Relative tolerance of that fallback (the rate of two samples of the same network state).
+RATE_RTOL = 0.02
+
+
 def _check_counts(out, ref):
-    """Spike counts per neuron equal to the reference's, neuron for neuron, at every size.
+    """Spike counts per neuron equal to the reference's; for the long runs of large networks, equal
+    or the same mean rate within :data:`RATE_RTOL`.
 
     The networks are chaotic (balanced excitation and inhibition): a last-bit difference in one
     neuron's ``v`` grows until it moves a threshold crossing, after which two runs are different
     samples of the same asynchronous irregular state (equal statistics, not equal spikes). The
-    kernel may round differently from NumPy (LLVM may contract ``a * b + c`` into a fused
-    multiply-add), so a mean-rate check would be the fallback; it is not needed: measured on an
-    AVX2 machine, fastkernels (cpu and parallel) gives the reference's counts exactly at 200
-    neurons x 50 ms, 4000 x 1 s and 40 000 x 1 s for both networks, and so does Brian2 (all three
-    peer columns at 4000 x 1 s; cpp_standalone and runtime at 40 000 x 1 s). A machine whose rounding differs would fail here, not pass with a
-    slightly different network.
+    kernel rounds as LLVM contracts ``a * b + c`` into fused multiply-adds, NumPy does not; on
+    the AVX2 machine this was measured on the counts were equal neuron for neuron at every size
+    (200 x 50 ms, 4000 and 40 000 x 1 s), but a machine or library that rounds one operation
+    differently may only reproduce the statistics, so at :data:`CHAOTIC_NEURONS` neurons and more
+    a difference passes when the mean rates agree. The short test size must match exactly.
     """
     out = np.asarray(out)
     if out.shape != ref.shape:
         raise AssertionError(f"counts of shape {out.shape}, the reference's are {ref.shape}")
     differ = np.flatnonzero(out != ref)
-    if differ.size:
-        raise AssertionError(f"{differ.size} of {ref.size} neurons' spike counts differ from the reference "
-                             f"(first: neuron {differ[0]}, {out[differ[0]]} against {ref[differ[0]]}); mean rate "
-                             f"{out.mean():.4f} against {ref.mean():.4f} spikes per neuron")
+    if not differ.size:
+        return
+    rel = abs(out.mean() - ref.mean()) / max(ref.mean(), 1e-300)
+    if ref.size >= CHAOTIC_NEURONS and rel <= RATE_RTOL:
+        return
+    raise AssertionError(f"{differ.size} of {ref.size} neurons' spike counts differ from the reference "
+                         f"(first: neuron {differ[0]}, {out[differ[0]]} against {ref[differ[0]]}); mean rate "
+                         f"{out.mean():.4f} against {ref.mean():.4f} spikes per neuron ({rel:.2%} apart)")
 
 
 def _work(name):
