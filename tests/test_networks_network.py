@@ -208,7 +208,7 @@ def test_bad_input_is_refused_by_name():
         nw.SpikeGeneratorGroup(2, [0, 2], [1.0, 2.0])
     with pytest.raises(ValueError, match="twice"):
         nw.Network(G, nw.SpikeGeneratorGroup(2, [0, 0], [1.0, 1.01])).run(5.0)
-    with pytest.raises(ValueError, match="at least one NeuronGroup or SpikeGeneratorGroup"):
+    with pytest.raises(ValueError, match="at least one NeuronGroup, SpikeGeneratorGroup or PoissonGroup"):
         nw.Network(nw.Synapses(G, G, c)).run(1.0)
     net = nw.Network(H, nw.Synapses(G, G, c))
     with pytest.raises(ValueError, match="not in the network"):

@@ -9,13 +9,13 @@ backend reads the same structure. Random rules are reproducible: a seed gives th
 on every backend and thread count.
 
 A :class:`Network` runs :class:`NeuronGroup` s (LIF neurons with :class:`Current` receptors),
-:class:`SpikeGeneratorGroup` s, :class:`Synapses` (``on_pre``: jump ``v`` or a receptor, with
+:class:`SpikeGeneratorGroup` s and :class:`PoissonGroup` s (sources), :class:`Synapses` (``on_pre``: jump ``v`` or a receptor, with
 per-synapse delays) and monitors (:class:`SpikeMonitor`, :class:`StateMonitor`,
 :class:`PopulationRateMonitor`) in one compiled loop, in Brian2's per-step order.
 """
 
 from .connectivity import MAX_NEURONS, Connectivity
-from .groups import Conductance, Current, NeuronGroup, SpikeGeneratorGroup
+from .groups import Conductance, Current, NeuronGroup, PoissonGroup, SpikeGeneratorGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from .network import Network
 from .rules import (
@@ -30,8 +30,8 @@ from .rules import (
 from .stdp import STDP
 from .synapses import Synapses
 
-__all__ = ["MAX_NEURONS", "Conductance", "Connectivity", "Current", "Network", "NeuronGroup", "PopulationRateMonitor",
-           "STDP", "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",
+__all__ = ["MAX_NEURONS", "Conductance", "Connectivity", "Current", "Network", "NeuronGroup", "PoissonGroup",
+           "PopulationRateMonitor", "STDP", "SpikeGeneratorGroup", "SpikeMonitor", "StateMonitor", "Synapses", "all_to_all", "bernoulli",
            "fixed_in_degree", "fixed_out_degree", "gaussian_distance", "neighbourhood", "one_to_one"]
 
 

@@ -26,7 +26,8 @@ from ..neurons._lif_kernels import MAX_RECEPTORS, RECEPTOR_ROW, SINCE_MAX
 from ..neurons.lif import PARAM_ORDER, STATE_ORDER, lif_parameters, lif_propagators
 from ._network_kernels import engine_network_kernels, network_kernels
 from ._stdp_kernels import by_post
-from .groups import SETUP, NeuronGroup, SpikeGeneratorGroup
+from ._sources import source_spikes
+from .groups import SETUP, NeuronGroup, PoissonGroup, SpikeGeneratorGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from .synapses import Synapses
 
@@ -45,9 +46,11 @@ class Plan:
         self.net = net
         self.groups = net._of(NeuronGroup)
         self.gens = net._of(SpikeGeneratorGroup)
-        if not self.groups and not self.gens:
-            raise ValueError("a Network needs at least one NeuronGroup or SpikeGeneratorGroup")
-        members = set(map(id, self.groups + self.gens))
+        self.poissons = net._of(PoissonGroup)
+        self.sources = self.gens + self.poissons
+        if not self.groups and not self.sources:
+            raise ValueError("a Network needs at least one NeuronGroup, SpikeGeneratorGroup or PoissonGroup")
+        members = set(map(id, self.groups + self.sources))
         for o in net.objects:
             for attr in ("source", "target", "group"):
                 g = getattr(o, attr, None)
@@ -55,7 +58,7 @@ class Plan:
                     raise ValueError(f"{o!r}: its {attr} {g.name} is not in the network")
         self.offset = {}
         lo = 0
-        for g in self.groups + self.gens:
+        for g in self.groups + self.sources:  # neurons, then the generators, then the Poisson sources
             self.offset[id(g)] = lo
             lo += g.n
         self.n = sum(g.n for g in self.groups)
@@ -88,6 +91,7 @@ class Plan:
         k, i = np.concatenate(steps), np.concatenate(gids)
         order = np.lexsort((i, k))
         self.gen_k, self.gen_id = k[order], i[order]
+        self.pois = [(self.offset[id(g)], g.probabilities(dt)) for g in self.poissons]
 
     def _parameters(self, dt):
         """The blocked parameters and state of all groups end to end (receptor rows included)."""
@@ -282,24 +286,28 @@ class Plan:
         n_rows = max(0, -(-(k_end - k_first) // every))
         traces = np.zeros((1 + self.n_rec, rec.size, n_rows), dtype=self.dtype)
         self.rec, self.every, self.k_first = rec, every, k_first
-        n_gen = self.gen_k.size
-        cap = max(1024, 4 * (self.n + min(n_gen, 1 << 20)))
+        n_src = sum(g.n for g in self.sources)
+        cap = max(1024, 4 * (self.n + min(n_src, 1 << 20)))
         spk_t, spk_i = np.empty((1, cap)), np.empty((1, cap), dtype=np.int64)
         spk_n = np.zeros(1, np.int64)
         k_begin = np.array([k_start], np.int64)
-        gen_pos = np.array([np.searchsorted(self.gen_k, k_start)], np.int64)
+        gen_pos = np.zeros(1, np.int64)
         err = np.full(2, -1, np.int64)
         chunk = min(k_end - k_start, 1000)
         first, t0, k_timed = True, 0.0, k_start
         bar = _Bar(k_end - k_start, progress)
         while k_begin[0] < k_end:
-            if spk_t.shape[1] - spk_n[0] < self.n + 1 + (n_gen and 1 << 10):
-                grow = max(spk_t.shape[1], 2 * (self.n + n_gen))
+            stop = min(k_end, k_begin[0] + chunk)
+            # the sources' spikes of this chunk (drawn again from the same streams if the call stops early)
+            gen_k, gen_id = source_spikes(self.net._key, k_begin[0], stop, self.gen_k, self.gen_id, self.pois)
+            gen_pos[0] = 0
+            per_step = int(np.bincount(gen_k - k_begin[0]).max()) if gen_k.size else 0
+            if spk_t.shape[1] - spk_n[0] < self.n + 1 + per_step:  # room for the fullest step
+                grow = max(spk_t.shape[1], 2 * (self.n + per_step))
                 spk_t = np.concatenate([spk_t, np.empty((1, grow))], axis=1)
                 spk_i = np.concatenate([spk_i, np.empty((1, grow), np.int64)], axis=1)
-            stop = min(k_end, k_begin[0] + chunk)
             kern(self.n, self.S, self.P, self.ref_s, self.iext, self.n_rec, self.net._key, k_begin, stop,
-                 k_first, self.dt, self.gen_k, self.gen_id, gen_pos, self.src_lo, self.src_hi, self.rows, self.tgt,
+                 k_first, self.dt, gen_k, gen_id, gen_pos, self.src_lo, self.src_hi, self.rows, self.tgt,
                  self.tgt_hi, self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring,
                  self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn, self.x_pre, self.k_pre,
                  self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids, self.pl_params, spk_t, spk_i,
@@ -322,7 +330,7 @@ class Plan:
         return spk_t[0, :m].copy(), spk_i[0, :m].copy(), traces
 
     def _locate(self, i):
-        for g in self.groups + self.gens:
+        for g in self.groups + self.sources:
             o = self.offset[id(g)]
             if o <= i < o + g.n:
                 return g, i - o

@@ -5,7 +5,8 @@ A :class:`NeuronGroup` is ``n`` neurons of one model (today the LIF of
 named *receptors*: postsynaptic variables that synapses add to and that drive the membrane.
 Its state (``v``, each receptor, the refractory counter) is a set of NumPy arrays the user
 reads and changes between runs. A :class:`SpikeGeneratorGroup` emits given spikes (Brian2's
-``SpikeGeneratorGroup``): a source for synapses, with no state of its own.
+``SpikeGeneratorGroup``) and a :class:`PoissonGroup` random ones at given rates (Brian2's
+``PoissonGroup``): sources for synapses, with no state of their own (:data:`SOURCES`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..neurons._lif_kernels import LIMIT, MAX_RECEPTORS, SINCE_MAX
 from ..neurons._params import check_n, per_neuron
 from .connectivity import MAX_NEURONS
 
-__all__ = ["Conductance", "Current", "NeuronGroup", "SpikeGeneratorGroup"]
+__all__ = ["Conductance", "Current", "NeuronGroup", "PoissonGroup", "SpikeGeneratorGroup"]
 
 #: The neuron models a group may hold, their integrators in a network, and the default one.
 MODELS = (LIF, HH, Izhikevich)
@@ -352,3 +353,79 @@ class SpikeGeneratorGroup:
 
     def __repr__(self) -> str:
         return f"SpikeGeneratorGroup(n={self.n}, spikes={self.times.size})"
+
+
+class PoissonGroup:
+    """``n`` independent Poisson sources (Brian2's ``PoissonGroup``).
+
+    In every step source ``i`` spikes with probability ``rates[i] * dt`` (Brian2's threshold
+    ``rand() < rates * dt``: a Bernoulli trial per step, so at most one spike per step and a
+    count over ``T`` ms that is binomial, Poisson as ``dt -> 0``). The draws come from the
+    network's seed through counter-based streams, one per group and step: the same seed gives
+    the same spikes on every backend and thread count, and however a run is split into calls.
+
+    Parameters
+    ----------
+    n : int
+        Number of sources.
+    rates : float or array_like of float, shape (n,), Hz
+        Firing rate of each source (finite, >= 0; ``rates * dt`` must not exceed 1 at run time).
+        ``group.rates`` is an ``(n,)`` float64 array the user may change between runs.
+    name : str, optional
+
+    Notes
+    -----
+    With one rate for the whole group a step costs O(its spikes) (the gaps between spiking
+    sources are drawn as geometric variates); with per-source rates it costs one uniform per
+    source and step, as Brian2's does.
+    """
+
+    def __init__(self, n, rates, *, name=None):
+        self.n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
+        self.rates = rates
+        self.name = name or f"poissongroup_{id(self):x}"
+
+    @property
+    def rates(self) -> np.ndarray:
+        """``(n,)`` float64, Hz."""
+        return self._rates
+
+    @rates.setter
+    def rates(self, value):
+        r = np.asarray(value)
+        if r.dtype.kind not in "iuf":
+            raise TypeError(f"rates must be real numbers (Hz), got dtype {r.dtype}")
+        r = r.astype(np.float64)
+        if not np.isfinite(r).all():
+            raise ValueError("rates must be finite")
+        if r.ndim > 1 or (r.ndim == 1 and r.shape != (self.n,)):
+            raise ValueError(f"rates must be a scalar or have shape ({self.n},), got shape {r.shape}")
+        self._rates = np.array(np.broadcast_to(r, (self.n,)))
+        self.probabilities(0.0)  # the sign check
+
+    def probabilities(self, dt: float) -> np.ndarray:
+        """Each source's spike probability per step of ``dt`` ms (``(n,)`` float64), checked."""
+        r = self._rates
+        if r.shape != (self.n,) or not np.isfinite(r).all():
+            raise ValueError(f"{self.name}: rates must stay finite with shape ({self.n},)")
+        if (r < 0).any():
+            q = int(np.flatnonzero(r < 0)[0])
+            raise ValueError(f"rates must be >= 0 Hz; source {q} has {r[q]}")
+        p = r * (dt * 1e-3)
+        if (p > 1.0).any():
+            q = int(np.argmax(p))
+            raise ValueError(f"{self.name}: rates * dt must be <= 1 (one spike per step at most); source {q} has "
+                             f"{r[q]} Hz at dt = {dt} ms")
+        return p
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        r = self._rates
+        rate = f"{r[0]:g} Hz" if np.ptp(r) == 0 else f"{r.min():g}..{r.max():g} Hz"
+        return f"PoissonGroup(n={self.n}, rates={rate})"
+
+
+#: The groups that only emit spikes (no state): sources for synapses and monitors.
+SOURCES = (SpikeGeneratorGroup, PoissonGroup)

@@ -15,12 +15,12 @@ import numpy as np
 
 from .._validate import check_positive, check_scalar
 from ..neurons._params import as_record
-from .groups import NeuronGroup, SpikeGeneratorGroup
+from .groups import SOURCES, NeuronGroup
 
 __all__ = ["PopulationRateMonitor", "SpikeMonitor", "StateMonitor"]
 
 
-def _check_source(group, kinds=(NeuronGroup, SpikeGeneratorGroup)):
+def _check_source(group, kinds=(NeuronGroup, *SOURCES)):
     if not isinstance(group, kinds):
         names = " or ".join(k.__name__ for k in kinds)
         raise TypeError(f"group must be a {names}, got {type(group).__name__}")

@@ -26,7 +26,7 @@ from .._random import resolve_seed
 from .._validate import check_dtype, check_positive
 from ..neurons import LIF
 from ._plan import Plan
-from .groups import NeuronGroup, SpikeGeneratorGroup
+from .groups import SOURCES, NeuronGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from .synapses import Synapses
 
@@ -37,7 +37,7 @@ __all__ = ["Network", "Synapses"]
 PARALLEL_MIN_NEURONS = 200_000
 
 
-_KINDS = (NeuronGroup, SpikeGeneratorGroup, Synapses, SpikeMonitor, StateMonitor, PopulationRateMonitor)
+_KINDS = (NeuronGroup, *SOURCES, Synapses, SpikeMonitor, StateMonitor, PopulationRateMonitor)
 
 
 class Network:
@@ -46,7 +46,7 @@ class Network:
     Parameters
     ----------
     *objects
-        NeuronGroup, SpikeGeneratorGroup, Synapses and monitor objects (more with :meth:`add`).
+        NeuronGroup, SpikeGeneratorGroup, PoissonGroup, Synapses and monitor objects (more with :meth:`add`).
     dt : float, ms
         Time step (> 0), default 0.1 ms.
     dtype : {float64, float32}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .connectivity import Connectivity
-from .groups import NeuronGroup, SpikeGeneratorGroup
+from .groups import SOURCES, NeuronGroup
 from .stdp import STDP
 
 __all__ = ["Synapses"]
@@ -16,8 +16,8 @@ class Synapses:
 
     Parameters
     ----------
-    source : NeuronGroup or SpikeGeneratorGroup
-    target : NeuronGroup, or SpikeGeneratorGroup when ``on_pre`` is None
+    source : NeuronGroup, SpikeGeneratorGroup or PoissonGroup
+    target : NeuronGroup, or a SpikeGeneratorGroup or PoissonGroup when ``on_pre`` is None
     connectivity : Connectivity
         ``n_pre == len(source)``, ``n_post == len(target)``; its ``weight`` and ``delay`` (ms,
         rounded to steps as Brian2 does, :meth:`Connectivity.delay_steps`) are read at each run.
@@ -40,10 +40,11 @@ class Synapses:
     """
 
     def __init__(self, source, target, connectivity, *, on_pre="v", stdp=None, name=None):
-        if not isinstance(source, (NeuronGroup, SpikeGeneratorGroup)):
-            raise TypeError(f"source must be a NeuronGroup or SpikeGeneratorGroup, got {type(source).__name__}")
-        if not isinstance(target, NeuronGroup) and not (on_pre is None and isinstance(target, SpikeGeneratorGroup)):
-            raise TypeError(f"target must be a NeuronGroup (or a SpikeGeneratorGroup with on_pre=None), got "
+        if not isinstance(source, (NeuronGroup, *SOURCES)):
+            raise TypeError(f"source must be a NeuronGroup, SpikeGeneratorGroup or PoissonGroup, got "
+                            f"{type(source).__name__}")
+        if not isinstance(target, NeuronGroup) and not (on_pre is None and isinstance(target, SOURCES)):
+            raise TypeError(f"target must be a NeuronGroup (or a source group with on_pre=None), got "
                             f"{type(target).__name__}")
         if not isinstance(connectivity, Connectivity):
             raise TypeError(f"connectivity must be a fastkernels.networks.Connectivity, got "

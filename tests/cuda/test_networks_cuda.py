@@ -183,6 +183,26 @@ def test_v_jumps_with_generators(threads, blocks, duration, monkeypatch):
     compare(cpu, dev)
 
 
+def poisson_driven():
+    """Poisson groups (one rate, and per-source rates) onto a LIF group's ``v`` and a receptor, with delays."""
+    def build():
+        P1 = nw.PoissonGroup(30, 40.0)
+        P2 = nw.PoissonGroup(10, np.linspace(0.0, 200.0, 10))
+        G = nw.NeuronGroup(12, LIF(tau_m=10.0, tau_ref=1.0), v0=0.0, receptors={"ge": nw.Current(3.0)})
+        c1 = nw.bernoulli(30, 12, 0.4, weight=0.3, seed=2)
+        c1.delay = 0.3
+        s1 = nw.Synapses(P1, G, c1, on_pre="v")
+        s2 = nw.Synapses(P2, G, nw.bernoulli(10, 12, 0.5, weight=0.8, seed=3), on_pre="ge")
+        M, MP = nw.SpikeMonitor(G), nw.SpikeMonitor(P1)
+        return nw.Network(P1, P2, G, s1, s2, M, MP, seed=4), [G], [s1, s2], [M, MP], []
+    return build
+
+
+def test_poisson_groups_drive_the_device_run_as_the_cpu(monkeypatch):
+    cpu, dev = run_both(poisson_driven(), 30.0, monkeypatch, steps=[12.0, 18.0])
+    compare(cpu, dev)
+
+
 def test_stdp_pairs(monkeypatch):
     cpu, dev = run_both(stdp_pairs(), 11.0, monkeypatch)
     compare(cpu, dev, rtol=1e-12, min_spikes=20)
