@@ -34,6 +34,7 @@ from numba import prange
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._precision import like
 from .._random import normal, stream_key
+from .._simd import prefer_wide_vectors
 from ..neurons._driver import emit_spikes
 from ..neurons._layout import BLOCK, ROW
 from ..neurons._lif_kernels import (
@@ -52,6 +53,7 @@ __all__ = ["network_kernels"]
 def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
     """Step block ``b``'s neurons once with the model's loop (``_LOOP``: it also adds the receptors'
     drive and decays them); returns the first neuron in a bad state, or -1."""
+    prefer_wide_vectors()  # the loop LLVM inlines here keeps its vector width
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
     sb = S[b].reshape(-1)

@@ -81,7 +81,7 @@ def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy):
     return ic
 
 
-@device
+@jit
 def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
     """Append one step's ``nsp`` spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
 
@@ -176,23 +176,45 @@ def _unit_segments(seg):
 
 
 @jit
+def _merge_sort_pairs(out_t, out_i, lo, hi):
+    """Sort ``out_*[lo:hi]`` by (time, id): a bottom-up merge sort through one scratch buffer.
+    (Written out: two ``np.argsort(kind="mergesort")`` and fancy indexing took 15 s to compile.)"""
+    n = hi - lo
+    tt, ii = np.empty(n, out_t.dtype), np.empty(n, out_i.dtype)
+    bt, bi = np.empty(n, out_t.dtype), np.empty(n, out_i.dtype)
+    for q in range(n):  # plain loops: slice copies and assignments cost seconds of compilation
+        tt[q], ii[q] = out_t[lo + q], out_i[lo + q]
+    width = 1
+    while width < n:
+        for left in range(0, n, 2 * width):
+            mid, right = min(left + width, n), min(left + 2 * width, n)
+            a, b = left, mid
+            for o in range(left, right):
+                if b >= right or (a < mid and (tt[a] < tt[b] or (tt[a] == tt[b] and ii[a] <= ii[b]))):
+                    bt[o], bi[o] = tt[a], ii[a]
+                    a += 1
+                else:
+                    bt[o], bi[o] = tt[b], ii[b]
+                    b += 1
+        tt, bt = bt, tt
+        ii, bi = bi, ii
+        width *= 2
+    for q in range(n):
+        out_t[lo + q], out_i[lo + q] = tt[q], ii[q]
+
+
+@jit
 def _sort_bin(out_t, out_i, lo, hi):
     """Order ``out_*[lo:hi]`` by (time, id): an insertion sort, one comparison per spike when the
     bin arrives in order (grid methods); for large bins, a pass that returns when they arrive in
-    order, else a merge sort by id, then a stable one by time (continuous times of event-driven
-    spikes), where insertion would be quadratic."""
+    order, else a merge sort (continuous times of event-driven spikes), where insertion would be
+    quadratic."""
     if hi - lo > 64:
         q = lo + 1  # already in order (grid methods: one time, ids ascending)?
         while q < hi and (out_t[q - 1] < out_t[q] or (out_t[q - 1] == out_t[q] and out_i[q - 1] <= out_i[q])):
             q += 1
-        if q >= hi:
-            return
-        o = np.argsort(out_i[lo:hi], kind="mergesort")
-        o = o[np.argsort(out_t[lo:hi][o], kind="mergesort")]
-        t = out_t[lo:hi][o]
-        i = out_i[lo:hi][o]
-        out_t[lo:hi] = t
-        out_i[lo:hi] = i
+        if q < hi:
+            _merge_sort_pairs(out_t, out_i, lo, hi)
         return
     for q in range(lo + 1, hi):
         t, i = out_t[q], out_i[q]

@@ -18,7 +18,7 @@ from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
 from .._random import poisson as poisson_count, stream_key
-from .._simd import prefer_wide_vectors
+from .._simd import inline_hint, prefer_wide_vectors
 from ._layout import BLOCK, ROW
 
 # Parameter rows.
@@ -215,6 +215,7 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
     :func:`_stage_template`; ``_COUNT``: ``flags`` is the block's int64 spike counts, added
     to). Constants fold away, so each variant's loop holds only what it uses.
     """
+    inline_hint()  # LLVM inlines it into the caller (Numba's own inlining recompiles it at every site)
     prefer_wide_vectors()
     dt_s = dt * 1e-3
     # Uniform parameters: loaded once (the loop's stores could alias them otherwise).
@@ -319,9 +320,9 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, 
         flags.update(_N_CUR=n_cur, _N_COND=n_cond, _CHAIN=chain)
         flags["_RECEPTORS"] = jit(specialise(_receptors_template, "_lif_receptors_" + tag, **flags), inline="always",
                                   **options)
-    # Inlined into the engine's block function (compiled with the same options): a call per block
-    # and step costs ~15% of this loop's few instructions per neuron.
-    loop = jit(specialise(_loop_template, "_lif_loop_" + tag, **flags), inline="always", **options)
+    # Inlined by LLVM into the engine's block function or the network's update (its inline_hint):
+    # a call per block and step costs ~15% of this loop's few instructions per neuron.
+    loop = jit(specialise(_loop_template, "_lif_loop_" + tag, **flags), **options)
     trace = jit(specialise(_trace_template, "_lif_trace_" + tag, **flags))
     stage = jit(specialise(_stage_template, "_lif_stage_" + tag, **flags), **options) if poisson else None
     return loop, trace, stage, options
