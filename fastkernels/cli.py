@@ -66,7 +66,7 @@ def _cmd_bench(args) -> int:
 def _cmd_warmup(args) -> int:
     from ._warmup import warmup
 
-    warmup(args.area, backends=args.backend, verbose=True)
+    warmup(args.area, backends=args.backend, dtypes=args.dtype or ("float32", "float64"), verbose=True)
     return 0
 
 
@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     pw = sub.add_parser("warmup", help="compile (or load from cache) every kernel ahead of time")
     pw.add_argument("--area", action="append", help="only this area (repeatable)")
     pw.add_argument("--backend", action="append", choices=("cpu", "parallel", "cuda"), default=None)
+    pw.add_argument("--dtype", action="append", choices=("float32", "float64"), default=None,
+                    help="only this precision (repeatable; default both)")
     pw.set_defaults(func=_cmd_warmup)
     return p
 

@@ -56,6 +56,11 @@ def test_bench_errors_are_reported_not_raised():
 
 
 def test_warmup_command():
-    out = fk("warmup", "--backend", "cpu")
+    """Every area's warmup through the command line, one backend and precision (the float32
+    variants are compiled by their own tests; all of them here cost ~80 s on 2 cores)."""
+    out = fk("warmup", "--backend", "cpu", "--dtype", "float64")
     assert out.returncode == 0, out.stderr
-    assert "warmup nn" in out.stdout
+    for area in ("nn", "neurons", "networks", "word2vec"):
+        assert f"warmup {area}" in out.stdout
+    out = fk("warmup", "--dtype", "float16")
+    assert out.returncode == 2 and "float16" in out.stderr
