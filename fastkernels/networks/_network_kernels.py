@@ -236,29 +236,32 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                     for s in range(s0, s1):
                         i = off + post[s]
                         S[i // BLOCK, sr, i % BLOCK] += weight[s]
-        # plasticity (Brian2's order: after every pre pathway's effect, with the weights it used)
-        for q in range(plastic.shape[0]):
-            p = plastic[q]
-            npre = 0
-            npost = 0
-            for c in range(c0, cnt):
-                x = spk_i[0, c]
-                if src_lo[p] <= x < src_hi[p]:
-                    side_pre[npre] = x - src_lo[p]
-                    npre += 1
-                if tgt_lo[p] <= x < tgt_hi[p]:
-                    side_post[npost] = x - tgt_lo[p]
-                    npost += 1
-            if npre + npost:
-                n_pre = src_hi[p] - src_lo[p]
-                n_post = tgt_hi[p] - tgt_lo[p]
-                ip = indptr[ip_off[p]:ip_off[p] + n_pre + 1]
-                s0 = syn_off[p]
-                s1 = s0 + ip[n_pre]
-                stdp_step(k, side_pre, npre, side_post, npost, ip, post[s0:s1], indptr_post[pl_ip[q]:pl_ip[q] + n_post + 1],
-                          syn[pl_syn[q]:pl_syn[q] + s1 - s0], pre[pl_syn[q]:pl_syn[q] + s1 - s0], weight[s0:s1],
-                          x_pre[pl_pre[q]:pl_pre[q] + n_pre], k_pre[pl_pre[q]:pl_pre[q] + n_pre],
-                          x_post[pl_post[q]:pl_post[q] + n_post], k_post[pl_post[q]:pl_post[q] + n_post], pl_params[q])
+        # plasticity (Brian2's order: after every pre pathway's effect, with the weights it used);
+        # ``_PLASTIC``: compiled in only for networks with plastic projections (a constant branch:
+        # Numba prunes it before typing, so a network without STDP never compiles the STDP code)
+        if _PLASTIC:  # noqa: F821
+            for q in range(plastic.shape[0]):
+                p = plastic[q]
+                npre = 0
+                npost = 0
+                for c in range(c0, cnt):
+                    x = spk_i[0, c]
+                    if src_lo[p] <= x < src_hi[p]:
+                        side_pre[npre] = x - src_lo[p]
+                        npre += 1
+                    if tgt_lo[p] <= x < tgt_hi[p]:
+                        side_post[npost] = x - tgt_lo[p]
+                        npost += 1
+                if npre + npost:
+                    n_pre = src_hi[p] - src_lo[p]
+                    n_post = tgt_hi[p] - tgt_lo[p]
+                    ip = indptr[ip_off[p]:ip_off[p] + n_pre + 1]
+                    s0 = syn_off[p]
+                    s1 = s0 + ip[n_pre]
+                    stdp_step(k, side_pre, npre, side_post, npost, ip, post[s0:s1], indptr_post[pl_ip[q]:pl_ip[q] + n_post + 1],
+                              syn[pl_syn[q]:pl_syn[q] + s1 - s0], pre[pl_syn[q]:pl_syn[q] + s1 - s0], weight[s0:s1],
+                              x_pre[pl_pre[q]:pl_pre[q] + n_pre], k_pre[pl_pre[q]:pl_pre[q] + n_pre],
+                              x_post[pl_post[q]:pl_post[q] + n_post], k_post[pl_post[q]:pl_post[q] + n_post], pl_params[q])
         if delayed:
             slot = k % n_slots
             for i in range(n):
@@ -287,17 +290,21 @@ _KERNELS = {}
 
 
 def _run_kernels(tag, update, rrow):
-    """(serial, parallel) run kernels around one block update; receptor ``r`` is state row ``rrow + r``."""
+    """``{plastic: (serial, parallel)}``: the run kernels around one block update, without and with
+    the STDP code (compiling it costs ~3 s); receptor ``r`` is state row ``rrow + r``."""
     row_of = jit(specialise(_state_row, f"_net_row_{tag}", _RROW=rrow), inline="always")
     blocks = cpu_kernels(specialise(_blocks_template, f"_net_blocks_{tag}", _UPDATE=update))
-    return tuple(jit(specialise(_run_template, f"_net_run_{tag}_{kind}", _BLOCKS=fn, _ROW_OF=row_of))
-                 for kind, fn in zip(("serial", "parallel"), blocks))
+    return {plastic: tuple(jit(specialise(_run_template, f"_net_run_{tag}{'_stdp' if plastic else ''}_{kind}",
+                                          _BLOCKS=fn, _ROW_OF=row_of, _PLASTIC=plastic))
+                           for kind, fn in zip(("serial", "parallel"), blocks))
+            for plastic in (False, True)}
 
 
-def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond, chain=()):
+def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond, chain=(), plastic=False):
     """The (serial, parallel) network run kernels around the LIF step loop of one feature
     combination (the flags of :func:`fastkernels.neurons._lif_kernels.step_loop`, with ``n_cur``
-    current and ``n_cond`` conductance receptor rows, ``chain`` each row's filter stage)."""
+    current and ``n_cond`` conductance receptor rows, ``chain`` each row's filter stage), with
+    the STDP code when ``plastic``."""
     chain = tuple(chain) + (0,) * (MAX_RECEPTORS - len(chain))
     flags = (bool(per_neuron), bool(dynamics), bool(noisy), bool(legacy), bool(freeze), bool(poisson), int(n_cur),
              int(n_cond), chain)
@@ -311,12 +318,13 @@ def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur,
         update = jit(specialise(_update_template, f"_net_update_{tag}", _LOOP=loop, _NOISY=flags[2],
                                 _STAGE=stage if stage is not None else _no_stage), **options)
         _KERNELS[flags] = _run_kernels(tag, update, RECEPTOR_ROW)
-    return _KERNELS[flags]
+    return _KERNELS[flags][bool(plastic)]
 
 
-def engine_network_kernels(population, method_code, noisy, n_cur, n_cond, chain=()):
+def engine_network_kernels(population, method_code, noisy, n_cur, n_cond, chain=(), plastic=False):
     """The (serial, parallel) network run kernels around an engine model's step loop
-    (:class:`fastkernels.neurons._engine.Population`: HH, Izhikevich) for one method."""
+    (:class:`fastkernels.neurons._engine.Population`: HH, Izhikevich) for one method (with the
+    STDP code when ``plastic``)."""
     chain = tuple(chain) + (0,) * (MAX_RECEPTORS - len(chain))
     key = (population.name, int(method_code), bool(noisy), int(n_cur), int(n_cond), chain)
     if key not in _KERNELS:
@@ -328,7 +336,7 @@ def engine_network_kernels(population, method_code, noisy, n_cur, n_cond, chain=
                                 _RROW=n_state + 2, _RPAR=len(population.params), _N_REC=n_cur + n_cond,
                                 _N_CUR=n_cur, _CHAIN=chain), fastmath=FASTMATH)
         _KERNELS[key] = _run_kernels(tag, update, n_state + 2)
-    return _KERNELS[key]
+    return _KERNELS[key][bool(plastic)]
 
 
 @jit

@@ -274,10 +274,12 @@ class Plan:
                                                 self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
         elif self.kind is LIF:
             serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
-                                               self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
+                                               self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain),
+                                               self.plastic.size > 0)
         else:
             serial, parallel = engine_network_kernels(self.population, self.code, self.noisy, self.n_cur,
-                                                      self.n_rec - self.n_cur, tuple(self.chain))
+                                                      self.n_rec - self.n_cur, tuple(self.chain),
+                                                      self.plastic.size > 0)
         kern = parallel if backend == "parallel" else serial
         mons = self.net._of(StateMonitor)
         every = math.gcd(*[m.every for m in mons]) if mons else 1
