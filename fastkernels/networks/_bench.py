@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import FASTMATH, jit
 from ..bench.registry import Case, register
 from ..neurons import LIF
 from ..neurons._bench_peers import brian2_peers
@@ -39,6 +40,58 @@ def spec_network(spec, *, seed=None):
     M = SpikeMonitor(G)
     syns = [Synapses(G, G, conn, on_pre=target) for conn, target in spec.projections]
     return Network(G, *syns, M, dt=spec.dt, seed=seed), G, M
+
+
+# ---------------------------------------------------------------- the floor
+@jit(fastmath=FASTMATH)
+def _floor_loop(v, ge, gi, since, steps, conductance, a, vinf, ce, ci, de, di, ee, ei, vt, vr, ref_steps):
+    """The least neuron update either network needs, per step: ``v``, two receptors, a refractory
+    counter, threshold and reset (one loop over flat arrays, no blocks, no spike list, no NaN
+    check, no propagation); returns the spike count. CUBA: ``v' = vinf + a (v - vinf) + ce ge + ci gi``
+    (the exact step's form); COBA: the Euler step ``v' = v + a (vinf - v) + ce ge (ee - v) + ci gi (ei - v)``."""
+    n = v.shape[0]
+    total = 0
+    for _k in range(steps):
+        for j in range(n):
+            s = since[j] + 1.0
+            free = s >= ref_steps
+            x = v[j]
+            if conductance:
+                vn = x + a * (vinf - x) + ce * ge[j] * (ee - x) + ci * gi[j] * (ei - x)
+            else:
+                vn = vinf + a * (x - vinf) + ce * ge[j] + ci * gi[j]
+            ge[j] *= de
+            gi[j] *= di
+            vn = vn if free else x
+            sp = free & (vn > vt)
+            v[j] = vr if sp else vn
+            since[j] = 0.0 if sp else s
+            total += sp
+    return total
+
+
+def _update_floor():
+    """the neuron update alone, hand-written at its leanest (this machine's floor)
+
+    A 20-line Numba loop over flat float64 arrays doing the least per-neuron work either network
+    needs each step (``v``, two receptors, refractory counter, threshold, reset; the step's
+    coefficients from the spec, not checked against the reference) and nothing else: no
+    propagation, spike list, blocks or state checks. Its time bounds what any float64 CPU
+    network run of the same size can reach on this machine (serial)."""
+    def floor(spec, steps, backend):
+        p = spec.params
+        conductance = spec.receptors[0].kind == "conductance"
+        h = spec.dt / p["tau_m"]
+        a = h if conductance else float(np.exp(-h))
+        te, ti = spec.receptors[0].tau, spec.receptors[1].tau
+        de, di = (1.0 - spec.dt / te, 1.0 - spec.dt / ti) if conductance else (np.exp(-spec.dt / te),
+                                                                                 np.exp(-spec.dt / ti))
+        E = [getattr(r, "E_rev", 0.0) or 0.0 for r in spec.receptors]
+        return _floor_loop(spec.v0.copy(), spec.g0["ge"].copy(), spec.g0["gi"].copy(), np.full(spec.n, 1e9), steps,
+                           conductance, a, p["v_rest"], h, h, de, di, E[0], E[1], p["v_threshold"], p["v_reset"],
+                           round(p["tau_ref"] / spec.dt))
+
+    return floor
 
 
 # ---------------------------------------------------------------- the cases
@@ -154,6 +207,7 @@ register(Case(
     check=_check_counts,
     work=_work("CUBA"),
     peers=brian2_peers(network_peer),
+    bounds={"update floor": _update_floor},
 ))
 
 register(Case(
@@ -169,4 +223,5 @@ register(Case(
     check=_check_counts,
     work=_work("COBA"),
     peers=brian2_peers(network_peer),
+    bounds={"update floor": _update_floor},
 ))
