@@ -382,8 +382,8 @@ class PoissonGroup:
 
     def __init__(self, n, rates, *, name=None):
         self.n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
-        self.rates = rates
         self.name = name or f"poissongroup_{id(self):x}"
+        self.rates = rates
 
     @property
     def rates(self) -> np.ndarray:
