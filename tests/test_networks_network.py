@@ -217,9 +217,6 @@ def test_bad_input_is_refused_by_name():
     for bad, match in ((0.0, "duration"), (-1.0, "duration"), (float("nan"), "duration")):
         with pytest.raises(ValueError, match=match):
             net.run(bad)
-    G2 = nw.NeuronGroup(1, HH())
-    with pytest.raises(ValueError, match="runs networks of LIF groups"):
-        nw.Network(G2).run(1.0, backend="cuda")
     with pytest.raises(ValueError, match="backend"):
         net.run(1.0, backend="gpu")
     with pytest.raises(ValueError, match="progress"):

@@ -69,8 +69,8 @@ def test_float32_neuron_steps_have_no_float64_ops():
     from fastkernels.neurons import _cuda
 
     f32, i64 = types.float32, types.int64
-    steps = [(_cuda._hh_step, (f32,) * 18 + (i64,)), (_cuda._izh_euler_step, (f32,) * 11),
-             (_cuda._izh_rk4_step, (f32,) * 11)]
+    steps = [(_cuda.hh_step_cuda, (f32,) * 18 + (i64,)), (_cuda.izh_euler_step_cuda, (f32,) * 11),
+             (_cuda.izh_rk4_step_cuda, (f32,) * 11)]
     for step, sig in steps:
         ptx, resty = cuda.compile_ptx(step.py_func, sig, device=True, cc=(9, 0))
         assert str(resty).startswith("Tuple(float32, float32"), resty

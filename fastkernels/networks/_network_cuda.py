@@ -1,10 +1,13 @@
 """The compiled network run on CUDA: the device twin of :mod:`._network_kernels`.
 
-:func:`network_cuda` returns, for one feature combination, a host function with the argument
+:func:`network_cuda` (LIF groups) and :func:`engine_network_cuda` (HH and Izhikevich groups, the
+population engine's models) return, for one feature combination, a host function with the argument
 list of the CPU kernel (``_network_kernels._run_template``) and its contract: run from
 ``k_begin[0]`` to ``k_end`` (or until the spike buffer could overflow), in Brian2's per-step
 order (see that module's docstring), updating the same arrays in place. ``Plan.execute`` calls
-it exactly as it calls the CPU kernel.
+it exactly as it calls the CPU kernel. Both kinds share everything but the neuron update (the
+host loop :func:`_run`, the propagation, plasticity, ring, monitor and sorting kernels, which take
+the first receptor state row ``rrow`` as an argument).
 
 Data movement: one call copies the per-neuron state and parameters to the device once, in the
 CUDA layout (one row per variable, ``(rows, n)``, so neuron ``i`` is thread ``i`` and a warp's
@@ -22,9 +25,15 @@ never waits on the device): per step ``k``
    decay, last row first (``g *= decay``; a PSC filter chain's stage adds its predecessors'
    old values, ``sum_i h^i / i! g_(r-i)``, first), flushed below ``FLUSH``; the noise and
    Poisson draws (the same counter-based streams as the CPU); and
-   :func:`~fastkernels.neurons._lif_kernels.lif_step`, the CPU's own step function. A spiking
-   neuron sets its flag and appends its id to the step's segment of the device spike list
-   with an atomic counter;
+   :func:`~fastkernels.neurons._lif_kernels.lif_step`, the CPU's own step function. An engine
+   model's update (:func:`_engine_update_kernel`, specialised per model, method and receptor
+   set) stages the same receptor terms into the drive as ``_network_kernels._engine_update_template``
+   does (the external input, then each receptor's term added in the working dtype), decays them
+   alike, draws the noise, and calls the model's CUDA step of the method (``hh_step`` and the
+   Izhikevich steps cloned for CUDA, :mod:`fastkernels.neurons._cuda`: the CPU loops' source with
+   the hardware ``exp``); its ``bad`` flag is the CPU's bad-state test (``first_bad`` finds the
+   same neuron). A spiking neuron sets its flag and appends its id to the step's segment of the
+   device spike list with an atomic counter;
 2. *synapses*: ``_propagate``, one warp per source that spiked in this step (the neurons', then
    this step's generator spikes, which it appends to the list; a grid-stride loop over warps),
    lanes striding over its CSR row: ``cuda.atomic.add`` into the target receptor row or ``v`` (skipping targets that spiked
@@ -52,18 +61,23 @@ in their (step, id) order, so the list equals the CPU's: steps ascending, neuron
 the generators. Propagation and plasticity do not depend on the order within a step.
 
 Precision and determinism: the update runs in the network's dtype with the CPU's types (the
-same step function, the same receptor and noise casts; as on the CPU, a float32 network's drive
-and step counter are float64), without fast-math (the CPU loop contracts to FMA, and so does
+same step function, the same receptor and noise casts; as on the CPU, a float32 LIF network's
+drive and step counter are float64, an engine model's drive is in the working dtype), without fast-math (the CPU loop contracts to FMA, and so does
 NVVM by default): states agree to rounding. Floating point atomics make the order of the
 additions into one target within a step nondeterministic, so a neuron receiving several inputs
 in one step (or several spikes into one ring slot) matches the CPU only to rounding, and a
 membrane potential within rounding of the threshold may in rare cases spike on one backend and
-not the other; the weights learnt by STDP are exact up to the device ``exp``. (Under the
+not the other; the weights learnt by STDP are exact up to the device ``exp``. The engine models'
+CPU loops compute ``exp`` with a vectorisable polynomial (< 1.5 ulp), the device steps with the
+hardware's, so their states agree to rounding too (HH and Izhikevich amplify it in an upstroke).
+(Under the
 simulator the threads of a block interleave too: tests/cuda/test_networks_cuda.py compares
 spikes exactly on small networks and states to a tolerance.)
 
-Scope: LIF groups (:func:`~._network_kernels.network_kernels`); the HH and Izhikevich networks
-(``engine_network_kernels``) have no device twin yet. A call copies everything in and out, so
+Scope: LIF groups (:func:`~._network_kernels.network_kernels`) and the engine models' groups
+(:func:`~._network_kernels.engine_network_kernels`). An engine model's state rows ``xi`` and
+``input`` (the CPU's staging rows) are not written on the device: the draw and the drive stay in
+registers. A call copies everything in and out, so
 the caller should make its chunks long (``Plan.execute``'s adaptive chunks of about 0.25 s are);
 arrays that do not change within a run (the synapses, parameters, generator spikes) could be
 kept on the device across calls by the caller.
@@ -79,6 +93,9 @@ from .. import _launch
 from .._jit import device, retarget, specialise
 from .._random import normal, stream_key
 from .._random import poisson as poisson_count
+from ..neurons import _hh_kernels as _hh
+from ..neurons import izhikevich as _izh
+from ..neurons._cuda import hh_step_cuda, izh_euler_step_cuda, izh_rk4_step_cuda
 from ..neurons._layout import BLOCK, reblock
 from ..neurons._lif_kernels import (
     DVT,
@@ -110,7 +127,7 @@ from ..neurons._lif_kernels import (
 )
 from . import _stdp_kernels as _stdp
 
-__all__ = ["network_cuda"]
+__all__ = ["engine_network_cuda", "network_cuda"]
 
 _dev_stdp = retarget(vars(_stdp), ("decayed_trace", "clip_weight"))
 _decayed = _dev_stdp["decayed_trace"]
@@ -143,9 +160,10 @@ def _halt(stop, bad_k, k, base, need, dcap):
 
 
 @device
-def _state_row(x):
-    """The state row of target ``x`` (0: ``v``; ``1 + r``: receptor ``r``)."""
-    return V if x == 0 else RECEPTOR_ROW + x - 1
+def _state_row(x, rrow):
+    """The state row of target ``x`` (0: ``v``, row 0 of every model; ``1 + r``: receptor ``r``, the
+    model's receptor rows starting at ``rrow``)."""
+    return V if x == 0 else rrow + x - 1
 
 
 # ---------------------------------------------------------------- 1. the neuron update
@@ -242,9 +260,123 @@ def _update_kernel(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, 
     return _UPDATES[flags]
 
 
+# ---------------------------------------------------------------- 1'. the engine models' update
+# HH and Izhikevich groups (the population engine's models, :class:`~fastkernels.neurons._engine.Population`):
+# state rows the model's (``v`` first), then the engine's ``xi`` and ``input`` (the CPU's staging
+# rows: the device keeps those values in registers and leaves the rows as they are), then the
+# receptors from ``_RROW``; parameter rows the model's, then ``(coef, decay, E or h)`` per receptor
+# from ``_RPAR``; always one column per neuron (the engine's loops read per-neuron rows).
+_RROW = _RPAR = _N_REC = _METHOD = 0
+_MODEL = _STEP = None
+assert _hh.V == _izh.V == V == 0  # v is state row 0 of every model (the conductances' E - v, v jumps, traces)
+
+
+def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl):
+    """Step ``k`` of every neuron of an engine model (thread ``i``: neuron ``i``), as the CPU's
+    ``_network_kernels._engine_update_template``: the drive ``I_ext + sum_r`` (the receptors' terms
+    added one by one in the working dtype, as the CPU adds them into its input row), the receptors'
+    decay, the noise draw (rounded to the working dtype, as the CPU's ``xi`` row stores it), then
+    ``_MODEL`` (the model's CUDA step of one method: it reads and writes the model's state rows and
+    returns ``(spiked, bad)``). The signature is the LIF ``_update``'s (``xb`` unused), so
+    :func:`_run` launches either."""
+    h = _halt(ctl[STOP], ctl[BAD_K], k, seg[j], n + ng, dcap)
+    if h:
+        if h == 2:
+            ctl[K_STOP] = k
+            ctl[STOP] = 1
+        return
+    real = S.dtype.type
+    dts = real(dt)  # the CPU's like(sb, dt)
+    base = seg[j]
+    per_i = iext.shape[0] > 1
+    start, stride = cuda.grid(1), cuda.gridsize(1)
+    for i in range(start, n, stride):
+        d = iext[i if per_i else 0]  # the CPU's input row (the working dtype)
+        if _N_REC > 0:
+            v = S[V, i]
+            for r in range(_N_REC):  # the drive, from every row's value at the step's start
+                x = S[_RROW + r, i]
+                c = P[_RPAR + 3 * r, i]
+                if r < _N_CUR:
+                    d += c * x
+                else:
+                    d += c * x * (P[_RPAR + 3 * r + 2, i] - v)
+            for rr in range(_N_REC):  # then the decay, from the last row (a chain reads earlier rows)
+                r = _N_REC - 1 - rr
+                acc = S[_RROW + r, i]
+                if _CHAIN[r] > 0:  # a filter chain's stage: d (g_r + sum_i h^i / i! g_(r-i))
+                    f = 1.0
+                    for m in range(1, _CHAIN[r] + 1):
+                        f = f * P[_RPAR + 3 * r + 2, i] / m
+                        acc += f * S[_RROW + r - m, i]
+                y = acc * P[_RPAR + 3 * r + 1, i]
+                S[_RROW + r, i] = y if abs(y) >= FLUSH else 0.0
+        xi = real(normal(stream_key(key, i), k)) if _NOISY else real(0.0)
+        sp, bad = _MODEL(S, P, i, d, xi, dts)
+        fired[i] = 1 if sp else 0
+        if sp:  # room was checked before the step: n + ng slots
+            ids[base + cuda.atomic.add(stepcnt, j, 1)] = i
+        if bad:
+            cuda.atomic.min(ctl, BAD_I, i)
+            ctl[BAD_K] = k
+
+
+def _hh_model_template(S, P, i, drive, xi, dt):
+    """One HH step of neuron ``i`` by method ``_METHOD`` (the CPU loop's ``hh_step``, cloned for CUDA)."""
+    vn, mn, hn, nn, sp, bad = hh_step_cuda(S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i], drive, xi,
+                                       P[_hh.INVC, i], P[_hh.GNA, i], P[_hh.GK, i], P[_hh.GL, i], P[_hh.ENA, i],
+                                       P[_hh.EK, i], P[_hh.EL, i], P[_hh.VTH, i], P[_hh.SHIFT, i], P[_hh.PHI, i],
+                                       P[_hh.SN, i], dt, _METHOD)
+    S[_hh.V, i] = vn
+    S[_hh.M, i] = mn
+    S[_hh.H, i] = hn
+    S[_hh.N, i] = nn
+    return sp, bad
+
+
+def _izh_model_template(S, P, i, drive, xi, dt):
+    """One Izhikevich step of neuron ``i`` (``_STEP``: the method's step function, cloned for CUDA)."""
+    vn, un, sp, bad = _STEP(S[_izh.V, i], S[_izh.U, i], drive, xi, P[_izh.A, i], P[_izh.B, i], P[_izh.C, i],
+                            P[_izh.D, i], P[_izh.VPEAK, i], P[_izh.SN, i], dt)
+    S[_izh.V, i] = vn
+    S[_izh.U, i] = un
+    return sp, bad
+
+
+def _model_step(name, method_code):
+    """The device step of model ``name`` (:attr:`~fastkernels.neurons._engine.Population.name`) by one method."""
+    if name == "hh":
+        fn = specialise(_hh_model_template, f"_net_cuda_hh_{method_code}", _METHOD=int(method_code))
+    elif name == "izhikevich":
+        step = izh_euler_step_cuda if method_code == _izh.EULER else izh_rk4_step_cuda
+        fn = specialise(_izh_model_template, f"_net_cuda_izh_{method_code}", _STEP=step)
+    else:
+        raise ValueError(f"no CUDA network step for the model {name!r}")
+    return cuda.jit(device=True, inline="always")(fn)
+
+
+def _engine_key(population, method_code, noisy, n_cur, n_cond, chain):
+    chain = tuple(int(c) for c in chain) + (0,) * (MAX_RECEPTORS - len(chain))
+    return (population.name, len(population.state), len(population.params), int(method_code), bool(noisy),
+            int(n_cur), int(n_cond), chain)
+
+
+def _engine_update_kernel(name, n_state, n_params, method_code, noisy, n_cur, n_cond, chain):
+    """The ``_update`` kernel of an engine model, method and receptor set (compiled per dtype on first launch)."""
+    key = (name, n_state, n_params, method_code, noisy, n_cur, n_cond, chain)
+    if key not in _UPDATES:
+        tag = f"{name}_{method_code}{int(noisy)}_{n_cur}{n_cond}" + ("_c" + "".join(map(str, chain)) if any(chain)
+                                                                      else "")
+        fn = specialise(_engine_update_template, f"_net_cuda_update_{tag}", _MODEL=_model_step(name, method_code),
+                        _NOISY=noisy, _RROW=n_state + 2, _RPAR=n_params, _N_REC=n_cur + n_cond, _N_CUR=n_cur,
+                        _CHAIN=chain)
+        _UPDATES[key] = cuda.jit(fn)
+    return _UPDATES[key]
+
+
 # ---------------------------------------------------------------- 0. the state monitor
 @cuda.jit
-def _sample(S, rec, traces, row, n_x, ctl, seg, j, k, need, dcap):
+def _sample(S, rec, traces, row, n_x, rrow, ctl, seg, j, k, need, dcap):
     """``traces[x, q, row]`` = target row ``x`` of monitored neuron ``rec[q]`` at the step's start."""
     h = _halt(ctl[STOP], ctl[BAD_K], k, seg[j], need, dcap)
     if h:
@@ -256,14 +388,15 @@ def _sample(S, rec, traces, row, n_x, ctl, seg, j, k, need, dcap):
     for q in range(start, rec.shape[0], stride):
         i = rec[q]
         for x in range(n_x):
-            traces[x, q, row] = S[_state_row(x), i]
+            traces[x, q, row] = S[_state_row(x, rrow), i]
 
 
 # ---------------------------------------------------------------- 2. propagation
 @cuda.jit
-def _propagate(S, ring, delayed, fired, ids, seg, stepcnt, ctl, gen_id, g0, ng, k, j, n_proj, src_lo, src_hi,
+def _propagate(S, ring, delayed, rrow, fired, ids, seg, stepcnt, ctl, gen_id, g0, ng, k, j, n_proj, src_lo, src_hi,
                rec_row, tgt_lo, ip_off, syn_off, indptr, post, weight, dsteps):
-    """One warp per source that spiked in step ``k``; closes the step's list segment."""
+    """One warp per source that spiked in step ``k``; closes the step's list segment (receptor ``r``:
+    state row ``rrow + r``)."""
     if ctl[STOP] != 0 or ctl[BAD_K] >= 0:  # stopped (this step's update went bad, or earlier)
         return
     base = seg[j]
@@ -300,7 +433,7 @@ def _propagate(S, ring, delayed, fired, ids, seg, stepcnt, ctl, gen_id, g0, ng, 
                     if fired[i] == 0:
                         cuda.atomic.add(S, (V, i), weight[s])
             else:
-                sr = RECEPTOR_ROW + r - 1
+                sr = rrow + r - 1
                 for s in range(s0 + lane, s1, lanes):
                     cuda.atomic.add(S, (sr, off + post[s]), weight[s])
 
@@ -370,7 +503,7 @@ def _stdp_post(ids, seg, ctl, k, j, plastic, tgt_lo, tgt_hi, syn_off, weight, pl
 
 # ---------------------------------------------------------------- 4. the delay ring
 @cuda.jit
-def _apply_ring(S, ring, fired, ctl, k, n, n_x):
+def _apply_ring(S, ring, fired, ctl, k, n, n_x, rrow):
     """Add the ring slot of step ``k`` to the state (a ``v`` jump onto a neuron that spiked is dropped), clear it."""
     if ctl[STOP] != 0 or ctl[BAD_K] >= 0:  # stopped (this step's update went bad, or earlier)
         return
@@ -383,7 +516,7 @@ def _apply_ring(S, ring, fired, ctl, k, n, n_x):
                 S[V, i] += x
             ring[slot, 0, i] = 0.0
         for r in range(1, n_x):
-            S[RECEPTOR_ROW + r - 1, i] += ring[slot, r, i]
+            S[rrow + r - 1, i] += ring[slot, r, i]
             ring[slot, r, i] = 0.0
 
 
@@ -472,10 +605,14 @@ def _warp_grid(n_items):
     return _launch.grid_1d(WARP * max(1, n_items))
 
 
-def _run(update, per_neuron, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo,
+def _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo,
          src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre, pl_post,
          pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec,
          stride, traces, err):
+    """The host side of every device run: ``update`` is the neuron update kernel (the LIF's
+    :func:`_update_kernel` or an engine model's :func:`_engine_update_kernel`, one signature),
+    ``per_neuron`` whether ``P`` has a column per neuron, ``rrow`` the first receptor state row;
+    the rest is the CPU run kernel's argument list (``_network_kernels._run_template``)."""
     kb, k_end, n, n_rec = int(k_begin[0]), int(k_end), int(n), int(n_rec)
     if kb >= k_end:
         return
@@ -536,9 +673,9 @@ def _run(update, per_neuron, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, 
         k = kb + j
         g0, ng = int(g_lo[j]), int(g_n[j])
         if sampled and rows[j] >= 0:
-            sample(d_S, d_rec, d_traces, int(rows[j]) - r0, n_x, d_ctl, d_seg, j, k, n + ng, dcap)
+            sample(d_S, d_rec, d_traces, int(rows[j]) - r0, n_x, rrow, d_ctl, d_seg, j, k, n + ng, dcap)
         upd(d_S, d_P, d_xb, d_iext, key, k, j, n, ng, dcap, dt, d_fired, d_cnt, d_seg, d_ids, d_ctl)
-        prop(d_S, d_ring, delayed, d_fired, d_ids, d_seg, d_cnt, d_ctl, d_gen, g0, ng, k, j, n_proj, d_src_lo,
+        prop(d_S, d_ring, delayed, rrow, d_fired, d_ids, d_seg, d_cnt, d_ctl, d_gen, g0, ng, k, j, n_proj, d_src_lo,
              d_src_hi, d_rows, d_tgt_lo, d_ip_off, d_syn_off, d_indptr, d_post, d_weight, d_dsteps)
         if n_plastic:
             spre(d_ids, d_seg, d_ctl, k, j, d_plastic, d_src_lo, d_src_hi, d_ip_off, d_syn_off, d_indptr, d_post,
@@ -546,7 +683,7 @@ def _run(update, per_neuron, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, 
             spost(d_ids, d_seg, d_ctl, k, j, d_plastic, d_tgt_lo, d_tgt_hi, d_syn_off, d_weight, d_pl_pre, d_pl_post,
                   d_pl_ip, d_pl_syn, d_ipost, d_syn, d_pre, d_x_pre, d_k_pre, d_x_post, d_k_post, d_params)
         if delayed:
-            apply(d_S, d_ring, d_fired, d_ctl, k, n, n_x)
+            apply(d_S, d_ring, d_fired, d_ctl, k, n, n_x, rrow)
     # -- where the run stopped, the spikes in order, the state back to the host
     ctl = d_ctl.copy_to_host()
     bad = ctl[BAD_K] >= 0
@@ -585,6 +722,22 @@ def _run(update, per_neuron, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, 
 _RUNS = {}
 
 
+def _host_run(update, per_neuron, rrow):
+    """The host function of one update kernel: the CPU run kernel's argument list, :func:`_run` behind it."""
+
+    def run(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo, src_hi,
+            rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre,
+            pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i,
+            spk_n, rec, stride, traces, err):
+        _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos,
+             src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic,
+             pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params,
+             spk_t, spk_i, spk_n, rec, stride, traces, err)
+
+    run.__doc__ = _run_doc
+    return run
+
+
 def network_cuda(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond, chain=()):
     """The CUDA network run of one feature combination (the flags of
     :func:`~._network_kernels.network_kernels`; ``chain``: each receptor row's stage in a filter
@@ -593,20 +746,21 @@ def network_cuda(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_
     that updates the same arrays in place."""
     flags = _flags(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur, n_cond, chain)
     if flags not in _RUNS:
-        update = _update_kernel(*flags)
-
-        def run(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo, src_hi,
-                rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre,
-                pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i,
-                spk_n, rec, stride, traces, err):
-            _run(update, flags[0], n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos,
-                 src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic,
-                 pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params,
-                 spk_t, spk_i, spk_n, rec, stride, traces, err)
-
-        run.__doc__ = _run_doc
-        _RUNS[flags] = run
+        _RUNS[flags] = _host_run(_update_kernel(*flags), flags[0], RECEPTOR_ROW)
     return _RUNS[flags]
+
+
+def engine_network_cuda(population, method_code, noisy, n_cur, n_cond, chain=(), plastic=False):
+    """The CUDA network run of an engine model's groups (:class:`fastkernels.neurons._engine.Population`:
+    HH, Izhikevich) by one method: the device twin of
+    :func:`~._network_kernels.engine_network_kernels` (the same arguments; ``plastic`` is accepted
+    for the same call, the device run launches the STDP kernels when the network has plastic
+    projections), a host function with the argument list of the CPU run kernel that updates the
+    same arrays in place."""
+    key = _engine_key(population, method_code, noisy, n_cur, n_cond, chain)
+    if key not in _RUNS:
+        _RUNS[key] = _host_run(_engine_update_kernel(*key), True, key[1] + 2)
+    return _RUNS[key]
 
 
 _run_doc = """Run the network on the device from ``k_begin[0]`` to ``k_end`` (or until the spike
@@ -623,22 +777,39 @@ PTX_FLAGS = ((False, False, False, False, True, False, 2, 0),
              (False, False, False, False, True, False, 4, 0, (0, 1, 2, 0)))
 
 
+#: Engine-model updates compiled to PTX, one per model and method the tests run, in one dtype each
+#: (an HH update takes seconds to compile): ``(model, method code, noisy, n_cur, n_cond, chain,
+#: dtype)``, together both receptor kinds, a filter chain, the noise and both precisions.
+PTX_ENGINE = (("hh", 2, False, 2, 2, (0, 1), types.float32),  # exponential Euler
+              ("hh", 0, False, 2, 2, (0, 1), types.float64),  # RK4
+              ("izhikevich", 0, True, 1, 1, (), types.float32))  # Euler
+
+
 def ptx_signatures():
     """Every kernel of this module with its signatures, for ``compile_ptx`` (float32 and float64)."""
+    from ..neurons import hh
+
     f64, i64, i32, u8, b1 = types.float64, types.int64, types.int32, types.uint8, types.boolean
     v64, v32 = i64[::1], i32[::1]
+
+    def update_sig(f):
+        m2, vf = f[:, ::1], f[::1]
+        return (m2, m2, f64[::1], vf, i64, i64, i64, i64, i64, i64, f64, u8[::1], v64, v64, v64, v64)
+
     out = [(_sort_steps, (v64, v64, v64, i64))]
+    pops = {"hh": hh.POPULATION, "izhikevich": _izh.POPULATION}
+    for name, code, noisy, n_cur, n_cond, chain, f in PTX_ENGINE:
+        out.append((_engine_update_kernel(*_engine_key(pops[name], code, noisy, n_cur, n_cond, chain)), update_sig(f)))
     for f in (types.float32, types.float64):
         m2, m3, vf = f[:, ::1], f[:, :, ::1], f[::1]
         for flags in PTX_FLAGS:
-            out.append((_update_kernel(*flags), (m2, m2, f64[::1], vf, i64, i64, i64, i64, i64, i64, f64, u8[::1],
-                                                 v64, v64, v64, v64)))
-        out.append((_sample, (m2, v64, m3, i64, i64, v64, v64, i64, i64, i64, i64)))
-        out.append((_propagate, (m2, m3, b1, u8[::1], v64, v64, v64, v64, v64, i64, i64, i64, i64, i64, v64, v64,
-                                 v64, v64, v64, v64, v64, v32, vf, v32)))
+            out.append((_update_kernel(*flags), update_sig(f)))
+        out.append((_sample, (m2, v64, m3, i64, i64, i64, v64, v64, i64, i64, i64, i64)))
+        out.append((_propagate, (m2, m3, b1, i64, u8[::1], v64, v64, v64, v64, v64, i64, i64, i64, i64, i64, v64,
+                                 v64, v64, v64, v64, v64, v64, v32, vf, v32)))
         out.append((_stdp_pre, (v64, v64, v64, i64, i64, v64, v64, v64, v64, v64, v64, v32, vf, v64, v64,
                                 f64[::1], v64, f64[::1], v64, f64[:, ::1])))
         out.append((_stdp_post, (v64, v64, v64, i64, i64, v64, v64, v64, v64, vf, v64, v64, v64, v64, v64, v64,
                                  v32, f64[::1], v64, f64[::1], v64, f64[:, ::1])))
-        out.append((_apply_ring, (m2, m3, u8[::1], v64, i64, i64, i64)))
+        out.append((_apply_ring, (m2, m3, u8[::1], v64, i64, i64, i64, i64)))
     return out

@@ -270,8 +270,14 @@ class Plan:
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
         if backend == "cuda":
             cu = load_cuda("fastkernels.networks._network_cuda")
-            serial = parallel = cu.network_cuda(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
-                                                self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain))
+            if self.kind is LIF:
+                serial = parallel = cu.network_cuda(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
+                                                    self.poisson, self.n_cur, self.n_rec - self.n_cur,
+                                                    tuple(self.chain))
+            else:
+                serial = parallel = cu.engine_network_cuda(self.population, self.code, self.noisy, self.n_cur,
+                                                           self.n_rec - self.n_cur, tuple(self.chain),
+                                                           self.plastic.size > 0)
         elif self.kind is LIF:
             serial, parallel = network_kernels(self.varied, self.dynamics, self.noisy, self.legacy, self.freeze,
                                                self.poisson, self.n_cur, self.n_rec - self.n_cur, tuple(self.chain),

@@ -24,7 +24,6 @@ import numpy as np
 from .._backend import check_backend, resolve_backend
 from .._random import resolve_seed
 from .._validate import check_dtype, check_positive
-from ..neurons import LIF
 from ._plan import Plan
 from .groups import SOURCES, NeuronGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
@@ -101,7 +100,7 @@ class Network:
         backend : {"auto", "cpu", "parallel", "cuda"}
             ``"parallel"`` runs each step's neuron update on threads (propagation stays serial,
             in a fixed order: the result is the same). ``"cuda"`` runs the whole call on the GPU
-            (LIF groups; :mod:`._network_cuda`: a thread per neuron, a warp per spiking source's
+            (LIF, HH or Izhikevich groups; :mod:`._network_cuda`: a thread per neuron, a warp per spiking source's
             synapse row with atomic adds, STDP on the device; spikes come back in the CPU's
             order, states equal to rounding). ``"auto"``: the CPU, parallel from
             :data:`PARALLEL_MIN_NEURONS` neurons (it never picks the GPU: the per-step kernel
@@ -128,9 +127,6 @@ class Network:
             raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
         plan = Plan(self)
         if backend == "cuda":
-            if plan.kind is not LIF:
-                raise ValueError("backend='cuda' runs networks of LIF groups; HH and Izhikevich groups run on the "
-                                 "CPU backends")
             resolve_backend("cuda")  # BackendUnavailableError without a usable GPU
         if backend == "auto":
             backend = "parallel" if plan.n >= PARALLEL_MIN_NEURONS and numba.get_num_threads() > 1 else "cpu"

@@ -202,8 +202,8 @@ def ptx_signatures():
 from . import _hh_kernels as _hh  # noqa: E402
 from . import izhikevich as _izh  # noqa: E402
 
-_hh_step = _hh.cuda_step()
-_izh_euler_step, _izh_rk4_step = _izh.cuda_steps()
+hh_step_cuda = _hh.cuda_step()
+izh_euler_step_cuda, izh_rk4_step_cuda = _izh.cuda_steps()
 
 
 @cuda.jit
@@ -230,7 +230,7 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
                 traces[2, rp, row] = h
                 traces[3, rp, row] = g
             xi = real(normal(skey, k) if noisy else 0.0)
-            vn, mn, hn, gn, sp, bad = _hh_step(v, m, h, g, real(drive_at(rows, common, syn, k, k0, i)), xi, invc, gna,
+            vn, mn, hn, gn, sp, bad = hh_step_cuda(v, m, h, g, real(drive_at(rows, common, syn, k, k0, i)), xi, invc, gna,
                                                gk, gl, ena, ek, el, vth, shift, phi, sn, dts, method)
             if bad:
                 err[i, 0] = k
@@ -271,9 +271,9 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
             drive = real(drive_at(rows, common, syn, k, k0, i))
             xi = real(normal(skey, k) if noisy else 0.0)
             if method == _izh.EULER:
-                vn, un, sp, bad = _izh_euler_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
+                vn, un, sp, bad = izh_euler_step_cuda(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
             else:
-                vn, un, sp, bad = _izh_rk4_step(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
+                vn, un, sp, bad = izh_rk4_step_cuda(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
             if bad:
                 err[i, 0] = k
                 err[i, 1] = i

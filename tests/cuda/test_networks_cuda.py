@@ -13,9 +13,9 @@ import pytest
 from fastkernels import _launch
 from fastkernels import networks as nw
 from fastkernels.networks import _network_cuda as NC
-from fastkernels.networks._network_kernels import network_kernels
+from fastkernels.networks._network_kernels import engine_network_kernels, network_kernels
 from fastkernels.networks._plan import Plan
-from fastkernels.neurons import LIF
+from fastkernels.neurons import HH, LIF, Izhikevich
 from fastkernels.neurons._driver import SimulationError
 from fastkernels.neurons._lif_kernels import RECEPTOR_ROW, SINCE, VT, V, W
 
@@ -331,3 +331,108 @@ def test_more_neurons_than_a_cpu_block(monkeypatch):
         return nw.Network(G, S, M), [G], [S], [M], []
     cpu, dev = run_both(build, 0.8, monkeypatch)
     compare(cpu, dev, min_spikes=10)
+
+
+# ---------------------------------------------------------------- HH and Izhikevich groups
+# The population engine's models (the device twin of ``engine_network_kernels``): the receptors'
+# drive and decay staged around the model's own CUDA step, the LIF run's propagation, ring, STDP
+# and spike order around them. The CPU loop's ``exp`` is a vectorisable polynomial, the device
+# step's the hardware one (the simulator: libm), so states agree to rounding.
+def hh_network(method, n=12, dtype=np.float64):
+    """HH neurons with two conductance receptors (recurrent excitation and inhibition, delays) and a
+    second-order PSC filter chain (``gs``, current) fed by generators with delays; a state monitor."""
+    def build():
+        rng = np.random.default_rng(21)
+        src = nw.SpikeGeneratorGroup(4, np.arange(12) % 4, 0.5 + 0.25 * np.arange(12))
+        G = nw.NeuronGroup(n, HH(), method=method, I=rng.uniform(15.0, 50.0, n),
+                           receptors={"ge": nw.Conductance(3.0, 0.0), "gi": nw.Conductance(6.0, -80.0),
+                                      "gs": nw.Current(1.0, order=1)})
+        cs = nw.bernoulli(4, n, 0.5, weight=25.0, seed=1)
+        cs.delay = rng.integers(0, 10, cs.n_synapses) * 0.05
+        ce = nw.bernoulli(n, n, 0.3, condition=lambda i, j: i < n - 2, weight=0.4, seed=2)
+        ce.delay = rng.integers(0, 6, ce.n_synapses) * 0.05
+        ci = nw.bernoulli(n, n, 0.5, condition=lambda i, j: i >= n - 2, weight=0.2, seed=3)
+        syns = [nw.Synapses(src, G, cs, on_pre="gs"), nw.Synapses(G, G, ce, on_pre="ge"),
+                nw.Synapses(G, G, ci, on_pre="gi")]
+        M, St = nw.SpikeMonitor(G), nw.StateMonitor(G, [0, n - 1], every=2)
+        return nw.Network(src, G, *syns, M, St, dt=0.05, dtype=dtype), [G], syns, [M], [St]
+    return build
+
+
+def izh_network(n=12, dtype=np.float64):
+    """Izhikevich neurons (euler) with noise, a current and a conductance receptor, recurrent synapses
+    with delays, and plastic generator synapses (STDP) onto the current receptor."""
+    def build():
+        rng = np.random.default_rng(22)
+        src = nw.SpikeGeneratorGroup(6, np.arange(30) % 6, 1.0 + 0.6 * np.arange(30))
+        G = nw.NeuronGroup(n, Izhikevich(sigma=3.0), I=rng.uniform(8.0, 20.0, n), v0=rng.uniform(-70.0, -50.0, n),
+                           receptors={"ge": nw.Current(4.0), "gi": nw.Conductance(8.0, -80.0)})
+        S = nw.Synapses(src, G, nw.bernoulli(6, n, 0.6, weight=4.0, seed=4), on_pre="ge",
+                        stdp=nw.STDP(A_pre=0.5, w_max=8.0))
+        ce = nw.bernoulli(n, n, 0.3, condition=lambda i, j: i < n - 3, weight=3.0, seed=5)
+        ce.delay = rng.integers(0, 20, ce.n_synapses) * 0.1
+        ci = nw.bernoulli(n, n, 0.5, condition=lambda i, j: i >= n - 3, weight=0.1, seed=6)
+        ci.delay = 0.3
+        syns = [S, nw.Synapses(G, G, ce, on_pre="ge"), nw.Synapses(G, G, ci, on_pre="gi")]
+        M, St = nw.SpikeMonitor(G), nw.StateMonitor(G, [1, n - 2])
+        return nw.Network(src, G, *syns, M, St, dt=0.1, seed=7, dtype=dtype), [G], syns, [M], [St]
+    return build
+
+
+@pytest.mark.parametrize("method, dtype, tol", [("exponential_euler", np.float64, (1e-9, 1e-9)),
+                                                ("rk4", np.float64, (1e-9, 1e-9)),
+                                                ("exponential_euler", np.float32, (1e-4, 1e-3))],
+                         ids=["exponential_euler", "rk4", "exponential_euler-float32"])
+def test_hh_network(method, dtype, tol, monkeypatch):
+    """Float32: the step in float32 on both (the CPU's exp a polynomial within 1.5 ulp, the device's
+    expf), states to float32 rounding amplified by the upstroke."""
+    monkeypatch.setattr(_launch, "MAX_BLOCKS", 2)  # atomics into the ring from two blocks
+    cpu, dev = run_both(hh_network(method, dtype=dtype), 14.0, monkeypatch)
+    compare(cpu, dev, rtol=tol[0], atol=tol[1], min_spikes=20)
+    assert np.abs(dev[1][0].g["gs"]).max(axis=1).min() > 0  # both stages of the chain carry input
+
+
+def test_izhikevich_network_with_noise_delays_and_stdp(monkeypatch):
+    cpu, dev = run_both(izh_network(), None, monkeypatch, steps=[6.0, 9.0])  # the ring crosses the calls
+    compare(cpu, dev, rtol=1e-9, atol=1e-9, min_spikes=20)
+    w = dev[2][0].weight
+    assert not np.allclose(w, 4.0) and w.min() >= 0.0 and w.max() <= 8.0
+
+
+@pytest.mark.parametrize("model", [HH(), Izhikevich()], ids=["hh", "izhikevich"])
+def test_engine_bad_state_raises_like_the_cpu(model):
+    """A huge current reaches neuron 1 in step 3 (the spike of step 2 lands in ``ge``, which drives the
+    next step): the step's ``bad`` flag stops both backends there, naming the neuron, the network untouched."""
+    for backend in ("cpu", "cuda"):
+        G = nw.NeuronGroup(3, model, receptors={"ge": nw.Current(5.0)})
+        src = nw.SpikeGeneratorGroup(1, [0], [0.2])
+        S = nw.Synapses(src, G, nw.Connectivity.from_arrays([0], [1], weight=1e200, n_pre=1, n_post=3), on_pre="ge")
+        M = nw.SpikeMonitor(G)
+        net = nw.Network(G, src, S, M)
+        with pytest.raises(SimulationError, match=r"neuron 1 .* step 3 "):
+            net.run(1.0, backend=backend, progress=False)
+        assert net.step == 0 and M.num_spikes == 0
+
+
+def test_engine_full_spike_buffer_stops_both_at_the_same_step():
+    """The raw run kernels of an HH network (generators, delays, a chain): a buffer of n + 6 slots stops
+    both before the same step; the resumed stretch agrees too."""
+    plan = Plan(hh_network("exponential_euler")()[0])
+    flags = (plan.population, plan.code, plan.noisy, plan.n_cur, plan.n_rec - plan.n_cur, tuple(plan.chain))
+    cpu, dev = engine_network_kernels(*flags)[0], NC.engine_network_cuda(*flags)
+    n_state = len(plan.population.state)
+    rows = list(range(n_state)) + list(range(n_state + 2, n_state + 2 + plan.n_rec))  # not the CPU's staging rows
+    a, b = _kernel_args(plan, 0, 40, plan.n + 6), _kernel_args(plan, 0, 40, plan.n + 6)
+    for _ in range(2):
+        cpu(*a)
+        dev(*b)
+        m = a[41][0]
+        assert 0 < a[7][0] < 40 and m > 0
+        for q in (7, 13, 41):  # k_begin, gen_pos, spk_n
+            assert b[q][0] == a[q][0], q
+        np.testing.assert_array_equal(b[40][0, :m], a[40][0, :m])
+        np.testing.assert_array_equal(b[39][0, :m], a[39][0, :m])
+        np.testing.assert_allclose(b[1][:, rows], a[1][:, rows], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(b[25], a[25], rtol=1e-12, atol=1e-12)  # the ring
+        for args in (a, b):  # resume with the spikes moved out
+            args[41][0] = 0
