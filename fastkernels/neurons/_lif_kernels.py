@@ -298,7 +298,8 @@ def first_bad(sb, m):
     return 0
 
 
-def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0, chain=(0, 0, 0, 0)):
+def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0, chain=(0, 0, 0, 0),
+              reassoc=True):
     """``(loop, trace, stage, options)`` of one feature combination, for the engine's
     :func:`~fastkernels.neurons._engine.population_kernels` (``stage`` None without Poisson input).
     ``n_cur``/``n_cond``: receptor rows (current, then conductance) whose drive the loop adds and
@@ -307,9 +308,11 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, 
 
     Fast-math (FMA contraction, no signed zeros) except under the legacy rule, whose float
     comparison must round exactly as Brian2's did; ``options`` carries that to the engine's
-    block function too (it inlines the input staging and the noise draws).
+    block function too (it inlines the input staging and the noise draws). ``reassoc=False``
+    leaves out reassociation (the networks' loop, inlined into a serial and a parallel build
+    that must round alike).
     """
-    options = {"fastmath": False if legacy else FASTMATH}
+    options = {"fastmath": False if legacy else FASTMATH if reassoc else FASTMATH - {"reassoc"}}
     flags = {"_PER_NEURON": per_neuron, "_DYNAMICS": dynamics, "_NOISY": noisy, "_LEGACY": legacy, "_FREEZE": freeze,
              "_POISSON": poisson, "_COUNT": count}
     if n_cur + n_cond:
