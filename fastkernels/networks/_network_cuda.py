@@ -172,16 +172,23 @@ _N_CUR = _N_COND = 0
 _CHAIN = (0, 0, 0, 0)
 
 
+@cuda.jit(device=True, inline="always")
+def _update_halts(ctl, k, base, need, dcap):
+    """Whether a neuron update of step ``k`` must return at once: the run stopped earlier, or the
+    spike list could overflow in this step (then it records the stop, ``K_STOP = k``)."""
+    h = _halt(ctl[STOP], ctl[BAD_K], k, base, need, dcap)
+    if h == 2:
+        ctl[K_STOP] = k
+        ctl[STOP] = 1
+    return h != 0
+
+
 def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl):
     """Step ``k`` of every neuron (thread ``i``: neuron ``i``), as the CPU's ``_loop_template``
     with the receptor rows; spikes set ``fired[i]`` and go to the step's list segment. The feature
     flags are compile-time constants (:func:`_update_kernel`), the expressions the CPU's, so the
     step function sees the same argument types."""
-    h = _halt(ctl[STOP], ctl[BAD_K], k, seg[j], n + ng, dcap)
-    if h:
-        if h == 2:
-            ctl[K_STOP] = k
-            ctl[STOP] = 1
+    if _update_halts(ctl, k, seg[j], n + ng, dcap):
         return
     real = S.dtype.type
     dt_s = dt * 1e-3
@@ -279,11 +286,7 @@ def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, s
     ``_MODEL`` (the model's CUDA step of one method: it reads and writes the model's state rows and
     returns ``(spiked, bad)``). The signature is the LIF ``_update``'s (``xb`` unused), so
     :func:`_run` launches either."""
-    h = _halt(ctl[STOP], ctl[BAD_K], k, seg[j], n + ng, dcap)
-    if h:
-        if h == 2:
-            ctl[K_STOP] = k
-            ctl[STOP] = 1
+    if _update_halts(ctl, k, seg[j], n + ng, dcap):
         return
     real = S.dtype.type
     dts = real(dt)  # the CPU's like(sb, dt)
