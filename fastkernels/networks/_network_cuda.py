@@ -173,6 +173,36 @@ _CHAIN = (0, 0, 0, 0)
 
 
 @cuda.jit(device=True, inline="always")
+def _decay_receptors(S, P, i, q, rrow, rpar, n_rec, chain):
+    """Neuron ``i``'s receptor rows ``rrow ..`` after the step (parameter column ``q``, rows from
+    ``rpar``: ``(coef, decay, E or h)`` each), last row first (a filter chain's stage reads the earlier
+    stages' old values): ``decay (g_r + sum_m h^m / m! g_(r-m))``, flushed below ``FLUSH``."""
+    for rr in range(n_rec):
+        r = n_rec - 1 - rr
+        acc = S[rrow + r, i]
+        if chain[r] > 0:
+            h = P[rpar + 3 * r + 2, q]
+            f = 1.0
+            for m in range(1, chain[r] + 1):
+                f = f * h / m
+                acc += f * S[rrow + r - m, i]
+        y = acc * P[rpar + 3 * r + 1, q]
+        S[rrow + r, i] = y if abs(y) >= FLUSH else 0.0
+
+
+@cuda.jit(device=True, inline="always")
+def _commit_spike(fired, ids, stepcnt, ctl, base, j, k, i, sp, bad):
+    """Neuron ``i``'s outcome of step ``k``: its flag, its id appended to the step's list segment
+    (room was checked before the step: ``n + ng`` slots), a bad state recorded (the lowest neuron)."""
+    fired[i] = 1 if sp else 0
+    if sp:
+        ids[base + cuda.atomic.add(stepcnt, j, 1)] = i
+    if bad:
+        cuda.atomic.min(ctl, BAD_I, i)
+        ctl[BAD_K] = k
+
+
+@cuda.jit(device=True, inline="always")
 def _update_halts(ctl, k, base, need, dcap):
     """Whether a neuron update of step ``k`` must return at once: the run stopped earlier, or the
     spike list could overflow in this step (then it records the stop, ``K_STOP = k``)."""
@@ -211,17 +241,7 @@ def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt,
                 x = S[RECEPTOR_ROW + r, i]
                 c = P[RECEPTOR_PARAM + 3 * r, q]
                 syn += c * x if r < _N_CUR else c * x * (P[RECEPTOR_PARAM + 3 * r + 2, q] - v)
-            for rr in range(_N_CUR + _N_COND):  # then the decay, from the last row (a chain reads earlier rows)
-                r = _N_CUR + _N_COND - 1 - rr
-                acc = S[RECEPTOR_ROW + r, i]
-                if _CHAIN[r] > 0:  # a filter chain's stage: d (g_r + sum_i h^i / i! g_(r-i))
-                    h = P[RECEPTOR_PARAM + 3 * r + 2, q]
-                    f = 1.0
-                    for m in range(1, _CHAIN[r] + 1):
-                        f = f * h / m
-                        acc += f * S[RECEPTOR_ROW + r - m, i]
-                y = acc * P[RECEPTOR_PARAM + 3 * r + 1, q]
-                S[RECEPTOR_ROW + r, i] = y if abs(y) >= FLUSH else 0.0
+            _decay_receptors(S, P, i, q, RECEPTOR_ROW, RECEPTOR_PARAM, _N_CUR + _N_COND, _CHAIN)
             dj += syn
         # the CPU stages the draws into its state rows (the working dtype), then reads them
         xi = real(normal(stream_key(key, i), k)) if _NOISY else 0.0
@@ -236,12 +256,7 @@ def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt,
             S[VT, i] = vtn
             S[W, i] = wn
         S[SINCE, i] = s_
-        fired[i] = 1 if sp else 0
-        if sp:  # room was checked before the step: n + ng slots
-            ids[base + cuda.atomic.add(stepcnt, j, 1)] = i
-        if bad:
-            cuda.atomic.min(ctl, BAD_I, i)
-            ctl[BAD_K] = k
+        _commit_spike(fired, ids, stepcnt, ctl, base, j, k, i, sp, bad)
 
 
 _UPDATES = {}
@@ -304,24 +319,10 @@ def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, s
                     d += c * x
                 else:
                     d += c * x * (P[_RPAR + 3 * r + 2, i] - v)
-            for rr in range(_N_REC):  # then the decay, from the last row (a chain reads earlier rows)
-                r = _N_REC - 1 - rr
-                acc = S[_RROW + r, i]
-                if _CHAIN[r] > 0:  # a filter chain's stage: d (g_r + sum_i h^i / i! g_(r-i))
-                    f = 1.0
-                    for m in range(1, _CHAIN[r] + 1):
-                        f = f * P[_RPAR + 3 * r + 2, i] / m
-                        acc += f * S[_RROW + r - m, i]
-                y = acc * P[_RPAR + 3 * r + 1, i]
-                S[_RROW + r, i] = y if abs(y) >= FLUSH else 0.0
+            _decay_receptors(S, P, i, i, _RROW, _RPAR, _N_REC, _CHAIN)
         xi = real(normal(stream_key(key, i), k)) if _NOISY else real(0.0)
         sp, bad = _MODEL(S, P, i, d, xi, dts)
-        fired[i] = 1 if sp else 0
-        if sp:  # room was checked before the step: n + ng slots
-            ids[base + cuda.atomic.add(stepcnt, j, 1)] = i
-        if bad:
-            cuda.atomic.min(ctl, BAD_I, i)
-            ctl[BAD_K] = k
+        _commit_spike(fired, ids, stepcnt, ctl, base, j, k, i, sp, bad)
 
 
 def _hh_model_template(S, P, i, drive, xi, dt):
