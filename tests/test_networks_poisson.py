@@ -157,6 +157,13 @@ def test_bad_input_is_refused_by_name():
             nw.PoissonGroup(n, 10.0)
     with pytest.raises(ValueError, match="rates must be >= 0"):
         nw.PoissonGroup(3, [1.0, -1.0, 2.0])
+    P = nw.PoissonGroup(3, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="rates must be >= 0"):
+        P.rates = [1.0, -1.0, 1.0]
+    np.testing.assert_array_equal(P.rates, [1.0, 2.0, 3.0])  # a refused value is not kept
+    for dt in (-0.1, 0.0, np.nan, "a"):
+        with pytest.raises((ValueError, TypeError), match="dt"):
+            P.probabilities(dt)
     with pytest.raises(ValueError, match="rates must be finite"):
         nw.PoissonGroup(3, np.nan)
     with pytest.raises(ValueError, match="shape"):

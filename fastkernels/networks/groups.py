@@ -342,6 +342,7 @@ class SpikeGeneratorGroup:
 
     def steps(self, dt: float) -> tuple:
         """``(steps, ids)`` int64, sorted by step then id: each spike's step for time step ``dt``."""
+        dt = check_positive(dt, "dt")
         k = ((self.times + 1e-3 * dt) / dt).astype(np.int64)
         order = np.lexsort((self.indices, k))
         k, ids = k[order], self.indices[order]
@@ -396,21 +397,26 @@ class PoissonGroup:
         if r.dtype.kind not in "iuf":
             raise TypeError(f"rates must be real numbers (Hz), got dtype {r.dtype}")
         r = r.astype(np.float64)
-        if not np.isfinite(r).all():
-            raise ValueError("rates must be finite")
         if r.ndim > 1 or (r.ndim == 1 and r.shape != (self.n,)):
             raise ValueError(f"rates must be a scalar or have shape ({self.n},), got shape {r.shape}")
-        self._rates = np.array(np.broadcast_to(r, (self.n,)))
-        self.probabilities(0.0)  # the sign check
+        self._rates = self._checked(np.array(np.broadcast_to(r, (self.n,))))  # stored only once checked
 
-    def probabilities(self, dt: float) -> np.ndarray:
-        """Each source's spike probability per step of ``dt`` ms (``(n,)`` float64), checked."""
-        r = self._rates
-        if r.shape != (self.n,) or not np.isfinite(r).all():
-            raise ValueError(f"{self.name}: rates must stay finite with shape ({self.n},)")
+    def _checked(self, r):
+        """``r`` (the ``(n,)`` rates), refused unless finite and >= 0."""
+        if r.shape != (self.n,):
+            raise ValueError(f"{self.name}: rates must keep shape ({self.n},), got {r.shape}")
+        if not np.isfinite(r).all():
+            raise ValueError("rates must be finite")
         if (r < 0).any():
             q = int(np.flatnonzero(r < 0)[0])
             raise ValueError(f"rates must be >= 0 Hz; source {q} has {r[q]}")
+        return r
+
+    def probabilities(self, dt: float) -> np.ndarray:
+        """Each source's spike probability per step of ``dt`` ms (``(n,)`` float64); the rates (which
+        may have been changed in place) and ``dt`` are checked."""
+        dt = check_positive(dt, "dt")
+        r = self._checked(self._rates)
         p = r * (dt * 1e-3)
         if (p > 1.0).any():
             q = int(np.argmax(p))
