@@ -1,0 +1,76 @@
+"""The compiled epoch of word2vec training (CPU): every sentence of the corpus once.
+
+Per sentence (``prange`` in the parallel build: Hogwild, threads update the shared vectors
+without locks, as word2vec.c and gensim do):
+
+1. subsampling: token ``t`` (corpus position) survives with its word's keep probability, draw
+   ``t`` of the epoch's subsampling stream (:func:`._draws.keep_token`); the survivors form the
+   sentence the windows see (word2vec.c and gensim drop before windowing);
+2. the learning rate decays linearly with the corpus position: ``alpha`` for the sentence
+   starting at ``t`` in epoch ``e`` of ``E`` is ``alpha0 - (alpha0 - min_alpha) (e N + t) / (E N)``;
+3. the centre at survivor index ``i`` (corpus position ``t``) gets word2vec.c's reduced window
+   ``b`` in ``[1, window]`` (draw ``t`` of the epoch's window stream); skip-gram trains every
+   (centre, context) pair of it, CBOW the centre once; the noise words of the centre at ``t`` are
+   draws of the stream ``stream_key(noise key, t)``: pair ``q`` of the centre (its context slot)
+   uses draws ``q negative ..``.
+
+Every draw depends on (seed, epoch, corpus position), never on thread scheduling, so the serial
+build is bit reproducible and the parallel one differs from it only through Hogwild's races.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._jit import FASTMATH, cpu_kernels
+from ._draws import keep_token, reduced_window
+from ._sgns import cbow_centre, pair_key, sg_pair
+
+
+def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
+                min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
+    """One epoch; ``loss_out[s]`` (float64) gets sentence ``s``'s summed loss (when ``loss``) and
+    ``kept_out[s]`` its survivors and training examples (pairs, or centres with a context). ``done``: corpus positions trained before this epoch (``e N``);
+    ``total``: ``E N``."""
+    d = syn0.shape[1]
+    for s in prange(offsets.size - 1):
+        start = offsets[s]
+        end = offsets[s + 1]
+        words = np.empty(end - start, np.int32)
+        where = np.empty(end - start, np.int64)
+        m = 0
+        for t in range(start, end):
+            w = ids[t]
+            if (not sample) or keep_token(keep[w], skey, t):
+                words[m] = w
+                where[m] = t
+                m += 1
+        kept_out[s, 0] = m
+        alpha = np.float32(alpha0 - (alpha0 - min_alpha) * ((done + start) / total))
+        work = np.empty((2, d), np.float32)
+        acc = 0.0
+        n_ex = 0
+        for i in range(m):
+            b = reduced_window(wkey, where[i], window, True)
+            lo = max(0, i - b)
+            hi = min(m, i + b + 1)
+            nk = pair_key(nkey, where[i])
+            if sg:
+                for j in range(lo, hi):
+                    if j != i:
+                        q = j - i + window if j < i else j - i + window - 1  # the context slot, 0 .. 2 window - 1
+                        acc += sg_pair(syn0, syn1neg, table, words[i], words[j], alpha, negative, nk, q * negative,
+                                       work, loss)
+                n_ex += hi - lo - 1
+            elif hi - lo > 1:
+                acc += cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nk, cbow_mean, work, loss)
+                n_ex += 1
+        loss_out[s] = acc
+        kept_out[s, 1] = n_ex
+
+
+#: ``(serial, parallel)`` epoch kernels (float32 vectors; fastmath: the dot products vectorise).
+epoch_kernels = cpu_kernels(_epoch_body, fastmath=FASTMATH)
+
+__all__ = ["epoch_kernels"]

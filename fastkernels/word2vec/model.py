@@ -1,0 +1,306 @@
+"""``Word2Vec``: skip-gram and CBOW training with negative sampling, gensim's names and defaults.
+
+>>> from fastkernels.word2vec import Word2Vec
+>>> model = Word2Vec(sentences, vector_size=100, window=5, min_count=5, sg=1, workers=2, seed=1)
+>>> model.vectors.shape, model.epoch_losses        # (words, 100) float32; per-epoch mean loss
+>>> model.train(more_sentences)                     # continue on new text (same vocabulary)
+
+The epoch kernels (:mod:`._train`) and per-example updates (:mod:`._sgns`) follow word2vec.c;
+the draws (subsampling, windows, noise words, initial vectors) are counter-based streams keyed
+by (seed, epoch, corpus position), so ``workers=1`` is bit reproducible for a seed and more
+workers (Hogwild: threads share the vectors without locks, as word2vec.c and gensim do) differ
+from it only through their races.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+
+from .._progress import ProgressBar, check_progress
+from .._random import random_uniform, resolve_seed, stream_key
+from .._validate import check_allocation, check_flag, check_scalar
+from . import _streams
+from ._train import epoch_kernels
+from .corpus import Corpus
+from .reading import read_corpus
+from .sampling import NegativeSampler
+from .subsample import keep_probability
+from .vocab import Vocabulary
+
+#: Longer sentences are cut into pieces of this many tokens (gensim's MAX_SENTENCE_LEN), not truncated.
+MAX_SENTENCE_LENGTH = 10_000
+#: Sentences per compiled call: the progress bar and callbacks advance between calls.
+_CALL_TOKENS = 1 << 20
+_INIT = 0x494E4954  # "INIT": the initial vectors' stream
+_INT63 = (1 << 63) - 1
+
+
+class Word2Vec:
+    """Word embeddings trained with skip-gram (``sg=1``) or CBOW (``sg=0``) and negative sampling.
+
+    Parameters
+    ----------
+    sentences : iterable of lists of str, path, bytes or Corpus, optional
+        The training text (see :func:`~.reading.read_corpus` for the forms); when given, the
+        vocabulary is built from it and the model trained for ``epochs`` epochs. A :class:`Corpus`
+        of ids needs ``vocab``.
+    vocab : Vocabulary, optional
+        Use this vocabulary instead of building one (``min_count``/``max_vocab_size`` then unused).
+    vector_size : int >= 1
+        Dimension of the word vectors (default 100).
+    window : int >= 1
+        Maximum distance between the centre and a context word; each centre uses a window drawn
+        uniformly from ``1..window`` (word2vec.c's reduced window).
+    min_count : int >= 1
+        Words rarer than this are dropped before training (default 5).
+    max_vocab_size : int, optional
+        Keep only the most frequent words.
+    sample : float >= 0
+        Subsampling threshold of frequent words (word2vec.c's formula; 0 disables).
+    sg : {0, 1}
+        1: skip-gram; 0: CBOW (gensim's default).
+    negative : int >= 1
+        Noise words per positive example (hierarchical softmax is not implemented).
+    ns_exponent : float
+        Exponent of the noise distribution ``count ** ns_exponent`` (0.75).
+    cbow_mean : {0, 1}
+        CBOW input: 1 the mean of the context vectors, 0 their sum.
+    alpha, min_alpha : float
+        Learning rate, decayed linearly from ``alpha`` to ``min_alpha`` over all epochs of a
+        :meth:`train` call (by corpus position: thread-independent).
+    epochs : int >= 1
+        Passes over the corpus (default 5).
+    seed : int
+        Seed of every draw (initial vectors, subsampling, windows, noise words).
+    workers : int >= 1
+        Threads. 1: the serial kernel, bit reproducible; more: Hogwild (lock-free shared updates,
+        like word2vec.c and gensim), at most Numba's thread count.
+    compute_loss : bool
+        Also accumulate the negative-sampling loss (``-log s(u.v) - sum log s(-u.n)``) in float64;
+        :attr:`epoch_losses` gets its mean per training example (pair for skip-gram, centre for
+        CBOW). Costs two transcendental functions per dot product.
+    callbacks : sequence
+        Objects with optional ``on_epoch_begin(model)`` / ``on_epoch_end(model)`` methods.
+    max_sentence_length : int
+        Longer sentences are cut into pieces of this many tokens (default 10 000, as gensim).
+    progress : {"auto", True, False}
+        A progress bar with words/s on stderr ("auto": for runs that look longer than 5 s).
+
+    Attributes
+    ----------
+    vectors : ndarray, shape (n_words, vector_size), float32
+        The input vectors (gensim's ``wv.vectors``); row ``i`` is ``vocab.words[i]``.
+    syn1neg : ndarray, shape (n_words, vector_size), float32
+        The output vectors of negative sampling.
+    vocab : Vocabulary
+    epoch_losses : list of float
+        Mean loss per example of each epoch trained (NaN when ``compute_loss`` is off).
+    words_per_second : float
+        Raw corpus tokens per second of the last :meth:`train` call (compile time excluded).
+    """
+
+    def __init__(self, sentences=None, *, vocab=None, vector_size=100, window=5, min_count=5, max_vocab_size=None,
+                 sample=1e-3, sg=0, negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=1e-4,
+                 epochs=5, seed=1, workers=3, compute_loss=False, callbacks=(), max_sentence_length=MAX_SENTENCE_LENGTH,
+                 progress="auto"):
+        self.vector_size = check_scalar(vector_size, "vector_size", integer=True, lo=1)
+        self.window = check_scalar(window, "window", integer=True, lo=1)
+        self.min_count = check_scalar(min_count, "min_count", integer=True, lo=1)
+        self.max_vocab_size = None if max_vocab_size is None else check_scalar(max_vocab_size, "max_vocab_size",
+                                                                               integer=True, lo=1)
+        self.sample = check_scalar(sample, "sample", lo=0.0)
+        self.sg = int(check_flag(sg, "sg"))
+        self.negative = check_scalar(negative, "negative", integer=True, lo=1)
+        self.ns_exponent = check_scalar(ns_exponent, "ns_exponent")
+        self.cbow_mean = int(check_flag(cbow_mean, "cbow_mean"))
+        self.alpha, self.min_alpha = _check_alphas(alpha, min_alpha)
+        self.epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
+        self.seed = seed
+        self._key = resolve_seed(seed)
+        self.workers = check_scalar(workers, "workers", integer=True, lo=1)
+        self.compute_loss = check_flag(compute_loss, "compute_loss")
+        self.callbacks = _check_callbacks(callbacks)
+        self.max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
+        self.progress = check_progress(progress)
+        if vocab is not None and not isinstance(vocab, Vocabulary):
+            raise TypeError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
+        self.vocab = None
+        self.vectors = None
+        self.syn1neg = None
+        self.epoch_losses = []
+        self.words_per_second = math.nan
+        self._epochs_trained = 0
+        self._sampler = None
+        self._keep = None
+        if vocab is not None:
+            self._set_vocab(vocab)
+        if sentences is not None:
+            corpus = self._encode(sentences, build=vocab is None)
+            self.train(corpus)
+
+    # -- vocabulary ---------------------------------------------------------------------
+
+    def build_vocab(self, sentences):
+        """Build the vocabulary from ``sentences`` (``min_count``, ``max_vocab_size``) and initialise
+        the vectors (gensim's: uniform in ``[-0.5, 0.5) / vector_size`` per word, seeded; output
+        vectors zero). Returns the encoded :class:`Corpus`."""
+        return self._encode(sentences, build=True)
+
+    def _encode(self, sentences, *, build):
+        if isinstance(sentences, Corpus):
+            if build or self.vocab is None:
+                raise ValueError("a Corpus of ids needs its vocabulary: pass vocab= (or give token lists or a path)")
+            ids = sentences.ids
+            if ids.size and int(ids.max()) >= len(self.vocab):
+                raise ValueError(f"sentences holds id {int(ids.max())}, outside the vocabulary of {len(self.vocab)} words")
+            corpus = sentences.split_sentences(self.max_sentence_length)
+        elif build:
+            corpus, vocab = read_corpus(sentences, min_count=self.min_count, max_size=self.max_vocab_size,
+                                        max_sentence_length=self.max_sentence_length)
+            self._set_vocab(vocab)
+        else:
+            if self.vocab is None:
+                raise ValueError("the model has no vocabulary yet: call build_vocab() (or pass sentences= to Word2Vec)")
+            corpus, _ = read_corpus(sentences, vocab=self.vocab, unknown="drop",
+                                    max_sentence_length=self.max_sentence_length)
+        return corpus
+
+    def _set_vocab(self, vocab):
+        n, d = len(vocab), self.vector_size
+        check_allocation(2 * n * d, 4, "vectors", what="float32 values")
+        sampler = NegativeSampler(vocab, self.ns_exponent)
+        keep = keep_probability(vocab, self.sample) if self.sample > 0 else np.ones(n)
+        init = random_uniform(n * d, low=-0.5 / d, high=0.5 / d, seed=int(stream_key(self._key, _INIT)) & _INT63,
+                              dtype=np.float32, backend="cpu")
+        self.vocab = vocab
+        self.vectors = init.reshape(n, d)
+        self.syn1neg = np.zeros((n, d), np.float32)
+        self._sampler, self._keep = sampler, np.ascontiguousarray(keep, np.float64)
+        self._epochs_trained = 0
+        self.epoch_losses = []
+
+    # -- training -----------------------------------------------------------------------
+
+    def train(self, sentences, *, epochs=None, alpha=None, min_alpha=None, compute_loss=None, callbacks=None,
+              progress=None):
+        """Train on ``sentences`` (token lists, a path, bytes, or a :class:`Corpus` of this vocabulary's
+        ids) for ``epochs`` epochs (default: the model's), the rate decaying from ``alpha`` to
+        ``min_alpha``; words outside the vocabulary are dropped before the windows are built.
+        Continues from the current vectors; the draws continue the model's epoch count.
+
+        Returns
+        -------
+        (trained, raw) : tuple of int
+            Tokens that survived subsampling (summed over epochs) and raw tokens (likewise).
+        """
+        if self.vocab is None:
+            raise ValueError("the model has no vocabulary yet: call build_vocab() (or pass sentences= to Word2Vec)")
+        epochs = self.epochs if epochs is None else check_scalar(epochs, "epochs", integer=True, lo=1)
+        a0, a1 = _check_alphas(self.alpha if alpha is None else alpha, self.min_alpha if min_alpha is None else min_alpha)
+        loss = self.compute_loss if compute_loss is None else check_flag(compute_loss, "compute_loss")
+        cbs = self.callbacks if callbacks is None else _check_callbacks(callbacks)
+        progress = self.progress if progress is None else check_progress(progress)
+        corpus = self._encode(sentences, build=False)
+        n_tok = corpus.n_tokens
+        if n_tok == 0:
+            raise ValueError("sentences hold no word of the vocabulary: nothing to train on")
+        serial, parallel = epoch_kernels
+        threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
+        kernel = serial if threads == 1 else parallel
+        table = self._sampler.table
+        offsets = corpus.offsets
+        cuts = _call_cuts(offsets, _CALL_TOKENS)
+        bar = ProgressBar(epochs * n_tok, progress)
+        trained = 0
+        t_run, tok_run = 0.0, 0
+        old = numba.get_num_threads()
+        try:
+            if threads > 1:
+                numba.set_num_threads(threads)
+            for e in range(epochs):
+                for cb in cbs:
+                    getattr(cb, "on_epoch_begin", lambda m: None)(self)
+                skey, wkey, nkey = self._epoch_keys(self._epochs_trained)
+                loss_out = np.zeros(offsets.size - 1)
+                kept_out = np.zeros((offsets.size - 1, 2), np.int64)
+                for a, b in zip(cuts[:-1], cuts[1:]):
+                    t0 = time.perf_counter()
+                    kernel(corpus.ids, offsets[a:b + 1], self._keep, self.sample > 0, self.vectors, self.syn1neg,
+                           table, self.window, self.negative, self.sg == 1, self.cbow_mean == 1, a0, a1,
+                           e * n_tok, epochs * n_tok, skey, wkey, nkey, loss, loss_out[a:b], kept_out[a:b])
+                    dt = time.perf_counter() - t0
+                    done = e * n_tok + int(offsets[b])
+                    if e or a:  # the first call may have compiled: rates from the rest
+                        t_run += dt
+                        tok_run += int(offsets[b] - offsets[a])
+                    rate = tok_run / t_run if t_run > 0 else math.nan
+                    left = (epochs * n_tok - done) / rate if rate == rate and rate > 0 else 0.0
+                    bar.update(done, left, f"{rate / 1e3:8.0f}k words/s" if rate == rate else "")
+                n_ex = int(kept_out[:, 1].sum())
+                trained += int(kept_out[:, 0].sum())
+                self.epoch_losses.append(float(loss_out.sum() / n_ex) if loss and n_ex else math.nan)
+                self._epochs_trained += 1
+                for cb in cbs:
+                    getattr(cb, "on_epoch_end", lambda m: None)(self)
+        finally:
+            bar.close()
+            numba.set_num_threads(old)
+        self.words_per_second = tok_run / t_run if t_run > 0 else math.nan
+        return trained, epochs * n_tok
+
+    def _epoch_keys(self, g):
+        """``(subsampling, window, noise)`` stream keys of the model's epoch ``g`` (counted over every
+        :meth:`train` call)."""
+        return tuple(stream_key(stream_key(self._key, p), g)
+                     for p in (_streams.SUBSAMPLE, _streams.WINDOW, _streams.NEGATIVE))
+
+    def get_latest_training_loss(self) -> float:
+        """Mean loss per example of the last epoch (gensim's name; NaN without ``compute_loss``)."""
+        return self.epoch_losses[-1] if self.epoch_losses else math.nan
+
+    @property
+    def wv(self):
+        """The trained vectors as :class:`~.keyed_vectors.KeyedVectors` (sharing :attr:`vectors`)."""
+        from .keyed_vectors import KeyedVectors
+
+        if self.vectors is None:
+            raise ValueError("the model has no vectors yet: build its vocabulary or train it first")
+        return KeyedVectors(self.vectors, self.vocab)
+
+    def __repr__(self) -> str:
+        n = 0 if self.vocab is None else len(self.vocab)
+        return (f"Word2Vec(vocab={n}, vector_size={self.vector_size}, {'skip-gram' if self.sg else 'CBOW'}, "
+                f"window={self.window}, negative={self.negative}, epochs trained={self._epochs_trained})")
+
+
+def _check_alphas(alpha, min_alpha):
+    alpha = check_scalar(alpha, "alpha", lo=0.0, lo_open=True)
+    min_alpha = check_scalar(min_alpha, "min_alpha", lo=0.0, hi=alpha)
+    return alpha, min_alpha
+
+
+def _check_callbacks(callbacks):
+    if callbacks is None:
+        return ()
+    if not hasattr(callbacks, "__iter__") or isinstance(callbacks, (str, bytes)):
+        raise TypeError(f"callbacks must be a sequence of callback objects, got {type(callbacks).__name__}")
+    callbacks = tuple(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not (callable(getattr(cb, "on_epoch_begin", None)) or callable(getattr(cb, "on_epoch_end", None))):
+            raise TypeError(f"callbacks[{i}] has neither an on_epoch_begin nor an on_epoch_end method")
+    return callbacks
+
+
+def _call_cuts(offsets, tokens):
+    """Sentence indices cutting the corpus into calls of about ``tokens`` tokens (whole sentences)."""
+    n = offsets.size - 1
+    targets = np.arange(tokens, int(offsets[-1]), tokens)
+    cuts = np.searchsorted(offsets, targets)
+    return np.unique(np.concatenate([[0], np.clip(cuts, 0, n), [n]])).astype(np.int64)
+
+
+__all__ = ["MAX_SENTENCE_LENGTH", "Word2Vec"]
