@@ -146,7 +146,7 @@ class Word2Vec:
 
     def build_vocab(self, sentences):
         """Build the vocabulary from ``sentences`` (``min_count``, ``max_vocab_size``) and initialise
-        the vectors (gensim's: uniform in ``[-0.5, 0.5) / vector_size`` per word, seeded; output
+        the vectors (gensim 4's: uniform in ``[-1, 1) / vector_size``, twice word2vec.c's range, seeded; output
         vectors zero). Returns the encoded :class:`Corpus`."""
         return self._encode(sentences, build=True)
 
@@ -174,7 +174,7 @@ class Word2Vec:
         check_allocation(2 * n * d, 4, "vectors", what="float32 values")
         sampler = NegativeSampler(vocab, self.ns_exponent)
         keep = keep_probability(vocab, self.sample) if self.sample > 0 else np.ones(n)
-        init = random_uniform(n * d, low=-0.5 / d, high=0.5 / d, seed=int(stream_key(self._key, _INIT)) & _INT63,
+        init = random_uniform(n * d, low=-1.0 / d, high=1.0 / d, seed=int(stream_key(self._key, _INIT)) & _INT63,
                               dtype=np.float32, backend="cpu")
         self.vocab = vocab
         self.vectors = init.reshape(n, d)
