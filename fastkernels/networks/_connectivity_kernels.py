@@ -88,6 +88,19 @@ def constant(n, value, dtype, backend):
 
 
 @jit(inline="always")
+def _gap(skey, c, lp, room):
+    """The geometric gap of draw ``c`` (``floor(log(u) / lp)``, ``lp = log(1 - p)``), or -1 when it
+    reaches ``room`` (no further success in the row). The gap is compared as a float before its
+    conversion to an integer: at a tiny ``p`` it exceeds the int64 range (Numba's ``math.floor``
+    returns an int64, which would wrap negative), and a NaN (``p`` so small that ``lp`` is 0)
+    ends the row too."""
+    g = math.log(uniform_open0(skey, c)) / lp
+    if not g < room:
+        return np.int64(-1)
+    return np.int64(math.floor(g))
+
+
+@jit(inline="always")
 def _bernoulli_row(skey, lo, m, skip, p, lp, out, start, fill):
     """Row synapses among ``m`` allowed positions, each present with probability ``p``.
     ``lp = log(1 - p)``. Draw ``c`` decides the gap before success ``c``. Returns the count;
@@ -103,11 +116,11 @@ def _bernoulli_row(skey, lo, m, skip, p, lp, out, start, fill):
     pos = -1
     c = 0
     while True:
-        gap = math.floor(math.log(uniform_open0(skey, c)) / lp)
+        gap = _gap(skey, c, lp, m - 1 - pos)
         c += 1
-        if gap >= m - 1 - pos:  # compared as floats: a huge gap (tiny p) never overflows
+        if gap < 0:
             return n
-        pos += 1 + np.int64(gap)
+        pos += 1 + gap
         if fill:
             out[start + n] = position_to_post(lo, pos, skip)
         n += 1
@@ -218,11 +231,11 @@ def _sample_bernoulli_fixup(skey, m, out):
         pos = -1
         c = 0
         while True:
-            gap = math.floor(math.log(uniform_open0(skey, c)) / lp)
+            gap = _gap(skey, c, lp, m - 1 - pos)
             c += 1
-            if gap >= m - 1 - pos:
+            if gap < 0:
                 break
-            pos += 1 + np.int64(gap)
+            pos += 1 + gap
             if n < size:
                 out[n] = pos
             n += 1
@@ -351,10 +364,10 @@ def _distance_body(key, pre_pos, post_pos, p_max, inv_p, self_ok, w_max, inv_w, 
         c = 0
         while m > 0:
             if p_max < 1.0:
-                gap = math.floor(math.log(uniform_open0(skey, 2 * c)) / lp)
-                if gap >= m - 1 - pos:
+                gap = _gap(skey, 2 * c, lp, m - 1 - pos)
+                if gap < 0:
                     break
-                pos += 1 + np.int64(gap)
+                pos += 1 + gap
             else:
                 pos += 1
                 if pos >= m:

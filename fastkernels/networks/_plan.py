@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from .._backend import load_cuda
-from .._validate import check_cast_range
+from .._validate import check_allocation, check_cast_range, max_bytes
 from ..neurons import HH, LIF, Izhikevich
 from ..neurons import hh as _hh
 from ..neurons import izhikevich as _izh
@@ -35,6 +35,13 @@ from .synapses import Synapses
 POPULATIONS = {HH: _hh.POPULATION, Izhikevich: _izh.POPULATION}
 #: A run whose estimate exceeds this many seconds shows a progress bar (``progress="auto"``).
 PROGRESS_AFTER_S = 5.0
+
+
+def _all_equal(x) -> bool:
+    """Whether every entry of ``x`` equals the first (``np.ptp(x) == 0`` without its ``inf - inf``
+    warning: a receptor's ``h = dt / tau`` row may be inf)."""
+    x = np.asarray(x)
+    return x.size == 0 or bool((x == x.flat[0]).all())
 
 
 class Plan:
@@ -80,7 +87,7 @@ class Plan:
         if self.dtype == np.float32:
             check_cast_range(self.iext, self.dtype, "I")
         self.iext = self.iext.astype(self.dtype)
-        if np.ptp(self.iext) == 0:  # a uniform input travels as one value
+        if _all_equal(self.iext):  # a uniform input travels as one value
             self.iext = self.iext[:1].copy()
         self._projections(dt)
         steps, gids = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
@@ -134,7 +141,7 @@ class Plan:
         (self.legacy, self.freeze), = flags
         p = {k: np.concatenate([q[k] for q in ps]) for k in ps[0]}
         order = PARAM_ORDER + tuple(rec_names)
-        self.varied = any(np.ptp(p[name]) != 0 for name in order)
+        self.varied = not all(_all_equal(p[name]) for name in order)
         if self.dtype == np.float32:  # refuse values beyond float32's range, naming them
             for name in order:
                 check_cast_range(p[name], self.dtype, name)
@@ -167,6 +174,13 @@ class Plan:
         self.state_names, self.rrow = pop.state, len(pop.state) + 2
 
     def _blocked_state(self):
+        if self.dtype == np.float32:  # refuse values beyond float32's range, naming the group's variable
+            for g in self.groups:
+                for name in self.state_names:
+                    if name != "since":  # capped at SINCE_MAX below
+                        check_cast_range(g.state[name], self.dtype, f"{g.name}.{name}")
+                for name, x in g.g.items():
+                    check_cast_range(x, self.dtype, f"{g.name}.g[{name!r}]")
         state = {name: np.concatenate([g.state[name] for g in self.groups] + [np.zeros(0)])
                  for name in self.state_names}
         if "since" in state:
@@ -217,10 +231,11 @@ class Plan:
                 cols[name].append(value)
             ips.append(c.indptr)
             posts.append(c.post)
-            w = np.asarray(c.weight, dtype=self.dtype)
-            if not np.isfinite(w).all():
+            if not np.isfinite(c.weight).all():  # checked before the cast (a float32 cast of 1e39 is inf too)
                 raise ValueError(f"{s.name}: weight must be finite")
-            ws.append(w)
+            if self.dtype == np.float32:
+                check_cast_range(c.weight, self.dtype, f"{s.name}.weight")
+            ws.append(np.asarray(c.weight, dtype=self.dtype))
             d = c.delay_steps(dt)
             ds.append(d)
             if s.stdp is not None:
@@ -261,10 +276,26 @@ class Plan:
                 raise ValueError("the network's groups changed while delayed spikes were in flight; add groups "
                                  "before the first run or after the delays have elapsed")
             d_max = max(d_max, old.shape[0] - 1)
-        self.ring = np.zeros((d_max + 1, 1 + self.n_rec, self.n if d_max else 1), dtype=self.dtype)
+        self.ring = self._ring(d_max, dt)
         if pending is not None:
             for k in range(k_old, k_old + old.shape[0]):
                 self.ring[k % self.ring.shape[0]] = old[k % old.shape[0]]
+
+    def _ring(self, d_max, dt):
+        """The delay ring, ``(d_max + 1, 1 + n_rec, n)`` zeros, refused up front (naming the delay) when
+        it cannot fit in memory."""
+        shape = (d_max + 1, 1 + self.n_rec, self.n if d_max else 1)
+        nbytes = math.prod(shape) * self.dtype.itemsize
+        why = (f"the longest delay, {d_max} steps ({d_max * dt:.4g} ms at dt = {dt!r} ms), needs a delay ring of "
+               f"{shape[0]} x {shape[1]} x {shape[2]} values ({nbytes / 2**30:.3g} GiB)")
+        if nbytes > max_bytes():
+            raise ValueError(f"{why}, more than this machine's memory ({max_bytes() / 2**30:.3g} GiB); shorten the "
+                             f"delays or use a larger dt")
+        try:
+            return np.zeros(shape, dtype=self.dtype)
+        except MemoryError:
+            raise ValueError(f"{why}, and that much memory is not available; shorten the delays or use a larger "
+                             f"dt") from None
 
     def execute(self, k_start, k_end, backend, progress):
         """Run the kernel from ``k_start`` to ``k_end`` in chunks; returns spike times, global ids, traces."""
@@ -292,6 +323,10 @@ class Plan:
         rec = np.concatenate([m.record + self.offset[id(m.group)] for m in mons]) if mons else np.zeros(0, np.int64)
         k_first = -(-k_start // every) * every  # the first sampled step: absolute multiples of every
         n_rows = max(0, -(-(k_end - k_first) // every))
+        check_allocation((1 + self.n_rec) * rec.size * n_rows, self.dtype.itemsize, "duration",
+                         what="StateMonitor samples")
+        n_rate = len(self.net._of(PopulationRateMonitor))
+        check_allocation(n_rate * (k_end - k_start), 16, "duration", what="PopulationRateMonitor samples")
         traces = np.zeros((1 + self.n_rec, rec.size, n_rows), dtype=self.dtype)
         self.rec, self.every, self.k_first = rec, every, k_first
         n_src = sum(g.n for g in self.sources)

@@ -12,6 +12,7 @@ reads and changes between runs. A :class:`SpikeGeneratorGroup` emits given spike
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..neurons import HH, LIF, Izhikevich
 from ..neurons import hh as _hh
 from ..neurons import izhikevich as _izh
 from ..neurons._lif_kernels import LIMIT, MAX_RECEPTORS, SINCE_MAX
-from ..neurons._params import check_n, per_neuron
+from ..neurons._params import MAX_STEP, check_n, per_neuron
 from .connectivity import MAX_NEURONS
 
 __all__ = ["Conductance", "Current", "NeuronGroup", "PoissonGroup", "SpikeGeneratorGroup"]
@@ -38,6 +39,51 @@ METHODS_OF = {LIF: ("exact", "euler"), HH: _hh.METHODS, Izhikevich: _izh.METHODS
 DEFAULT_METHOD = {LIF: "exact", HH: "exponential_euler", Izhikevich: "euler"}
 #: ``setup(model, n, dt, method, v0) -> (p, state, noisy)`` of the engine models.
 SETUP = {HH: _hh.population_setup, Izhikevich: _izh.population_setup}
+#: The methods a receptor's coefficients are asked for: a LIF group's (:meth:`Current.coefficients`)
+#: and an HH or Izhikevich group's (:meth:`Current.engine_coefficients`).
+LIF_METHODS = METHODS_OF[LIF]
+ENGINE_METHODS = tuple(dict.fromkeys(("exact", *_hh.METHODS, *_izh.METHODS)))
+
+
+def check_name(name, default: str) -> str:
+    """A group's or projection's ``name=``: None (``default``) or a non-empty str."""
+    if name is None:
+        return default
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__} {name!r}")
+    if not name:
+        raise ValueError("name must be a non-empty str (or None for the default)")
+    return name
+
+
+def _check_step(dt, tau, method, order=0):
+    """``dt`` checked and ``h = dt / tau``, refused where a coefficient of ``method`` would not be
+    finite: ``1 - h`` (Euler) or the chain's ``h^order / order!`` (a filter of order > 0). An exact
+    first-order decay takes any ``h`` (``exp(-inf) = 0``)."""
+    dt = check_positive(dt, "dt")
+    h = dt / tau
+    f = 1.0
+    for i in range(1, order + 1):
+        f = f * h / i
+    if not math.isfinite(h if method == "euler" else f):
+        raise ValueError(f"dt / tau = {dt!r} / {tau!r} overflows the receptor's {method!r} coefficients; "
+                         f"use a larger tau or a smaller dt")
+    return dt, h
+
+
+def _check_lif_arrays(tau_m, resistance):
+    """``tau_m`` and ``resistance`` of :meth:`Current.coefficients`: float64 ``(n,)`` arrays, finite,
+    ``tau_m > 0`` and ``resistance != 0`` (the drive is divided by it)."""
+    for name, x in (("tau_m", tau_m), ("resistance", resistance)):
+        if not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 1:
+            what = f"{x.dtype} array of shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise TypeError(f"{name} must be a float64 ndarray of shape (n,), got {what}")
+    if resistance.shape != tau_m.shape:
+        raise ValueError(f"resistance must have the shape of tau_m {tau_m.shape}, got {resistance.shape}")
+    if not (np.isfinite(tau_m).all() and (tau_m > 0).all()):
+        raise ValueError("tau_m must be finite and > 0")
+    if not (np.isfinite(resistance).all() and (resistance != 0).all()):
+        raise ValueError("resistance must be finite and non-zero (a receptor's drive is divided by it)")
 
 
 @dataclass(frozen=True)
@@ -89,12 +135,14 @@ class Current:
         coupled pair; higher orders take each stage's exact contribution to ``v`` from the matrix
         exponential. Euler (order 0 only): ``coef = 1 / R``, ``decay = 1 - dt / tau``.
         """
+        check_choice(method, "method", LIF_METHODS)
+        _check_lif_arrays(tau_m, resistance)
+        if method == "euler" and self.order:
+            raise ValueError("a PSC filter of order > 0 needs the group's method='exact'")
+        dt, hs = _check_step(dt, self.tau, method, self.order)
         n = tau_m.shape[0]
-        hs = dt / self.tau
         h = np.full((self.order + 1, n), hs)
         if method == "euler":
-            if self.order:
-                raise ValueError("a PSC filter of order > 0 needs the group's method='exact'")
             return (1.0 / resistance)[None, :], np.full((1, n), 1.0 - hs), h
         decay = np.full((self.order + 1, n), math.exp(-hs))
         if self.order == 0:
@@ -125,10 +173,12 @@ class Current:
         in the model's input units) gains the last stage at the step's start; the stages then
         decay exactly (``exp(-dt/tau)``, the chain as in :meth:`coefficients`), or by ``1 - dt/tau``
         under ``"euler"`` (order 0 only)."""
-        hs = dt / self.tau
+        n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
+        check_choice(method, "method", ENGINE_METHODS)
         if method == "euler" and self.order:
             raise ValueError("a PSC filter of order > 0 needs an exact decay: use the group's 'exponential_euler' "
                              "or 'rk4' method")
+        dt, hs = _check_step(dt, self.tau, method, self.order)
         coef = np.zeros((self.order + 1, n))
         coef[-1] = 1.0
         decay = np.full((self.order + 1, n), 1.0 - hs if method == "euler" else math.exp(-hs))
@@ -168,17 +218,23 @@ class Conductance:
         """``(coef, decay, E)`` for an HH or Izhikevich group (``(1, n)`` each): the drive (a current in
         the model's input units) gains ``g (E - v)``, ``v`` and ``g`` at the step's start; ``g`` then
         decays exactly (``exp(-dt/tau)``), by ``1 - dt/tau`` under ``"euler"``."""
-        decay = 1.0 - dt / self.tau if method == "euler" else math.exp(-dt / self.tau)
+        n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
+        check_choice(method, "method", ENGINE_METHODS)
+        dt, h = _check_step(dt, self.tau, method)
+        decay = 1.0 - h if method == "euler" else math.exp(-h)
         return np.ones((1, n)), np.full((1, n), decay), np.full((1, n), self.E_rev)
 
     def coefficients(self, tau_m: np.ndarray, resistance: np.ndarray, dt: float, method: str):
         """``(coef, decay, E)``, ``(1, n)`` each: the step's drive gains ``coef * g * (E - v)`` with
         ``coef = 1 / R`` (``v`` at the step's start), then ``g *= decay = 1 - dt / tau``."""
+        check_choice(method, "method", LIF_METHODS)
         if method != "euler":
             raise ValueError("a Conductance receptor needs the group's method='euler' (v's equation is not "
                              "linear with constant coefficients)")
+        _check_lif_arrays(tau_m, resistance)
+        dt, h = _check_step(dt, self.tau, method)
         n = tau_m.shape[0]
-        return (1.0 / resistance)[None, :], np.full((1, n), 1.0 - dt / self.tau), np.full((1, n), self.E_rev)
+        return (1.0 / resistance)[None, :], np.full((1, n), 1.0 - h), np.full((1, n), self.E_rev)
 
 
 RECEPTORS = (Current, Conductance)
@@ -237,6 +293,9 @@ class NeuronGroup:
         method = DEFAULT_METHOD[kind] if method is None else method
         check_choice(method, "method", METHODS_OF[kind])
         self.method = method
+        if receptors is not None and not isinstance(receptors, Mapping):
+            raise TypeError(f"receptors must be a dict of name -> Current or Conductance, got "
+                            f"{type(receptors).__name__}")
         receptors = {} if receptors is None else dict(receptors)
         for key, rec in receptors.items():
             if not isinstance(key, str) or not key.isidentifier():
@@ -250,8 +309,9 @@ class NeuronGroup:
             if isinstance(rec, Conductance) and kind is LIF and method != "euler":
                 raise ValueError(f"receptors[{key!r}] is a Conductance: a LIF group needs method='euler', got "
                                  f"{method!r}")
+        name = check_name(name, f"neurongroup_{id(self):x}")
         self.receptors = receptors
-        self.name = name or f"neurongroup_{id(self):x}"
+        self.name = name
         self.I = per_neuron(I, "I", self.n)
         if kind is LIF:
             p = model.arrays(self.n)  # validates every parameter now, naming it
@@ -261,6 +321,7 @@ class NeuronGroup:
         else:  # the model's own setup: checked parameters, its initial state (dt does not matter here)
             _p, state, _noisy = SETUP[kind](model, self.n, 0.1, method, v0)
             self.state = {key: np.array(value, dtype=np.float64) for key, value in state.items()}
+        self._state_keys = tuple(self.state)  # what check_state requires of the state a user may change
         self.g = {key: np.zeros(self.n) if rec.order == 0 else np.zeros((rec.order + 1, self.n))
                   for key, rec in receptors.items()}
 
@@ -278,6 +339,9 @@ class NeuronGroup:
     def receptor_key(self, on_pre: str):
         """What a synapse's ``on_pre`` target names: ``None`` for ``"v"``, else the receptor's
         ``(position, kind, order)`` (how a network finds its rows)."""
+        if not isinstance(on_pre, str):
+            raise TypeError(f"on_pre must be 'v' or the name (a str) of a receptor of {self.name} "
+                            f"({sorted(self.receptors)}), got {type(on_pre).__name__} {on_pre!r}")
         if on_pre == "v":
             return None
         if on_pre not in self.receptors:
@@ -291,6 +355,17 @@ class NeuronGroup:
 
     def check_state(self) -> None:
         """Refuse a state the user set to something the kernels cannot take (checked before each run)."""
+        for where, d in (("state", self.state), ("g", self.g)):
+            if not isinstance(d, dict):
+                raise ValueError(f"{self.name}.{where} must stay a dict of arrays, got {type(d).__name__}")
+        for where, keys, d in (("state", self._state_keys, self.state), ("g", tuple(self.receptors), self.g)):
+            for k in keys:
+                if k not in d:
+                    raise ValueError(f"{self.name}.{where}[{k!r}] is missing (deleted?); it must stay a float64 "
+                                     f"array of the group's neurons")
+        for k in self.g:
+            if k not in self.receptors:
+                raise ValueError(f"{self.name}.g[{k!r}] is not a receptor of {self.name} ({sorted(self.receptors)})")
         shapes = {k: (self.n,) for k in self.state}
         shapes.update({f"g[{k!r}]": (self.n,) if rec.order == 0 else (rec.order + 1, self.n)
                        for k, rec in self.receptors.items()})
@@ -306,6 +381,23 @@ class NeuronGroup:
 
     def __repr__(self) -> str:
         return f"NeuronGroup(n={self.n}, receptors={sorted(self.receptors)}, method={self.method!r})"
+
+
+def _spike_times(times) -> np.ndarray:
+    """A SpikeGeneratorGroup's ``times``: a real scalar or a 1-D sequence of real numbers (not bools),
+    finite and >= 0 (checked by the caller), as a fresh float64 ``(k,)`` array."""
+    if np.ndim(times) == 0 and not isinstance(times, (str, bytes)):
+        return np.atleast_1d(np.float64(check_scalar(times, "times")))
+    try:
+        t = np.asarray(times)
+    except Exception as exc:  # ragged nesting
+        raise TypeError(f"times must be a 1-D sequence of real numbers (ms), got {type(times).__name__} that NumPy "
+                        f"cannot read as one ({exc})") from None
+    if t.dtype.kind not in "iuf":
+        raise TypeError(f"times must be real numbers (ms), got dtype {t.dtype}")
+    if t.ndim != 1:
+        raise ValueError(f"times must be 1-dimensional, one time per spike; got shape {t.shape}")
+    return np.array(as_array(t.astype(np.float64), "times", finite=True), dtype=np.float64)
 
 
 class SpikeGeneratorGroup:
@@ -327,15 +419,13 @@ class SpikeGeneratorGroup:
     def __init__(self, n, indices, times, *, name=None):
         self.n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
         self.indices = as_index_array(indices, "indices", n=self.n).astype(np.int64)
-        t = np.asarray(as_array(np.asarray(times, dtype=np.float64) if np.ndim(times) else
-                                np.atleast_1d(np.float64(check_scalar(times, "times"))), "times", finite=True),
-                       dtype=np.float64).ravel()
+        t = _spike_times(times)
         if t.shape != self.indices.shape:
             raise ValueError(f"times must have one entry per index, shape {self.indices.shape}; got {t.shape}")
         if (t < 0).any():
             raise ValueError(f"times must be >= 0; entry {int(np.flatnonzero(t < 0)[0])} is {t[t < 0][0]}")
+        self.name = check_name(name, f"spikegenerator_{id(self):x}")
         self.times = t
-        self.name = name or f"spikegenerator_{id(self):x}"
 
     def __len__(self) -> int:
         return self.n
@@ -343,7 +433,14 @@ class SpikeGeneratorGroup:
     def steps(self, dt: float) -> tuple:
         """``(steps, ids)`` int64, sorted by step then id: each spike's step for time step ``dt``."""
         dt = check_positive(dt, "dt")
-        k = ((self.times + 1e-3 * dt) / dt).astype(np.int64)
+        with np.errstate(over="ignore", under="ignore"):
+            q = (self.times + 1e-3 * dt) / dt
+        if q.size and not q.max() < MAX_STEP:  # also inf (a tiny dt)
+            s = int(np.argmax(q))
+            raise ValueError(f"{self.name}: the spike at times[{s}] = {float(self.times[s])!r} ms falls in step "
+                             f"{q[s]:.4g} at dt = {dt!r} ms, beyond the {MAX_STEP:.4g} steps a run reaches; give "
+                             f"earlier times or a larger dt")
+        k = q.astype(np.int64)
         order = np.lexsort((self.indices, k))
         k, ids = k[order], self.indices[order]
         dup = (np.diff(k) == 0) & (np.diff(ids) == 0)
@@ -383,7 +480,7 @@ class PoissonGroup:
 
     def __init__(self, n, rates, *, name=None):
         self.n = check_scalar(n, "n", integer=True, lo=1, hi=MAX_NEURONS)
-        self.name = name or f"poissongroup_{id(self):x}"
+        self.name = check_name(name, f"poissongroup_{id(self):x}")
         self.rates = rates
 
     @property

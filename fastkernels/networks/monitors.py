@@ -11,9 +11,11 @@ Each monitor accumulates over successive ``Network.run`` calls, as Brian2's do:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._validate import check_positive, check_scalar
+from .._validate import INT64_MAX, check_positive, check_scalar
 from ..neurons._params import as_record
 from .groups import SOURCES, NeuronGroup
 
@@ -96,7 +98,7 @@ class StateMonitor:
     def __init__(self, group, record=True, *, every=1):
         self.group = _check_source(group, (NeuronGroup,))
         self.record = as_record(record, group.n)
-        self.every = check_scalar(every, "every", integer=True, lo=1)
+        self.every = check_scalar(every, "every", integer=True, lo=1, hi=INT64_MAX)
         self._t, self._x = [], []
 
     @property
@@ -157,9 +159,18 @@ class PopulationRateMonitor:
     def smooth_rate(self, width: float) -> np.ndarray:
         """The rate smoothed by a flat window of ``width`` ms (Brian2's ``smooth_rate(window="flat")``)."""
         width = check_positive(width, "width")
-        t = self.t
-        if t.size < 2:
-            return self.rate.copy()
-        k = max(1, int(round(width / (t[1] - t[0]))))
+        t, rate = self.t, self.rate
+        n = rate.size
+        if n < 2:
+            return rate.copy()
+        w = width / float(t[1] - t[0])  # a Python float: inf, not a warning, when it overflows
+        if not w < 2 * n + 1:  # every window holds the whole recording (and the zeros around it)
+            k = float(round(w) | 1) if math.isfinite(w) else math.inf  # odd, as below
+            return np.full(n, float(rate.sum()) / k)
+        k = max(1, int(round(w)))
         k += 1 - k % 2  # odd, centred
-        return np.convolve(self.rate, np.ones(k) / k, mode="same")
+        if k <= n:
+            return np.convolve(rate, np.ones(k) / k, mode="same")
+        # a window longer than the recording: the centred n values of the full convolution (numpy's
+        # mode="same" would return k of them)
+        return np.convolve(rate, np.ones(k) / k, mode="full")[(k - 1) // 2:(k - 1) // 2 + n]

@@ -24,6 +24,7 @@ import numpy as np
 from .._backend import check_backend, resolve_backend
 from .._random import resolve_seed
 from .._validate import check_dtype, check_positive
+from ..neurons._params import MAX_STEP
 from ._plan import Plan
 from .groups import SOURCES, NeuronGroup
 from .monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
@@ -79,11 +80,13 @@ class Network:
 
     def add(self, *objects) -> None:
         """Add objects (groups, synapses, monitors); each may be added once."""
-        for obj in objects:
+        for q, obj in enumerate(objects):
             if not isinstance(obj, _KINDS):
                 raise TypeError(f"a Network holds groups, synapses and monitors, got {type(obj).__name__}")
             if any(obj is o for o in self.objects):
                 raise ValueError(f"{obj!r} is already in the network")
+            if any(obj is o for o in objects[:q]):
+                raise ValueError(f"{obj!r} is given twice; each object may be added once")
         self.objects.extend(objects)
 
     def _of(self, kind):
@@ -112,14 +115,19 @@ class Network:
         Raises
         ------
         ValueError
-            Bad ``duration``, a synapse or monitor whose group is not in the network, a group
-            state changed to a wrong shape, dtype or non-finite value, a negative delay,
+            Bad ``duration`` (or one that takes the network past 2**53 steps), a synapse or monitor
+            whose group is not in the network, a group state changed to a wrong shape, dtype or
+            non-finite value (or deleted), a negative delay, a delay ring beyond memory,
             groups whose LIF models differ in ``freeze_refractory`` or ``refractory_mode``.
         SimulationError
             A neuron's state became NaN or ran away; the network is left as before the call.
         """
         duration = check_positive(duration, "duration")
-        n_steps = int(round(duration / self.dt))
+        steps = duration / self.dt  # a Python float: inf, not an error, when it overflows
+        if not self.step + steps <= MAX_STEP:
+            raise ValueError(f"duration = {duration!r} ms is {steps:.4g} steps of dt = {self.dt!r} ms; a network runs "
+                             f"at most {MAX_STEP:.4g} steps in all (it has run {self.step})")
+        n_steps = int(round(steps))
         if n_steps < 1:
             raise ValueError(f"duration must be at least half a step (dt = {self.dt} ms), got {duration}")
         check_backend(backend)

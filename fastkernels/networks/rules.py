@@ -41,9 +41,10 @@ __all__ = ["all_to_all", "bernoulli", "fixed_in_degree", "fixed_out_degree", "ga
 class _Values:
     """The per-synapse values a rule attaches: validated before anything is built."""
 
-    def __init__(self, weight, delay, dtype):
+    def __init__(self, weight, delay, dtype, weight_name="weight"):
         self.dtype = check_dtype(dtype)
-        self.weight = weight_values(weight, 0, self.dtype) if is_scalar(weight) else _refuse_array(weight, "weight")
+        self.weight = (weight_values(weight, 0, self.dtype, weight_name) if is_scalar(weight)
+                       else _refuse_array(weight, weight_name, "weight"))
         self.delay = None if delay is None else (check_scalar(delay, "delay", lo=0) if is_scalar(delay)
                                                  else _refuse_array(delay, "delay"))
         self.per_synapse = 4 + self.dtype.itemsize + (8 if self.delay is not None else 0)
@@ -58,9 +59,9 @@ class _Values:
         return Connectivity._make(indptr, post, w, d, n_post)
 
 
-def _refuse_array(value, name):
+def _refuse_array(value, name, attr=None):
     raise TypeError(f"{name} must be a number here (a rule fixes the synapses, so per-synapse values are "
-                    f"set afterwards: conn.{name}[:] = ...), got {type(value).__name__}")
+                    f"set afterwards: conn.{attr or name}[:] = ...), got {type(value).__name__}")
 
 
 def _draws(seed, needed: bool):
@@ -477,7 +478,7 @@ def gaussian_distance(pre_positions, post_positions=None, *, sigma, p_max=1.0, w
     inv_w = _width(weight_sigma, "weight_sigma")
     p_max = check_scalar(p_max, "p_max", lo=0, hi=1)
     self_ok = check_flag(self_connections, "self_connections")
-    values = _Values(weight_max, delay, dtype)
+    values = _Values(weight_max, delay, dtype, "weight_max")
     n_pre, n_post = pre.shape[0], post.shape[0]
     check_seed(seed)
     check_rows(n_pre, "pre_positions")

@@ -26,12 +26,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 
 from .._validate import check_positive, check_scalar
 
 __all__ = ["STDP"]
+
+
+def _check_tau(value, name):
+    """A trace's time constant: finite, > 0, and with a finite ``1 / tau`` (a subnormal tau makes
+    ``dt / tau`` inf at any step of 1 ms or more, and the kernels' decay NaN)."""
+    tau = check_positive(value, name)
+    if not math.isfinite(1.0 / tau):
+        raise ValueError(f"{name} must be at least {1.0 / sys.float_info.max:.4g} ms (1 / {name} overflows), "
+                         f"got {tau!r}")
+    return tau
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +74,9 @@ class STDP:
     Raises
     ------
     ValueError
-        A time constant that is not positive and finite, a non-finite amplitude, a NaN bound or
-        ``w_min > w_max`` (the message names the field).
+        A time constant that is not positive and finite (or so small, subnormal, that ``1 / tau``
+        overflows), a non-finite amplitude, a NaN bound or ``w_min > w_max`` (the message names the
+        field).
     TypeError
         A field that is not a real number.
 
@@ -86,8 +98,8 @@ class STDP:
     w_min: float = 0.0
 
     def __post_init__(self):
-        tau_pre = check_positive(self.tau_pre, "tau_pre")
-        tau_post = check_positive(self.tau_post, "tau_post")
+        tau_pre = _check_tau(self.tau_pre, "tau_pre")
+        tau_post = _check_tau(self.tau_post, "tau_post")
         a_pre = check_scalar(self.A_pre, "A_pre")
         if self.A_post is None:
             a_post = -a_pre * tau_pre / tau_post * 1.05  # the seed's (Brian2 tutorial's) expression
@@ -146,5 +158,8 @@ class STDP:
             Time step (ms), > 0.
         """
         dt = check_positive(dt, "dt")
+        for name, tau in (("tau_pre", self.tau_pre), ("tau_post", self.tau_post)):
+            if not math.isfinite(dt / tau):  # a trace decayed over 0 steps would be 0 * inf = NaN
+                raise ValueError(f"dt / {name} = {dt!r} / {tau!r} overflows; use a larger {name} or a smaller dt")
         return np.array([self.A_pre, self.A_post, dt / self.tau_pre, dt / self.tau_post,
                          self.w_min, self.w_max], dtype=np.float64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .connectivity import Connectivity
-from .groups import SOURCES, NeuronGroup
+from .groups import SOURCES, NeuronGroup, check_name
 from .stdp import STDP
 
 __all__ = ["Synapses"]
@@ -54,9 +54,11 @@ class Synapses:
                              f"groups have {source.n} and {target.n} neurons")
         if stdp is not None and not isinstance(stdp, STDP):
             raise TypeError(f"stdp must be a fastkernels.networks.STDP, got {type(stdp).__name__}")
-        self.key = None if on_pre is None else target.receptor_key(on_pre)
+        key = None if on_pre is None else target.receptor_key(on_pre)
+        name = check_name(name, f"synapses_{id(self):x}")
+        self.key = key
         self.source, self.target, self.connectivity, self.on_pre, self.stdp = source, target, connectivity, on_pre, stdp
-        self.name = name or f"synapses_{id(self):x}"
+        self.name = name
         # plasticity state: traces and the step each was last written at (event-driven decay)
         self._x_pre, self._k_pre = np.zeros(source.n), np.zeros(source.n, dtype=np.int64)
         self._x_post, self._k_post = np.zeros(target.n), np.zeros(target.n, dtype=np.int64)
