@@ -113,3 +113,27 @@ def inline_hint(typingctx):
 def no_hint():
     """What the CUDA clones call instead of :func:`inline_hint` (inlined away)."""
     return
+
+
+@intrinsic
+def prefetch(typingctx, arr, i, j):
+    """Hint the CPU to fetch the cache line of ``arr[i, j]`` (2-D array) into L1 (``llvm.prefetch``,
+    read, high locality): emits one ``prefetcht0``, never faults, computes nothing."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 2 and isinstance(i, types.Integer)
+            and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        a = context.make_array(sig.args[0])(context, builder, args[0])
+        idx = [context.cast(builder, args[1], sig.args[1], types.intp),
+               context.cast(builder, args[2], sig.args[2], types.intp)]
+        ptr = cgutils.get_item_pointer2(context, builder, a.data, cgutils.unpack_tuple(builder, a.shape),
+                                        cgutils.unpack_tuple(builder, a.strides), sig.args[0].layout, idx,
+                                        wraparound=False, boundscheck=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i, j), codegen

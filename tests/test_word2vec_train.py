@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from fastkernels.word2vec import Corpus, NegativeSampler, Vocabulary
-from fastkernels.word2vec._sgns import SIGMOID, cbow_centre, sg_pair
+from fastkernels.word2vec._sgns import SIGMOID, cbow_centre, draw_noise, sg_pair
 from fastkernels.word2vec._train import epoch_kernels
 from fastkernels.word2vec._train_reference import train_epoch_reference
 from fastkernels.word2vec.model import Word2Vec
@@ -38,12 +38,15 @@ def _top5_in_cluster(model, topic):
 # ------------------------------------------------------------------ the updates
 @njit
 def _sg_once(syn0, syn1neg, table, centre, context, alpha, negative, work):
-    return sg_pair(syn0, syn1neg, table, centre, context, alpha, negative, 12345, 0, work, True)
+    noise = np.empty(max(negative, 1), np.int64)
+    draw_noise(syn1neg, table, 12345, 0, negative, noise)
+    return sg_pair(syn0, syn1neg, centre, context, alpha, negative, noise, work, True)
 
 
 @njit
 def _cbow_once(syn0, syn1neg, table, words, alpha, negative, mean, work):
-    return cbow_centre(syn0, syn1neg, table, words, 0, words.size, 1, alpha, negative, 12345, mean, work, True)
+    return cbow_centre(syn0, syn1neg, table, words, 0, words.size, 1, alpha, negative, 12345, mean, work,
+                       np.empty(max(negative, 1), np.int64), True)
 
 
 def _one_noise_table(v, word):

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._jit import device
 from .._random import stream_key
+from .._simd import prefetch
 from .sampling import alias_draw
 
 #: word2vec.c's sigmoid table: ``EXP_TABLE_SIZE`` entries over ``[-MAX_EXP, MAX_EXP]``.
@@ -75,26 +76,43 @@ def _output_step(l1, row, syn1neg, t, label, alpha, work, d, loss):
     Returns the example's loss term (0.0 unless ``loss``)."""
     f = dot(l1, row, syn1neg, t, d)
     g = (np.float32(label) - sigmoid_clipped(f)) * alpha
-    for k in range(d):
-        work[k] += g * syn1neg[t, k]
-    for k in range(d):
-        syn1neg[t, k] += g * l1[row, k]
+    for k in range(d):  # one pass: the row's old value feeds the error, then moves
+        x = syn1neg[t, k]
+        work[k] += g * x
+        syn1neg[t, k] = x + g * l1[row, k]
     if loss:
         return softplus(-f) if label else softplus(f)
     return 0.0
 
 
 @device
-def sg_pair(syn0, syn1neg, table, centre, context, alpha, negative, nkey, counter0, work, loss):
+def prefetch_row(a, r):
+    """Prefetch row ``r`` of the float32 matrix ``a`` (a cache line per 16 values)."""
+    for k in range(0, a.shape[1], 16):
+        prefetch(a, r, k)
+
+
+@device
+def draw_noise(syn1neg, table, nkey, counter0, negative, noise):
+    """Draws ``counter0 .. counter0 + negative - 1`` of the noise stream ``nkey`` into ``noise``,
+    prefetching their output rows (used a little later: their fetches overlap the work between)."""
+    for q in range(negative):
+        t = alias_draw(table, nkey, counter0 + q)
+        noise[q] = t
+        prefetch_row(syn1neg, t)
+
+
+@device
+def sg_pair(syn0, syn1neg, centre, context, alpha, negative, noise, work, loss):
     """Skip-gram with negative sampling on one (centre, context) pair: ``syn0[context]`` predicts
-    ``centre`` and ``negative`` noise words (draws ``counter0 .. counter0 + negative - 1`` of the
-    stream ``nkey``). Returns the pair's loss (0.0 unless ``loss``)."""
+    ``centre`` and the ``negative`` noise words ``noise`` (:func:`draw_noise`). Returns the pair's
+    loss (0.0 unless ``loss``)."""
     d = syn0.shape[1]
     for k in range(d):
         work[0, k] = 0.0
     total = _output_step(syn0, context, syn1neg, centre, 1, alpha, work[0], d, loss)
     for q in range(negative):
-        t = alias_draw(table, nkey, counter0 + q)
+        t = noise[q]
         if t != centre:
             total += _output_step(syn0, context, syn1neg, t, 0, alpha, work[0], d, loss)
     for k in range(d):
@@ -103,7 +121,7 @@ def sg_pair(syn0, syn1neg, table, centre, context, alpha, negative, nkey, counte
 
 
 @device
-def cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nkey, cbow_mean, work, loss):
+def cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nkey, cbow_mean, work, noise, loss):
     """CBOW with negative sampling for the centre ``words[i]`` and its context ``words[lo:hi]``
     (without ``i``): the context vectors' mean (``cbow_mean``) or sum ``h`` predicts the centre and
     ``negative`` noise words (draws ``0 .. negative - 1`` of ``nkey``); the error ``e`` is added to
@@ -114,6 +132,7 @@ def cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nkey, c
     count = hi - lo - 1
     if count <= 0:
         return 0.0
+    draw_noise(syn1neg, table, nkey, 0, negative, noise)  # fetched while the context is summed
     for k in range(d):
         work[0, k] = 0.0
         work[1, k] = 0.0
@@ -128,7 +147,7 @@ def cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nkey, c
             work[0, k] *= inv
     total = _output_step(work, 0, syn1neg, centre, 1, alpha, work[1], d, loss)
     for q in range(negative):
-        t = alias_draw(table, nkey, q)
+        t = noise[q]
         if t != centre:
             total += _output_step(work, 0, syn1neg, t, 0, alpha, work[1], d, loss)
     if not cbow_mean:
@@ -148,5 +167,5 @@ def pair_key(nkey, position):
     return stream_key(nkey, position)
 
 
-__all__ = ["EXP_TABLE_SIZE", "MAX_EXP", "SIGMOID", "cbow_centre", "dot", "pair_key", "sg_pair", "sigmoid_clipped",
+__all__ = ["EXP_TABLE_SIZE", "MAX_EXP", "SIGMOID", "cbow_centre", "dot", "draw_noise", "pair_key", "prefetch_row", "sg_pair", "sigmoid_clipped",
            "softplus"]

@@ -25,7 +25,7 @@ from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels
 from ._draws import keep_token, reduced_window
-from ._sgns import cbow_centre, pair_key, sg_pair
+from ._sgns import cbow_centre, draw_noise, pair_key, sg_pair
 
 
 def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
@@ -49,6 +49,7 @@ def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negati
         kept_out[s, 0] = m
         alpha = np.float32(alpha0 - (alpha0 - min_alpha) * ((done + start) / total))
         work = np.empty((2, d), np.float32)
+        noise = np.empty((1, max(negative, 1)), np.int64)
         acc = 0.0
         n_ex = 0
         for i in range(m):
@@ -60,11 +61,12 @@ def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negati
                 for j in range(lo, hi):
                     if j != i:
                         q = j - i + window if j < i else j - i + window - 1  # the context slot, 0 .. 2 window - 1
-                        acc += sg_pair(syn0, syn1neg, table, words[i], words[j], alpha, negative, nk, q * negative,
-                                       work, loss)
+                        draw_noise(syn1neg, table, nk, q * negative, negative, noise[0])
+                        acc += sg_pair(syn0, syn1neg, words[i], words[j], alpha, negative, noise[0], work, loss)
                 n_ex += hi - lo - 1
             elif hi - lo > 1:
-                acc += cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nk, cbow_mean, work, loss)
+                acc += cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nk, cbow_mean, work, noise[0],
+                                   loss)
                 n_ex += 1
         loss_out[s] = acc
         kept_out[s, 1] = n_ex
