@@ -44,6 +44,7 @@ class Result:
     gbytes_per_s: float | None = None
     gflops: float | None = None
     gupdates_per_s: float | None = None
+    words_per_s: float | None = None
 
     @property
     def speedup(self) -> float | None:
@@ -151,6 +152,8 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             res.gflops = work["flops"] / res.fastkernels_s / 1e9
         if "updates" in work:  # neuron-state updates (neurons x steps; networks add their synaptic events)
             res.gupdates_per_s = work["updates"] / res.fastkernels_s / 1e9
+        if "words" in work:  # corpus tokens (word2vec training: raw words per epoch, as gensim counts)
+            res.words_per_s = work["words"] / res.fastkernels_s
     return res
 
 
@@ -218,6 +221,8 @@ def table(results: list[Result]) -> str:
             thr.append(f"{r.gflops:.1f} GFLOP/s")
         if r.gupdates_per_s is not None:
             thr.append(f"{r.gupdates_per_s:.2f} G updates/s")
+        if r.words_per_s is not None:
+            thr.append(f"{r.words_per_s / 1e3:.0f}k words/s")
         rows.append([r.case, r.size, format_time(r.numpy_s), format_time(r.fastkernels_s),
                      format_ratio(r.speedup), *peers, ", ".join(thr) or "-"])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]

@@ -112,3 +112,5 @@ CASES = [
 
 for _case in CASES:
     register(_case)
+
+from . import _bench_train  # noqa: E402, F401  (registers word2vec_train)
