@@ -1,5 +1,6 @@
-"""word2vec data kernels: vocabulary, corpus encoding, subsampling, skip-gram
-batches and pairs, CBOW windows, negative and log-uniform sampling.
+"""word2vec: vocabulary, corpus encoding, subsampling, skip-gram batches and pairs, CBOW
+windows, negative and log-uniform sampling, and :class:`Word2Vec` training (skip-gram and
+CBOW with negative sampling, gensim's names and defaults).
 
 The pipeline a skip-gram trainer runs, each step one compiled call::
 
@@ -28,9 +29,10 @@ from .reading import read_corpus
 from .sampling import NegativeSampler, log_uniform_candidates, log_uniform_probability
 from .subsample import keep_probability, subsample
 from .tf_batches import generate_batch
+from .model import Word2Vec
 from .vocab import Vocabulary
 
-__all__ = ["Corpus", "NegativeSampler", "Vocabulary", "cbow_windows", "generate_batch", "keep_probability",
+__all__ = ["Corpus", "NegativeSampler", "Vocabulary", "Word2Vec", "cbow_windows", "generate_batch", "keep_probability",
            "log_uniform_candidates", "log_uniform_probability", "pair_counts", "read_corpus", "skipgram_pairs",
            "subsample"]
 
@@ -62,3 +64,6 @@ def _warmup(backend, dtype):
     sampler.sample(3, 2, exclude=np.array([0, 1, 2], np.int32), seed=0, backend=backend)
     log_uniform_candidates([0, 1], 2, 3, seed=0)
     log_uniform_candidates([0, 1], 2, 3, unique=False, seed=0)
+    if backend != "cuda":  # training: the serial or the Hogwild epoch (no CUDA kernel yet)
+        Word2Vec([["a", "b", "a", "c"], ["b", "a"]], vector_size=4, min_count=1, epochs=1,
+                 workers=1 if backend == "cpu" else 2, progress=False)
