@@ -25,7 +25,7 @@ from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels
 from ._draws import keep_token, reduced_window
-from ._sgns import cbow_centre, draw_noise, pair_key, sg_pair
+from ._sgns import cbow_centre, draw_noise, pair_key, prefetch_row, sg_pair
 
 
 def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
@@ -57,8 +57,12 @@ def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negati
             lo = max(0, i - b)
             hi = min(m, i + b + 1)
             nk = pair_key(nkey, where[i])
+            if i + 1 < m:  # the next centre's output row is fetched during this one
+                prefetch_row(syn1neg, words[i + 1])
             if sg:
                 for j in range(lo, hi):
+                    if j + 1 < hi:  # and the next context's input row during this pair
+                        prefetch_row(syn0, words[j + 1])
                     if j != i:
                         q = j - i + window if j < i else j - i + window - 1  # the context slot, 0 .. 2 window - 1
                         draw_noise(syn1neg, table, nk, q * negative, negative, noise[0])
