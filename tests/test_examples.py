@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("cuba_network.py", ["--n", "400", "--duration", "100"]),
     ("stdp_window.py", ["--pairs", "20"]),
     ("brian2_tutorial_part2.py", []),
+    ("word2vec_train.py", ["--epochs", "2"]),
 ])
 def test_example_runs_and_writes_png(script, args, tmp_path):
     out = tmp_path / "fig.png"

@@ -29,12 +29,17 @@ from .reading import read_corpus
 from .sampling import NegativeSampler, log_uniform_candidates, log_uniform_probability
 from .subsample import keep_probability, subsample
 from .tf_batches import generate_batch
+from .evaluation import evaluate_word_analogies, evaluate_word_pairs
+from .formats import save_word2vec_format
+from .keyed_vectors import KeyedVectors, load_word2vec_format
 from .model import Word2Vec
+from .projection import plot_words, project_2d
 from .vocab import Vocabulary
 
-__all__ = ["Corpus", "NegativeSampler", "Vocabulary", "Word2Vec", "cbow_windows", "generate_batch", "keep_probability",
-           "log_uniform_candidates", "log_uniform_probability", "pair_counts", "read_corpus", "skipgram_pairs",
-           "subsample"]
+__all__ = ["Corpus", "KeyedVectors", "NegativeSampler", "Vocabulary", "Word2Vec", "cbow_windows",
+           "evaluate_word_analogies", "evaluate_word_pairs", "generate_batch", "keep_probability",
+           "load_word2vec_format", "log_uniform_candidates", "log_uniform_probability", "pair_counts", "plot_words",
+           "project_2d", "read_corpus", "save_word2vec_format", "skipgram_pairs", "subsample"]
 
 
 def _warmup(backend, dtype):

@@ -269,7 +269,7 @@ class Word2Vec:
 
         if self.vectors is None:
             raise ValueError("the model has no vectors yet: build its vocabulary or train it first")
-        return KeyedVectors(self.vectors, self.vocab)
+        return KeyedVectors(self.vectors, self.vocab, copy=False)
 
     def __repr__(self) -> str:
         n = 0 if self.vocab is None else len(self.vocab)

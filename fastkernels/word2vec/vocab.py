@@ -340,6 +340,34 @@ class Vocabulary:
         i = check_scalar(i, "i", integer=True, lo=0, hi=len(self.words) - 1)
         return self.words[i]
 
+    # -- gensim's names (KeyedVectors.key_to_index / index_to_key / get_vecattr) -----------
+
+    @property
+    def key_to_index(self) -> dict:
+        """``{word: id}`` (gensim's name; built once and cached: do not modify it)."""
+        return self._lookup()
+
+    @property
+    def index_to_key(self) -> list:
+        """The words in id order (gensim's name for :attr:`words`; do not modify it)."""
+        return self.words
+
+    def __getitem__(self, word: str) -> int:
+        """``vocab[word]``: the id of ``word``, as :meth:`index` (KeyError naming an absent word)."""
+        return self.index(word)
+
+    def get_count(self, word: str) -> int:
+        """Count of ``word`` (gensim's ``get_vecattr(word, "count")``).
+
+        Raises
+        ------
+        KeyError
+            ``word`` is not in the vocabulary.
+        TypeError
+            ``word`` is not a str.
+        """
+        return int(self.counts[self.index(word)])
+
     def _lookup_table(self):
         """Byte-level hash table whose ids are this vocabulary's ids (built once)."""
         if self._table is None:
