@@ -10,12 +10,12 @@ groups, synapses and monitors.
 from __future__ import annotations
 
 import math
-import sys
 import time
 
 import numpy as np
 
 from .._backend import load_cuda
+from .._progress import ProgressBar
 from .._validate import check_allocation, check_cast_range, max_bytes
 from ..neurons import HH, LIF, Izhikevich
 from ..neurons import hh as _hh
@@ -33,8 +33,6 @@ from .synapses import Synapses
 
 #: The population-engine description of each model a group may hold besides the LIF.
 POPULATIONS = {HH: _hh.POPULATION, Izhikevich: _izh.POPULATION}
-#: A run whose estimate exceeds this many seconds shows a progress bar (``progress="auto"``).
-PROGRESS_AFTER_S = 5.0
 
 
 def _all_equal(x) -> bool:
@@ -338,7 +336,7 @@ class Plan:
         err = np.full(2, -1, np.int64)
         chunk = min(k_end - k_start, 1000)
         first, t0, k_timed = True, 0.0, k_start
-        bar = _Bar(k_end - k_start, progress)
+        bar = ProgressBar(k_end - k_start, progress)
         while k_begin[0] < k_end:
             stop = min(k_end, k_begin[0] + chunk)
             # the sources' spikes of this chunk (drawn again from the same streams if the call stops early)
@@ -426,25 +424,3 @@ class Plan:
             x = traces[rows, q:q + mon.record.size][:, :, sel]
             mon._add(sample_k[sel] * self.dt, x.copy())
             q += mon.record.size
-
-
-class _Bar:
-    """A text progress bar on stderr (shown when asked, or when the run looks long)."""
-
-    def __init__(self, total, mode):
-        self.total, self.mode, self.shown = total, mode, False
-
-    def update(self, done, left):
-        """``done`` steps of ``total``, ``left`` seconds estimated to go."""
-        if self.mode is False or (not self.shown and not (self.mode is True or left > PROGRESS_AFTER_S)):
-            return
-        self.shown = True
-        f = int(30 * done / self.total)
-        sys.stderr.write(f"\r[{'#' * f}{'.' * (30 - f)}] {100 * done / self.total:5.1f}%  {left:6.1f} s left ")
-        sys.stderr.flush()
-
-    def close(self):
-        if self.shown:
-            sys.stderr.write("\n")
-            self.shown = False
-

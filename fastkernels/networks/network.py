@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from .._backend import check_backend, resolve_backend
+from .._progress import check_progress
 from .._random import resolve_seed
 from .._validate import check_dtype, check_positive
 from ..neurons._params import MAX_STEP
@@ -110,7 +111,7 @@ class Network:
             launches are not yet measured against the CPU loop).
         progress : "auto", bool
             A text progress bar on stderr: always, never, or when the run is estimated to take
-            more than :data:`._plan.PROGRESS_AFTER_S` seconds.
+            more than :data:`fastkernels._progress.PROGRESS_AFTER_S` seconds.
 
         Raises
         ------
@@ -131,8 +132,7 @@ class Network:
         if n_steps < 1:
             raise ValueError(f"duration must be at least half a step (dt = {self.dt} ms), got {duration}")
         check_backend(backend)
-        if not (progress == "auto" or isinstance(progress, bool)):
-            raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
+        check_progress(progress)
         plan = Plan(self)
         if backend == "cuda":
             resolve_backend("cuda")  # BackendUnavailableError without a usable GPU
