@@ -8,7 +8,8 @@ peer is gensim 4 with the same hyperparameters and thread count (``workers`` = t
 threads). Each timed call trains from the same initial vectors.
 
 The whole-corpus comparison with gensim (words/s at equal quality, wordsim353 and SimLex-999
-Spearman, two seeds) is ``python -m fastkernels.word2vec._bench_train`` (minutes).
+Spearman, two seeds) is ``python -m fastkernels.word2vec._bench_train [head500|zipf] [workers]
+[epochs]`` (minutes).
 """
 
 from __future__ import annotations
@@ -147,21 +148,30 @@ register(Case(
 ))
 
 
-def compare_gensim(seeds=(1, 2), workers=None, epochs=5, log=print):
-    """Whole-corpus head500 training, fastkernels against gensim at the same hyperparameters
-    (skip-gram, ``epochs`` epochs, ``workers`` threads): mean words/s and wordsim353 / SimLex-999
-    Spearman (scored by gensim's evaluator on both) over ``seeds``. Returns ``{name: (words/s,
-    wordsim353, simlex999)}``."""
+def _zipf_sentences(n_tokens):
+    ids, offsets, words = inp.zipf_corpus(n_tokens)
+    tokens = np.array(words, dtype=object)[ids].tolist()
+    return [tokens[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def compare_gensim(corpus="head500", seeds=(1, 2), workers=None, epochs=5, n_tokens=10_000_000, log=print):
+    """Whole-corpus training, fastkernels against gensim at the same hyperparameters (skip-gram,
+    ``epochs`` epochs, ``workers`` threads): mean raw words/s over ``seeds`` and, on ``head500``,
+    wordsim353 / SimLex-999 Spearman (scored by gensim's evaluator for both). ``corpus="zipf"``:
+    the synthetic ``n_tokens`` Zipf corpus (speed only: its words mean nothing). Returns
+    ``{name: (words/s, wordsim353, simlex999)}`` (NaN scores for zipf)."""
     from gensim.models import KeyedVectors
     from gensim.models import Word2Vec as GensimWord2Vec
     from gensim.test.utils import datapath
 
     workers = workers or numba.get_num_threads()
-    sentences = _sentences("head500", 500)
+    sentences = _sentences("head500", 500) if corpus == "head500" else _zipf_sentences(n_tokens)
     raw = sum(len(s) for s in sentences)
     kw = dict(PARAMS, epochs=epochs, min_count=5, workers=workers)
 
     def quality(words, vectors):
+        if corpus != "head500":
+            return (np.nan, np.nan)
         kv = KeyedVectors(vectors.shape[1])
         kv.add_vectors(words, vectors)
         return (kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0],
@@ -176,17 +186,19 @@ def compare_gensim(seeds=(1, 2), workers=None, epochs=5, log=print):
         g.train(sentences, total_examples=len(sentences), epochs=epochs)
         rows["gensim"].append((raw * epochs / (time.perf_counter() - t), *quality(g.wv.index_to_key, g.wv.vectors)))
         m = Word2Vec(None, **kw, seed=seed, progress=False)
-        corpus = m.build_vocab(sentences)
+        encoded = m.build_vocab(sentences)
         t = time.perf_counter()
-        m.train(corpus)
+        m.train(encoded)
         rows["fastkernels"].append((raw * epochs / (time.perf_counter() - t), *quality(m.vocab.words, m.vectors)))
     out = {k: tuple(np.mean(v, axis=0)) for k, v in rows.items()}
     for k, (wps, ws, sl) in out.items():
         log(f"{k:12s} {wps / 1e3:7.0f}k words/s  wordsim353 {ws:.3f}  simlex999 {sl:.3f}")
-    log(f"fastkernels / gensim words/s: {out['fastkernels'][0] / out['gensim'][0]:.2f}x "
+    log(f"{corpus} ({raw:,} tokens): fastkernels / gensim words/s {out['fastkernels'][0] / out['gensim'][0]:.2f}x "
         f"({workers} threads, {epochs} epochs, mean of seeds {list(seeds)})")
     return out
 
 
-if __name__ == "__main__":
-    compare_gensim(workers=int(sys.argv[1]) if len(sys.argv) > 1 else None)
+if __name__ == "__main__":  # python -m fastkernels.word2vec._bench_train [head500|zipf] [workers] [epochs]
+    args = sys.argv[1:]
+    compare_gensim(args[0] if args else "head500", workers=int(args[1]) if len(args) > 1 else None,
+                   epochs=int(args[2]) if len(args) > 2 else 5)
