@@ -33,6 +33,6 @@ class ProgressBar:
 
 def check_progress(progress):
     """``progress`` must be ``"auto"``, True or False."""
-    if not (progress == "auto" or isinstance(progress, bool)):
+    if not (isinstance(progress, bool) or (isinstance(progress, str) and progress == "auto")):
         raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
     return progress

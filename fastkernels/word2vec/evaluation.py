@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_flag, check_scalar
+from .._validate import as_array, check_flag, check_scalar
 from ._vocab_file import path_arg
 
 #: Candidates kept per analogy question before the question words' case variants are skipped.
@@ -33,7 +33,13 @@ _BLOCK_VALUES = 1 << 24  # scores per block of questions (64 MiB of float32)
 def _vectors_of(kv):
     if not (hasattr(kv, "index_to_key") and hasattr(kv, "vectors")):
         raise TypeError(f"kv must be a KeyedVectors (with index_to_key and vectors), got {type(kv).__name__}")
-    return kv.index_to_key, np.asarray(kv.vectors)
+    keys = kv.index_to_key
+    # a KeyedVectors holds these already; another object (gensim's) is checked: one finite row per word
+    vectors = as_array(kv.vectors, "kv.vectors", dtypes=(np.float32, np.float64), ndim=2, finite=True)
+    if vectors.shape[0] != len(keys) or vectors.shape[1] < 1:
+        raise ValueError(f"kv.vectors must have one row per word of kv.index_to_key ({len(keys)}) and at least one "
+                         f"column, got shape {vectors.shape}")
+    return keys, vectors
 
 
 def _ok_vocab(keys, restrict_vocab, case_insensitive):
@@ -50,14 +56,16 @@ def _ok_vocab(keys, restrict_vocab, case_insensitive):
 
 
 def _unit_rows(v):
-    """Rows of ``v`` scaled to unit length (zero rows stay zero), and the safe norms."""
-    norms = np.linalg.norm(v, axis=1)
+    """Rows of ``v`` scaled to unit length (zero rows stay zero), and the safe norms (accumulated
+    in float64: float32 squares overflow from 1.8e19 and underflow below 1e-19)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
     norms[norms == 0] = 1
+    norms = norms.astype(v.dtype)
     return v / norms[:, None], norms
 
 
-def _lines(path, encoding):
-    where = os.fsdecode(path_arg(path))
+def _lines(path, encoding, name):
+    where = os.fsdecode(path_arg(path, name))
     if not isinstance(encoding, str):
         raise TypeError(f"encoding must be a str, got {type(encoding).__name__} {encoding!r}")
     try:
@@ -65,8 +73,8 @@ def _lines(path, encoding):
             return where, f.readlines()
     except LookupError:
         raise ValueError(f"encoding must name a codec, got {encoding!r}") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{where}: not {encoding} text ({exc})") from None
+    except UnicodeError as exc:  # a decoding error, or a UTF-16/32 file without its byte-order mark
+        raise ValueError(f"{where}: not {encoding} text (encoding {encoding!r}: {exc})") from None
 
 
 def evaluate_word_pairs(kv, pairs, delimiter="\t", restrict_vocab=300000, case_insensitive=True,
@@ -114,7 +122,7 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", restrict_vocab=300000, case_i
     dummy4unknown = check_flag(dummy4unknown, "dummy4unknown")
     if not isinstance(delimiter, str) or not delimiter:
         raise TypeError(f"delimiter must be a non-empty str, got {delimiter!r}")
-    where, lines = _lines(pairs, encoding)
+    where, lines = _lines(pairs, encoding, "pairs")
     gold, ia, ib, known, oov = [], [], [], [], 0
     for line in lines:
         if not line or line.startswith("#"):
@@ -248,7 +256,7 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab=300000, case_insensiti
     keys, vectors = _vectors_of(kv)
     ok, r, case_insensitive = _ok_vocab(keys, restrict_vocab, case_insensitive)
     dummy4unknown = check_flag(dummy4unknown, "dummy4unknown")
-    where, lines = _lines(analogies, encoding)
+    where, lines = _lines(analogies, encoding, "analogies")
     parsed = _parse_analogies(where, lines, case_insensitive)
     if not any(qs for _, qs in parsed):
         raise ValueError(f"{where}: no analogy questions ('a b c expected' lines after a ': section' line)")

@@ -67,10 +67,18 @@ def _encode_words(words) -> list:
 
 
 def _as_f32_matrix(vectors, n_words) -> np.ndarray:
+    """``vectors`` as little-endian float32, after checking the readers would take them back: the
+    shape, and finite values within the float32 range (nothing is written otherwise)."""
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != n_words or vectors.shape[1] < 1 or vectors.dtype.kind != "f":
         raise ValueError(f"vectors must be a float array of shape ({n_words}, d >= 1), got "
                          f"{vectors.dtype.name} {vectors.shape}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(vectors) | (np.abs(vectors) > _F32_MAX)
+    if bad.any():
+        r, c = np.unravel_index(int(np.argmax(bad)), vectors.shape)
+        raise ValueError(f"vectors[{r}, {c}] is {vectors[r, c]!r}, not a finite float32: the file could not be read "
+                         "back")
     return np.ascontiguousarray(vectors, dtype="<f4")
 
 
@@ -124,8 +132,9 @@ def _check_codec(encoding, unicode_errors):
         raise TypeError(f"encoding must be a str, got {type(encoding).__name__} {encoding!r}")
     try:
         codecs.lookup(encoding)
+        b"a".decode(encoding, "ignore")  # a text codec ('rot13', 'base64': LookupError on decoding)
     except LookupError:
-        raise ValueError(f"encoding must name a codec, got {encoding!r}") from None
+        raise ValueError(f"encoding must name a text codec, got {encoding!r}") from None
     if not isinstance(unicode_errors, str):
         raise TypeError(f"unicode_errors must be a str, got {type(unicode_errors).__name__} {unicode_errors!r}")
     try:

@@ -35,22 +35,46 @@ def _is_key(x) -> bool:
     return isinstance(x, str) or (isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)))
 
 
-def _check_words(words) -> list:
+def _check_words(words, name="words") -> list:
     if isinstance(words, Vocabulary):
         return list(words.words)
     if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
-        raise TypeError(f"words must be a Vocabulary or a sequence of str, got {type(words).__name__}")
+        raise TypeError(f"{name} must be a Vocabulary or a sequence of str, got {type(words).__name__}")
     words = list(words)
     for i, w in enumerate(words):
         if not isinstance(w, str):
-            raise TypeError(f"words must be str; words[{i}] is {type(w).__name__} {w!r}")
+            raise TypeError(f"{name} must be str; {name}[{i}] is {type(w).__name__} {w!r}")
         if not w:
-            raise ValueError(f"words must be non-empty; words[{i}] is ''")
+            raise ValueError(f"{name} must be non-empty; {name}[{i}] is ''")
     if len(set(words)) != len(words):
         seen = set()
         dup = next(w for w in words if w in seen or seen.add(w))
-        raise ValueError(f"words must be distinct; {dup!r} appears more than once")
+        raise ValueError(f"{name} must be distinct; {dup!r} appears more than once")
     return words
+
+
+def _unit(v, name) -> np.ndarray:
+    """``v`` (finite float64, shape (d,)) scaled to unit length, float32; scaled by its largest entry
+    first so that huge (1e300) and subnormal (1e-320) vectors keep their direction."""
+    top = float(np.abs(v).max()) if v.size else 0.0
+    if top == 0:
+        raise ValueError(f"{name} is the zero vector; it has no direction to compare")
+    v = v / top
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+_NORM_ROWS = 1 << 14  # rows per float64 block of the norm computation
+
+
+def _row_norms(v) -> np.ndarray:
+    """Row norms of a float32 matrix, accumulated in float64 block by block: float32 squares
+    overflow from 1.8e19 and underflow below 1e-19, which made such vectors' norms inf or 0."""
+    out = np.empty(v.shape[0], np.float64)
+    for a in range(0, v.shape[0], _NORM_ROWS):
+        block = v[a:a + _NORM_ROWS].astype(np.float64)
+        out[a:a + _NORM_ROWS] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return out
 
 
 def _check_vectors(vectors, name, n=None, *, copy=True) -> np.ndarray:
@@ -62,6 +86,12 @@ def _check_vectors(vectors, name, n=None, *, copy=True) -> np.ndarray:
     if v.shape[1] < 1:
         raise ValueError(f"{name} must have at least one column (vector_size >= 1), got shape {v.shape}")
     out = cast_float(v, name, np.float32)
+    if out.size and float(np.abs(out).max()) > _F32_MAX / np.sqrt(out.shape[1]):  # a norm may pass float32's max
+        norms = _row_norms(out)
+        if (norms > _F32_MAX).any():
+            i = int(np.argmax(norms > _F32_MAX))
+            raise ValueError(f"{name} row {i} has norm {norms[i]:.4g}, beyond the float32 range (max {_F32_MAX:.4g}); "
+                             "its cosine similarities could not be computed")
     shared = isinstance(vectors, np.ndarray) and np.may_share_memory(out, vectors)
     return out.copy() if copy and shared else out
 
@@ -154,6 +184,10 @@ class KeyedVectors:
         Returns ``default`` for an unknown key when given, else raises ``KeyError`` naming it;
         ``TypeError`` for a key that is neither str nor int.
         """
+        return self._index_of(key, "key", default)
+
+    def _index_of(self, key, name, default=None) -> int:
+        """:meth:`get_index`, a wrong type named as the argument ``name``."""
         if isinstance(key, str):
             i = self.key_to_index.get(key)
             if i is not None:
@@ -162,7 +196,7 @@ class KeyedVectors:
             if 0 <= key < len(self):
                 return int(key)
         else:
-            raise TypeError(f"key must be a word (str) or a row index (int), got {type(key).__name__} {key!r}")
+            raise TypeError(f"{name} must be a word (str) or a row index (int), got {type(key).__name__} {key!r}")
         if default is not None:
             return default
         raise KeyError(f"word {key!r} is not in the vocabulary" if isinstance(key, str)
@@ -190,7 +224,7 @@ class KeyedVectors:
     def fill_norms(self, force=False) -> None:
         """Compute the row norms (``self.norms``) if not cached, or again when ``force``."""
         if check_flag(force, "force") or self.norms is None:
-            self.norms = np.linalg.norm(self._vectors, axis=1)
+            self.norms = _row_norms(self._vectors).astype(np.float32)
             self._safe_norms = np.where(self.norms > 0, self.norms, np.float32(1))
 
     def _norms(self) -> np.ndarray:
@@ -216,8 +250,8 @@ class KeyedVectors:
         """
         replace = check_flag(replace, "replace")
         if isinstance(keys, str):
-            keys, weights = [keys], np.reshape(np.asarray(weights), (1, -1))
-        keys = _check_words(keys)
+            keys, weights = [keys], _one_row(weights)
+        keys = _check_words(keys, "keys")
         new = _check_vectors(weights, "weights", len(keys), copy=True)
         if new.shape[1] != self.vector_size:
             raise ValueError(f"weights must have {self.vector_size} columns (vector_size), got {new.shape}")
@@ -237,14 +271,14 @@ class KeyedVectors:
     def __setitem__(self, keys, weights):
         """``kv[word] = vector`` / ``kv[[w1, w2]] = rows``: add or replace (``add_vectors(replace=True)``)."""
         if isinstance(keys, str):
-            keys, weights = [keys], np.reshape(np.asarray(weights), (1, -1))
+            keys, weights = [keys], _one_row(weights)
         self.add_vectors(keys, weights, replace=True)
 
     # -- similarity ---------------------------------------------------------------------------
 
     def similarity(self, w1, w2) -> float:
         """Cosine similarity of two words (0 when either vector is zero)."""
-        i, j = self.get_index(w1), self.get_index(w2)
+        i, j = self._index_of(w1, "w1"), self._index_of(w2, "w2")
         n = self._norms()
         return float(np.dot(self._vectors[i] / n[i], self._vectors[j] / n[j]))
 
@@ -258,13 +292,14 @@ class KeyedVectors:
         for name, ws in (("ws1", ws1), ("ws2", ws2)):
             if isinstance(ws, str) or not hasattr(ws, "__len__") or len(ws) == 0:
                 raise ValueError(f"{name} must be a non-empty list of words, got {ws!r}")
-            means.append(self[list(ws)].mean(axis=0))
+            rows = [self._index_of(w, f"{name}[{k}]") for k, w in enumerate(ws)]
+            means.append(self._vectors[rows].astype(np.float64).mean(axis=0))
         n1, n2 = (float(np.linalg.norm(m)) for m in means)
         return float(np.dot(means[0], means[1]) / (n1 * n2)) if n1 > 0 and n2 > 0 else 0.0
 
     def rank(self, key1, key2) -> int:
         """1 + the number of words (``key1`` left out) more cosine-similar to ``key1`` than ``key2`` is."""
-        i, j = self.get_index(key1), self.get_index(key2)
+        i, j = self._index_of(key1, "key1"), self._index_of(key2, "key2")
         sims = self._scores(self._vectors[i] / self._norms()[i], len(self))
         closer = sims > sims[j]
         closer[i] = False
@@ -296,16 +331,13 @@ class KeyedVectors:
                 item, weight = item
                 weight = check_scalar(weight, f"{name}[{k}] weight")
             if _is_key(item):
-                i = self.get_index(item)
+                i = self._index_of(item, f"{name}[{k}]")
                 rows.append(i)
                 vecs.append(self._vectors[i] / self._norms()[i])
             elif isinstance(item, np.ndarray):
                 v = as_array(item, f"{name}[{k}]", dtypes=(np.float32, np.float64), shape=(self.vector_size,),
                              finite=True).astype(np.float64)
-                length = np.linalg.norm(v)
-                if length == 0:
-                    raise ValueError(f"{name}[{k}] is the zero vector; it has no direction to compare")
-                vecs.append((v / length).astype(np.float32))
+                vecs.append(_unit(v, f"{name}[{k}]"))
             else:
                 raise TypeError(f"{name}[{k}] must be a word, a row index, a 1-D vector"
                                 f"{' or a (word, weight) pair' if weights_ok else ''}, got {type(item).__name__}")
@@ -356,12 +388,15 @@ class KeyedVectors:
         if topn == 0:
             return []
         weights = np.asarray(pw + nw, np.float64)
+        top = np.abs(weights).max()
+        weights = weights / (top if top > 0 else 1)  # the direction of the mean does not depend on the scale
         total = np.abs(weights).sum()
         mean = (weights[:, None] * np.asarray(pv + nv, np.float64)).sum(axis=0) / (total if total > 0 else 1)
         length = np.linalg.norm(mean)
         if length == 0:
-            raise ValueError("the weighted mean of the query is the zero vector (e.g. a word both positive and "
-                             "negative); cosine similarity to it is undefined")
+            raise ValueError("the weighted mean of positive and negative is the zero vector (a zero word vector, "
+                             "zero weights, or a word both positive and negative); cosine similarity to it is "
+                             "undefined")
         scores = self._scores((mean / length).astype(np.float32), r)
         return scores if topn is None else self._top(scores, topn, prow + nrow)
 
@@ -375,7 +410,8 @@ class KeyedVectors:
 
     def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
         """The ``topn`` words most cosine-similar to ``vector`` (shape (d,)); no word is left out."""
-        vector = as_array(vector, "vector", dtypes=(np.float32, np.float64), ndim=1)
+        vector = as_array(vector, "vector", dtypes=(np.float32, np.float64), shape=(self.vector_size,), finite=True)
+        _unit(np.asarray(vector, np.float64), "vector")  # the zero vector, named as this argument
         return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
@@ -408,7 +444,7 @@ class KeyedVectors:
         """
         if isinstance(words, str) or not hasattr(words, "__len__") or len(words) == 0:
             raise ValueError(f"words must be a non-empty list of words, got {words!r}")
-        rows = [self.get_index(w) for w in words]
+        rows = [self._index_of(w, f"words[{k}]") for k, w in enumerate(words)]
         unit = self._vectors[rows] / self._norms()[rows, None]
         mean = unit.mean(axis=0)
         length = np.linalg.norm(mean)
@@ -460,6 +496,14 @@ class KeyedVectors:
 
     def __repr__(self) -> str:
         return f"KeyedVectors(n_words={len(self)}, vector_size={self.vector_size})"
+
+
+def _one_row(weights) -> np.ndarray:
+    """The vector of a single key as a (1, d) row (``kv["w"] = v``, ``add_vectors("w", v)``)."""
+    try:
+        return np.reshape(np.asarray(weights), (1, -1))
+    except (TypeError, ValueError):  # ragged nested lists and the like
+        raise TypeError(f"weights must be one vector (array_like of float), got {type(weights).__name__}") from None
 
 
 def load_word2vec_format(path, binary=False, limit=None, encoding="utf8", unicode_errors="strict"):

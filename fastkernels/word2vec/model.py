@@ -21,10 +21,11 @@ import numba
 import numpy as np
 
 from .._progress import ProgressBar, check_progress
-from .._random import random_uniform, resolve_seed, stream_key
+from .._random import check_seed, random_uniform, resolve_seed, stream_key
 from .._validate import check_allocation, check_flag, check_scalar
 from . import _streams
 from ._train import epoch_kernels
+from .batches import MAX_WINDOW
 from .corpus import Corpus
 from .reading import read_corpus
 from .sampling import NegativeSampler
@@ -37,6 +38,8 @@ MAX_SENTENCE_LENGTH = 10_000
 _CALL_TOKENS = 1 << 20
 _INIT = 0x494E4954  # "INIT": the initial vectors' stream
 _INT63 = (1 << 63) - 1
+#: train() keeps a copy of the vectors (to undo a diverging run) when both matrices fit in this.
+UNDO_MAX_BYTES = 1 << 30
 
 
 class Word2Vec:
@@ -74,8 +77,9 @@ class Word2Vec:
         :meth:`train` call (by corpus position: thread-independent).
     epochs : int >= 1
         Passes over the corpus (default 5).
-    seed : int
-        Seed of every draw (initial vectors, subsampling, windows, noise words).
+    seed : int or numpy.random.Generator
+        Seed of every draw (initial vectors, subsampling, windows, noise words). A Generator is
+        drawn from once, when the vectors are first initialised (a refused call draws nothing).
     workers : int >= 1
         Threads. 1: the serial kernel, bit reproducible; more: Hogwild (lock-free shared updates,
         like word2vec.c and gensim), at most Numba's thread count.
@@ -108,24 +112,25 @@ class Word2Vec:
                  epochs=5, seed=1, workers=3, compute_loss=False, callbacks=(), max_sentence_length=MAX_SENTENCE_LENGTH,
                  progress="auto"):
         self.vector_size = check_scalar(vector_size, "vector_size", integer=True, lo=1)
-        self.window = check_scalar(window, "window", integer=True, lo=1)
+        self.window = check_scalar(window, "window", integer=True, lo=1, hi=MAX_WINDOW)
         self.min_count = check_scalar(min_count, "min_count", integer=True, lo=1)
         self.max_vocab_size = None if max_vocab_size is None else check_scalar(max_vocab_size, "max_vocab_size",
                                                                                integer=True, lo=1)
         self.sample = check_scalar(sample, "sample", lo=0.0)
         self.sg = int(check_flag(sg, "sg"))
         self.negative = check_scalar(negative, "negative", integer=True, lo=1)
+        check_allocation(self.negative, 8, "negative", what="noise-word ids per sentence")
         self.ns_exponent = check_scalar(ns_exponent, "ns_exponent")
         self.cbow_mean = int(check_flag(cbow_mean, "cbow_mean"))
         self.alpha, self.min_alpha = _check_alphas(alpha, min_alpha)
         self.epochs = check_scalar(epochs, "epochs", integer=True, lo=1)
-        self.seed = seed
-        self._key = resolve_seed(seed)
+        self.seed = check_seed(seed)
+        self._key = None  # drawn from the seed when the vectors are first initialised
         self.workers = check_scalar(workers, "workers", integer=True, lo=1)
         self.compute_loss = check_flag(compute_loss, "compute_loss")
         self.callbacks = _check_callbacks(callbacks)
         self.max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
-        self.progress = check_progress(progress)
+        self.progress = _check_progress(progress)
         if vocab is not None and not isinstance(vocab, Vocabulary):
             raise TypeError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
         self.vocab = None
@@ -136,11 +141,13 @@ class Word2Vec:
         self._epochs_trained = 0
         self._sampler = None
         self._keep = None
-        if vocab is not None:
-            self._set_vocab(vocab)
-        if sentences is not None:
-            corpus = self._encode(sentences, build=vocab is None)
+        if sentences is not None:  # every check before anything is built (or the seed drawn)
+            corpus, built = self._encode(sentences, build=vocab is None, vocab=vocab)
+            _check_trainable(corpus, self.epochs)
+            self._set_vocab(vocab if built is None else built)
             self.train(corpus)
+        elif vocab is not None:
+            self._set_vocab(vocab)
 
     # -- vocabulary ---------------------------------------------------------------------
 
@@ -148,32 +155,42 @@ class Word2Vec:
         """Build the vocabulary from ``sentences`` (``min_count``, ``max_vocab_size``) and initialise
         the vectors (gensim 4's: uniform in ``[-1, 1) / vector_size``, twice word2vec.c's range, seeded; output
         vectors zero). Returns the encoded :class:`Corpus`."""
-        return self._encode(sentences, build=True)
-
-    def _encode(self, sentences, *, build):
-        if isinstance(sentences, Corpus):
-            if build or self.vocab is None:
-                raise ValueError("a Corpus of ids needs its vocabulary: pass vocab= (or give token lists or a path)")
-            ids = sentences.ids
-            if ids.size and int(ids.max()) >= len(self.vocab):
-                raise ValueError(f"sentences holds id {int(ids.max())}, outside the vocabulary of {len(self.vocab)} words")
-            corpus = sentences.split_sentences(self.max_sentence_length)
-        elif build:
-            corpus, vocab = read_corpus(sentences, min_count=self.min_count, max_size=self.max_vocab_size,
-                                        max_sentence_length=self.max_sentence_length)
-            self._set_vocab(vocab)
-        else:
-            if self.vocab is None:
-                raise ValueError("the model has no vocabulary yet: call build_vocab() (or pass sentences= to Word2Vec)")
-            corpus, _ = read_corpus(sentences, vocab=self.vocab, unknown="drop",
-                                    max_sentence_length=self.max_sentence_length)
+        corpus, vocab = self._encode(sentences, build=True)
+        self._set_vocab(vocab)
         return corpus
+
+    def _encode(self, sentences, *, build, vocab=None):
+        """``(corpus, built vocabulary or None)``: ``sentences`` encoded with ``vocab`` (default the
+        model's), or counted into a new vocabulary when ``build``. Changes nothing."""
+        vocab = self.vocab if vocab is None else vocab
+        if isinstance(sentences, Corpus):
+            if build or vocab is None:
+                raise ValueError("sentences is a Corpus of ids, which needs its vocabulary: pass vocab= (or give "
+                                 "token lists or a path)")
+            ids = sentences.ids
+            if ids.size and int(ids.max()) >= len(vocab):
+                raise ValueError(f"sentences holds id {int(ids.max())}, outside the vocabulary of {len(vocab)} words")
+            return sentences.split_sentences(self.max_sentence_length), None
+        if not build and vocab is None:
+            raise ValueError("the model has no vocabulary yet: call build_vocab() (or pass sentences= to Word2Vec)")
+        try:
+            if build:
+                return read_corpus(sentences, min_count=self.min_count, max_size=self.max_vocab_size,
+                                   max_sentence_length=self.max_sentence_length)
+            corpus, _ = read_corpus(sentences, vocab=vocab, unknown="drop", max_sentence_length=self.max_sentence_length)
+            return corpus, None
+        except (TypeError, ValueError) as exc:  # read_corpus names its own argument, "source"
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"sentences: {exc}") from exc
 
     def _set_vocab(self, vocab):
         n, d = len(vocab), self.vector_size
-        check_allocation(2 * n * d, 4, "vectors", what="float32 values")
+        check_allocation(2 * n * d, 4, "vector_size", what="float32 values (vectors and syn1neg)")
+        if not vocab.counts.any():
+            raise ValueError("vocab has no word with a positive count: the noise distribution would be empty")
         sampler = NegativeSampler(vocab, self.ns_exponent)
         keep = keep_probability(vocab, self.sample) if self.sample > 0 else np.ones(n)
+        if self._key is None:
+            self._key = resolve_seed(self.seed)
         init = random_uniform(n * d, low=-1.0 / d, high=1.0 / d, seed=int(stream_key(self._key, _INIT)) & _INT63,
                               dtype=np.float32, backend="cpu")
         self.vocab = vocab
@@ -203,11 +220,10 @@ class Word2Vec:
         a0, a1 = _check_alphas(self.alpha if alpha is None else alpha, self.min_alpha if min_alpha is None else min_alpha)
         loss = self.compute_loss if compute_loss is None else check_flag(compute_loss, "compute_loss")
         cbs = self.callbacks if callbacks is None else _check_callbacks(callbacks)
-        progress = self.progress if progress is None else check_progress(progress)
-        corpus = self._encode(sentences, build=False)
+        progress = self.progress if progress is None else _check_progress(progress)
+        corpus, _ = self._encode(sentences, build=False)
+        _check_trainable(corpus, epochs)
         n_tok = corpus.n_tokens
-        if n_tok == 0:
-            raise ValueError("sentences hold no word of the vocabulary: nothing to train on")
         serial, parallel = epoch_kernels
         threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
         kernel = serial if threads == 1 else parallel
@@ -218,6 +234,9 @@ class Word2Vec:
         trained = 0
         t_run, tok_run = 0.0, 0
         old = numba.get_num_threads()
+        # what a diverging run (NaN/inf vectors: too large a rate) is undone to, when it fits
+        snap = ((self.vectors.copy(), self.syn1neg.copy(), list(self.epoch_losses), self._epochs_trained)
+                if 2 * self.vectors.nbytes <= UNDO_MAX_BYTES else None)
         try:
             if threads > 1:
                 numba.set_num_threads(threads)
@@ -240,6 +259,8 @@ class Word2Vec:
                     rate = tok_run / t_run if t_run > 0 else math.nan
                     left = (epochs * n_tok - done) / rate if rate == rate and rate > 0 else 0.0
                     bar.update(done, left, f"{rate / 1e3:8.0f}k words/s" if rate == rate else "")
+                if not (np.isfinite(self.vectors).all() and np.isfinite(self.syn1neg).all()):
+                    self._diverged(snap, e, a0)
                 n_ex = int(kept_out[:, 1].sum())
                 trained += int(kept_out[:, 0].sum())
                 self.epoch_losses.append(float(loss_out.sum() / n_ex) if loss and n_ex else math.nan)
@@ -251,6 +272,18 @@ class Word2Vec:
             numba.set_num_threads(old)
         self.words_per_second = tok_run / t_run if t_run > 0 else math.nan
         return trained, epochs * n_tok
+
+    def _diverged(self, snap, e, alpha):
+        """Undo a diverged :meth:`train` call (when its snapshot was kept) and raise."""
+        if snap is not None:
+            self.vectors[:] = snap[0]
+            self.syn1neg[:] = snap[1]
+            self.epoch_losses, self._epochs_trained = snap[2], snap[3]
+            what = "the model is back to its state before this train() call"
+        else:
+            what = f"the vectors (over {UNDO_MAX_BYTES >> 20} MiB, not kept) are left as they are: rebuild the model"
+        raise ValueError(f"training diverged in epoch {e + 1} of this call: vectors became NaN or infinite; alpha "
+                         f"({alpha}) is too large for this corpus; {what}")
 
     def _epoch_keys(self, g):
         """``(subsampling, window, noise)`` stream keys of the model's epoch ``g`` (counted over every
@@ -279,8 +312,28 @@ class Word2Vec:
 
 def _check_alphas(alpha, min_alpha):
     alpha = check_scalar(alpha, "alpha", lo=0.0, lo_open=True)
-    min_alpha = check_scalar(min_alpha, "min_alpha", lo=0.0, hi=alpha)
+    min_alpha = check_scalar(min_alpha, "min_alpha", lo=0.0)
+    if min_alpha > alpha:
+        raise ValueError(f"min_alpha must be <= alpha (the rate decays from alpha to min_alpha), got alpha={alpha!r}, "
+                         f"min_alpha={min_alpha!r}")
     return alpha, min_alpha
+
+
+def _check_progress(progress):
+    """``check_progress`` after refusing what ``== "auto"`` cannot compare (an array is ambiguous)."""
+    if not isinstance(progress, (str, bool)):
+        raise ValueError(f"progress must be 'auto', True or False, got {type(progress).__name__} {progress!r}")
+    return check_progress(progress)
+
+
+def _check_trainable(corpus, epochs):
+    """Refuse a corpus with no token, or more corpus positions than the epoch kernel counts (int64)."""
+    n_tok = corpus.n_tokens
+    if n_tok == 0:
+        raise ValueError("sentences hold no word of the vocabulary: nothing to train on")
+    if epochs * n_tok > _INT63:
+        raise ValueError(f"epochs={epochs} over {n_tok} tokens is {epochs * n_tok} corpus positions, more than the "
+                         f"training counter holds (2**63 - 1)")
 
 
 def _check_callbacks(callbacks):
@@ -292,6 +345,9 @@ def _check_callbacks(callbacks):
     for i, cb in enumerate(callbacks):
         if not (callable(getattr(cb, "on_epoch_begin", None)) or callable(getattr(cb, "on_epoch_end", None))):
             raise TypeError(f"callbacks[{i}] has neither an on_epoch_begin nor an on_epoch_end method")
+        for hook in ("on_epoch_begin", "on_epoch_end"):
+            if hasattr(cb, hook) and not callable(getattr(cb, hook)):
+                raise TypeError(f"callbacks[{i}].{hook} is {type(getattr(cb, hook)).__name__}, not a method")
     return callbacks
 
 

@@ -11,13 +11,14 @@ import os
 
 import numpy as np
 
+from .._random import check_seed
 from .._validate import as_array, check_choice
 
 METHODS = ("pca", "tsne")
 
 
-def _rows(kv_or_vectors, words):
-    """(m, d) float64 rows and their labels (None for a bare array)."""
+def _rows(kv_or_vectors, words, name="kv_or_vectors"):
+    """(m, d) float64 rows and their labels (None for a bare array); ``name``: the argument, for errors."""
     if hasattr(kv_or_vectors, "key_to_index") and hasattr(kv_or_vectors, "vectors"):
         kv = kv_or_vectors
         if words is None:
@@ -25,6 +26,8 @@ def _rows(kv_or_vectors, words):
         elif isinstance(words, str) or not hasattr(words, "__iter__"):
             raise TypeError(f"words must be a list of words, got {type(words).__name__} {words!r}")
         words = list(words)
+        if not words:
+            raise ValueError("words must name at least one word to project, got an empty list")
         rows = []
         for w in words:
             if not isinstance(w, str):
@@ -32,20 +35,27 @@ def _rows(kv_or_vectors, words):
             if w not in kv.key_to_index:
                 raise KeyError(f"word {w!r} is not in the vocabulary")
             rows.append(kv.key_to_index[w])
-        x = np.asarray(kv.vectors)[rows].astype(np.float64).reshape(len(rows), -1)
+        # a KeyedVectors holds finite vectors already; another object (gensim's) is checked
+        x = as_array(np.asarray(kv.vectors)[rows], f"{name}.vectors", dtypes=(np.float32, np.float64),
+                     finite=True).astype(np.float64).reshape(len(rows), -1)
     else:
         if words is not None:
             raise TypeError("words selects rows of a KeyedVectors; with an array pass the rows you want")
-        x = as_array(kv_or_vectors, "kv_or_vectors", dtypes=(np.float32, np.float64), ndim=2,
-                     finite=True).astype(np.float64)
+        x = as_array(kv_or_vectors, name, dtypes=(np.float32, np.float64), ndim=2, finite=True).astype(np.float64)
     if x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"need at least one vector of length >= 1 to project, got shape {x.shape}")
+        raise ValueError(f"{name} must hold at least one vector of length >= 1 to project, got shape {x.shape}")
     return x, words
 
 
 def _pca(x):
     """Projection on the two leading principal axes; each axis' sign makes its largest-magnitude
-    loading positive (deterministic). Axes beyond the data's rank are zero."""
+    loading positive (deterministic). Axes beyond the data's rank are zero.
+
+    Computed on ``x`` scaled by a power of two that brings its largest entry near 1 (exact), so
+    that the mean of huge values (1e308) does not overflow and subnormal ones keep their digits;
+    the coordinates are scaled back (inf only where a coordinate exceeds the float64 range)."""
+    e = int(np.frexp(np.abs(x).max())[1])
+    x = np.ldexp(x, -e)  # x * 2**-e, exact (a factor 2**-e itself would overflow for subnormal x)
     xc = x - x.mean(axis=0)
     _, s, vt = np.linalg.svd(xc, full_matrices=False)
     out = np.zeros((x.shape[0], 2))
@@ -53,7 +63,8 @@ def _pca(x):
         axis = vt[k] * np.sign(vt[k][np.argmax(np.abs(vt[k]))])
         if s[k] > 0:
             out[:, k] = xc @ axis
-    return out
+    with np.errstate(over="ignore"):
+        return np.ldexp(out, e)
 
 
 def _tsne(x, seed):
@@ -66,8 +77,10 @@ def _tsne(x, seed):
         raise ValueError(f"method='tsne' needs at least 3 vectors, got {x.shape[0]}")
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**31 - 1))
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int or a numpy.random.Generator, got {seed!r}")
+    elif seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    elif seed >= 2**32:  # scikit-learn takes 32-bit seeds: a larger one is hashed to one
+        seed = int(np.random.SeedSequence(int(seed)).generate_state(1)[0])
     perplexity = min(30.0, (x.shape[0] - 1) / 3.0)
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=int(seed))
     return np.asarray(tsne.fit_transform(x), np.float64)
@@ -85,8 +98,9 @@ def project_2d(kv_or_vectors, words=None, method="pca", seed=0):
         PCA: the centred vectors projected on their two leading principal axes (SVD), each axis
         signed so its largest-magnitude loading is positive. t-SNE: scikit-learn's ``TSNE``
         (``init="pca"``, perplexity ``min(30, (m - 1) / 3)``).
-    seed : int or numpy.random.Generator
-        t-SNE's random state (PCA is deterministic).
+    seed : int, numpy.random.Generator or None
+        t-SNE's random state (PCA is deterministic, but a bad seed is refused there too); ints
+        from 2**32 up are hashed to scikit-learn's 32-bit range, None draws fresh entropy.
 
     Returns
     -------
@@ -103,9 +117,35 @@ def project_2d(kv_or_vectors, words=None, method="pca", seed=0):
     ImportError
         ``method="tsne"`` without scikit-learn.
     """
+    return _project(kv_or_vectors, words, method, seed, "kv_or_vectors")
+
+
+def _project(kv_or_vectors, words, method, seed, name):
+    """:func:`project_2d`, errors about the vectors naming the argument ``name``."""
     method = check_choice(method, "method", METHODS)
-    x, _ = _rows(kv_or_vectors, words)
+    check_seed(seed)  # refused even where nothing is drawn (PCA)
+    x, _ = _rows(kv_or_vectors, words, name)
     return _pca(x) if method == "pca" else _tsne(x, seed)
+
+
+def _check_figure_path(path):
+    """Refuse, before anything is drawn, a path ``savefig`` would refuse after: a non-path, a
+    suffix no matplotlib backend writes, a folder that does not exist."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}") from None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    where = os.fsdecode(path)
+    suffix = os.path.splitext(where)[1][1:].lower()
+    if suffix and suffix not in FigureCanvasBase.get_supported_filetypes():
+        raise ValueError(f"path {where!r}: matplotlib cannot write format {suffix!r} (supported: "
+                         f"{', '.join(sorted(FigureCanvasBase.get_supported_filetypes()))})")
+    folder = os.path.dirname(where)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"path {where!r}: folder {folder!r} does not exist")
+    return path
 
 
 def plot_words(kv, words, path=None, method="pca", ax=None, *, seed=0):
@@ -140,11 +180,8 @@ def plot_words(kv, words, path=None, method="pca", ax=None, *, seed=0):
         raise TypeError(f"words must be a list of words to plot, got {words!r}")
     words = list(words)
     if path is not None:
-        try:
-            path = os.fspath(path)
-        except TypeError:
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}") from None
-    xy = project_2d(kv, words, method=method, seed=seed)
+        path = _check_figure_path(path)
+    xy = _project(kv, words, method, seed, "kv")
     if ax is None:
         import matplotlib.pyplot as plt
 
