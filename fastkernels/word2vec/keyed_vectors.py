@@ -28,7 +28,7 @@ import numpy as np
 
 from .._validate import as_array, cast_float, check_flag, check_scalar
 from . import evaluation, formats
-from .vocab import Vocabulary
+from .vocab import Vocabulary, check_words
 
 
 def _is_key(x) -> bool:
@@ -40,17 +40,7 @@ def _check_words(words, name="words") -> list:
         return list(words.words)
     if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
         raise TypeError(f"{name} must be a Vocabulary or a sequence of str, got {type(words).__name__}")
-    words = list(words)
-    for i, w in enumerate(words):
-        if not isinstance(w, str):
-            raise TypeError(f"{name} must be str; {name}[{i}] is {type(w).__name__} {w!r}")
-        if not w:
-            raise ValueError(f"{name} must be non-empty; {name}[{i}] is ''")
-    if len(set(words)) != len(words):
-        seen = set()
-        dup = next(w for w in words if w in seen or seen.add(w))
-        raise ValueError(f"{name} must be distinct; {dup!r} appears more than once")
-    return words
+    return check_words(words, name)
 
 
 def _unit(v, name) -> np.ndarray:

@@ -60,6 +60,21 @@ def _int64_counts(counts, name: str, n: int) -> np.ndarray:
     return arr
 
 
+def check_words(words, name: str = "words") -> list:
+    """``words`` (an iterable of str) as a list of distinct non-empty str; TypeError/ValueError naming ``name``."""
+    words = list(words)
+    for i, w in enumerate(words):
+        if not isinstance(w, str):
+            raise TypeError(f"{name} must be str; {name}[{i}] is {type(w).__name__} {w!r}")
+        if not w:
+            raise ValueError(f"{name} must be non-empty; {name}[{i}] is ''")
+    if len(set(words)) != len(words):
+        seen = set()
+        dup = next(w for w in words if w in seen or seen.add(w))
+        raise ValueError(f"{name} must be distinct; {dup!r} appears more than once")
+    return words
+
+
 def exact_total(counts) -> int:
     """The sum of non-negative int64 ``counts`` as a Python int (no wrap-around)."""
     counts = np.asarray(counts, np.int64)
@@ -116,18 +131,9 @@ class Vocabulary:
     def __init__(self, words, counts, *, unk=None, encoding="utf-8"):
         if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
             raise TypeError(f"words must be a sequence of str, got {type(words).__name__}")
-        words = list(words)
+        words = check_words(words)
         if not words:
             raise ValueError("words must not be empty (a vocabulary has at least one word)")
-        for i, w in enumerate(words):
-            if not isinstance(w, str):
-                raise TypeError(f"words must be str; words[{i}] is {type(w).__name__} {w!r}")
-            if not w:
-                raise ValueError(f"words must be non-empty; words[{i}] is ''")
-        if len(set(words)) != len(words):
-            seen = set()
-            dup = next(w for w in words if w in seen or seen.add(w))
-            raise ValueError(f"words must be distinct; {dup!r} appears more than once")
         encoding = check_encoding(encoding)
         try:
             "".join(words).encode(encoding, "surrogateescape")
