@@ -229,3 +229,30 @@ def test_index_of_a_non_str_is_a_type_error():
         VOCAB.index(1)
     with pytest.raises(KeyError, match="'zz'"):
         VOCAB.index("zz")
+
+
+def test_ties_in_gensims_order():
+    """ties="gensim": equal counts ordered with the word seen last first (gensim 4's
+    lexsort((-index, -count))); the default keeps Counter.most_common's order."""
+    tokens = [["b", "a", "c", "a", "d", "c", "b", "e"]]
+    assert Vocabulary.build(tokens, min_count=1).words == ["b", "a", "c", "d", "e"]
+    assert Vocabulary.build(tokens, min_count=1, ties="gensim").words == ["c", "a", "b", "e", "d"]
+    assert Vocabulary.from_counts({"x": 2, "y": 3, "z": 2}, min_count=1, ties="gensim").words == ["y", "z", "x"]
+    assert Vocabulary.from_counts({"x": 4, "y": 5}).words == ["y"]  # min_count=5, as build (and gensim)
+    assert Vocabulary.build(tokens, min_count=2, ties="gensim", unk="UNK").words == ["UNK", "c", "a", "b"]
+
+
+def test_word2vec_vocabulary_lines_up_with_gensims():
+    gensim = pytest.importorskip("gensim")
+    from gensim.test.utils import datapath
+
+    from fastkernels.word2vec import Word2Vec
+
+    with open(datapath("lee_background.cor"), encoding="utf8") as f:
+        sentences = [line.split() for line in f]
+    g = gensim.models.Word2Vec(min_count=5)
+    g.build_vocab(sentences)
+    m = Word2Vec(None, min_count=5, progress=False)
+    m.build_vocab(sentences)
+    assert m.vocab.words == g.wv.index_to_key
+    assert m.vocab.counts.tolist() == [g.wv.get_vecattr(w, "count") for w in g.wv.index_to_key]

@@ -175,7 +175,7 @@ class Word2Vec:
             raise ValueError("the model has no vocabulary yet: call build_vocab() (or pass sentences= to Word2Vec)")
         try:
             if build:
-                return read_corpus(sentences, min_count=self.min_count, max_size=self.max_vocab_size,
+                return read_corpus(sentences, min_count=self.min_count, max_size=self.max_vocab_size, ties="gensim",
                                    max_sentence_length=self.max_sentence_length)
             corpus, _ = read_corpus(sentences, vocab=vocab, unknown="drop", max_sentence_length=self.max_sentence_length)
             return corpus, None

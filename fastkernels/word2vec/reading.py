@@ -32,7 +32,7 @@ def _apply_unknown(ids, offsets, policy, unk_id, describe):
     return ids, offsets
 
 
-def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unknown=None,
+def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, ties="first", unknown=None,
                 max_sentence_length=None, chunk_bytes=CHUNK_BYTES, encoding="utf-8", backend="auto"):
     """Read a corpus into token ids, building its vocabulary in the same pass if none is given.
 
@@ -47,8 +47,8 @@ def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unk
     vocab : Vocabulary, optional
         Encode with this vocabulary. Default: build one from ``source`` with
         ``min_count``, ``max_size`` and ``unk`` (see :meth:`Vocabulary.build`).
-    min_count, max_size, unk
-        Vocabulary options when ``vocab`` is None.
+    min_count, max_size, unk, ties
+        Vocabulary options when ``vocab`` is None (see :meth:`Vocabulary.build`).
     unknown : {"unk", "drop", "error"}, optional
         What happens to tokens outside the vocabulary: replaced by the UNK id,
         removed before any window is built (word2vec.c and gensim: windows then
@@ -102,7 +102,7 @@ def read_corpus(source, vocab=None, *, min_count=5, max_size=None, unk=None, unk
     if max_sentence_length is not None:
         max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
     if vocab is None:
-        opts = Vocabulary._check_options(min_count, max_size, unk, encoding)
+        opts = Vocabulary._check_options(min_count, max_size, unk, encoding, ties)
         table = WordTable()
         raw, offsets, n_tokens = scan_source(source, table, insert=True, chunk_bytes=chunk_bytes, encoding=encoding,
                                              backend=backend)

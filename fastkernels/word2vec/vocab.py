@@ -2,8 +2,9 @@
 
 Two ways to bound a vocabulary, both sorted by descending count with ties in
 order of first occurrence (what ``collections.Counter.most_common`` gives, so
-the TF tutorial's ids are reproduced; gensim's ``sorted_vocab`` leaves the order
-of ties undefined):
+the TF tutorial's ids are reproduced) or, with ``ties="gensim"``, the word seen
+last first (gensim 4's ``sort_by_descending_frequency``: ``Word2Vec`` uses it, so
+its ids are gensim's):
 
 * **drop rare words** (word2vec.c, gensim; ``unk=None``): words seen fewer than
   ``min_count`` times, or beyond the ``max_size`` most frequent, are not in the
@@ -58,6 +59,10 @@ def _int64_counts(counts, name: str, n: int) -> np.ndarray:
         i = int(np.argmax(arr < 0))
         raise ValueError(f"{name} must be non-negative; {name}[{i}] = {arr[i]}")
     return arr
+
+
+#: Orders of words with equal counts (see :meth:`Vocabulary.build`).
+TIES = ("first", "gensim")
 
 
 def check_words(words, name: str = "words") -> list:
@@ -163,7 +168,8 @@ class Vocabulary:
     # -- construction ---------------------------------------------------------------
 
     @staticmethod
-    def _check_options(min_count, max_size, unk, encoding="utf-8"):
+    def _check_options(min_count, max_size, unk, encoding="utf-8", ties="first"):
+        check_choice(ties, "ties", TIES)
         min_count = check_scalar(min_count, "min_count", integer=True, lo=1)
         if max_size is not None:
             max_size = check_scalar(max_size, "max_size", integer=True, lo=2 if unk is not None else 1)
@@ -173,16 +179,20 @@ class Vocabulary:
         if unk is not None and _encode_error(unk, encoding):
             raise ValueError(f"unk={unk!r} cannot be encoded with encoding {encoding!r} "
                              f"({_encode_error(unk, encoding)})")
-        return min_count, max_size, unk
+        return min_count, max_size, unk, ties
 
     @staticmethod
-    def _select(counts, min_count, max_size, unk, unk_raw):
-        """Raw ids kept, most frequent first, ties by raw id (first occurrence).
+    def _select(counts, min_count, max_size, unk, unk_raw, ties="first"):
+        """Raw ids kept, most frequent first, ties by raw id: the word seen first first
+        (``ties="first"``) or last first (``"gensim"``).
 
         ``unk_raw`` is the raw id of the UNK word itself when it occurs (it is
         never ranked: its tokens count towards UNK), else -1.
         """
-        order = np.argsort(-counts, kind="stable")
+        if ties == "gensim":  # gensim's sort_by_descending_frequency: lexsort((-index, -count))
+            order = np.lexsort((-np.arange(counts.size), -counts))
+        else:
+            order = np.argsort(-counts, kind="stable")
         if unk_raw >= 0:
             order = order[order != unk_raw]
         order = order[counts[order] >= min_count]
@@ -209,12 +219,12 @@ class Vocabulary:
         return cls(words, kept, unk=unk, encoding=encoding), remap
 
     @classmethod
-    def _from_table(cls, table, min_count, max_size, unk, *, encoding):
+    def _from_table(cls, table, min_count, max_size, unk, ties="first", *, encoding):
         counts = table.counts.copy()
         if counts.size == 0:
             raise ValueError("the corpus is empty: no tokens to count")
         unk_raw = -1 if unk is None else _lookup_one(table, unk, encoding)
-        order = cls._select(counts, min_count, max_size, unk, unk_raw)
+        order = cls._select(counts, min_count, max_size, unk, unk_raw, ties)
         try:
             words = table.words(order, encoding)
         except UnicodeError as exc:  # stateful codecs (utf-7, iso2022, ...) refuse some bytes even escaped
@@ -223,7 +233,8 @@ class Vocabulary:
         return cls._finish(order, counts, words, unk, encoding)
 
     @classmethod
-    def build(cls, source, *, min_count=5, max_size=None, unk=None, chunk_bytes=CHUNK_BYTES, encoding="utf-8",
+    def build(cls, source, *, min_count=5, max_size=None, unk=None, ties="first", chunk_bytes=CHUNK_BYTES,
+              encoding="utf-8",
               backend="auto"):
         """Count the words of ``source`` and keep the frequent ones.
 
@@ -237,6 +248,10 @@ class Vocabulary:
         max_size : int, optional
             Keep at most this many words, the UNK word included (the tutorial's
             50 000); ties at the cut go to the word seen first.
+        ties : {"first", "gensim"}
+            Order of words with equal counts: the one seen first first (``collections.Counter.
+            most_common``, the TF tutorial), or last first (gensim 4's order, which ``Word2Vec``
+            uses, so a gensim user's indices line up).
         unk : str, optional
             Tutorial mode: this word gets id 0 and the count of every left-out
             token (its own occurrences in the text included).
@@ -267,16 +282,17 @@ class Vocabulary:
         >>> v.words, v.counts.tolist()
         (['UNK', 'a', 'b'], [1, 3, 2])
         """
-        opts = cls._check_options(min_count, max_size, unk, encoding)
+        opts = cls._check_options(min_count, max_size, unk, encoding, ties)
         table = WordTable()
         scan_source(source, table, insert=True, count_only=True, chunk_bytes=chunk_bytes, encoding=encoding,
                     backend=backend)
         return cls._from_table(table, *opts, encoding=encoding)[0]
 
     @classmethod
-    def from_counts(cls, counts, *, min_count=1, max_size=None, unk=None, encoding="utf-8"):
+    def from_counts(cls, counts, *, min_count=5, max_size=None, unk=None, ties="first", encoding="utf-8"):
         """A vocabulary from a ``{word: count}`` mapping (e.g. a ``collections.Counter``);
-        ties are broken by the mapping's order. Options as in :meth:`build`.
+        ties are broken by the mapping's order. Options and defaults as in :meth:`build`
+        (``min_count=5``, as gensim's ``build_vocab_from_freq`` with its default model).
 
         Raises
         ------
@@ -285,7 +301,7 @@ class Vocabulary:
         ValueError
             An empty mapping or result, empty words, negative counts, counts beyond int64.
         """
-        min_count, max_size, unk = cls._check_options(min_count, max_size, unk, encoding)
+        min_count, max_size, unk, ties = cls._check_options(min_count, max_size, unk, encoding, ties)
         if not hasattr(counts, "items"):
             raise TypeError(f"counts must be a mapping word -> count, got {type(counts).__name__}")
         words = list(counts.keys())
@@ -298,7 +314,7 @@ class Vocabulary:
                 raise ValueError("counts keys must be non-empty words; got ''")
         values = _int64_counts(list(counts.values()), "counts", len(words))
         unk_raw = words.index(unk) if unk is not None and unk in counts else -1
-        order = cls._select(values, min_count, max_size, unk, unk_raw)
+        order = cls._select(values, min_count, max_size, unk, unk_raw, ties)
         return cls._finish(order, values, [words[i] for i in order], unk, encoding)[0]
 
     # -- maps ----------------------------------------------------------------------

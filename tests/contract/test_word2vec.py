@@ -360,7 +360,7 @@ INT_ARGS = {
     ("Vocabulary.build", "max_size"): lambda v: Vocabulary.build(TOKENS, min_count=1, max_size=v),
     ("Vocabulary.build", "chunk_bytes"): lambda v: Vocabulary.build(b"a b", min_count=1, chunk_bytes=v),
     ("Vocabulary.from_counts", "min_count"): lambda v: Vocabulary.from_counts({"a": 2}, min_count=v),
-    ("Vocabulary.from_counts", "max_size"): lambda v: Vocabulary.from_counts({"a": 2}, max_size=v),
+    ("Vocabulary.from_counts", "max_size"): lambda v: Vocabulary.from_counts({"a": 2}, min_count=1, max_size=v),
     ("read_corpus", "min_count"): lambda v: read_corpus(TOKENS, min_count=v),
     ("read_corpus", "max_size"): lambda v: read_corpus(TOKENS, min_count=1, max_size=v),
     ("read_corpus", "max_sentence_length"): lambda v: read_corpus(TOKENS, min_count=1, max_sentence_length=v),
@@ -373,7 +373,7 @@ INT_ARGS = {
 #: Arguments for which a huge int is a valid "no limit": the call must then equal the unlimited one.
 NO_LIMIT = {
     ("Vocabulary.build", "max_size"): lambda: Vocabulary.build(TOKENS, min_count=1),
-    ("Vocabulary.from_counts", "max_size"): lambda: Vocabulary.from_counts({"a": 2}),
+    ("Vocabulary.from_counts", "max_size"): lambda: Vocabulary.from_counts({"a": 2}, min_count=1),
     ("read_corpus", "max_size"): lambda: read_corpus(TOKENS, min_count=1),
     ("read_corpus", "max_sentence_length"): lambda: read_corpus(TOKENS, min_count=1),
     ("Corpus.split_sentences", "max_length"): lambda: CORP,
@@ -427,6 +427,9 @@ CHOICE_ARGS = {
     ("Vocabulary.build", "encoding"): lambda v: Vocabulary.build(TOKENS, min_count=1, encoding=v),
     ("Vocabulary", "encoding"): lambda v: Vocabulary(["a"], [1], encoding=v),
     ("Vocabulary.load", "encoding"): lambda v: Vocabulary.load(path_of(b"a 1\n"), encoding=v),
+    ("Vocabulary.build", "ties"): lambda v: Vocabulary.build(TOKENS, min_count=1, ties=v),
+    ("Vocabulary.from_counts", "ties"): lambda v: Vocabulary.from_counts({"a": 2}, min_count=1, ties=v),
+    ("read_corpus", "ties"): lambda v: read_corpus(TOKENS, min_count=1, ties=v),
 }
 
 
