@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from fastkernels.word2vec import Corpus, NegativeSampler, Vocabulary
-from fastkernels.word2vec._sgns import SIGMOID, cbow_centre, draw_noise, sg_pair
+from fastkernels.word2vec._sgns import SIGMOID, cbow_centre, draw_noise, sg_pair, sigmoid_clipped
 from fastkernels.word2vec._train import epoch_kernels
 from fastkernels.word2vec._train_reference import train_epoch_reference
 from fastkernels.word2vec.model import Word2Vec
@@ -127,6 +127,18 @@ def test_sigmoid_argument_is_clipped_not_skipped():
     # g = (1 - 0) * 0.5: syn1[1] += 0.5 * syn0[2], syn0[2] += 0.5 * old syn1[1]
     np.testing.assert_allclose(syn1[1], [-2.0, 0.0])
     np.testing.assert_allclose(syn0[2], [2.0, 0.0])
+
+
+@njit
+def _sigmoid(f):
+    return sigmoid_clipped(f)
+
+
+def test_sigmoid_of_nan_and_inf_stays_in_the_table():
+    """A diverging run feeds NaN dot products: the table is never indexed out of range."""
+    assert _sigmoid(np.float32(np.nan)) == 0.0
+    assert _sigmoid(np.float32(np.inf)) == 1.0 and _sigmoid(np.float32(-np.inf)) == 0.0
+    assert _sigmoid(np.float32(5.999)) == SIGMOID[-1] and _sigmoid(np.float32(-5.999)) == SIGMOID[0]
 
 
 @pytest.mark.parametrize("mean", [True, False])

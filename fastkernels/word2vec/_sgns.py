@@ -45,10 +45,11 @@ _SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
 
 @device
 def sigmoid_clipped(f):
-    """word2vec.c's ``sigmoid(f)``: the table entry, 1 above ``MAX_EXP`` and 0 below ``-MAX_EXP``."""
+    """word2vec.c's ``sigmoid(f)``: the table entry, 1 above ``MAX_EXP`` and 0 below ``-MAX_EXP``
+    (and for NaN, which a diverging run produces: never an index outside the table)."""
     if f >= MAX_EXP:
         return np.float32(1.0)
-    if f <= -MAX_EXP:
+    if not (f > -MAX_EXP):
         return np.float32(0.0)
     return SIGMOID[int((f + MAX_EXP) * _SCALE)]
 

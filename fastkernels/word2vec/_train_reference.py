@@ -22,7 +22,7 @@ _SCALE = SIGMOID.size / MAX_EXP / 2.0
 def _sigmoid(f):
     if f >= MAX_EXP:
         return np.float32(1.0)
-    if f <= -MAX_EXP:
+    if not (f > -MAX_EXP):  # and NaN
         return np.float32(0.0)
     return SIGMOID[int((f + MAX_EXP) * _SCALE)]
 
