@@ -23,7 +23,6 @@ import math
 import numpy as np
 
 from .._jit import device
-from .._random import stream_key
 from .._simd import prefetch
 from .sampling import alias_draw
 
@@ -162,11 +161,5 @@ def cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nkey, c
     return total
 
 
-@device
-def pair_key(nkey, position):
-    """The noise stream of the centre at corpus position ``position``."""
-    return stream_key(nkey, position)
-
-
-__all__ = ["EXP_TABLE_SIZE", "MAX_EXP", "SIGMOID", "cbow_centre", "dot", "draw_noise", "pair_key", "prefetch_row", "sg_pair", "sigmoid_clipped",
+__all__ = ["EXP_TABLE_SIZE", "MAX_EXP", "SIGMOID", "cbow_centre", "dot", "draw_noise", "prefetch_row", "sg_pair", "sigmoid_clipped",
            "softplus"]

@@ -25,13 +25,15 @@ from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels
 from ._draws import keep_token, reduced_window
-from ._sgns import cbow_centre, draw_noise, pair_key, prefetch_row, sg_pair
+from .._random import stream_key
+from ._sgns import cbow_centre, draw_noise, prefetch_row, sg_pair
 
 
 def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
                 min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
     """One epoch; ``loss_out[s]`` (float64) gets sentence ``s``'s summed loss (when ``loss``) and
-    ``kept_out[s]`` its survivors and training examples (pairs, or centres with a context). ``done``: corpus positions trained before this epoch (``e N``);
+    ``kept_out[s]`` its survivors and training examples (pairs, or centres with a context).
+    ``done``: corpus positions trained before this epoch (``e N``);
     ``total``: ``E N``."""
     d = syn0.shape[1]
     for s in prange(offsets.size - 1):
@@ -49,14 +51,14 @@ def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negati
         kept_out[s, 0] = m
         alpha = np.float32(alpha0 - (alpha0 - min_alpha) * ((done + start) / total))
         work = np.empty((2, d), np.float32)
-        noise = np.empty((1, max(negative, 1)), np.int64)
+        noise = np.empty(max(negative, 1), np.int64)
         acc = 0.0
         n_ex = 0
         for i in range(m):
             b = reduced_window(wkey, where[i], window, True)
             lo = max(0, i - b)
             hi = min(m, i + b + 1)
-            nk = pair_key(nkey, where[i])
+            nk = stream_key(nkey, where[i])  # the centre's noise stream
             if i + 1 < m:  # the next centre's output row is fetched during this one
                 prefetch_row(syn1neg, words[i + 1])
             if sg:
@@ -65,12 +67,11 @@ def _epoch_body(ids, offsets, keep, sample, syn0, syn1neg, table, window, negati
                         prefetch_row(syn0, words[j + 1])
                     if j != i:
                         q = j - i + window if j < i else j - i + window - 1  # the context slot, 0 .. 2 window - 1
-                        draw_noise(syn1neg, table, nk, q * negative, negative, noise[0])
-                        acc += sg_pair(syn0, syn1neg, words[i], words[j], alpha, negative, noise[0], work, loss)
+                        draw_noise(syn1neg, table, nk, q * negative, negative, noise)
+                        acc += sg_pair(syn0, syn1neg, words[i], words[j], alpha, negative, noise, work, loss)
                 n_ex += hi - lo - 1
             elif hi - lo > 1:
-                acc += cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nk, cbow_mean, work, noise[0],
-                                   loss)
+                acc += cbow_centre(syn0, syn1neg, table, words, lo, hi, i, alpha, negative, nk, cbow_mean, work, noise, loss)
                 n_ex += 1
         loss_out[s] = acc
         kept_out[s, 1] = n_ex

@@ -130,7 +130,7 @@ class Word2Vec:
         self.compute_loss = check_flag(compute_loss, "compute_loss")
         self.callbacks = _check_callbacks(callbacks)
         self.max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
-        self.progress = _check_progress(progress)
+        self.progress = check_progress(progress)
         if vocab is not None and not isinstance(vocab, Vocabulary):
             raise TypeError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
         self.vocab = None
@@ -220,7 +220,7 @@ class Word2Vec:
         a0, a1 = _check_alphas(self.alpha if alpha is None else alpha, self.min_alpha if min_alpha is None else min_alpha)
         loss = self.compute_loss if compute_loss is None else check_flag(compute_loss, "compute_loss")
         cbs = self.callbacks if callbacks is None else _check_callbacks(callbacks)
-        progress = self.progress if progress is None else _check_progress(progress)
+        progress = self.progress if progress is None else check_progress(progress)
         corpus, _ = self._encode(sentences, build=False)
         _check_trainable(corpus, epochs)
         n_tok = corpus.n_tokens
@@ -317,13 +317,6 @@ def _check_alphas(alpha, min_alpha):
         raise ValueError(f"min_alpha must be <= alpha (the rate decays from alpha to min_alpha), got alpha={alpha!r}, "
                          f"min_alpha={min_alpha!r}")
     return alpha, min_alpha
-
-
-def _check_progress(progress):
-    """``check_progress`` after refusing what ``== "auto"`` cannot compare (an array is ambiguous)."""
-    if not isinstance(progress, (str, bool)):
-        raise ValueError(f"progress must be 'auto', True or False, got {type(progress).__name__} {progress!r}")
-    return check_progress(progress)
 
 
 def _check_trainable(corpus, epochs):
