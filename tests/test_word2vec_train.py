@@ -280,6 +280,7 @@ def test_initial_vectors_are_gensims_range():
     (dict(epochs=0), "epochs"), (dict(workers=0), "workers"), (dict(sample=-1e-3), "sample"),
     (dict(min_count=0), "min_count"), (dict(sg=2), "sg"), (dict(alpha=math.nan), "alpha"),
     (dict(max_sentence_length=0), "max_sentence_length"), (dict(progress="yes"), "progress"),
+    (dict(backend="gpu"), "backend"), (dict(backend=None), "backend"),
 ])
 def test_bad_options_raise_naming_them(kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -307,6 +308,25 @@ def test_bad_input_leaves_the_model_unchanged(clusters):
         Word2Vec(Corpus(np.array([0, 1], np.int32)))
     with pytest.raises(ValueError, match="no vocabulary"):
         Word2Vec(None).train([["a"]])
+
+
+def test_backend_choice(clusters):
+    """"cpu" is the serial kernel whatever ``workers``; "auto" follows ``workers``; "cuda" without a GPU
+    fails before anything is read or built."""
+    sentences, _ = clusters
+    kw = dict(vector_size=8, window=3, min_count=1, sg=1, epochs=1, seed=2, progress=False)
+    serial = Word2Vec(sentences[:60], workers=1, **kw)
+    forced = Word2Vec(sentences[:60], workers=2, backend="cpu", **kw)
+    np.testing.assert_array_equal(serial.vectors, forced.vectors)
+    assert forced._backend() == "cpu" and Word2Vec(workers=2)._backend() == "parallel"
+    assert Word2Vec(workers=1, backend="parallel")._backend() == "parallel"
+    from fastkernels._backend import cuda_available
+
+    if not cuda_available():
+        from fastkernels import BackendUnavailableError
+
+        with pytest.raises(BackendUnavailableError, match="cuda"):
+            Word2Vec(sentences[:60], backend="cuda", **kw)
 
 
 def test_serial_and_parallel_kernels_share_one_body():

@@ -20,6 +20,7 @@ import time
 import numba
 import numpy as np
 
+from .._backend import check_backend, load_cuda, resolve_backend
 from .._progress import ProgressBar, check_progress
 from .._random import check_seed, random_uniform, resolve_seed, stream_key
 from .._validate import check_allocation, check_flag, check_scalar
@@ -93,6 +94,12 @@ class Word2Vec:
         Longer sentences are cut into pieces of this many tokens (default 10 000, as gensim).
     progress : {"auto", True, False}
         A progress bar with words/s on stderr ("auto": for runs that look longer than 5 s).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+        ``"auto"`` (default): the CPU, serial for ``workers=1`` and parallel otherwise; it never
+        picks the GPU, whose Hogwild run is not bit reproducible. ``"cpu"``: serial whatever
+        ``workers``; ``"parallel"``: ``workers`` threads; ``"cuda"``: the GPU, the vectors resident
+        there for each :meth:`train` call and copied back at its end (and before each
+        ``on_epoch_end`` callback); a block per 16 centres of a sentence, Hogwild across blocks.
 
     Attributes
     ----------
@@ -110,7 +117,7 @@ class Word2Vec:
     def __init__(self, sentences=None, *, vocab=None, vector_size=100, window=5, min_count=5, max_vocab_size=None,
                  sample=1e-3, sg=0, negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=1e-4,
                  epochs=5, seed=1, workers=3, compute_loss=False, callbacks=(), max_sentence_length=MAX_SENTENCE_LENGTH,
-                 progress="auto"):
+                 progress="auto", backend="auto"):
         self.vector_size = check_scalar(vector_size, "vector_size", integer=True, lo=1)
         self.window = check_scalar(window, "window", integer=True, lo=1, hi=MAX_WINDOW)
         self.min_count = check_scalar(min_count, "min_count", integer=True, lo=1)
@@ -131,6 +138,9 @@ class Word2Vec:
         self.callbacks = _check_callbacks(callbacks)
         self.max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
         self.progress = check_progress(progress)
+        self.backend = check_backend(backend)
+        if backend == "cuda":
+            resolve_backend("cuda")  # no GPU: fail before the corpus is read
         if vocab is not None and not isinstance(vocab, Vocabulary):
             raise TypeError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
         self.vocab = None
@@ -224,42 +234,49 @@ class Word2Vec:
         corpus, _ = self._encode(sentences, build=False)
         _check_trainable(corpus, epochs)
         n_tok = corpus.n_tokens
-        serial, parallel = epoch_kernels
-        threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
-        kernel = serial if threads == 1 else parallel
+        backend = self._backend()
+        threads = 1 if backend == "cpu" else min(self.workers, numba.config.NUMBA_NUM_THREADS)
         table = self._sampler.table
-        offsets = corpus.offsets
-        cuts = _call_cuts(offsets, _CALL_TOKENS)
         bar = ProgressBar(epochs * n_tok, progress)
         trained = 0
-        t_run, tok_run = 0.0, 0
+        clock = [0.0, 0]  # seconds and raw tokens of the calls that cannot have compiled
+
+        def tick(e, first, dt, tokens, done):
+            """Count one compiled call (``first``: the call's first sentence) and advance the bar."""
+            if e or first:  # the very first call may have compiled: rates from the rest
+                clock[0] += dt
+                clock[1] += tokens
+            rate = clock[1] / clock[0] if clock[0] > 0 else math.nan
+            left = (epochs * n_tok - done) / rate if rate == rate and rate > 0 else 0.0
+            bar.update(done, left, f"{rate / 1e3:8.0f}k words/s" if rate == rate else "")
+
         old = numba.get_num_threads()
         # what a diverging run (NaN/inf vectors: too large a rate) is undone to, when it fits
         snap = ((self.vectors.copy(), self.syn1neg.copy(), list(self.epoch_losses), self._epochs_trained)
                 if 2 * self.vectors.nbytes <= UNDO_MAX_BYTES else None)
+        gpu = None
+        if backend == "cuda":  # the vectors stay on the device for the whole call
+            gpu = load_cuda("fastkernels.word2vec._train_cuda").DeviceTrainer(corpus, self._keep, self.vectors,
+                                                                               self.syn1neg, table)
         try:
-            if threads > 1:
+            if backend == "parallel":
                 numba.set_num_threads(threads)
             for e in range(epochs):
                 for cb in cbs:
                     getattr(cb, "on_epoch_begin", lambda m: None)(self)
                 skey, wkey, nkey = self._epoch_keys(self._epochs_trained)
-                loss_out = np.zeros(offsets.size - 1)
-                kept_out = np.zeros((offsets.size - 1, 2), np.int64)
-                for a, b in zip(cuts[:-1], cuts[1:]):
+                args = (self.sample > 0, self.window, self.negative, self.sg == 1, self.cbow_mean == 1, a0, a1,
+                        e * n_tok, epochs * n_tok, skey, wkey, nkey, loss)
+                if gpu is None:
+                    loss_out, kept_out = self._cpu_epoch(corpus, table, backend, args, lambda *a: tick(e, *a))
+                    finite = np.isfinite(self.vectors).all() and np.isfinite(self.syn1neg).all()
+                else:
                     t0 = time.perf_counter()
-                    kernel(corpus.ids, offsets[a:b + 1], self._keep, self.sample > 0, self.vectors, self.syn1neg,
-                           table, self.window, self.negative, self.sg == 1, self.cbow_mean == 1, a0, a1,
-                           e * n_tok, epochs * n_tok, skey, wkey, nkey, loss, loss_out[a:b], kept_out[a:b])
-                    dt = time.perf_counter() - t0
-                    done = e * n_tok + int(offsets[b])
-                    if e or a:  # the first call may have compiled: rates from the rest
-                        t_run += dt
-                        tok_run += int(offsets[b] - offsets[a])
-                    rate = tok_run / t_run if t_run > 0 else math.nan
-                    left = (epochs * n_tok - done) / rate if rate == rate and rate > 0 else 0.0
-                    bar.update(done, left, f"{rate / 1e3:8.0f}k words/s" if rate == rate else "")
-                if not (np.isfinite(self.vectors).all() and np.isfinite(self.syn1neg).all()):
+                    loss_out, kept_out, finite = gpu.epoch(*args)
+                    tick(e, 0, time.perf_counter() - t0, n_tok, (e + 1) * n_tok)
+                    if finite and cbs:  # callbacks read the host vectors
+                        gpu.copy_to_host(self.vectors, self.syn1neg)
+                if not finite:
                     self._diverged(snap, e, a0)
                 n_ex = int(kept_out[:, 1].sum())
                 trained += int(kept_out[:, 0].sum())
@@ -267,11 +284,36 @@ class Word2Vec:
                 self._epochs_trained += 1
                 for cb in cbs:
                     getattr(cb, "on_epoch_end", lambda m: None)(self)
+            if gpu is not None:
+                gpu.copy_to_host(self.vectors, self.syn1neg)
         finally:
             bar.close()
             numba.set_num_threads(old)
-        self.words_per_second = tok_run / t_run if t_run > 0 else math.nan
+        self.words_per_second = clock[1] / clock[0] if clock[0] > 0 else math.nan
         return trained, epochs * n_tok
+
+    def _cpu_epoch(self, corpus, table, backend, args, tick):
+        """One epoch on the CPU in calls of about ``_CALL_TOKENS`` tokens, each reported as
+        ``tick(first sentence, seconds, tokens, corpus positions done in the call)``; returns
+        ``(loss per sentence, kept (n, 2))``."""
+        kernel = epoch_kernels[backend == "parallel"]
+        offsets = corpus.offsets
+        done = args[7]  # corpus positions of the earlier epochs
+        cuts = _call_cuts(offsets, _CALL_TOKENS)
+        loss_out = np.zeros(offsets.size - 1)
+        kept_out = np.zeros((offsets.size - 1, 2), np.int64)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            t0 = time.perf_counter()
+            kernel(corpus.ids, offsets[a:b + 1], self._keep, args[0], self.vectors, self.syn1neg, table, *args[1:],
+                   loss_out[a:b], kept_out[a:b])
+            tick(int(a), time.perf_counter() - t0, int(offsets[b] - offsets[a]), done + int(offsets[b]))
+        return loss_out, kept_out
+
+    def _backend(self):
+        """``"cpu"``, ``"parallel"`` or ``"cuda"`` for this model's ``backend`` and ``workers``."""
+        if self.backend == "auto":
+            return "cpu" if self.workers == 1 else "parallel"
+        return resolve_backend(self.backend)
 
     def _diverged(self, snap, e, alpha):
         """Undo a diverged :meth:`train` call (when its snapshot was kept) and raise."""
