@@ -21,6 +21,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ("stdp_window.py", ["--pairs", "20"]),
     ("brian2_tutorial_part2.py", []),
     ("word2vec_train.py", ["--epochs", "2"]),
+    ("word2vec_nce.py", ["--steps", "401"]),
 ])
 def test_example_runs_and_writes_png(script, args, tmp_path):
     out = tmp_path / "fig.png"

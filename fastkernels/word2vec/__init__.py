@@ -33,10 +33,11 @@ from .evaluation import evaluate_word_analogies, evaluate_word_pairs
 from .formats import save_word2vec_format
 from .keyed_vectors import KeyedVectors, load_word2vec_format
 from .model import Word2Vec
+from .nce import NCEWord2Vec
 from .projection import plot_words, project_2d
 from .vocab import Vocabulary
 
-__all__ = ["Corpus", "KeyedVectors", "NegativeSampler", "Vocabulary", "Word2Vec", "cbow_windows",
+__all__ = ["Corpus", "KeyedVectors", "NCEWord2Vec", "NegativeSampler", "Vocabulary", "Word2Vec", "cbow_windows",
            "evaluate_word_analogies", "evaluate_word_pairs", "generate_batch", "keep_probability",
            "load_word2vec_format", "log_uniform_candidates", "log_uniform_probability", "pair_counts", "plot_words",
            "project_2d", "read_corpus", "save_word2vec_format", "skipgram_pairs", "subsample"]
@@ -69,6 +70,8 @@ def _warmup(backend, dtype):
     sampler.sample(3, 2, exclude=np.array([0, 1, 2], np.int32), seed=0, backend=backend)
     log_uniform_candidates([0, 1], 2, 3, seed=0)
     log_uniform_candidates([0, 1], 2, 3, unique=False, seed=0)
-    if backend != "cuda":  # training: the serial or the Hogwild epoch (no CUDA kernel yet)
-        Word2Vec([["a", "b", "a", "c"], ["b", "a"]], vector_size=4, min_count=1, epochs=1,
-                 workers=1 if backend == "cpu" else 2, progress=False)
+    # training: the serial or Hogwild epoch, or the GPU's; and the tutorial's NCE steps (CPU)
+    Word2Vec([["a", "b", "a", "c"], ["b", "a"]], vector_size=4, min_count=1, epochs=1, progress=False,
+             workers=1 if backend == "cpu" else 2, backend=backend)
+    if backend != "cuda":
+        NCEWord2Vec(4, 4, seed=0).train(np.array([0, 1, 2, 3, 0, 1, 0, 2]), 1, batch_size=4, num_sampled=2)

@@ -93,3 +93,15 @@ def train_epoch_reference(ids, offsets, keep, sample, syn0, syn1neg, table, wind
 
 
 __all__ = ["train_epoch_reference"]
+
+
+def nce_loss_reference(emb, w, b, x, y, sampled, logq_true, logq_sampled):
+    """``tf.nn.nce_loss`` of one batch, batch mean, in float64 NumPy (the tutorial's formula).
+
+    ``x``, ``y``: (B,) centre and label ids; ``sampled``: (S,) shared noise classes with their
+    ``log Q``; ``logq_true``: (B,). A sampled class equal to a label still counts as noise."""
+    e = np.asarray(emb, np.float64)[x]
+    wt, bt = np.asarray(w, np.float64), np.asarray(b, np.float64)
+    s_true = np.einsum("bd,bd->b", e, wt[y]) + bt[y] - logq_true
+    s_noise = e @ wt[sampled].T + bt[sampled] - logq_sampled
+    return float((np.logaddexp(0.0, -s_true) + np.logaddexp(0.0, s_noise).sum(axis=1)).mean())

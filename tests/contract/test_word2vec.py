@@ -34,6 +34,7 @@ from fastkernels._random import uniform
 from fastkernels.word2vec import (
     Corpus,
     KeyedVectors,
+    NCEWord2Vec,
     NegativeSampler,
     Vocabulary,
     Word2Vec,
@@ -96,6 +97,7 @@ COVERS = {
     "KeyedVectors.load_word2vec_format", "KeyedVectors.save", "KeyedVectors.load",
     "evaluate_word_pairs", "evaluate_word_analogies", "save_word2vec_format", "load_word2vec_format", "plot_words",
     "project_2d",
+    "NCEWord2Vec", "NCEWord2Vec.train", "NCEWord2Vec.average_losses", "NCEWord2Vec.wv",
 }
 
 INT64_MAX = 2**63 - 1
@@ -1220,6 +1222,7 @@ W2V_BAD = {
     "max_sentence_length": _INT_BAD,
     "progress": ["yes", "", None, 1, 0, 2.5, np.bool_(True), np.array([1, 2]), "AUTO", ["auto"]],
     "vocab": ["x", 3, {"the": 1}, ["the"], Vocabulary(["the", "cat"], [0, 0])],
+    "backend": ["gpu", "", None, 1, "CPU", ["cpu"]],
 }
 #: option: values that can only be refused once the sentences are read (then before anything is built)
 W2V_BAD_WITH_DATA = {
@@ -2297,3 +2300,58 @@ def test_plot_words_draws_and_writes():
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     finally:
         plt.close(fig)
+
+
+# -- NCEWord2Vec (the TF tutorial's model) ---------------------------------------------------------
+
+NCE_DATA = np.array([0, 1, 0, 2, 3, 0, 1, 4, 0, 2, 1, 0, 3, 0, 1, 2], np.int64)
+NCE_FAST = dict(batch_size=4, num_skips=2, skip_window=1, num_sampled=2)
+
+
+def nce_model():
+    m = NCEWord2Vec(5, 4, seed=1)
+    m.train(NCE_DATA, 2, **NCE_FAST)
+    return m
+
+
+NCE_BAD_TRAIN = {
+    "data": [NCE_DATA.astype(float), np.array([0, 1, 5, 2, 0]), np.array([0, -1, 2, 3]), "abc", [[0, 1], [2, 3]],
+             np.array([0, 1], np.int64)],
+    "num_steps": _INT_BAD,
+    "batch_size": [0, -4, 3, 1.5, None, "4", 2**62],
+    "num_skips": [0, 3, 1.5, None],
+    "skip_window": [0, -1, 1.5, None],
+    "num_sampled": [0, 6, -1, 1.5, None, True],
+    "learning_rate": _FLOAT_BAD + [0.0, -1.0],
+}
+
+
+@pytest.mark.parametrize("option, value", _w2v_cases(NCE_BAD_TRAIN))
+def test_nce_train_refuses_bad_input_and_leaves_the_model_unchanged(option, value):
+    m = nce_model()
+    before = state_of(m.__dict__)
+    kw = dict(NCE_FAST)
+    if option == "data":
+        raises_naming(lambda: m.train(value, 1, **kw), "data", "span")
+    elif option == "num_steps":
+        raises_naming(lambda: m.train(NCE_DATA, value, **kw), option)
+    else:
+        kw[option] = value
+        raises_naming(lambda: m.train(NCE_DATA, 1, **kw), option, "batch_size", "num_skips")
+    assert state_of(m.__dict__) == before
+
+
+@pytest.mark.parametrize("args", [(0,), (-3,), (1.5,), ("5",), (None,), (5, 0), (5, 1.5), (5, 2**50),
+                                  (Vocabulary(["a"], [0]).__class__(["a"], [1]), None)])
+def test_nce_construction_refuses_bad_sizes(args):
+    raises_naming(lambda: NCEWord2Vec(*args), "vocabulary_size", "embedding_size")
+
+
+def test_nce_model_api():
+    m = nce_model()
+    assert m.step == 2
+    assert NCEWord2Vec.average_losses([3.0, 1.0, 2.0], every=2) == [(0, 3.0), (2, 1.5)]
+    raises_naming(lambda: NCEWord2Vec.average_losses([1.0], every=0), "every")
+    raises_naming(lambda: m.wv, "Vocabulary")
+    v = NCEWord2Vec(VOCAB, 4, seed=1)
+    assert v.wv.vectors.shape == (5, 4)
