@@ -17,7 +17,8 @@ CASES = cases(["word2vec"])
 
 def test_cases_registered():
     assert {c.name for c in CASES} == {"vocab_build", "skipgram_pairs", "cbow_windows", "generate_batch",
-                                       "negative_sampling", "subsample", "log_uniform_candidates", "word2vec_train"}
+                                       "negative_sampling", "subsample", "log_uniform_candidates", "word2vec_train",
+                                       "word2vec_nce"}
 
 
 def test_numpy_pairs_baseline_is_exact(rng):

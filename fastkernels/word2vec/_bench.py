@@ -114,3 +114,4 @@ for _case in CASES:
     register(_case)
 
 from . import _bench_train  # noqa: E402, F401  (registers word2vec_train)
+from . import _bench_nce  # noqa: E402, F401  (registers word2vec_nce)
