@@ -1,8 +1,9 @@
 """Skip-gram training data from text: vocabulary, subsampling, pairs and negatives.
 
 A template for the data side of word2vec. It reads a whitespace text file (default:
-gensim's head500 Wikipedia corpus when gensim is installed, else a generated Zipf
-corpus), builds the vocabulary (min_count=5, as gensim), subsamples frequent words
+gensim's head500 Wikipedia sample when gensim is installed: 331k tokens, Porter-stemmed
+("includ", "retriev") with stop words removed, so "the" is not its top word; else a
+generated Zipf corpus), builds the vocabulary (min_count=5, as gensim), subsamples frequent words
 (sample=1e-3), generates every skip-gram pair with word2vec.c's reduced windows and
 5 negatives per pair from unigram^0.75, prints a few of each with timings, and plots
 the word, subsampled and noise distributions against frequency rank
@@ -55,12 +56,13 @@ def timed(label, fn, *args, **kwargs):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--corpus", help="whitespace text file, one sentence per line (default: gensim's head500)")
-    p.add_argument("--window", type=int, default=5)
-    p.add_argument("--negative", type=int, default=5)
-    p.add_argument("--sample", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", default="word2vec_batches.png")
+    p.add_argument("--corpus", help="whitespace text file, one sentence per line (default: gensim's head500, "
+                   "stemmed and without stop words)")
+    p.add_argument("--window", type=int, default=5, help="largest context distance (reduced windows: 1..window)")
+    p.add_argument("--negative", type=int, default=5, help="noise words per pair")
+    p.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold (0: keep every token)")
+    p.add_argument("--seed", type=int, default=1, help="seed of every draw")
+    p.add_argument("--out", default="word2vec_batches.png", help="the figure (PNG)")
     args = p.parse_args()
 
     source = args.corpus or default_corpus()
@@ -97,15 +99,26 @@ def main():
     ranks = np.arange(1, len(vocab) + 1)
     kept_counts = np.bincount(kept.ids, minlength=len(vocab))
     neg_counts = np.bincount(negatives.ravel(), minlength=len(vocab))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.loglog(ranks, vocab.counts / vocab.total, label="unigram (corpus)")
-    ax.loglog(ranks, np.maximum(kept_counts, 1e-12) / max(kept.n_tokens, 1), label=f"after subsampling ({args.sample:g})")
-    ax.loglog(ranks, sampler.probabilities, label="noise: unigram^0.75")
-    ax.loglog(ranks, np.maximum(neg_counts, 1e-12) / max(negatives.size, 1), ".", ms=2, alpha=0.5,
-              label="drawn negatives")
-    floor = 0.3 * min(vocab.counts.min() / vocab.total, sampler.probabilities[sampler.probabilities > 0].min())
-    ax.set(xlabel="frequency rank", ylabel="probability", title="word2vec training distributions", ylim=(floor, 1))
-    ax.legend()
+    unigram = vocab.counts / vocab.total
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    # left: what subsampling keeps of each word (the curves themselves overlap below rank ~100)
+    frac = kept_counts / np.maximum(vocab.counts, 1)
+    ax1.semilogx(ranks, frac, "o", ms=4, alpha=0.7, color="C1", label="kept / occurrences, this run")
+    ax1.semilogx(ranks, np.minimum(keep, 1.0), color="C0", lw=1.5, label="keep probability (word2vec.c)")
+    whole = np.flatnonzero(keep >= 1.0)  # words past this rank are never dropped: show a decade beyond
+    right = min(len(vocab), 10 * (int(whole[0]) + 1)) if whole.size else len(vocab)
+    ax1.set(xlabel="frequency rank", ylabel="fraction of occurrences kept", ylim=(0, 1.05), xlim=(0.8, max(right, 10)),
+            title=f"subsampling, sample={args.sample:g} (words past rank {right // 10} are all kept)")
+    ax1.legend(loc="lower right", fontsize=8)
+    # right: the noise distribution against the corpus's, and how the drawn negatives follow it
+    drawn = neg_counts / max(negatives.size, 1)
+    ax2.loglog(ranks, unigram, color="0.5", lw=1, label="unigram (corpus)")
+    ax2.loglog(ranks, drawn, ".", ms=2, alpha=0.4, color="C3", label=f"drawn negatives ({negatives.size:,})")
+    ax2.loglog(ranks, sampler.probabilities, color="C2", lw=1.5, label="noise: unigram^0.75")
+    lo = min(unigram.min(), sampler.probabilities[sampler.probabilities > 0].min())
+    ax2.set(xlabel="frequency rank", ylabel="probability", title="negative sampling",
+            ylim=(0.5 * lo, 2 * max(unigram.max(), sampler.probabilities.max())))
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
     print(f"wrote {args.out}")
