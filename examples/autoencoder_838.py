@@ -25,19 +25,20 @@ def main():
     args = p.parse_args()
 
     patterns = np.eye(8, dtype=np.float32)
-    ae = fk.nn.MLP([8, 3, 8], "sigmoid", "sigmoid", seed=1)
-    ae.fit(patterns, patterns, epochs=args.epochs, batch_size=8, optimizer="adam", lr=0.05, verbose=False)
+    ae = fk.nn.MLP([8, 3, 8], "sigmoid", "sigmoid", epochs=args.epochs, batch_size=8, optimizer="adam", lr=0.05,
+                   seed=1)
+    ae.fit(patterns, patterns)
     recon = ae.predict_proba(patterns)
     codes = fk.nn.dense_forward(patterns, ae.params[("W", 0)], ae.params[("b", 0)], "sigmoid")[0]
     print("pattern -> hidden code -> reconstructed correctly?")
     for i in range(8):
         print(f"  {i}  {np.round(codes[i], 2)}  {bool(np.argmax(recon[i]) == i)}")
-    print(f"final loss {ae.history['loss'][-1]:.4f}")
+    print(f"final loss {ae.loss_curve_[-1]:.4f}")
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.5))
     a1.imshow(codes, cmap="gray_r", vmin=0, vmax=1)
     a1.set(title="hidden codes (3 units)", xlabel="hidden unit", ylabel="pattern")
-    a2.semilogy(ae.history["loss"])
+    a2.semilogy(ae.loss_curve_)
     a2.set(title="training loss", xlabel="epoch")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)

@@ -48,7 +48,7 @@ def run_traces(G, S, duration):
     M, spikes = StateMonitor(G, True), SpikeMonitor(G)
     Network(G, S, M, spikes).run(duration)
     trains = spikes.spike_trains()
-    return M, [np.round(trains.get(q, np.empty(0)), 1).tolist() for q in range(G.n)]
+    return M, [np.round(trains[q], 1).tolist() for q in range(G.n)]  # every neuron is a key, as in Brian2
 
 
 def plot_traces(ax, M, title, colours=("b", "g", "r")):

@@ -27,7 +27,7 @@ from fastkernels.neurons.izhikevich import Izhikevich, simulate_izhikevich  # no
 def steady_rates(res, transient):
     """Rate (Hz) of each neuron from its inter-spike intervals after ``transient`` ms (0 without two spikes)."""
     rates = np.zeros(res.n)
-    for i, s in enumerate(res.spike_trains()):
+    for i, s in res.spike_trains().items():
         s = s[s >= transient]
         if s.size >= 2:
             rates[i] = 1000.0 / np.mean(np.diff(s))

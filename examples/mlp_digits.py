@@ -41,10 +41,12 @@ def main():
     Xva, yva = X[n_test:n_test + n_val], y[n_test:n_test + n_val]
     Xtr, ytr = X[n_test + n_val:], y[n_test + n_val:]
 
-    model = fk.nn.MLP([64, *args.hidden, 10], "relu", dropout=args.dropout, batch_norm=args.batch_norm, seed=0,
-                         backend=args.backend)
-    hist = model.fit(Xtr, ytr, epochs=args.epochs, batch_size=32, optimizer="adam", lr=args.lr,
-                     validation_data=(Xva, yva), early_stopping=5, verbose=True)
+    # a scikit-learn style estimator: hyper-parameters in the constructor, fit returns the model
+    model = fk.nn.MLP([64, *args.hidden, 10], "relu", dropout=args.dropout, batch_norm=args.batch_norm,
+                      epochs=args.epochs, batch_size=32, optimizer="adam", lr=args.lr, early_stopping=5,
+                      verbose=True, seed=0, backend=args.backend)
+    model.fit(Xtr, ytr, validation_data=(Xva, yva))
+    hist = model.history_  # per-epoch loss and accuracy, training and validation
     acc = model.score(Xte, yte)
     print(f"test accuracy {acc:.3f}")
 

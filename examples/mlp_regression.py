@@ -32,26 +32,27 @@ def main():
     args = p.parse_args()
 
     rng = np.random.default_rng(0)
-    x = rng.uniform(-3, 3, (2000, 1)).astype(np.float32)
-    y = (target(x) + args.noise * rng.standard_normal(x.shape)).astype(np.float32)
+    x = rng.uniform(-3, 3, (2000, 1)).astype(np.float32)  # inputs: (samples, features)
+    y = (target(x[:, 0]) + args.noise * rng.standard_normal(len(x))).astype(np.float32)  # a 1-D target
     x_val = rng.uniform(-3, 3, (400, 1)).astype(np.float32)
-    y_val = (target(x_val) + args.noise * rng.standard_normal(x_val.shape)).astype(np.float32)
+    y_val = (target(x_val[:, 0]) + args.noise * rng.standard_normal(len(x_val))).astype(np.float32)
 
-    model = fk.nn.MLP([1, *args.hidden, 1], activation="tanh", output="linear", seed=0)
-    hist = model.fit(x, y, epochs=args.epochs, batch_size=64, optimizer="adam", lr=args.lr,
-                     validation_data=(x_val, y_val), early_stopping=30, verbose=False)
+    model = fk.nn.MLP([1, *args.hidden, 1], activation="tanh", output="linear", epochs=args.epochs, batch_size=64,
+                      optimizer="adam", lr=args.lr, early_stopping=30, seed=0)
+    model.fit(x, y, validation_data=(x_val, y_val))
+    hist = model.history_
     grid = np.linspace(-3, 3, 400, dtype=np.float32)[:, None]
-    pred = model.predict(grid)
-    print(f"{len(hist['loss'])} epochs; validation R^2 = {model.score(x_val, y_val):.3f} "
+    pred = model.predict(grid)  # shape (400,): the model was fit on a 1-D target
+    print(f"{model.n_iter_} epochs; validation R^2 = {model.score(x_val, y_val):.3f} "
           f"(noise floor: R^2 <= {1 - args.noise ** 2 / np.var(y_val):.3f})")
 
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
-    ax[0].plot(x[:, 0], y[:, 0], ".", ms=2, alpha=0.3, label="training data")
+    ax[0].plot(x[:, 0], y, ".", ms=2, alpha=0.3, label="training data")
     ax[0].plot(grid[:, 0], target(grid[:, 0]), "-k", label="truth")
-    ax[0].plot(grid[:, 0], pred[:, 0], "-r", label="MLP")
+    ax[0].plot(grid[:, 0], pred, "-r", label="MLP")
     ax[0].set(xlabel="x", ylabel="y", title="fit")
     ax[0].legend(fontsize="small")
-    res = model.predict(x_val)[:, 0] - y_val[:, 0]
+    res = model.predict(x_val) - y_val
     ax[1].plot(x_val[:, 0], res, ".", ms=3)
     ax[1].axhline(0, color="k", lw=0.5)
     ax[1].set(xlabel="x", ylabel="prediction - target", title="validation residuals")

@@ -42,7 +42,8 @@ def _cmd_bench(args) -> int:
         return 1
     print()
     print(f"fastkernels bench ({profile} profile, backend={args.backend}, {meta['num_threads']} threads, "
-          f"numba {meta['numba']}, numpy {meta['numpy']}); median time per call, speedup = NumPy / fastkernels")
+          f"numba {meta['numba']}, numpy {meta['numpy']}); median time per call, speedup vs X = X's time / "
+          "fastkernels' time")
     print(f"machine: {meta['cpu']} ({meta['vector_isa']}, LLVM target {meta['llvm_cpu']}); speedups of the SIMD-bound "
           "kernels are about half on AVX2-only CPUs of what they are on AVX-512 ones")
     print(table(results))

@@ -89,7 +89,7 @@ def test_bounds_are_timed_unchecked_and_explained_under_the_table(monkeypatch):
     assert res.status == "ok" and res.peers["half"] > 0
     monkeypatch.setattr(runner, "cases", lambda: [case])
     text = runner.table([res])
-    assert "half (speedup)" in text and "half: does half the kernel's work" in text
+    assert "half (speedup vs half)" in text and "half: does half the kernel's work" in text
 
 
 def test_a_bound_that_takes_a_backend_gets_the_runs(monkeypatch):
@@ -127,6 +127,8 @@ def test_reports_table_json_and_png(tmp_path, monkeypatch):
     runner.to_json(results, tmp_path / "b.json", meta={"k": 1})
     data = json.loads((tmp_path / "b.json").read_text())
     assert data["meta"] == {"k": 1} and data["results"][0]["speedup"] > 0
+    row = data["results"][0]
+    assert data["speedup"] == runner.SPEEDUP and row["speedups"]["numpy"] == row["speedup"]
     runner.to_png(results, tmp_path / "b.png", title="t")
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -136,3 +138,24 @@ def test_format_time_units():
     assert runner.format_time(0.0123) == "12.3 ms"
     assert runner.format_time(4.2e-6) == "4.2 us"
     assert runner.format_time(None) == "-"
+
+
+def test_speedup_means_the_same_in_table_json_and_png(tmp_path):
+    # issue 18: the table's torch column was fastkernels over torch, the PNG's torch bar torch over NumPy.
+    # Now every ratio is the other's time / fastkernels' time: how many times faster fastkernels is.
+    r = runner.Result("softmax", "nn", "8x8", "cpu", numpy_s=4.0, fastkernels_s=1.0,
+                      peers={"torch": 2.0, "slowpeer": 0.5, "broken": None})
+    assert r.speedup == 4.0 and r.speedup_vs("torch") == 2.0 and r.speedup_vs("slowpeer") == 0.5
+    assert r.speedups == {"numpy": 4.0, "torch": 2.0, "slowpeer": 0.5, "broken": None}
+    text = runner.table([r])
+    assert "speedup vs NumPy" in text and "torch (speedup vs torch)" in text and runner.SPEEDUP in text
+    row = next(line for line in text.splitlines() if line.startswith("softmax"))
+    assert "4.00x" in row and "(2.00x)" in row and "(0.50x)" in row
+    runner.to_json([r], tmp_path / "b.json", meta={})
+    data = json.loads((tmp_path / "b.json").read_text())
+    assert data["results"][0]["speedups"] == {"numpy": 4.0, "torch": 2.0, "slowpeer": 0.5, "broken": None}
+    series = dict(runner.chart_series([r]))
+    assert series["vs NumPy"] == [4.0] and series["vs torch"] == [2.0] and series["vs slowpeer"] == [0.5]
+    assert "vs broken" not in series
+    runner.to_png([r], tmp_path / "b.png", title="t")
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

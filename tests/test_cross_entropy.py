@@ -8,7 +8,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fastkernels.nn import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
     gradcheck,
+    mse,
+    mse_loss,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
 )
@@ -195,23 +199,173 @@ def test_properties_shift_invariance_and_zero_sum_gradient(x, c, seed):
     assert loss >= 0
 
 
+
+# -- torch's defaults and call shapes (issue 18) ---------------------------------------------------
+
+
+def _rows(x):
+    """(N, C, d1, ...) -> class-last (N * d1 * ..., C) rows, the 2-D problem the kernels solve."""
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def test_minus_100_is_ignored_by_default_like_torch(rng):
+    x, y = problem(rng)
+    y[1] = -100
+    loss, g = softmax_cross_entropy(x, y)
+    keep = np.arange(len(y)) != 1
+    l2, g2 = softmax_cross_entropy(x[keep], y[keep])
+    np.testing.assert_allclose(loss, l2, rtol=1e-14)
+    assert np.all(g[1] == 0)
+    np.testing.assert_allclose(g[keep], g2, rtol=1e-14)
+    assert cross_entropy(x, y) == loss
+    # probability targets: a negative ignore_index (the default) is accepted and unused, as torch
+    p = np.full_like(x, 1 / x.shape[1])
+    assert softmax_cross_entropy(x, p, ignore_index=-1)[0] == softmax_cross_entropy(x, p)[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: ",".join(o) or "plain")
+def test_extra_dimensions_match_the_class_last_rows(backend, reduction, opts, rng):
+    n, c, d1, d2 = 3, 5, 4, 2
+    x = rng.standard_normal((n, c, d1, d2)) * 3
+    y = rng.integers(0, c, (n, d1, d2))
+    o = _opts(opts, c, np.float64, rng)
+    if o.get("ignore_index") is not None:
+        y[:, ::3] = o["ignore_index"]
+    loss, g = softmax_cross_entropy(x, y, reduction=reduction, backend=backend, **o)
+    want_loss, want_g = softmax_cross_entropy(_rows(x), y.reshape(-1), reduction=reduction, backend=backend, **o)
+    assert g.shape == x.shape and g.flags.c_contiguous
+    np.testing.assert_array_equal(_rows(g), want_g)
+    if reduction == "none":
+        assert loss.shape == (n, d1, d2)
+        np.testing.assert_array_equal(loss.reshape(-1), want_loss)
+    else:
+        assert loss == want_loss
+    np.testing.assert_allclose(loss, ref_softmax_cross_entropy(_rows(x), y.reshape(-1), reduction=reduction, **o)
+                               .reshape(np.shape(loss)), rtol=1e-12)
+    only = cross_entropy(x, y, o.get("weight"), None, o.get("ignore_index", -100), None, reduction,
+                         o.get("label_smoothing", 0.0), backend=backend)
+    np.testing.assert_array_equal(only, loss)
+
+
+def test_extra_dimensions_gradient_matches_finite_differences(rng):
+    x = rng.standard_normal((2, 3, 4))
+    y = rng.integers(0, 3, (2, 4))
+    y[1, 2] = -100
+    w = rng.random(3) + 0.5
+    _, g = softmax_cross_entropy(x, y, w, label_smoothing=0.1)
+    gradcheck(lambda z: cross_entropy(z, y, w, label_smoothing=0.1), x, g, rtol=1e-5, atol=1e-7)
+    p = rng.random((2, 3, 4))
+    _, g = softmax_cross_entropy(x, p, reduction="sum")
+    gradcheck(lambda z: cross_entropy(z, p, reduction="sum"), x, g, rtol=1e-5, atol=1e-7)
+
+
+def test_extra_dimensions_out_buffer_and_probability_targets(rng):
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    p = rng.random((2, 4, 3)).astype(np.float32)
+    out = np.full_like(x, 9.0)
+    loss, g = softmax_cross_entropy(x, p, out=out)
+    want_loss, want_g = softmax_cross_entropy(_rows(x), _rows(p))
+    assert g is out and loss == want_loss and loss.dtype == np.float32
+    np.testing.assert_array_equal(_rows(out), want_g)
+    with pytest.raises(ValueError, match="out is the memory of logits"):
+        softmax_cross_entropy(x, p, out=x)
+    empty = softmax_cross_entropy(np.zeros((0, 4, 3)), np.zeros((0, 3), np.int64), reduction="none")
+    assert empty[0].shape == (0, 3) and empty[1].shape == (0, 4, 3)
+
+
+def test_weight_is_positional_as_in_torch(rng):
+    x, y = problem(rng)
+    w = rng.random(x.shape[1]) + 0.1
+    a = softmax_cross_entropy(x, y, w)
+    b = softmax_cross_entropy(x, y, weight=w)
+    assert a[0] == b[0] and np.array_equal(a[1], b[1])
+    assert cross_entropy(x, y, w) == a[0]
+    z = rng.standard_normal((3, 4))
+    t = rng.random((3, 4))
+    wb = rng.random(4)
+    assert sigmoid_binary_cross_entropy(z, t, wb)[0] == sigmoid_binary_cross_entropy(z, t, weight=wb)[0]
+
+
+def test_loss_only_functions_equal_the_fused_losses(rng):
+    x, y = problem(rng)
+    for reduction in ("mean", "sum", "none"):
+        np.testing.assert_array_equal(cross_entropy(x, y, reduction=reduction),
+                                      softmax_cross_entropy(x, y, reduction=reduction)[0])
+    z = rng.standard_normal((3, 4))
+    t = rng.random((3, 4))
+    pw = rng.random(4) + 0.5
+    assert binary_cross_entropy_with_logits(z, t, None, None, None, "sum", pw) == \
+        sigmoid_binary_cross_entropy(z, t, reduction="sum", pos_weight=pw)[0]
+    assert mse_loss(z, t) == mse(z, t)[0]
+    np.testing.assert_array_equal(mse_loss(z, t, None, None, "none"), mse(z, t, reduction="none")[0])
+    assert np.isscalar(cross_entropy(x[0], int(y[0]))) or np.ndim(cross_entropy(x[0], int(y[0]))) == 0
+
+
+@pytest.mark.parametrize("size_average, reduce, want", [(None, False, "none"), (False, None, "sum"),
+                                                         (True, True, "mean"), (False, False, "none")])
+def test_legacy_size_average_and_reduce_map_as_torch(size_average, reduce, want, rng):
+    x, y = problem(rng)
+    with pytest.warns(UserWarning, match=f"reduction='{want}'"):
+        got = cross_entropy(x, y, None, size_average, -100, reduce, "mean")
+    np.testing.assert_array_equal(got, cross_entropy(x, y, reduction=want))
+    z = rng.standard_normal((3, 4))
+    t = rng.random((3, 4))
+    with pytest.warns(UserWarning):
+        np.testing.assert_array_equal(binary_cross_entropy_with_logits(z, t, None, size_average, reduce),
+                                      binary_cross_entropy_with_logits(z, t, reduction=want))
+    with pytest.warns(UserWarning):
+        np.testing.assert_array_equal(mse_loss(z, t, size_average, reduce), mse_loss(z, t, reduction=want))
+
+
+@pytest.mark.bad_input
+def test_loss_only_functions_name_their_own_arguments():
+    with pytest.raises(TypeError, match="input must have dtype float32 or float64"):
+        cross_entropy(np.zeros((2, 3), np.int64), [0, 1])
+    with pytest.raises(ValueError, match="target must have shape \\(2,\\) to match input"):
+        cross_entropy(np.zeros((2, 3)), [0, 1, 2])
+    with pytest.raises(TypeError, match="input must have dtype"):
+        binary_cross_entropy_with_logits(np.zeros(3, np.int64), np.zeros(3))
+    with pytest.raises(ValueError, match="target must have shape"):
+        mse_loss(np.zeros(3), np.zeros(4))
+    with pytest.raises(TypeError, match="size_average must be True or False"):
+        cross_entropy(np.zeros((2, 3)), [0, 1], None, "yes")
+    with pytest.raises(TypeError, match="reduce must be True or False"):
+        mse_loss(np.zeros(3), np.zeros(3), None, 2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'return_grad'"):
+        cross_entropy(np.zeros((2, 3)), [0, 1], return_grad=True)
+
+
 @pytest.mark.bad_input
 class TestBadInput:
     def test_label_out_of_range_names_value_and_position(self):
-        with pytest.raises(ValueError, match=r"target must lie in \[0, 3\); found 3 at flat position 1"):
+        with pytest.raises(ValueError, match=r"target must lie in \[0, 3\) or equal -100; found 3 at flat position 1"):
             softmax_cross_entropy(np.zeros((2, 3)), [0, 3])
         with pytest.raises(ValueError, match="found -1"):
             softmax_cross_entropy(np.zeros((2, 3)), [0, -1])
         with pytest.raises(ValueError, match="found -100"):
             softmax_cross_entropy(np.zeros((2, 3)), [0, -100], ignore_index=-99)
+        with pytest.raises(ValueError, match=r"target must lie in \[0, 3\); found -100"):
+            softmax_cross_entropy(np.zeros((2, 3)), [0, -100], ignore_index=None)  # None ignores nothing
+        with pytest.raises(ValueError, match=r"target must lie in \[0, 3\) or equal -100; found -1"):
+            cross_entropy(np.zeros((2, 3, 2)), [[0, 1], [-1, -100]])
 
     def test_shape_mismatches(self):
         with pytest.raises(ValueError, match=r"target must have shape \(2,\)"):
             softmax_cross_entropy(np.zeros((2, 3)), [0, 1, 2])
         with pytest.raises(ValueError, match=r"target must have shape \(2, 3\)"):
             softmax_cross_entropy(np.zeros((2, 3)), np.zeros((2, 4)))
-        with pytest.raises(ValueError, match=r"logits must have shape \(N, C\) or \(C,\)"):
+        with pytest.raises(ValueError, match=r"target must have shape \(2, 4\) to match logits \(2, 3, 4\)"):
             softmax_cross_entropy(np.zeros((2, 3, 4)), [0, 1])
+        with pytest.raises(ValueError, match=r"target must have shape \(2, 3, 4\)"):
+            softmax_cross_entropy(np.zeros((2, 3, 4)), np.zeros((2, 4, 3)))
+        with pytest.raises(ValueError, match=r"target must have shape \(\) to match logits \(3,\)"):
+            softmax_cross_entropy(np.zeros(3), [0])
+        with pytest.raises(ValueError, match=r"logits must have shape \(N, C\), \(C,\) or \(N, C, d1, ...\)"):
+            softmax_cross_entropy(np.float64(1.0), 0)
+        with pytest.raises(ValueError, match="input must have at least one class"):
+            cross_entropy(np.zeros((2, 0, 3)), np.zeros((2, 3), np.int64))
         with pytest.raises(ValueError, match="at least one class"):
             softmax_cross_entropy(np.zeros((2, 0)), [0, 1])
         with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
@@ -239,8 +393,9 @@ class TestBadInput:
             softmax_cross_entropy(np.zeros((2, 3)), [0, 1], weight=[1.0, -1.0, 1.0])
         with pytest.raises(ValueError, match="weight must be finite"):
             softmax_cross_entropy(np.zeros((2, 3)), [0, 1], weight=[1.0, np.inf, 1.0])
-        with pytest.raises(ValueError, match="ignore_index is only supported"):
-            softmax_cross_entropy(np.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=-100)
+        for ignore in (0, 2):  # torch: a non-negative ignore_index is refused with probabilities
+            with pytest.raises(ValueError, match=f"ignore_index={ignore} is only supported"):
+                softmax_cross_entropy(np.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=ignore)
 
     def test_bad_options(self):
         with pytest.raises(ValueError, match="reduction must be one of"):

@@ -57,7 +57,7 @@ class TestBadInput:
             sigmoid_binary_cross_entropy(np.zeros(3), np.array([0.0, 2.0, 1.0]))
         with pytest.raises(ValueError, match="target must have shape"):
             sigmoid_binary_cross_entropy(np.zeros(3), np.zeros(4))
-        with pytest.raises(ValueError, match="weight must have the logits' shape"):
+        with pytest.raises(ValueError, match="weight must have the shape of logits"):
             sigmoid_binary_cross_entropy(np.zeros((2, 3)), np.zeros((2, 3)), weight=np.ones(2))
         with pytest.raises(ValueError, match="pos_weight must be non-negative"):
             sigmoid_binary_cross_entropy(np.zeros((2, 3)), np.zeros((2, 3)), pos_weight=-np.ones(3))

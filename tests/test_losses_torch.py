@@ -11,7 +11,14 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 torch.set_num_threads(1)
 
-from fastkernels.nn import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy  # noqa: E402
+from fastkernels.nn import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse,
+    mse_loss,
+    sigmoid_binary_cross_entropy,
+    softmax_cross_entropy,
+)
 from fastkernels.nn._reference import ref_softmax_cross_entropy  # noqa: E402
 
 BACKENDS = ["cpu", "parallel"]
@@ -179,12 +186,101 @@ def test_ce_probability_one_hot_equals_index_targets(rng):
         np.testing.assert_allclose(a[1], b[1], rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("ignore_index", [-100, 0])
-def test_ce_probability_targets_reject_ignore_index(ignore_index, rng):
+@pytest.mark.parametrize("ignore_index", [-100, -1, 0, 2])
+def test_ce_probability_targets_and_ignore_index_follow_torch(ignore_index, rng):
+    # torch: a negative ignore_index (its default -100 included) is unused, a non-negative one raises
     x = rng.standard_normal((4, 3))
-    p = np.full((4, 3), 1 / 3)
-    with pytest.raises(ValueError):
-        softmax_cross_entropy(x, p, ignore_index=ignore_index)
+    p = rng.random((4, 3))
+    if ignore_index >= 0:
+        with pytest.raises(RuntimeError):
+            F.cross_entropy(t64(x), t64(p), ignore_index=ignore_index)
+        with pytest.raises(ValueError, match="ignore_index"):
+            softmax_cross_entropy(x, p, ignore_index=ignore_index)
+        return
+    check_result(softmax_cross_entropy(x, p, ignore_index=ignore_index), *torch_ce(x, p, ignore_index=ignore_index),
+                 np.float64, x.shape)
+
+
+
+# -- torch's defaults, positional signature and (N, C, d1, ...) shapes (issue 18) -------------
+
+
+def test_ce_default_ignore_index_is_torchs(rng):
+    x = rng.standard_normal((7, 5))
+    t = rng.integers(0, 5, 7)
+    t[[1, 4]] = -100
+    xt = torch.tensor(x, requires_grad=True)
+    want = F.cross_entropy(xt, torch.tensor(t))  # torch's defaults throughout
+    want.backward()
+    check_result(softmax_cross_entropy(x, t), want.detach().numpy(), xt.grad.numpy(), np.float64, x.shape)
+    assert_close(cross_entropy(x, t), want.detach().numpy(), np.float64)
+
+
+def torch_ce_positional(x, target, *args):
+    """torch's cross_entropy called with the same positional arguments; (loss, d loss.sum() / dx)."""
+    target = np.asarray(target)
+    tt = torch.tensor(target.astype(np.int64)) if target.dtype.kind in "iu" else t64(target)
+    args = tuple(t64(a) if isinstance(a, np.ndarray) else a for a in args)
+    return torch_loss_and_grad(lambda xt: F.cross_entropy(xt, tt, *args), x, None)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 5, 3, 4), (0, 3, 2), (2, 3, 1, 2, 2)])
+@pytest.mark.parametrize("target_kind", ["ids", "probs"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ce_extra_dimensions_match_torch(reduction, target_kind, shape, dtype, backend, rng):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    c = shape[1]
+    if target_kind == "ids":
+        t = rng.integers(0, c, shape[:1] + shape[2:])
+        t.reshape(-1)[::4] = -100
+        ignore = -100
+    else:
+        t = rng.random(shape).astype(dtype)
+        ignore = -1
+    w = rng.uniform(0.5, 2.0, c).astype(dtype)
+    x0 = x.copy()
+    # torch's positional order: weight, size_average, ignore_index, reduce, reduction, label_smoothing
+    args = (w, None, ignore, None, reduction, 0.1)
+    ref_loss, ref_grad = torch_ce_positional(x, t, *args)
+    res = softmax_cross_entropy(x, t, w, reduction=reduction, ignore_index=ignore, label_smoothing=0.1,
+                                backend=backend)
+    check_result(res, ref_loss, ref_grad, dtype, shape)
+    assert res[1].flags.c_contiguous and np.array_equal(x, x0)
+    only = cross_entropy(x, t, *args, backend=backend)
+    assert not isinstance(only, tuple) and np.shape(only) == np.shape(ref_loss)
+    assert_close(only, ref_loss, dtype, what="loss-only")
+
+
+@pytest.mark.parametrize("size_average, reduce", [(None, False), (False, None), (True, True), (False, True)])
+def test_loss_only_functions_take_torchs_positional_and_legacy_arguments(size_average, reduce, rng):
+    x = rng.standard_normal((6, 4))
+    t = rng.integers(0, 4, 6)
+    w = rng.uniform(0.5, 2.0, 4)
+    with pytest.warns(UserWarning), np.errstate(all="ignore"):
+        want = F.cross_entropy(t64(x), torch.tensor(t), t64(w), size_average, -100, reduce, "mean", 0.05).numpy()
+        got = cross_entropy(x, t, w, size_average, -100, reduce, "mean", 0.05)
+    assert_close(got, want, np.float64)
+    y = rng.random((6, 4))
+    pw = rng.uniform(0.5, 2.0, 4)
+    with pytest.warns(UserWarning):
+        want = F.binary_cross_entropy_with_logits(t64(x), t64(y), t64(w), size_average, reduce, "mean",
+                                                  t64(pw)).numpy()
+        got = binary_cross_entropy_with_logits(x, y, w, size_average, reduce, "mean", pw)
+    assert_close(got, want, np.float64)
+    with pytest.warns(UserWarning):
+        want = F.mse_loss(t64(x), t64(y), size_average, reduce, "mean").numpy()
+        got = mse_loss(x, y, size_average, reduce, "mean")
+    assert_close(got, want, np.float64)
+    for reduction in REDUCTIONS:
+        assert_close(binary_cross_entropy_with_logits(x, y, w, None, None, reduction, pw),
+                     F.binary_cross_entropy_with_logits(t64(x), t64(y), t64(w), None, None, reduction, t64(pw)),
+                     np.float64)
+        assert_close(mse_loss(x, y, None, None, reduction), F.mse_loss(t64(x), t64(y), None, None, reduction),
+                     np.float64)
+        assert_close(cross_entropy(x[0], int(t[0]), w, reduction=reduction),
+                     F.cross_entropy(t64(x[0]), torch.tensor(int(t[0])), t64(w), reduction=reduction), np.float64)
 
 
 # -- softmax_cross_entropy: extreme and masked logits ---------------------------------

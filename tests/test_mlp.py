@@ -37,7 +37,7 @@ def test_digits_reaches_95_percent_in_seconds():
     order = np.random.default_rng(0).permutation(len(y))
     X, y = X[order], y[order]
     m = MLP([64, 64, 10], "relu", seed=0)
-    hist = m.fit(X[:1350], y[:1350], epochs=20, batch_size=32, optimizer="adam", lr=3e-3, verbose=False)
+    hist = m.fit(X[:1350], y[:1350], epochs=20, batch_size=32, optimizer="adam", lr=3e-3).history_
     assert hist["loss"][-1] < hist["loss"][0]
     assert m.score(X[1350:], y[1350:]) >= 0.95
 
@@ -48,7 +48,7 @@ def test_8_3_8_autoencoder_reconstructs_all_patterns():
     ae = MLP([8, 3, 8], "sigmoid", "sigmoid", seed=1)
     ae.fit(eye, eye, epochs=2000, batch_size=8, optimizer="adam", lr=0.05, verbose=False)
     assert np.array_equal(ae.predict(eye), eye)
-    codes = ae._forward(eye, training=False)[1][1][0]  # the 3 hidden units' activations = the output layer's input
+    codes = ae._net._forward(eye, training=False)[1][1][0]  # the 3 hidden units' activations = the output layer's input
     dist = np.linalg.norm(codes[:, None] - codes[None], axis=-1) + np.eye(8)
     assert codes.shape == (8, 3) and dist.min() > 0.1  # eight distinct codes through 3 units
 
@@ -78,7 +78,8 @@ def test_early_stopping_restores_the_best_weights(rng, capsys):
     X = rng.standard_normal((60, 4)).astype(np.float32)
     y = rng.integers(0, 2, 60)  # pure noise: validation loss soon rises
     m = MLP([4, 64, 2], seed=0)
-    hist = m.fit(X[:40], y[:40], epochs=200, lr=0.5, validation_data=(X[40:], y[40:]), early_stopping=3)
+    hist = m.fit(X[:40], y[:40], epochs=200, lr=0.5, validation_data=(X[40:], y[40:]), early_stopping=3,
+                 verbose=True).history_
     assert len(hist["loss"]) < 200 and "early stopping" in capsys.readouterr().out
     assert m.score(X[40:], y[40:]) == pytest.approx(hist["val_accuracy"][int(np.argmin(hist["val_loss"]))])
 
@@ -86,19 +87,23 @@ def test_early_stopping_restores_the_best_weights(rng, capsys):
 @pytest.mark.bad_input
 class TestBadInput:
     def test_architecture(self):
+        X, y = np.zeros((2, 3)), [0, 1]
+        # scikit-learn's rule: the constructor only stores; fit (or first use) checks
         with pytest.raises(ValueError, match="at least an input and an output"):
-            MLP([3])
+            MLP([3]).fit(X, y)
         with pytest.raises(ValueError, match=r"layer_sizes\[1\] must be >= 1"):
-            MLP([3, 0, 2])
+            MLP([3, 0, 2]).fit(X, y)
         with pytest.raises(ValueError, match="output must be one of"):
-            MLP([3, 2], output="tanh")
+            MLP([3, 2], output="tanh").flat_params
+        with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer \(only the first and the last"):
+            MLP([3, None, 2]).fit(X, y)
 
     def test_data(self, rng):
         m = MLP([3, 4, 2], seed=0)
         X = rng.standard_normal((5, 3))
-        with pytest.raises(ValueError, match=r"y must lie in \[0, 2\); found 2"):
+        with pytest.raises(ValueError, match=r"y holds 3 distinct labels \[0, 1, 2\] but the model has 2 outputs"):
             m.fit(X, [0, 1, 2, 0, 1], verbose=False)
-        with pytest.raises(ValueError, match="X must have 3 columns"):
+        with pytest.raises(ValueError, match="X has 2 features, but MLP is expecting 3 features"):
             m.fit(X[:, :2], [0] * 5, verbose=False)
         X[1, 1] = np.nan
         with pytest.raises(ValueError, match="X must be finite"):
@@ -115,20 +120,25 @@ def test_compiled_epoch_equals_the_kernel_by_kernel_path(optimizer, activation, 
     X = rng.standard_normal((130, 12)).astype(np.float32)
     y = rng.integers(0, 4, 130)
     a, b = MLP([12, 9, 7, 4], activation, seed=5), MLP([12, 9, 7, 4], activation, seed=5)
-    ha = a.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3, verbose=False)
-    hb = b.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3, verbose=False,
-               compiled=False)
-    assert a._compiled_ok(optimizer)
+    ha = a.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3).history_
+    hb = b.fit(X, y, epochs=2, batch_size=32, optimizer=optimizer, lr=0.02, weight_decay=1e-3,
+               compiled=False).history_
+    assert a._net._compiled_ok(optimizer)
     np.testing.assert_allclose(a.flat_params, b.flat_params, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-6)
     assert ha["accuracy"] == hb["accuracy"]
 
 
+def _network(model):
+    model.flat_params  # initialises it
+    return model._net
+
+
 def test_models_outside_the_compiled_case_use_the_kernel_path():
-    assert not MLP([3, 4, 2], "gelu")._compiled_ok("sgd")
-    assert not MLP([3, 4, 2], dropout=0.5)._compiled_ok("sgd")
-    assert not MLP([3, 4, 2], output="linear")._compiled_ok("adam")
-    assert not MLP([3, 4, 2])._compiled_ok("rmsprop")
+    assert not _network(MLP([3, 4, 2], "gelu"))._compiled_ok("sgd")
+    assert not _network(MLP([3, 4, 2], dropout=0.5))._compiled_ok("sgd")
+    assert not _network(MLP([3, 4, 2], output="linear"))._compiled_ok("adam")
+    assert not _network(MLP([3, 4, 2]))._compiled_ok("rmsprop")
 
 
 @pytest.mark.bad_input
@@ -161,7 +171,7 @@ def test_a_copied_model_trains_exactly_like_the_original(how, batch_norm, rng):
     # issue 13 defect 3: after unpickling, params[...] no longer aliased the flat buffer, so the
     # optimizer (which updates the flat buffer) and the forward pass (which reads the views) diverged
     X, y = rng.standard_normal((30, 4)).astype(np.float32), rng.integers(0, 3, 30)
-    m = MLP([4, 6, 3], seed=1, batch_norm=batch_norm)
+    m = MLP([4, 6, 3], seed=1, batch_norm=batch_norm, warm_start=True)
     m.fit(X, y, epochs=1, verbose=False)
     c = pickle.loads(pickle.dumps(m)) if how == "pickle" else copy.deepcopy(m)
     for key, view in c.params.items():
@@ -267,18 +277,18 @@ def test_malformed_arguments_give_clear_errors(rng):
         m.fit(X, y, validation_data=(X,), verbose=False)
     with pytest.raises(TypeError, match="validation_data must be a sequence"):
         m.fit(X, y, validation_data=X[0, 0], verbose=False)
-    with pytest.raises(ValueError, match=r"validation_data\[0\] must have 3 columns"):
+    with pytest.raises(ValueError, match=r"validation_data\[0\] has 2 features, but MLP is expecting 3"):
         m.fit(X, y, validation_data=(X[:, :2], y), verbose=False)
     with pytest.raises(TypeError, match="layer_sizes must be a sequence"):
-        MLP(5)
+        MLP(5).fit(X, y)
     with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer, got float 4.5"):
-        MLP([3, 4.5, 2])
+        MLP([3, 4.5, 2]).fit(X, y)
     with pytest.raises(TypeError, match="dtype must be one of float32 or float64"):
-        MLP([3, 2], dtype="nonsense")
+        MLP([3, 2], dtype="nonsense").fit(X, y)
     with pytest.raises(TypeError, match="seed must be"):
-        MLP([3, 2], seed="0")  # checked up front, like every other argument
+        MLP([3, 2], seed="0").fit(X, y)  # checked up front, like every other argument
     with pytest.raises(TypeError, match="batch_norm must be True or False"):
-        MLP([3, 2], batch_norm="no")
+        MLP([3, 2], batch_norm="no").fit(X, y)
     with pytest.raises(ValueError, match="momentum must be < 1.0"):
         m.fit(X, y, optimizer="adam", momentum=5.0, verbose=False)  # ignored by adam, still checked
     assert m.history["loss"] == []
@@ -288,9 +298,9 @@ def test_malformed_arguments_give_clear_errors(rng):
 def test_huge_sizes_are_refused_up_front():
     # issue 13 defect 10: NumPy's "array is too big" / "maximum allowed dimension"
     with pytest.raises(ValueError, match="layer_sizes asks for .* more than"):
-        MLP([10**12, 10**6])
+        MLP([10**12, 10**6]).flat_params
     with pytest.raises(ValueError, match="layer_sizes asks for .*GiB"):
-        MLP([10**6, 10**6, 2])
+        MLP([10**6, 10**6, 2]).flat_params
     m = MLP([2, 2], seed=0)
     X = np.zeros((3, 2))
     m.fit(X, [0, 1, 0], batch_size=10**12, epochs=1, verbose=False)  # batch > data: one batch, no huge buffer

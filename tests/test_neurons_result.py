@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from contract.harness import raises_naming as _raises_naming
 
-from fastkernels.neurons import LIF, isi_stats, population_rate, simulate_lif
+from fastkernels.neurons import (HH, LIF, Izhikevich, isi_stats, population_rate, simulate_hh, simulate_izhikevich,
+                                 simulate_lif)
 
 
 def test_population_rate_divides_by_bin_width():
@@ -38,3 +39,56 @@ def test_result_methods_validate_and_handle_zero_duration():
             r.spike_train(bad)
     with pytest.raises(TypeError, match="result"):
         isi_stats({"spike_times": []})
+
+
+# ---------------------------------------------------------------- issue 18: Brian2's vocabulary
+
+
+def test_brian2_names_read_the_same_spikes():
+    r = simulate_lif(LIF(), 4, 50.0, I=np.array([0.5, 1.2, 2.0, 3.0]), backend="cpu")
+    assert r.num_spikes == r.spike_times.size > 0 and isinstance(r.num_spikes, int)
+    assert r.t is r.spike_times and r.i is r.spike_neurons
+    i, t = r.it
+    assert i is r.i and t is r.t
+    np.testing.assert_array_equal(r.count, r.counts)
+    assert r.count.dtype == np.int64 and r.count[0] == 0  # I = 0.5 < threshold: silent
+
+
+def test_spike_trains_is_a_dict_of_every_neuron_as_brian2():
+    r = simulate_lif(LIF(), 4, 50.0, I=np.array([0.5, 1.2, 2.0, 3.0]), backend="cpu")
+    trains = r.spike_trains()
+    assert isinstance(trains, dict) and list(trains) == [0, 1, 2, 3]
+    assert trains[0].size == 0  # a silent neuron is a key with an empty train, as Brian2's
+    for q, times in trains.items():
+        np.testing.assert_array_equal(times, r.t[r.i == q])
+    as_list = list(trains.values())  # the list form, neuron by neuron
+    assert [a.size for a in as_list] == r.count.tolist()
+
+
+def test_record_by_variable_name():
+    kw = dict(I=np.array([1.5, 2.0]), backend="cpu")
+    r = simulate_lif(LIF(), 2, 10.0, record="v", **kw)
+    assert list(r.traces) == ["v"] and r.traces["v"].shape == (2, 100) and r.trace_neurons.tolist() == [0, 1]
+    full = simulate_lif(LIF(adaptation_jump=0.1, threshold_jump=0.2), 2, 10.0, record=True, **kw)
+    assert list(full.traces) == ["v", "v_threshold", "w"]
+    some = simulate_lif(LIF(adaptation_jump=0.1, threshold_jump=0.2), 2, 10.0, record=["w", "v"], **kw)
+    assert list(some.traces) == ["w", "v"]
+    np.testing.assert_array_equal(some.traces["w"], full.traces["w"])
+    # nothing adapts: record=True traces v only (v_threshold and w are constants); a name still asks for one
+    plain = simulate_lif(LIF(), 2, 10.0, record=True, **kw)
+    assert list(plain.traces) == ["v"]
+    np.testing.assert_array_equal(plain.traces["v"], r.traces["v"])
+    assert (simulate_lif(LIF(), 2, 10.0, record="v_threshold", **kw).traces["v_threshold"] == 1.0).all()
+    hh = simulate_hh(HH(), 2, 2.0, dt=0.01, I=10.0, record=["m", "h"], backend="cpu")
+    assert list(hh.traces) == ["m", "h"] and hh.traces["m"].shape == (2, 200)
+    izh = simulate_izhikevich(Izhikevich(), 2, 2.0, I=10.0, record="u", backend="cpu")
+    assert list(izh.traces) == ["u"]
+
+
+@pytest.mark.bad_input
+def test_record_names_that_are_not_variables_are_refused():
+    for bad, err in (("x", ValueError), (["v", 0], TypeError), ("m", ValueError), (["v", None], TypeError)):
+        with pytest.raises(err, match="record"):
+            simulate_lif(LIF(), 2, 1.0, I=1.5, record=bad, backend="cpu")
+    with pytest.raises(ValueError, match="'v', 'u'"):
+        simulate_izhikevich(Izhikevich(), 2, 1.0, I=10.0, record="w", backend="cpu")

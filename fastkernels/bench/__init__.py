@@ -1,6 +1,6 @@
 """Benchmark cases and the runner behind ``fastkernels bench``."""
 
 from .registry import AREA_MODULES, Case, SelfTimed, cases, register
-from .runner import PROFILES, Result, run, run_case, table, to_json, to_png
+from .runner import PROFILES, SPEEDUP, Result, run, run_case, table, to_json, to_png
 
-__all__ = ["AREA_MODULES", "Case", "SelfTimed", "cases", "register", "PROFILES", "Result", "run", "run_case", "table", "to_json", "to_png"]
+__all__ = ["AREA_MODULES", "Case", "SelfTimed", "cases", "register", "PROFILES", "SPEEDUP", "Result", "run", "run_case", "table", "to_json", "to_png"]

@@ -7,6 +7,10 @@ its output against the reference; does the same for each installed peer; then
 times all contenders round-robin (one batch of calls each per round, so
 machine noise hits them alike) and keeps the median per call. A contender that
 fails its check is reported as FAILED and never timed.
+
+"Speedup" has one meaning in the table, the JSON and the PNG (:data:`SPEEDUP`): the time of
+the other contender (the NumPy baseline, a peer such as torch, or a bound) divided by
+fastkernels' time, i.e. how many times faster fastkernels is than it (above 1: faster).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from dataclasses import dataclass, field
 
 from .._backend import get_num_threads, resolve_backend
 from .registry import Case, SelfTimed, cases
+
+#: What every ratio in the reports means.
+SPEEDUP = ("speedup vs X = X's time / fastkernels' time: how many times faster fastkernels is than X "
+           "(above 1: fastkernels is faster; X = NumPy, a peer or a bound)")
 
 PROFILES = {
     # min seconds per timed batch, rounds; quick runs every case in a few minutes on 2 cores
@@ -48,9 +56,20 @@ class Result:
 
     @property
     def speedup(self) -> float | None:
-        if self.numpy_s and self.fastkernels_s:
-            return self.numpy_s / self.fastkernels_s
+        """fastkernels' speedup vs NumPy: ``numpy_s / fastkernels_s`` (see :data:`SPEEDUP`)."""
+        return self.speedup_vs("numpy")
+
+    def speedup_vs(self, other: str) -> float | None:
+        """fastkernels' speedup vs ``other`` ("numpy" or a peer/bound name): its time / fastkernels' time."""
+        t = self.numpy_s if other == "numpy" else self.peers.get(other)
+        if t and self.fastkernels_s:
+            return t / self.fastkernels_s
         return None
+
+    @property
+    def speedups(self) -> dict:
+        """``{"numpy": ..., peer: ...}``: fastkernels' speedup vs each contender (None where not timed)."""
+        return {name: self.speedup_vs(name) for name in ("numpy", *self.peers)}
 
 
 def _calibrate(fn, min_time: float) -> int:
@@ -204,7 +223,8 @@ def _bound_notes(results: list[Result]) -> dict:
 def table(results: list[Result]) -> str:
     """The plain-text table a user reads: one row per case and size."""
     peer_names = sorted({p for r in results for p in r.peers})
-    head = ["case", "size", "NumPy", "fastkernels", "speedup", *[f"{p} (speedup)" for p in peer_names], "throughput"]
+    head = ["case", "size", "NumPy", "fastkernels", "speedup vs NumPy", *[f"{p} (speedup vs {p})" for p in peer_names],
+            "throughput"]
     rows = []
     for r in results:
         if r.status != "ok":
@@ -213,7 +233,7 @@ def table(results: list[Result]) -> str:
         peers = []
         for p in peer_names:
             t = r.peers.get(p)
-            peers.append("-" if t is None else f"{format_time(t)} ({format_ratio(r.fastkernels_s and t / r.fastkernels_s)})")
+            peers.append("-" if t is None else f"{format_time(t)} ({format_ratio(r.speedup_vs(p))})")
         thr = []
         if r.gbytes_per_s is not None:
             thr.append(f"{r.gbytes_per_s:.1f} GB/s")
@@ -229,8 +249,9 @@ def table(results: list[Result]) -> str:
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    lines.append(SPEEDUP)
     if peer_names:
-        lines.append("peer columns: peer time (fastkernels speedup over the peer)")
+        lines.append("peer columns: the peer's time (fastkernels' speedup vs the peer)")
     for name, note in sorted(_bound_notes(results).items()):
         if name in peer_names and note:
             lines.append(f"  {name}: {note}")
@@ -247,14 +268,25 @@ def to_json(results: list[Result], path: str, *, meta: dict) -> None:
     rows = []
     for r in results:
         row = dict(r.__dict__)
-        row["speedup"] = r.speedup
+        row["speedup"] = r.speedup  # vs NumPy
+        row["speedups"] = r.speedups  # vs NumPy and each peer: the same meaning
         rows.append(row)
     with open(path, "w") as f:
-        json.dump({"meta": meta, "results": rows}, f, indent=2)
+        json.dump({"meta": meta, "speedup": SPEEDUP, "results": rows}, f, indent=2)
+
+
+def chart_series(results: list[Result]) -> list:
+    """The PNG's bars: ``[(label, speedups), ...]``, fastkernels' speedup vs NumPy then vs each peer
+    (NaN where a peer was not timed), one value per result, in the table's meaning (:data:`SPEEDUP`)."""
+    peer_names = sorted({p for r in results for p, t in r.peers.items() if t is not None})
+    series = [("vs NumPy", [r.speedup for r in results])]
+    for p in peer_names:
+        series.append((f"vs {p}", [r.speedup_vs(p) or float("nan") for r in results]))
+    return series
 
 
 def to_png(results: list[Result], path: str, *, title: str) -> None:
-    """Bar chart of speedups over NumPy (log scale), peers beside fastkernels."""
+    """Bar chart of fastkernels' speedup vs NumPy and vs each peer (log scale; see :data:`SPEEDUP`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,17 +294,15 @@ def to_png(results: list[Result], path: str, *, title: str) -> None:
     import numpy as np
 
     ok = [r for r in results if r.status == "ok"]
-    peer_names = sorted({p for r in ok for p, t in r.peers.items() if t is not None})
-    series = [("fastkernels", [r.speedup for r in ok])]
-    for p in peer_names:
-        series.append((p, [(r.numpy_s / r.peers[p]) if r.peers.get(p) else np.nan for r in ok]))
+    series = chart_series(ok)
+    peer_names = [name for name, _ in series[1:]]
     labels = [f"{r.case}\n{r.size}" for r in ok]
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.55 * max(1, len(ok)) * (1 + 0.35 * len(peer_names))))
     y = np.arange(len(ok))
     h = 0.8 / len(series)
     for k, (name, vals) in enumerate(series):
         vals = np.asarray(vals, dtype=float)
-        # bars grow from parity (1x): right of the line is faster than NumPy, left is slower
+        # bars grow from parity (1x): right of the line fastkernels is faster than the other, left slower
         ax.barh(y + k * h, vals - 1.0, left=1.0, height=h, label=name)
         for yy, v in zip(y + k * h, vals):
             if np.isfinite(v):
@@ -284,9 +314,10 @@ def to_png(results: list[Result], path: str, *, title: str) -> None:
     ax.set_xscale("log")
     ax.set_yticks(y + h * (len(series) - 1) / 2, labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("speedup over NumPy (higher is better, log scale)")
+    ax.set_xlabel("fastkernels speedup vs X = X's time / fastkernels' time\n"
+                  "(above 1: fastkernels is faster; log scale)")
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8, title="fastkernels", title_fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

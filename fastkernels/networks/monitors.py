@@ -30,7 +30,7 @@ def _check_source(group, kinds=(NeuronGroup, *SOURCES)):
 
 
 class SpikeMonitor:
-    """Records every spike of ``group``.
+    """Records every spike of ``group``, with Brian2's ``SpikeMonitor`` names.
 
     Attributes
     ----------
@@ -38,8 +38,12 @@ class SpikeMonitor:
         Spike times.
     i : ndarray, int64
         Index of the spiking neuron in its group.
+    it : tuple
+        The pair ``(i, t)``.
     count : ndarray, int64, shape (n,)
         Spikes per neuron.
+    num_spikes : int
+        Spikes recorded.
     """
 
     def __init__(self, group):
@@ -59,6 +63,10 @@ class SpikeMonitor:
         return np.concatenate(self._i) if self._i else np.empty(0, dtype=np.int64)
 
     @property
+    def it(self) -> tuple:
+        return self.i, self.t
+
+    @property
     def count(self) -> np.ndarray:
         return np.bincount(self.i, minlength=self.group.n).astype(np.int64)
 
@@ -67,11 +75,12 @@ class SpikeMonitor:
         return int(sum(a.size for a in self._i))
 
     def spike_trains(self) -> dict:
-        """Spike times of each neuron with at least one spike, ``{index: times}``."""
+        """Spike times (ms) of every neuron of the group, ``{index: times}`` for ``index`` in
+        ``0 .. n-1`` (an empty array for a silent neuron), as Brian2's ``SpikeMonitor.spike_trains()``."""
         t, i = self.t, self.i
         order = np.argsort(i, kind="stable")
-        ids, starts = np.unique(i[order], return_index=True)
-        return dict(zip(ids.tolist(), np.split(t[order], starts[1:]))) if ids.size else {}
+        splits = np.cumsum(np.bincount(i, minlength=self.group.n))[:-1]
+        return dict(enumerate(np.split(t[order], splits)))
 
 
 class StateMonitor:

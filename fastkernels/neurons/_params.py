@@ -158,6 +158,42 @@ def as_record(record, n: int) -> np.ndarray:
     return np.unique(ids.astype(np.int64))
 
 
+def record_variables(record, names: tuple):
+    """Split a simulation's ``record`` into ``(neurons, variables)``.
+
+    A variable name (``"v"``) or a list of names (``["v", "w"]``) records those variables of every
+    neuron, as Brian2's ``StateMonitor(group, "v", record=True)``: ``(True, names)``. Anything
+    else selects neurons (see :func:`as_record`) and leaves the variables to the model's
+    default: ``(record, None)``.
+
+    Raises
+    ------
+    TypeError
+        A list mixing names and other items.
+    ValueError
+        A name that is not one of ``names`` (the model's state variables).
+    """
+    if isinstance(record, str):
+        wanted = [record]
+    elif isinstance(record, (list, tuple)) and record and any(isinstance(r, str) for r in record):
+        if not all(isinstance(r, str) for r in record):
+            raise TypeError(f"record must be True, neuron ids or variable names, not a mix of both: {record!r}")
+        wanted = list(record)
+    else:
+        return record, None
+    for name in wanted:
+        if name not in names:
+            raise ValueError(f"record names the variable {name!r}, which this model does not have; its variables "
+                             f"are {', '.join(repr(v) for v in names)} (or pass True, a neuron id or ids)")
+    return True, tuple(dict.fromkeys(wanted))
+
+
+def select_traces(result, variables):
+    """Keep only ``variables`` (a tuple of names, in that order) of ``result.traces``; ``result``."""
+    result.traces = {name: result.traces[name] for name in variables}
+    return result
+
+
 def check_traces(n_vars: int, rec: np.ndarray, n_rows: int, itemsize: int) -> None:
     """Refuse up front traces (``n_vars x len(record) x n_rows``) that cannot fit in memory."""
     if rec.size:

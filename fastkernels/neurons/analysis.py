@@ -78,7 +78,7 @@ def isi_stats(result) -> dict:
     trains = result.spike_trains()
     mean = np.full(result.n, np.nan)
     cv = np.full(result.n, np.nan)
-    for i, s in enumerate(trains):
+    for i, s in trains.items():
         if s.size >= 2:
             d = np.diff(s)
             mean[i] = d.mean()

@@ -320,8 +320,10 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     seed : None, int or numpy.random.Generator
         Noise seed; neuron ``i`` draws from its own stream, so results do not depend on the
         backend or thread count.
-    record : None, True, int or sequence of int
-        Neurons whose state (``v``, ``m``, ``h``, ``n``) is traced, sampled at step starts.
+    record : None, True, int, sequence of int, str or sequence of str
+        What is traced, sampled at step starts: neurons (True: all; an id or ids), every variable
+        (``v``, ``m``, ``h``, ``n``); or, as Brian2's ``StateMonitor(group, "v", record=True)``, variable
+        names (``"v"`` or a list of them) of every neuron.
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -343,7 +345,8 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     TypeError
         ``model`` not an :class:`HH`; a parameter field, ``I``, ``v0``, ``n``, ``record``,
         ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings, objects and
-        complex values are never numbers); ``initial`` not a previous result's final state.
+        complex values are never numbers; ``record`` mixing names and ids); ``initial`` not a previous
+        result's final state.
     ValueError
         Every other bad value, before anything runs, naming the argument or the parameter field:
         NaN or infinite values; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a whole number
@@ -354,7 +357,8 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
         unknown ``method``/``backend``; for ``dtype=float32``, a parameter, ``1 / C_m``,
         ``sigma / sqrt(dt)`` or input beyond float32's range (+-3.4e38); a population (``n``) or
         traces (``record`` x samples) too large for this machine's memory
-        (:func:`fastkernels._validate.max_bytes`).
+        (:func:`fastkernels._validate.max_bytes`);
+        ``record`` naming a variable the model does not have.
     SimulationError
         A state became NaN or ran away (|V| > 1e3 mV, e.g. RK4 or Euler at ``dt`` >= 0.1 ms, or an
         input far beyond the physiological range); names the step and the neuron.
@@ -363,6 +367,7 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     """
     if not isinstance(model, HH):
         raise TypeError(f"model must be a fastkernels.neurons.HH, got {type(model).__name__}")
+    record, variables = _params.record_variables(record, STATE_NAMES)
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, dt = run.n, run.dt
@@ -373,7 +378,8 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
     _coefficients(p, dt)
-    return simulate(POPULATION, run, p, state, noisy, record)
+    res = simulate(POPULATION, run, p, state, noisy, record)
+    return res if variables is None else _params.select_traces(res, variables)
 
 
 def _parameters(model, n, method):

@@ -285,9 +285,11 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     seed : None, int or numpy.random.Generator
         Noise seed; neuron ``i`` draws from its own stream, so results do not depend on the
         backend or thread count.
-    record : None, True, int or sequence of int
-        Neurons whose state (``v``, ``u``) is traced, sampled at step starts (after the reset of
-        a spike in the previous step).
+    record : None, True, int, sequence of int, str or sequence of str
+        What is traced, sampled at step starts (after the reset of a
+        spike in the previous step): neurons (True: all; an id or ids), every variable
+        (``v``, ``u``); or, as Brian2's ``StateMonitor(group, "v", record=True)``, variable
+        names (``"v"`` or a list of them) of every neuron.
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -317,8 +319,8 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     TypeError
         ``model`` not an :class:`Izhikevich`; a parameter field, ``I``, ``v0``, ``u0``, ``n``,
         ``record``, ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings,
-        objects and complex values are never numbers); ``initial`` not a previous result's final
-        state.
+        objects and complex values are never numbers; ``record`` mixing names and ids); ``initial`` not a
+        previous result's final state.
     ValueError
         Every other bad value, before anything runs, naming the argument or the parameter field:
         NaN or infinite values; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a whole number
@@ -327,7 +329,8 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
         ``v0``, ``u0``, ``c`` or an initial state beyond the state limit +-1e9; noise with RK4; an
         unknown ``method``/``backend``; for ``dtype=float32``, a parameter, ``sigma / sqrt(dt)`` or
         input beyond float32's range (+-3.4e38); a population (``n``) or traces (``record`` x
-        samples) too large for this machine's memory (:func:`fastkernels._validate.max_bytes`).
+        samples) too large for this machine's memory (:func:`fastkernels._validate.max_bytes`);
+        ``record`` naming a variable the model does not have.
     SimulationError
         ``v`` or ``u`` became non-finite or exceeded 1e9 in magnitude after the step's reset (e.g.
         a ``dt`` far too large, or an input far beyond the model's range); names the step and the
@@ -337,6 +340,7 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     """
     if not isinstance(model, Izhikevich):
         raise TypeError(f"model must be a fastkernels.neurons.Izhikevich, got {type(model).__name__}")
+    record, variables = _params.record_variables(record, STATE_NAMES)
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, dt = run.n, run.dt
@@ -362,7 +366,8 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
     _coefficients(p, dt)
-    return simulate(POPULATION, run, p, state, noisy, record)
+    res = simulate(POPULATION, run, p, state, noisy, record)
+    return res if variables is None else _params.select_traces(res, variables)
 
 
 def _coefficients(p, dt):

@@ -262,8 +262,11 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     seed : None, int or numpy.random.Generator
         Noise seed; neuron ``i`` draws from its own stream, so results do not depend on the
         backend or thread count.
-    record : None, True, int or sequence of int
-        Neurons whose state (``v``, ``v_threshold``, ``w``) is traced.
+    record : None, True, int, sequence of int, str or sequence of str
+        What is traced: neurons (True: all; an id or ids) or, as Brian2's
+        ``StateMonitor(group, "v", record=True)``, variable names (``"v"``, ``["v", "w"]``) of
+        every neuron. Neurons alone trace ``v``, plus ``v_threshold`` and ``w`` when the model
+        adapts (:attr:`LIF.adapts`); a name asks for that variable whatever the model.
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -281,7 +284,8 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
     TypeError
         ``model`` not a :class:`LIF`; a parameter field, ``I``, ``v0``, ``n``, ``record``,
         ``record_every``, ``dtype`` or ``seed`` of the wrong type (bools, strings, objects and
-        complex values are never numbers); ``initial`` not a previous result's final state.
+        complex values are never numbers; ``record`` mixing names and ids); ``initial`` not a
+        previous result's final state.
     ValueError
         Every other bad value, before anything runs, naming the argument or the parameter field:
         NaN or infinite values anywhere; ``n < 1``; ``dt <= 0``; a ``duration`` that is not a
@@ -294,7 +298,8 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
         ``method``/``backend``/``refractory_mode``; noise, Poisson input or adaptation with a
         method that does not support them; for ``method="event"`` more than 65536 spikes of a
         neuron in one step; a population (``n``) or traces (``record`` x samples) too large for
-        this machine's memory (:func:`fastkernels._validate.max_bytes`).
+        this machine's memory (:func:`fastkernels._validate.max_bytes`); ``record`` naming a
+        variable other than ``v``, ``v_threshold``, ``w``.
     SimulationError
         ``v`` became NaN or exceeded 1e9 after the step's reset (e.g. Euler with ``dt > 2 tau_m``,
         a drive far below ``v_rest``); names the step and neuron. A drive that carries ``v`` past
@@ -315,6 +320,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     :mod:`fastkernels.neurons._engine`)."""
     if not isinstance(model, LIF):
         raise TypeError(f"model must be a fastkernels.neurons.LIF, got {type(model).__name__}")
+    record, variables = _params.record_variables(record, STATE_NAMES)
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, n_steps, dt, dtype, record_every = run.n, run.n_steps, run.dt, run.dtype, run.record_every
@@ -361,7 +367,9 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     if count_only:
         return out
     final = {name: unblocked(S, r, n) for r, name in enumerate(STATE_ORDER[:5])}
-    return run.result(*out, rec, n_rows, {name: traces[i] for i, name in enumerate(STATE_NAMES)}, final)
+    if variables is None:  # the threshold and w are traced when they move (they are constants otherwise)
+        variables = STATE_NAMES if dynamics else STATE_NAMES[:1]
+    return run.result(*out, rec, n_rows, {name: traces[STATE_NAMES.index(name)] for name in variables}, final)
 
 
 def lif_parameters(model: LIF, n: int, dt: float, method: str):

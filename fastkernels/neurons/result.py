@@ -13,6 +13,28 @@ from .._validate import as_array, check_allocation, check_positive, check_scalar
 class SimulationResult:
     """Spikes, state traces and final state of one run.
 
+    The spikes are also readable in Brian2's vocabulary (a result holds what a Brian2
+    ``SpikeMonitor`` and ``StateMonitor`` on the whole group would); both names give the same
+    arrays:
+
+    ==========================  ======================================  ==========================
+    fastkernels                 Brian2                                  what
+    ==========================  ======================================  ==========================
+    ``spike_times``             ``spike_mon.t`` (``t``)                 spike times, ms
+    ``spike_neurons``           ``spike_mon.i`` (``i``)                 neuron of each spike
+    ``(spike_neurons, ...)``    ``spike_mon.it`` (``it``)               the pair ``(i, t)``
+    ``counts``                  ``spike_mon.count`` (``count``)         spikes per neuron, (n,)
+    ``spike_times.size``        ``spike_mon.num_spikes``                total spikes
+    ``spike_trains()``          ``spike_mon.spike_trains()``            ``{neuron: times}``, all n
+    ``spike_train(i)``          ``spike_mon.spike_trains()[i]``         times of neuron ``i``
+    ``trace_times``             ``state_mon.t``                         sample times, ms
+    ``traces["v"]``             ``state_mon.v``                         (m, n_samples)
+    ``trace_neurons``           ``state_mon.record``                    traced neurons
+    ``record="v"`` (simulate)   ``StateMonitor(G, "v", record=True)``   trace ``v`` of all
+    ==========================  ======================================  ==========================
+
+    Times are plain floats in ms (Brian2's carry units: ``spike_mon.t / ms``).
+
     Attributes
     ----------
     spike_times : ndarray, shape (n_spikes,), float64
@@ -31,7 +53,8 @@ class SimulationResult:
     trace_times : ndarray, shape (n_rows,), float64
         Times (ms) of the recorded samples: the state at the *start* of each recorded step.
     traces : dict of str -> ndarray, shape (m, n_rows)
-        ``traces["v"][j]`` is the trace of neuron ``trace_neurons[j]``.
+        ``traces["v"][j]`` is the trace of neuron ``trace_neurons[j]``; the variables are those
+        ``record`` asked for (see the simulate function).
     final_state : dict of str -> ndarray
         State at the end of the run (pass as ``initial=`` to continue it).
     """
@@ -50,7 +73,33 @@ class SimulationResult:
     @property
     def counts(self) -> np.ndarray:
         """Spikes per neuron, ``(n,)`` int64."""
-        return np.bincount(self.spike_neurons, minlength=self.n)
+        return np.bincount(self.spike_neurons, minlength=self.n).astype(np.int64, copy=False)
+
+    # Brian2's SpikeMonitor names for the same data (see the class docstring)
+    @property
+    def t(self) -> np.ndarray:
+        """Spike times, ms: :attr:`spike_times` under Brian2's name (``SpikeMonitor.t``, without units)."""
+        return self.spike_times
+
+    @property
+    def i(self) -> np.ndarray:
+        """Neuron of each spike: :attr:`spike_neurons` under Brian2's name (``SpikeMonitor.i``)."""
+        return self.spike_neurons
+
+    @property
+    def it(self) -> tuple:
+        """The pair ``(i, t)``, as Brian2's ``SpikeMonitor.it``."""
+        return self.spike_neurons, self.spike_times
+
+    @property
+    def count(self) -> np.ndarray:
+        """Spikes per neuron, ``(n,)`` int64: :attr:`counts` under Brian2's name (``SpikeMonitor.count``)."""
+        return self.counts
+
+    @property
+    def num_spikes(self) -> int:
+        """Total number of spikes, as Brian2's ``SpikeMonitor.num_spikes``."""
+        return int(self.spike_times.size)
 
     @property
     def rates(self) -> np.ndarray:
@@ -75,11 +124,16 @@ class SimulationResult:
             raise ValueError(f"neuron index i must be in [0, {self.n}), got {i}")
         return self.spike_times[self.spike_neurons == i]
 
-    def spike_trains(self) -> list:
-        """One array of spike times (ms) per neuron."""
+    def spike_trains(self) -> dict:
+        """Spike times (ms) of every neuron, ``{i: times}`` for ``i`` in ``0 .. n-1`` (an empty array
+        for a silent neuron), as Brian2's ``SpikeMonitor.spike_trains()``.
+
+        The dict is ordered by neuron: ``list(result.spike_trains().values())`` is the list of
+        trains (what this method returned in fastkernels 0.1).
+        """
         order = np.argsort(self.spike_neurons, kind="stable")
         splits = np.cumsum(self.counts)[:-1]
-        return np.split(self.spike_times[order], splits)
+        return dict(enumerate(np.split(self.spike_times[order], splits)))
 
     def population_rate(self, bin_ms: float = 1.0):
         """Population rate histogram: ``(bin_centres_ms, rate_hz)``.
@@ -99,7 +153,7 @@ class SimulationResult:
 
     def isi(self) -> np.ndarray:
         """All inter-spike intervals (ms) pooled over neurons."""
-        return np.concatenate([np.diff(s) for s in self.spike_trains()] or [np.empty(0)])
+        return np.concatenate([np.diff(s) for s in self.spike_trains().values()] or [np.empty(0)])
 
 
 def population_rate(spike_times, n: int, t_start: float, t_stop: float, bin_ms: float = 1.0):

@@ -8,16 +8,16 @@ from .activations import ACTIVATIONS, activation, activation_grad
 from .batchnorm import batchnorm_backward, batchnorm_forward
 from .dense import dense_backward, dense_forward
 from .clipping import clip_grad_norm
-from .cross_entropy import softmax_cross_entropy
+from .cross_entropy import cross_entropy, softmax_cross_entropy
 from .dropout import dropout, dropout_backward
 from .gradcheck import gradcheck, numerical_gradient
-from .losses import mse, sigmoid_binary_cross_entropy
+from .losses import binary_cross_entropy_with_logits, mse, mse_loss, sigmoid_binary_cross_entropy
 from .mlp import MLP
 from .optim import SGD, Adam, AdamW, RMSprop
 from .rowwise import log_softmax, logsumexp, softmax
 from .schedules import lr_schedule
 
-__all__ = ["MLP", "ACTIVATIONS", "activation", "activation_grad", "batchnorm_backward", "batchnorm_forward", "dropout", "dropout_backward", "dense_backward", "dense_forward", "gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm", "lr_schedule"]
+__all__ = ["MLP", "ACTIVATIONS", "activation", "activation_grad", "batchnorm_backward", "batchnorm_forward", "dropout", "dropout_backward", "dense_backward", "dense_forward", "gradcheck", "numerical_gradient", "log_softmax", "logsumexp", "mse", "mse_loss", "sigmoid_binary_cross_entropy", "binary_cross_entropy_with_logits", "softmax", "softmax_cross_entropy", "cross_entropy", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm", "lr_schedule"]
 
 
 def _warmup(backend, dtype):

@@ -349,7 +349,9 @@ def _mlp_inputs(n, sizes, batch=128):
     rng = np.random.default_rng(5)
     X = rng.standard_normal((n, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], n)
-    model = MLP(list(sizes), "relu", seed=0)
+    # one epoch per fit, continuing from the last (warm_start), like the NumPy loop it is compared with
+    model = MLP(list(sizes), "relu", epochs=1, batch_size=batch, optimizer="sgd", lr=0.01, momentum=0.9,
+                shuffle=False, warm_start=True, seed=0)
     params = []
     for k in range(len(sizes) - 1):
         params += [model.params[("W", k)].T.copy(), model.params[("b", k)].copy()]
@@ -360,8 +362,8 @@ def _mlp_inputs(n, sizes, batch=128):
 def _fk_epoch(state, X, y, batch, backend):
     model = state["fastkernels"]
     # the model's "auto": batch-sized elementwise kernels serial, GEMMs on BLAS threads
-    model.backend = "auto" if backend == "parallel" else backend
-    model.fit(X, y, epochs=1, batch_size=batch, optimizer="sgd", lr=0.01, momentum=0.9, shuffle=False, verbose=False)
+    model.set_params(backend="auto" if backend == "parallel" else backend)
+    model.fit(X, y)
     return model.params[("W", 0)].T
 
 

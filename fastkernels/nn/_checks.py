@@ -3,7 +3,11 @@ and ``fastkernels._outputs``)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from .._validate import check_flag
 
 
 def check_sequence(value, name: str, *, length=None) -> list:
@@ -36,3 +40,17 @@ def check_non_negative(values, name):
     if bad.any():
         at, v = first_bad(values, bad)
         raise ValueError(f"{name} must be non-negative, got {float(v)!r} at index {at}")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated ``size_average``/``reduce`` pair mapped onto ``reduction`` as
+    ``torch.nn._reduction.legacy_get_string`` does (with its ``UserWarning``); ``reduction``
+    itself when both are None."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else check_flag(size_average, "size_average")
+    reduce = True if reduce is None else check_flag(reduce, "reduce")
+    ret = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  UserWarning, stacklevel=3)
+    return ret

@@ -83,8 +83,8 @@ class DeviceTrainer:
 
     Parameters
     ----------
-    model : MLP
-        The model (layer sizes, activation, output, dropout, batch norm; its flat parameter
+    model : fastkernels.nn._mlp_network.Network
+        The MLP's network (layer sizes, activation, output, dropout, batch norm; its flat parameter
         buffer and running statistics are copied to the device, and back by :meth:`download`).
     X : ndarray (N, sizes[0]); y : ndarray
         Validated training data: class ids (N,) for a softmax output, else targets (N, C).

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from .._io import load_npz, npz_entry, save_npz
-from ._mlp_layout import BACKENDS, OUTPUTS, check_model_memory
+from ._mlp_layout import OUTPUTS, check_backend, check_model_memory
 from .activations import ACTIVATIONS
 
 #: Saved-file format (:mod:`fastkernels._io`) and the versions :meth:`MLP.load` reads.
@@ -22,27 +22,48 @@ def _path_name(path, name="path"):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}") from None
 
 
-def save_model(model, path):
-    """:meth:`MLP.save` of ``model``."""
+def savable_classes(classes):
+    """``classes_`` as an array ``numpy.savez`` writes without pickle (object arrays of strings
+    become str arrays), or a ``ValueError`` naming ``classes_``."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind == "O":
+        if not all(isinstance(c, str) for c in classes.tolist()):
+            kinds = sorted({type(c).__name__ for c in classes.tolist()})
+            raise ValueError(f"classes_ holds labels of type {', '.join(kinds)}, which the file format cannot store "
+                             f"without pickle; fit on ints, floats, bools or strings to save the model")
+        classes = classes.astype(str)
+    if classes.dtype.kind not in "biufU":
+        raise ValueError(f"classes_ of dtype {classes.dtype} cannot be saved; fit on ints, floats, bools or strings")
+    return classes
+
+
+def save_model(net, path, classes=None, target_1d=False):
+    """:meth:`MLP.save` of the network ``net`` (and the fitted ``classes`` of a softmax output,
+    ``target_1d`` for a model fit on a 1-D target)."""
     where = _path_name(path)
-    if not np.isfinite(model._flat).all():
-        raise ValueError(f"flat_params hold {int((~np.isfinite(model._flat)).sum())} NaN or inf values "
+    if not np.isfinite(net._flat).all():
+        raise ValueError(f"flat_params hold {int((~np.isfinite(net._flat)).sum())} NaN or inf values "
                          f"(did training diverge?); not saving {where!r}")
-    arrays = {"layer_sizes": np.array(model.layer_sizes, np.int64), "activation": np.array(model.activation),
-              "output": np.array(model.output), "dropout": np.array(model.dropout, np.float64),
-              "batch_norm": np.array(model.batch_norm), "dtype": np.array(model.dtype.name), "flat": model._flat}
-    for i, (rm, rv) in model.running.items():
+    arrays = {"layer_sizes": np.array(net.layer_sizes, np.int64), "activation": np.array(net.activation),
+              "output": np.array(net.output), "dropout": np.array(net.dropout, np.float64),
+              "batch_norm": np.array(net.batch_norm), "dtype": np.array(net.dtype.name), "flat": net._flat}
+    for i, (rm, rv) in net.running.items():
         if not (np.isfinite(rm).all() and np.isfinite(rv).all()):
             raise ValueError(f"the running statistics of layer {i} hold NaN or inf; not saving {where!r}")
         arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = rm, rv
+    if classes is not None and net.output == "softmax":
+        arrays["classes"] = savable_classes(classes)
+    if target_1d:
+        arrays["target_1d"] = np.array(True)
     save_npz(where, FILE_FORMAT, FILE_VERSION, arrays)
 
 
-def load_model(cls, path, backend):
-    """:meth:`MLP.load`: the model of class ``cls`` saved at ``path``."""
+def read_model(path, backend):
+    """:meth:`MLP.load`: the checked contents of the file at ``path`` as a dict (``arch``: the
+    :class:`~fastkernels.nn._mlp_network.Network` arguments but the seed; ``flat``; ``running``;
+    ``classes`` (None when not stored); ``target_1d``)."""
     where = _path_name(path)
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
+    check_backend(backend)
     arrays = load_npz(where, FILE_FORMAT, {FILE_VERSION})
 
     def scalar(key, kind, dtype=None):
@@ -66,6 +87,10 @@ def load_model(cls, path, backend):
         raise ValueError(f"{where}: entry 'dtype' must be 'float32' or 'float64', got {dtype!r}")
     total = check_model_memory(sizes, batch_norm, np.dtype(dtype).itemsize, f"{where}: layer_sizes")
     expected = {"layer_sizes", "activation", "output", "dropout", "batch_norm", "dtype", "flat"}
+    if output == "softmax":
+        expected.add("classes")  # optional: written for a fitted model
+    elif sizes[-1] == 1:
+        expected.add("target_1d")  # optional: written for a model fit on a 1-D target
     hidden = sizes[1:-1] if batch_norm else []
     expected |= {f"running_{kind}_{i}" for i in range(len(hidden)) for kind in ("mean", "var")}
     extra = sorted(set(arrays) - expected)
@@ -86,9 +111,14 @@ def load_model(cls, path, backend):
             raise ValueError(f"{where}: entry 'running_var_{i}' holds a negative variance "
                              f"{float(rv[rv < 0][0])!r}")
         running[i] = (rm, rv)
-    model = cls(sizes, activation, output, dropout=dropout, batch_norm=batch_norm, dtype=dtype, backend=backend)
-    model._flat[...] = flat
-    for i, (rm, rv) in running.items():
-        model.running[i][0][...] = rm
-        model.running[i][1][...] = rv
-    return model
+    classes = None
+    if "classes" in arrays:
+        classes = npz_entry(arrays, "classes", where, kind="biufU", shape=(sizes[-1],))
+        if classes.dtype.kind == "f" and not np.isfinite(classes).all():
+            raise ValueError(f"{where}: entry 'classes' holds NaN or inf")
+        if classes.size > 1 and not (classes[1:] > classes[:-1]).all():
+            raise ValueError(f"{where}: entry 'classes' must hold distinct labels in sorted order")
+    target_1d = bool(scalar("target_1d", "b")) if "target_1d" in arrays else False
+    arch = dict(sizes=sizes, activation=activation, output=output, dropout=dropout, batch_norm=batch_norm,
+                dtype=np.dtype(dtype), backend=backend)
+    return dict(arch=arch, flat=flat, running=running, classes=classes, target_1d=target_1d)

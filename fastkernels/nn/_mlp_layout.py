@@ -11,6 +11,13 @@ OUTPUTS = ("softmax", "sigmoid", "linear")
 BACKENDS = ("auto", "cpu", "parallel", "cuda")
 
 
+def check_backend(backend):
+    """``backend`` if it is one of :data:`BACKENDS`, else a ``ValueError`` naming it."""
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"backend must be 'auto', 'cpu', 'parallel' or 'cuda' for MLP, got {backend!r}")
+    return backend
+
+
 def layout(layer_sizes, batch_norm):
     """(name, layer, shape) of every parameter, in the flat buffer's order."""
     n_layers = len(layer_sizes) - 1

@@ -48,7 +48,7 @@ def _xlogp(a, logp):
     return np.where(a != 0, a * np.where(a != 0, logp, 0.0), 0.0)
 
 
-def ref_softmax_cross_entropy(x, target, *, weight=None, ignore_index=None, label_smoothing=0.0, reduction="mean"):
+def ref_softmax_cross_entropy(x, target, *, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
     """torch.nn.functional.cross_entropy semantics in float64: class ids (with ``ignore_index``) or
     probability targets, class ``weight``, ``label_smoothing``; the log-softmax of :func:`ref_rows`."""
     x = _f64(x)

@@ -10,7 +10,9 @@ results can be checked against PyTorch option by option.
 
 This module holds the elementwise losses (sigmoid BCE, MSE);
 :func:`softmax_cross_entropy` lives in :mod:`fastkernels.nn.cross_entropy` and is
-re-exported here.
+re-exported here. Each fused call has a loss-only twin with torch's name and
+positional signature (:func:`cross_entropy`, :func:`binary_cross_entropy_with_logits`,
+:func:`mse_loss`) for code ported from torch.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from .._outputs import as_output, check_disjoint
 from .._scalar import bce_element_simd
 from .._simd import prefer_wide_vectors
 from .._validate import FLOAT_DTYPES, host_values, as_array, check_choice, check_flag
-from ._checks import REDUCTIONS, check_non_negative, first_bad
+from ._checks import REDUCTIONS, check_non_negative, first_bad, legacy_reduction
 from ._rows import as_rows
-from .cross_entropy import softmax_cross_entropy
+from .cross_entropy import cross_entropy, softmax_cross_entropy
 
-__all__ = ["softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "REDUCTIONS"]
+__all__ = ["softmax_cross_entropy", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "mse", "mse_loss", "REDUCTIONS"]
 
 # -- elementwise losses: sigmoid binary cross-entropy and MSE ------------------------
 # Kernels run over a 2-D (rows, C) view; per-row loss sums accumulate in float64, or
@@ -117,13 +120,15 @@ def _buffers(a2, reduction, return_grad, out):
     return rows, elem, g
 
 
-def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=None, pos_weight=None,
+def sigmoid_binary_cross_entropy(logits, target, weight=None, *, reduction="mean", pos_weight=None,
                                  return_grad=True, out=None, backend="auto"):
     """Binary cross-entropy of ``sigmoid(logits)``, computed from the logits (stable form).
 
     ``loss = w * [pw * t * softplus(-z) + (1 - t) * softplus(z)]`` elementwise, the
     form of ``torch.nn.functional.binary_cross_entropy_with_logits``; no
-    ``log(sigmoid)`` is ever formed, so logits of +-1e4 are fine.
+    ``log(sigmoid)`` is ever formed, so logits of +-1e4 are fine. ``weight`` is the
+    third positional argument, as in torch; :func:`binary_cross_entropy_with_logits`
+    is the loss alone with torch's signature.
 
     Parameters
     ----------
@@ -160,7 +165,15 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
         negative or non-finite weights, bad reduction; ``out`` of the wrong shape,
         read-only, strided or overlapping an input other than exactly ``logits``.
     """
-    z, t, reduction, return_grad, out = _elementwise_setup(logits, target, "logits", "target", reduction,
+    z, t, w, w_full, pw, reduction, return_grad, out = _validate_bce(logits, target, weight, pos_weight, reduction,
+                                                                     return_grad, out)
+    be = resolve_backend(backend, work=z.size, arrays=(z, t, out))
+    return sigmoid_binary_cross_entropy_validated(z, t, w, w_full, pw, reduction, return_grad, out, be)
+
+
+def _validate_bce(logits, target, weight, pos_weight, reduction, return_grad, out, name="logits"):
+    """Checks of :func:`sigmoid_binary_cross_entropy` (``name``: what the logits are called in messages)."""
+    z, t, reduction, return_grad, out = _elementwise_setup(logits, target, name, "target", reduction,
                                                            return_grad, out)
     tv = host_values(t)  # copies a device array once, for the check only
     if tv.size:
@@ -178,7 +191,8 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
         elif tuple(weight.shape) == (c,):
             w, w_full = weight.reshape(1, c), False
         else:
-            raise ValueError(f"weight must have the logits' shape {tuple(z.shape)} or ({c},), got {tuple(weight.shape)}")
+            raise ValueError(f"weight must have the shape of {name} {tuple(z.shape)} or ({c},), "
+                             f"got {tuple(weight.shape)}")
         check_non_negative(host_values(weight), "weight")
     if pos_weight is None:
         pw = np.ones(c, z.dtype)
@@ -187,8 +201,7 @@ def sigmoid_binary_cross_entropy(logits, target, *, reduction="mean", weight=Non
         check_non_negative(host_values(pw), "pos_weight")
     if out is not None:  # each element is read before its gradient is written: out=logits works
         check_disjoint(out, "out", allow_same=("logits",), logits=z, target=t, weight=weight, pos_weight=pw)
-    be = resolve_backend(backend, work=z.size, arrays=(z, t, out))
-    return sigmoid_binary_cross_entropy_validated(z, t, w, w_full, pw, reduction, return_grad, out, be)
+    return z, t, w, w_full, pw, reduction, return_grad, out
 
 
 def sigmoid_binary_cross_entropy_validated(z, t, w, w_full, pw, reduction, return_grad, out, be):
@@ -258,3 +271,88 @@ def mse_validated(a, b, reduction, return_grad, out, be):
         if a.size:
             _mse_kernel[be](a2, b2, scale, rows, elem, reduction == "none", g, return_grad)
     return _elementwise_result(rows, elem, g, a.shape, a.dtype, reduction, return_grad, out)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None, *, backend="auto"):
+    """Binary cross-entropy from logits, with the signature of
+    ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    Returns only the loss; :func:`sigmoid_binary_cross_entropy` returns the loss and its
+    gradient from the same pass (same kernels, same options).
+
+    Parameters
+    ----------
+    input : array_like of float32 or float64, any shape
+        Logits.
+    target : array_like, ``input``'s shape and dtype
+        Targets in [0, 1].
+    weight : array_like, optional
+        Non-negative weight of ``input``'s shape or of shape (C,) (last axis).
+    size_average, reduce : bool, optional
+        torch's deprecated pair; when either is given it overrides ``reduction`` (with
+        torch's ``UserWarning``).
+    reduction : {"mean", "sum", "none"}
+    pos_weight : array_like of shape (C,), optional
+        Non-negative weight of positive targets per class (last axis).
+    backend : {"auto", "cpu", "parallel", "cuda"}
+        Keyword-only (not in torch's signature).
+
+    Returns
+    -------
+    loss : scalar, or ndarray of ``input``'s shape for "none"
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`sigmoid_binary_cross_entropy`, naming ``input`` for the logits.
+
+    Examples
+    --------
+    >>> import numpy as np, fastkernels as fk
+    >>> round(float(fk.nn.binary_cross_entropy_with_logits(np.zeros(3), np.array([0.0, 1.0, 0.5]))), 6)
+    0.693147
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    z, t, w, w_full, pw, reduction, _, _ = _validate_bce(input, target, weight, pos_weight, reduction, False, None,
+                                                         name="input")
+    be = resolve_backend(backend, work=z.size, arrays=(z, t))
+    return sigmoid_binary_cross_entropy_validated(z, t, w, w_full, pw, reduction, False, None, be)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", *, backend="auto"):
+    """Mean squared error, with the signature of ``torch.nn.functional.mse_loss`` (without
+    its recent ``weight``).
+
+    Returns only the loss; :func:`mse` returns the loss and its gradient from one pass.
+
+    Parameters
+    ----------
+    input, target : array_like of float32 or float64, same shape and dtype
+        (No broadcasting: torch warns and broadcasts, this refuses a shape mismatch.)
+    size_average, reduce : bool, optional
+        torch's deprecated pair; when either is given it overrides ``reduction`` (with
+        torch's ``UserWarning``).
+    reduction : {"mean", "sum", "none"}
+    backend : {"auto", "cpu", "parallel", "cuda"}
+        Keyword-only (not in torch's signature).
+
+    Returns
+    -------
+    loss : scalar, or ndarray of ``input``'s shape for "none"
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`mse`, naming ``input`` where :func:`mse` names ``pred``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastkernels as fk
+    >>> float(fk.nn.mse_loss(np.array([1.0, 2.0]), np.array([0.0, 0.0])))
+    2.5
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    a, b, reduction, _, _ = _elementwise_setup(input, target, "input", "target", reduction, False, None)
+    be = resolve_backend(backend, work=a.size, arrays=(a, b))
+    return mse_validated(a, b, reduction, False, None, be)

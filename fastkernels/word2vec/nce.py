@@ -25,10 +25,10 @@ import numpy as np
 
 from .._jit import FASTMATH, device, jit
 from .._random import check_seed, resolve_seed, stream_key
-from .._validate import check_allocation, check_scalar
+from .._validate import as_array, check_allocation, check_scalar
 from .sampling import MAX_RANGE, log_uniform_unique
 from .corpus import Corpus
-from .tf_batches import _as_ids, generate_batch
+from .tf_batches import generate_batch
 
 _NCE = 0x4E434520  # "NCE ": the per-step sample sets
 _INIT = 0x494E4954  # "INIT": the initial parameters
@@ -190,7 +190,7 @@ class NCEWord2Vec:
         num_steps = check_scalar(num_steps, "num_steps", integer=True, lo=1)
         num_sampled = check_scalar(num_sampled, "num_sampled", integer=True, lo=1, hi=v)
         lr = check_scalar(learning_rate, "learning_rate", lo=0.0, lo_open=True)
-        ids = data.ids if isinstance(data, Corpus) else _as_ids(data, "data")
+        ids = data.ids if isinstance(data, Corpus) else as_array(data, "data", dtypes=(np.int32, np.int64), ndim=1)
         if ids.size and (int(ids.max()) >= v or int(ids.min()) < 0):
             bad = int(ids.max()) if int(ids.max()) >= v else int(ids.min())
             raise ValueError(f"data holds id {bad}, outside the vocabulary of {v} words")

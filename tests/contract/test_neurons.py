@@ -409,17 +409,20 @@ def test_continuing_from_a_final_state_equals_one_long_run(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 @given(bad=st.sampled_from([1.5, "0", [0.5], [N], [-1], object(), {"a": 1}, np.array([True]), 2**64, [2**63],
-                            np.array([[0, N]]), np.float64(1.0), [None]]))
+                            np.array([[0, N]]), np.float64(1.0), [None], "V", ["v", 0], ["v", "nope"], ("v", None)]))
 def test_bad_record_refused(kind, bad):
     raises_naming(lambda: run(kind, record=bad), "record")
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@given(record=st.sampled_from([True, np.True_, False, None, 0, [2, 0, 2], np.array([1], np.uint8), [], np.int64(2)]),
+@given(record=st.sampled_from([True, np.True_, False, None, 0, [2, 0, 2], np.array([1], np.uint8), [], np.int64(2),
+                               "v", ["v"], ("v", "v")]),
        every=st.sampled_from([1, 3, 10, 2**40, 2**63 - 1]))
 def test_record_forms_and_strides(kind, record, every):
     res = run(kind, record=record, record_every=every)
     assert_consistent(res, kind)
+    if isinstance(record, (str, tuple)) or (isinstance(record, list) and record and isinstance(record[0], str)):
+        assert list(res.traces) == ["v"] and res.trace_neurons.tolist() == list(range(N))  # Brian2's record="v"
     steps = MODELS[kind][3]
     rows = (steps - 1) // min(every, steps) + 1
     for tr in res.traces.values():
@@ -763,10 +766,15 @@ def test_result_methods_are_self_consistent(result, bin_ms):
     assert counts.sum() == result.spike_times.size
     np.testing.assert_array_equal(result.rates, counts / (result.duration * 1e-3))
     trains = result.spike_trains()
-    assert len(trains) == result.n
-    for i, tr in enumerate(trains):
+    assert isinstance(trains, dict) and list(trains) == list(range(result.n))  # Brian2's {neuron: times}
+    for i, tr in trains.items():
         np.testing.assert_array_equal(tr, result.spike_train(i))
-    np.testing.assert_array_equal(result.isi(), np.concatenate([np.diff(t) for t in trains]))
+    np.testing.assert_array_equal(result.isi(), np.concatenate([np.diff(t) for t in trains.values()]))
+    # Brian2's names for the same arrays
+    assert result.t is result.spike_times and result.i is result.spike_neurons
+    assert result.it[0] is result.i and result.it[1] is result.t
+    np.testing.assert_array_equal(result.count, counts)
+    assert result.num_spikes == result.spike_times.size == counts.sum()
     centres, rate = result.population_rate(bin_ms)
     assert np.isfinite(rate).all() and centres.shape == rate.shape
 
@@ -778,7 +786,8 @@ def test_zero_duration_result_is_empty_not_nan_laden():
     assert np.isnan(res.rates).all()  # no time to fire in: undefined, documented
     c, r = res.population_rate(1.0)
     assert c.size == 0 and r.size == 0
-    assert all(t.size == 0 for t in res.spike_trains()) and res.isi().size == 0
+    assert all(t.size == 0 for t in res.spike_trains().values()) and res.isi().size == 0
+    assert res.num_spikes == 0 and res.count.tolist() == [0] * N and len(res.spike_trains()) == N
 
 
 def test_simulation_error_carries_step_time_and_neuron():

@@ -33,13 +33,14 @@ from .harness import (INT_EXTREMES, Snapshot, bad_scalars, bad_seeds, corrupt_by
 COVERS = {
     "softmax", "log_softmax", "logsumexp",
     "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse",
+    "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
     "activation", "activation_grad", "dense_forward", "dense_backward",
     "dropout", "dropout_backward", "batchnorm_forward", "batchnorm_backward",
     "gradcheck", "numerical_gradient",
     "SGD", "SGD.step", "Adam", "Adam.step", "AdamW", "AdamW.step", "RMSprop", "RMSprop.step",
     "clip_grad_norm", "lr_schedule",
     "MLP", "MLP.fit", "MLP.predict", "MLP.predict_proba", "MLP.decision_function", "MLP.score",
-    "MLP.loss_and_grad", "MLP.save", "MLP.load",
+    "MLP.loss_and_grad", "MLP.save", "MLP.load", "MLP.get_params", "MLP.set_params",
 }
 
 pytestmark = pytest.mark.bad_input
@@ -207,6 +208,78 @@ def test_softmax_cross_entropy_out_aliasing_refused(how):
         kw["weight"] = base[8:12]
     fails_cleanly(lambda: nn.softmax_cross_entropy(logits, t, out=out, backend="cpu", **kw), "out",
                   logits=logits, t=t, out=out)
+
+
+# torch's loss-only signatures (issue 18): cross_entropy, binary_cross_entropy_with_logits, mse_loss
+
+
+@given(dtype=FLOATS, backend=BACKENDS, data=st.data())
+def test_cross_entropy_extra_dims_and_default_ignore_match_reference(dtype, backend, data):
+    n, c = data.draw(shapes(max_rows=3, max_cols=4))
+    d = data.draw(st.lists(st.integers(0, 3), min_size=0, max_size=2))
+    shape = (n, c, *d)
+    x = data.draw(odd_float_arrays(shape, dtype=dtype))
+    x = np.where(np.abs(x) > 1e30, np.float32(7), x).astype(dtype)  # finfo.max rows: covered by the row tests
+    t = data.draw(hnp.arrays(np.int64, (n, *d), elements=st.one_of(st.integers(0, c - 1), st.just(-100))))
+    keep_x, keep_t = x.copy(), t.copy()
+    elems = nn.cross_entropy(x, t, reduction="none", backend=backend)
+    loss, g = nn.softmax_cross_entropy(x, t, reduction="none", backend=backend)
+    assert np.array_equal(x, keep_x, equal_nan=True) and np.array_equal(t, keep_t)
+    assert elems.shape == t.shape and g.shape == x.shape and elems.dtype == x.dtype
+    np.testing.assert_array_equal(elems, loss)
+    rows, tr = np.moveaxis(x, 1, -1).reshape(-1, c), t.reshape(-1)
+    valid = tr != -100
+    want = np.zeros(tr.size)
+    want_g = np.zeros(rows.shape)
+    if valid.any():
+        want[valid], want_g[valid] = ref_sce_rows(rows[valid], tr[valid])
+    np.testing.assert_allclose(_f64(elems).reshape(-1), want, equal_nan=True, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_f64(np.moveaxis(g, 1, -1)).reshape(-1, c), want_g, equal_nan=True, rtol=1e-4,
+                               atol=1e-5)
+    mean = nn.cross_entropy(x, t, backend=backend)
+    assert np.isnan(mean) == (not valid.any() or bool(np.isnan(want[valid]).any()))
+
+
+TORCH_STYLE = {"cross_entropy": nn.cross_entropy,
+               "binary_cross_entropy_with_logits": nn.binary_cross_entropy_with_logits, "mse_loss": nn.mse_loss}
+
+
+@given(fn=st.sampled_from(sorted(TORCH_STYLE)), data=st.data())
+def test_torch_style_losses_bad_inputs_name_the_argument(fn, data):
+    z = np.linspace(-2, 2, 6).reshape(2, 3)
+    t = np.array([0, 2]) if fn == "cross_entropy" else np.full((2, 3), 0.5)
+    f = TORCH_STYLE[fn]
+    cases = ["input", "target_shape", "size_average", "reduce", "reduction"]
+    if fn == "cross_entropy":
+        cases += ["ignore_index", "weight", "label_smoothing", "target_range"]
+    elif fn == "binary_cross_entropy_with_logits":
+        cases += ["weight", "pos_weight", "target_range"]
+    case = data.draw(st.sampled_from(cases))
+    args, kw, name = [z, t], {}, case
+    if case == "input":
+        args[0] = data.draw(st.one_of(wrong_dtype_arrays((2, 3), accept=(np.float32, np.float64)),
+                                      st.sampled_from([None, "ab", object()])))
+    elif case == "target_shape":
+        args[1], name = (np.array([0, 1, 2]) if fn == "cross_entropy" else t[:, :2]), "target"
+    elif case == "target_range":
+        args[1], name = (np.array([0, 3]) if fn == "cross_entropy" else np.full((2, 3), 1.5)), "target"
+    elif case in ("size_average", "reduce"):
+        kw[case] = data.draw(st.sampled_from(["yes", 2, np.array([True, False])]))
+    elif case == "reduction":
+        kw[case] = data.draw(st.sampled_from(["avg", None, 1]))
+    elif case == "ignore_index":
+        kw[case] = data.draw(st.sampled_from([1.5, "x", 2**64, True]))
+    elif case == "label_smoothing":
+        kw[case] = data.draw(bad_scalars().filter(lambda v: v is not None))
+    else:  # weight, pos_weight
+        kw[case] = data.draw(st.sampled_from([-np.ones(3), np.full(3, np.nan), np.ones(4), np.ones(3, np.float32)]))
+    fails_cleanly(lambda: f(*args, backend="cpu", **kw), name, z=z, t=t)
+    # a good call: the loss of the fused twin, positional arguments as in torch
+    fused = {"cross_entropy": nn.softmax_cross_entropy, "binary_cross_entropy_with_logits":
+             nn.sigmoid_binary_cross_entropy, "mse_loss": nn.mse}[fn]
+    for reduction in ("mean", "sum", "none"):
+        np.testing.assert_array_equal(f(z, t, reduction=reduction, backend="cpu"),
+                                      fused(z, t, reduction=reduction, backend="cpu")[0])
 
 
 @given(fn=st.sampled_from(["bce", "mse"]), dtype=FLOATS, backend=BACKENDS, data=st.data())
@@ -768,17 +841,27 @@ def test_lr_schedule_is_right_or_refuses_overflow(kind, epoch, gamma):
 
 
 def mlp_state(m):
-    """What a failed call must not change: parameters, running statistics, history, the random
-    state, the architecture (the harness's Snapshot compares a numpy Generator by identity)."""
-    return {"flat": m.flat_params.copy(), "grad": m._grad.copy(), "history": pickle.dumps(m.history),
-            "rng": pickle.dumps(m._rng.bit_generator.state),
-            "running": [(a.copy(), b.copy()) for a, b in m.running.values()],
-            "arch": (tuple(m.layer_sizes), m.activation, m.output, m.dropout, m.batch_norm, m.dtype, m.backend)}
+    """What a failed call must not change: the constructor's parameters (the same objects), the
+    fitted attributes (classes_, history_...), whether there is a network and its parameters,
+    running statistics and random state (the harness's Snapshot compares a numpy Generator by
+    identity)."""
+    net = m._net
+    state = {"params": {k: id(v) for k, v in m.get_params().items()},
+             "fitted": pickle.dumps({k: v for k, v in vars(m).items() if k != "_net"}), "net": net}
+    if net is not None:
+        state.update(flat=net.flat_params.copy(), grad=net._grad.copy(), rng=pickle.dumps(net._rng.bit_generator.state),
+                     running=[(a.copy(), b.copy()) for a, b in net.running.values()],
+                     arch=(tuple(net.layer_sizes), net.activation, net.output, net.dropout, net.batch_norm,
+                           net.dtype, net.backend))
+    return state
 
 
 def assert_same_state(a, b):
+    assert a["params"] == b["params"] and a["fitted"] == b["fitted"] and a["net"] is b["net"]
+    if a["net"] is None:
+        return
     assert np.array_equal(a["flat"], b["flat"], equal_nan=True) and np.array_equal(a["grad"], b["grad"])
-    assert a["history"] == b["history"] and a["rng"] == b["rng"] and a["arch"] == b["arch"]
+    assert a["rng"] == b["rng"] and a["arch"] == b["arch"]
     for (r1, v1), (r2, v2) in zip(a["running"], b["running"]):
         assert np.array_equal(r1, r2) and np.array_equal(v1, v2)
 
@@ -810,11 +893,13 @@ Y0 = np.array([0, 1, 2, 0, 1, 2])
                             "seed"]),
        data=st.data())
 def test_mlp_constructor_bad_arguments(arg, data):
+    # scikit-learn's rule: the constructor stores its arguments unchanged and checks nothing;
+    # fit, and every first use of the parameters, refuse them naming the argument
     kw = {}
     sizes = [3, 4, 2]
     if arg == "layer_sizes":
-        sizes = data.draw(st.sampled_from([5, "34", [3], [3, 0], [3, 4.5], [3, True], [3, None], [10**12, 10**6],
-                                           [2**64, 2], np.ones((2, 2), int), {3: 4}, [3, -1]]))
+        sizes = data.draw(st.sampled_from([5, "34", [3], [3, 0], [3, 4.5], [3, True], [3, None, 2], [10**12, 10**6],
+                                           [2**64, 2], np.ones((2, 2), int), {3: 4}, [3, -1], [None]]))
     elif arg in ("activation", "output"):
         kw[arg] = data.draw(st.sampled_from(["swish", None, 3, ""]))
     elif arg == "dropout":
@@ -827,7 +912,13 @@ def test_mlp_constructor_bad_arguments(arg, data):
         kw[arg] = data.draw(st.sampled_from(["gpu", None, 3]))
     else:
         kw[arg] = data.draw(bad_seeds())
-    raises_naming(lambda: nn.MLP(sizes, **kw), arg)
+    m = nn.MLP(sizes, **kw)
+    assert m.get_params()["layer_sizes"] is sizes and all(m.get_params()[k] is v for k, v in kw.items())
+    mlp_fails_cleanly(m, lambda: m.fit(X0, Y0 % 2, epochs=1), arg)
+    mlp_fails_cleanly(m, lambda: m.flat_params, arg)
+    mlp_fails_cleanly(m, lambda: m.loss_and_grad(X0, Y0 % 2), arg)
+    m.set_params(**{arg: nn.MLP([3, 4, 2]).get_params()[arg]} if arg != "layer_sizes" else {"layer_sizes": [3, 4, 2]})
+    assert m.fit(X0, Y0 % 2, epochs=1) is m  # once the argument is fixed
 
 
 def _fit_case(case, data):
@@ -849,8 +940,11 @@ def _fit_case(case, data):
         return X0[:0], y[:0], kw, ("X",)
     if case == "y_range":
         return X, np.array([0, 1, 3, 0, 1, data.draw(st.sampled_from(INT_EXTREMES[:2]))]), kw, ("y",)
-    if case == "y_float":
-        return X, Y0.astype(np.float64), kw, ("y",)
+    if case == "y_float":  # whole floats are labels (1.0, 2.0), as in scikit-learn; fractions are not
+        return X, Y0.astype(np.float64) + data.draw(st.sampled_from([0.5, 1e-3])), kw, ("y",)
+    if case == "y_kind":
+        return X, data.draw(st.sampled_from([Y0 + 0j, None, Y0.reshape(2, 3), np.array(["a", 1, None], object)
+                                             .repeat(2)])), kw, ("y",)
     if case == "y_len":
         return X, Y0[:5], kw, ("y",)
     if case == "validation_data":
@@ -875,14 +969,17 @@ def _fit_case(case, data):
     return X, y, kw, ("optimizer",)
 
 
-FIT_CASES = ["X_nan", "X_huge", "X_dtype", "X_cols", "X_empty", "y_range", "y_float", "y_len", "validation_data",
+FIT_CASES = ["X_nan", "X_huge", "X_dtype", "X_cols", "X_empty", "y_range", "y_float", "y_kind", "y_len",
+             "validation_data",
              "epochs", "batch_size", "early_stopping", "lr", "momentum", "weight_decay", "shuffle", "verbose",
              "compiled", "nesterov", "optimizer"]
 
 
-@given(case=st.sampled_from(FIT_CASES), batch_norm=st.booleans(), data=st.data())
-def test_mlp_fit_bad_inputs_leave_the_model_unchanged(case, batch_norm, data):
-    m = nn.MLP([3, 4, 3], seed=0, batch_norm=batch_norm, backend="cpu")
+@given(case=st.sampled_from(FIT_CASES), batch_norm=st.booleans(), fitted=st.booleans(), data=st.data())
+def test_mlp_fit_bad_inputs_leave_the_model_unchanged(case, batch_norm, fitted, data):
+    m = nn.MLP([3, 4, 3], seed=0, batch_norm=batch_norm, backend="cpu", warm_start=data.draw(st.booleans()))
+    if fitted:  # a fitted model keeps its parameters, classes_ and history_ too
+        m.fit(X0, Y0, epochs=1, batch_size=3)
     X, y, kw, names = _fit_case(case, data)
     mlp_fails_cleanly(m, lambda: m.fit(X, y, epochs=kw.pop("epochs", 1), verbose=kw.pop("verbose", False), **kw),
                       *names, X=X, y=y)
@@ -892,6 +989,7 @@ def test_mlp_fit_bad_inputs_leave_the_model_unchanged(case, batch_norm, data):
                                                                             "shape", "complex"]))
 def test_mlp_float_targets_checked_before_the_cast(output, case):
     m = nn.MLP([3, 2], output=output, seed=0, backend="cpu")
+    m.flat_params  # initialised: score reads y
     y = np.full((6, 2), 0.5)
     if case == "nan":
         y[2, 1] = np.nan
@@ -916,6 +1014,7 @@ def test_mlp_float_targets_checked_before_the_cast(output, case):
        case=st.sampled_from(["nan", "huge", "dtype", "cols", "ndim", "list_str", "huge_rows"]), data=st.data())
 def test_mlp_inference_bad_x(method, case, data):
     m = nn.MLP([3, 4, 3], seed=1, backend="cpu")
+    m.flat_params  # initialised (an unfitted model raises NotFittedError first)
     X = X0.astype(np.float64)
     if case == "nan":
         X[0, 0] = data.draw(st.sampled_from([np.nan, -np.inf]))
@@ -934,6 +1033,7 @@ def test_mlp_inference_bad_x(method, case, data):
             X = X[:, :2]
         else:
             m = nn.MLP([1, 10**6, 2], seed=1, backend="cpu")
+            m.flat_params
             X = np.broadcast_to(np.zeros((1, 1)), (10**7, 1))
             mlp_fails_cleanly(m, lambda: getattr(m, method)(X), "X")
             return
@@ -947,10 +1047,17 @@ def test_mlp_inference_bad_x(method, case, data):
 def test_mlp_inference_matches_numpy_forward(output, act, n, dtype, seed):
     m = nn.MLP([3, 4, 2], act, output, seed=seed, dtype=dtype, backend="cpu")
     X = np.random.default_rng(seed).standard_normal((n, 3))  # float64 data for any model dtype
+    with pytest.raises(ValueError, match="not fitted yet"):  # no parameters yet: NotFittedError
+        m.decision_function(X)
+    m.flat_params  # the seeded initialisation
     z = m.decision_function(X)
     want = ref_forward(m, X.astype(dtype))
-    assert z.shape == (n, 2) and z.dtype == dtype
-    np.testing.assert_allclose(_f64(z), want, rtol=1e-4, atol=1e-5)
+    if output == "softmax":  # two classes: scikit-learn's margin z1 - z0
+        assert z.shape == (n,) and z.dtype == dtype
+        np.testing.assert_allclose(_f64(z), want[:, 1] - want[:, 0], rtol=1e-4, atol=1e-5)
+    else:
+        assert z.shape == (n, 2) and z.dtype == dtype
+        np.testing.assert_allclose(_f64(z), want, rtol=1e-4, atol=1e-5)
     p = m.predict_proba(X)
     if output == "softmax":
         np.testing.assert_allclose(_f64(p), special.softmax(want, axis=1), rtol=1e-4, atol=1e-6)
@@ -1009,6 +1116,11 @@ EDITS = {
     "running_missing": lambda a: a.pop("running_var_0"),
     "extra": lambda a: a.update(extra=np.zeros(2)),
     "missing_flat": lambda a: a.pop("flat"),
+    "classes_unsorted": lambda a: a.update(classes=a["classes"][::-1].copy()),
+    "classes_short": lambda a: a.update(classes=a["classes"][:1]),
+    "classes_2d": lambda a: a.update(classes=a["classes"][None]),
+    "classes_complex": lambda a: a.update(classes=a["classes"] + 0j),
+    "target_1d_softmax": lambda a: a.update(target_1d=np.array(True)),
 }
 
 
@@ -1062,3 +1174,118 @@ def test_mlp_save_and_load_bad_arguments(saved, case):
         target = d / "never_written.npz"
         mlp_fails_cleanly(k, lambda: k.save(target), "flat_params")
         assert not target.exists()
+
+
+# -- MLP as a scikit-learn estimator (issue 18) ------------------------------------------------------
+
+ANY_VALUE = st.sampled_from([-1, 3.0, "helloworld", np.array([1.0, 4.0]), [1], {}, [], None, np.inf, object()])
+
+
+@given(data=st.data())
+def test_mlp_get_and_set_params_store_any_value_unchanged(data):
+    # scikit-learn's protocol (sklearn.base.clone relies on it): the constructor and set_params
+    # store the objects as given and check nothing; get_params returns those same objects
+    names = list(nn.MLP([3, 2]).get_params())
+    assert names[0] == "layer_sizes" and {"epochs", "lr", "optimizer", "warm_start", "seed"} <= set(names)
+    kw = {k: data.draw(ANY_VALUE) for k in data.draw(st.lists(st.sampled_from(names[1:]), unique=True))}
+    sizes = data.draw(ANY_VALUE)
+    m = nn.MLP(sizes, **kw)
+    got = m.get_params()
+    assert list(got) == names and got["layer_sizes"] is sizes and all(got[k] is v for k, v in kw.items())
+    assert m.get_params(deep=False).keys() == got.keys()
+    new = {k: data.draw(ANY_VALUE) for k in data.draw(st.lists(st.sampled_from(names), unique=True))}
+    assert m.set_params(**new) is m
+    assert all(m.get_params()[k] is v for k, v in new.items())
+    assert repr(m).startswith("MLP(")  # whatever is stored
+
+
+@given(bad=st.sampled_from(["bogus", "layer_size", "lr__x", "seed__state", "X"]), fitted=st.booleans())
+def test_mlp_set_params_unknown_name_changes_nothing(bad, fitted):
+    m = nn.MLP([3, 4, 3], seed=0, backend="cpu")
+    if fitted:
+        m.fit(X0, Y0, epochs=1)
+    mlp_fails_cleanly(m, lambda: m.set_params(lr=0.5, **{bad: 1}), bad)
+    assert m.lr == 0.01
+
+
+@given(method=st.sampled_from(["predict", "predict_proba", "decision_function", "score", "coefs_", "intercepts_"]),
+       sizes=st.sampled_from([[3, 4, 3], [None, 4, None]]))
+def test_mlp_unfitted_raises_not_fitted(method, sizes):
+    # scikit-learn's NotFittedError: a ValueError and an AttributeError (hasattr(m, "coefs_") is False)
+    m = nn.MLP(sizes, seed=0, backend="cpu")
+    call = {"score": lambda: m.score(X0, Y0), "coefs_": lambda: m.coefs_,
+            "intercepts_": lambda: m.intercepts_}.get(method, lambda: getattr(m, method)(X0))
+    exc = mlp_fails_cleanly(m, call, "fit")
+    assert isinstance(exc, AttributeError) and not hasattr(m, "classes_") and not hasattr(m, "coefs_")
+    if None in sizes:  # nothing to initialise from: the sizes come from the data
+        for first_use in (lambda: m.flat_params, lambda: m.loss_and_grad(X0, Y0), lambda: m.save("never.npz")):
+            mlp_fails_cleanly(m, first_use, "layer_sizes")
+
+
+def test_mlp_fit_returns_self_and_keywords_override_for_one_call():
+    m = nn.MLP([3, 4, 3], seed=0, epochs=3, backend="cpu")
+    before = m.get_params()
+    assert m.fit(X0, Y0, epochs=1, lr=0.1, optimizer="adam") is m
+    assert m.n_iter_ == 1 == len(m.history_["loss"]) and m.loss_curve_ == m.history_["loss"]
+    assert m.best_loss_ == min(m.loss_curve_) and m.n_features_in_ == 3
+    assert all(m.get_params()[k] is v for k, v in before.items())  # the constructor's values stay
+    first = m.flat_params.copy()
+    m.fit(X0, Y0, epochs=1, lr=0.1, optimizer="adam")  # warm_start=False: the same fresh start
+    np.testing.assert_array_equal(m.flat_params, first)
+    assert m.fit(X0, Y0).n_iter_ == 3
+    for i, (W, b) in enumerate(zip(m.coefs_, m.intercepts_)):  # scikit-learn's (in, out) layout, views
+        assert W.shape == (m.layer_sizes[i], m.layer_sizes[i + 1]) and np.shares_memory(W, m.flat_params)
+        np.testing.assert_array_equal(W, m.params[("W", i)].T)
+        np.testing.assert_array_equal(b, m.params[("b", i)])
+
+
+@given(kind=st.sampled_from(["str", "object_str", "int_offset", "negative_float", "bool", "ids"]),
+       given_out=st.booleans(), data=st.data())
+def test_mlp_arbitrary_labels_and_score_is_accuracy(kind, given_out, data):
+    labels = {"str": np.array(["b", "c", "a"]), "object_str": np.array(["x", "y", "z"], object),
+              "int_offset": np.array([1, 2, 3]), "negative_float": np.array([-1.0, 0.0, 2.0]),
+              "bool": np.array([True, False, True]), "ids": np.array([0, 1, 2], np.int32)}[kind]
+    y = labels[Y0]
+    classes = np.unique(y)
+    m = nn.MLP([3, 4, len(classes) if given_out else None], seed=0, backend="cpu")
+    m.fit(X0, y, epochs=2, batch_size=3, validation_data=(X0, y))
+    np.testing.assert_array_equal(m.classes_, classes)
+    pred = m.predict(X0)
+    assert pred.shape == (6,) and set(pred.tolist()) <= set(classes.tolist())
+    z = m.decision_function(X0)
+    np.testing.assert_array_equal(classes[(z > 0).astype(int) if z.ndim == 1 else z.argmax(axis=1)], pred)
+    assert m.predict_proba(X0).shape == (6, len(classes))
+    other = np.array(y.tolist(), dtype=object)
+    other[data.draw(st.integers(0, 5))] = data.draw(st.sampled_from(["unseen", 99]))  # counted as wrong
+    want = np.mean([p == t for p, t in zip(pred.tolist(), other.tolist())])
+    assert m.score(X0, other) == pytest.approx(want)
+    mlp_fails_cleanly(m, lambda: m.loss_and_grad(X0, other), "y")  # training targets: unseen labels refused
+
+
+def test_mlp_warm_start_keeps_training_and_refuses_a_changed_model():
+    m = nn.MLP([3, 4, None], seed=0, warm_start=True, backend="cpu").fit(X0, Y0, epochs=1)
+    w = m.flat_params.copy()
+    m.fit(X0, Y0, epochs=1)
+    assert m.n_iter_ == 2 and not np.array_equal(w, m.flat_params)
+    mlp_fails_cleanly(m, lambda: m.fit(X0, Y0 + 1, epochs=1), "y")  # label 3 is not a class of the network
+    mlp_fails_cleanly(m, lambda: m.fit(X0[:, :2], Y0, epochs=1), "X")
+    m.set_params(activation="tanh")
+    mlp_fails_cleanly(m, lambda: m.fit(X0, Y0, epochs=1), "activation")
+    m.set_params(warm_start=False)
+    assert m.fit(X0, Y0 + 1, epochs=1).classes_.tolist() == [1, 2, 3] and m.n_iter_ == 1
+
+
+@given(output=st.sampled_from(["sigmoid", "linear"]), one_d=st.booleans())
+def test_mlp_one_d_targets_give_one_d_outputs(output, one_d):
+    y = (X0[:, 0] > 0).astype(np.float64) if output == "sigmoid" else X0[:, 0].astype(np.float64)
+    m = nn.MLP([None, 4, None], output=output, seed=0, backend="cpu").fit(X0, y if one_d else y[:, None], epochs=2)
+    shape = (6,) if one_d else (6, 1)
+    assert m.predict(X0).shape == shape and m.decision_function(X0).shape == shape
+    if output == "sigmoid":
+        p = m.predict_proba(X0)
+        assert p.shape == ((6, 2) if one_d else (6, 1))
+        if one_d:
+            np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
+        assert m.classes_.tolist() == ([0, 1] if one_d else [0])
+    else:
+        assert not hasattr(m, "classes_")

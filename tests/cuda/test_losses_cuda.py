@@ -177,3 +177,33 @@ def test_cuda_sce_out_is_logits_is_refused():
     with pytest.raises(ValueError, match="out is the memory of logits"):
         softmax_cross_entropy(x, np.array([0, 2]), out=x)
     np.testing.assert_array_equal(x.copy_to_host(), np.zeros((2, 3)))
+
+
+# -- issue 18: torch's defaults and (N, C, d1, ...) shapes on the cuda backend ------------------
+
+
+def test_default_ignore_index_and_extra_dimensions_match_cpu(rng, threads_per_block):
+    from fastkernels.nn import cross_entropy
+
+    x = rng.standard_normal((2, 5, 3))
+    y = rng.integers(0, 5, (2, 3))
+    y[0, 1] = -100  # ignored by default, on the device as on the host
+    w = rng.random(5) + 0.1
+    want = softmax_cross_entropy(x, y, w, reduction="none", backend="cpu")
+    got = softmax_cross_entropy(x, y, w, reduction="none", backend="cuda")
+    assert got[0].shape == (2, 3) and got[1].shape == (2, 5, 3)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-15)
+    assert got[0][0, 1] == 0 and np.all(got[1][0, :, 1] == 0)
+    np.testing.assert_allclose(cross_entropy(x, y, w, backend="cuda"), cross_entropy(x, y, w, backend="cpu"),
+                               rtol=1e-12)
+    d_y = cuda.to_device(y[0].astype(np.int32))
+    loss = cross_entropy(cuda.to_device(x[0].T.copy()), d_y)  # device (N, C) rows: the loss alone
+    np.testing.assert_allclose(loss, cross_entropy(x[0].T.copy(), y[0], backend="cpu"), rtol=1e-12)
+
+
+@pytest.mark.bad_input
+def test_extra_dimension_device_logits_are_refused():
+    x = cuda.to_device(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"logits of shape \(2, 3, 4\) is a device array"):
+        softmax_cross_entropy(x, np.zeros((2, 4), np.int64))

@@ -38,8 +38,8 @@ def test_fit_on_cuda_matches_the_cpu_kernel_path(output, activation, optimizer, 
     opts = dict(output=output, dropout=dropout, batch_norm=batch_norm, seed=3, dtype=np.float64)
     cpu = MLP([6, 5, 4, 3], activation, backend="cpu", **opts)
     gpu = MLP([6, 5, 4, 3], activation, backend="cuda", **opts)
-    h_cpu = cpu.fit(X, y, compiled=False, **kw)  # the kernel-by-kernel path, same shuffles and masks
-    h_gpu = gpu.fit(X, y, **kw)
+    h_cpu = cpu.fit(X, y, compiled=False, **kw).history_  # the kernel-by-kernel path, same shuffles and masks
+    h_gpu = gpu.fit(X, y, **kw).history_
     np.testing.assert_allclose(gpu.flat_params, cpu.flat_params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(h_gpu["loss"], h_cpu["loss"], rtol=1e-10)
     np.testing.assert_allclose(h_gpu["accuracy"], h_cpu["accuracy"], rtol=1e-12)  # NaN for a linear output
@@ -56,7 +56,7 @@ def test_float32_validation_and_early_stopping_on_cuda(rng):
               verbose=False)
     cpu = MLP([6, 8, 3], "relu", seed=1, backend="cpu")
     gpu = MLP([6, 8, 3], "relu", seed=1, backend="cuda")
-    h_cpu, h_gpu = cpu.fit(X, y, compiled=False, **kw), gpu.fit(X, y, **kw)
+    h_cpu, h_gpu = cpu.fit(X, y, compiled=False, **kw).history_, gpu.fit(X, y, **kw).history_
     assert gpu.flat_params.dtype == np.float32
     assert len(h_gpu["val_loss"]) == len(h_cpu["val_loss"]) >= 1
     np.testing.assert_allclose(h_gpu["loss"], h_cpu["loss"], rtol=1e-4)
@@ -77,7 +77,8 @@ def test_elementwise_losses_summed_over_several_blocks_per_batch(rng, monkeypatc
     kw = dict(epochs=1, batch_size=8, optimizer="sgd", lr=0.05, verbose=False)
     cpu = MLP([6, 4, 5], "relu", output="linear", seed=2, dtype=np.float64, backend="cpu")
     gpu = MLP([6, 4, 5], "relu", output="linear", seed=2, dtype=np.float64, backend="cuda")
-    np.testing.assert_allclose(gpu.fit(X, y, **kw)["loss"], cpu.fit(X, y, compiled=False, **kw)["loss"], rtol=1e-12)
+    np.testing.assert_allclose(gpu.fit(X, y, **kw).loss_curve_, cpu.fit(X, y, compiled=False, **kw).loss_curve_,
+                               rtol=1e-12)
     np.testing.assert_allclose(gpu.flat_params, cpu.flat_params, rtol=1e-10, atol=1e-12)
 
 
@@ -90,7 +91,7 @@ def test_bad_input_on_cuda_is_refused_before_anything_reaches_the_device(rng):
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="X"):
         m.fit(bad, y, epochs=1, verbose=False)
-    with pytest.raises(ValueError, match="y must lie in"):
+    with pytest.raises(ValueError, match="y holds 1 distinct labels"):
         m.fit(X, np.full(len(y), 3), epochs=1, verbose=False)
     with pytest.raises(ValueError, match="early_stopping needs validation_data"):
         m.fit(X, y, epochs=1, early_stopping=2, verbose=False)
