@@ -110,7 +110,7 @@ EDGES = _edges()
 
 def _layer(module: str) -> str:
     parts = module.split(".")
-    if module in TOP or (len(parts) > 1 and parts[1] == "bench"):
+    if module in TOP or (len(parts) > 1 and parts[1] in ("bench", "distributed")):
         return "top"
     if len(parts) == 2 and parts[1].startswith("_"):
         return "shared"

@@ -19,6 +19,8 @@ faults); the results are always fresh arrays.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import sys
 
@@ -27,7 +29,7 @@ import numpy as np
 from .._jit import device, jit
 from .._random import normal, stream_key
 from .._simd import trailing_zeros
-from .._validate import check_allocation, max_bytes
+from .._validate import check_allocation, check_scalar, max_bytes
 from ._layout import BLOCK  # noqa: F401  (re-exported: the block size the CPU kernels use)
 
 #: Flag words are read as uint64: the byte of neuron ``8q + j`` sits at bit ``8j`` (little
@@ -53,6 +55,44 @@ _POOL = []
 _STAGE = []
 
 
+#: The global index of neuron 0 of the runs started in this context (:func:`neuron_offset`).
+_OFFSET = contextvars.ContextVar("fastkernels_neuron_offset", default=0)
+
+
+@contextlib.contextmanager
+def neuron_offset(offset):
+    """Number the neurons of the runs started inside from ``offset``: their random streams only.
+
+    A population of ``n`` neurons run inside ``with neuron_offset(lo):`` draws the noise and
+    Poisson input of its neuron ``i`` from the streams of neuron ``lo + i`` (stream ``lo + i``
+    and ``POISSON_STREAM + lo + i``), so slices ``[lo, hi)`` of a population, each run on its
+    own (on another process or machine), draw exactly what the whole population's run draws:
+    their merged spikes equal the whole run's bit for bit. Spike ids, traces and the result
+    stay local (``0 .. n-1``); a :class:`SimulationError` names the global neuron.
+
+    The offset is a context variable (one per thread and per asyncio task), honoured by the
+    CPU kernels (the engine's grid methods; the event-driven LIF draws nothing). A CUDA run
+    started under a non-zero offset is refused (``ValueError``): its kernels number neurons
+    by their thread index. Used by :mod:`fastkernels.distributed`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``offset`` not an int >= 0.
+    """
+    offset = check_scalar(offset, "offset", integer=True, lo=0)
+    token = _OFFSET.set(int(offset))
+    try:
+        yield int(offset)
+    finally:
+        _OFFSET.reset(token)
+
+
+def current_offset() -> int:
+    """The neuron offset of this context (0 outside :func:`neuron_offset`)."""
+    return _OFFSET.get()
+
+
 def _spike_buffers(pool, slots):
     """Flat ``(times, ids)`` buffers of at least ``slots`` entries: ``pool`` (a pair or None) when
     it is large enough, else fresh ones."""
@@ -62,13 +102,14 @@ def _spike_buffers(pool, slots):
 
 
 @device
-def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy):
+def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy, off):
     """Prepare step ``k`` of the block of neurons ``lo .. lo + m``; returns the input common to all.
 
     A per-step input matrix (``rows`` with more than one row) is copied, plus the common
     series, into the block's own row ``inp`` (the hot loop then reads one buffer); with
     ``noisy`` each neuron's standard normal draw of this step goes to ``xi`` (neuron ``i``
-    uses stream ``i``, counter ``k``: the same draws on every backend).
+    uses stream ``off + i``, counter ``k``: the same draws on every backend; ``off`` is the
+    run's :func:`neuron_offset`, 0 for a whole population).
     """
     ic = common[k - k0 if common.shape[0] > 1 else 0]
     if rows.shape[0] > 1:
@@ -77,7 +118,7 @@ def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy):
         ic = 0.0
     if noisy:
         for j in range(m):
-            xi[j] = normal(stream_key(key, lo + j), k)
+            xi[j] = normal(stream_key(key, off + lo + j), k)
     return ic
 
 
@@ -326,10 +367,16 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
     Raises
     ------
     SimulationError
-        A unit reported a NaN or runaway state.
+        A unit reported a NaN or runaway state (naming the neuron's global index under
+        :func:`neuron_offset`).
     ValueError
-        The spike buffers, or the spikes recorded so far, cannot fit in memory (names ``names[1]``).
+        The spike buffers, or the spikes recorded so far, cannot fit in memory (names ``names[1]``);
+        a CUDA launch (shared ``buffers``) under a non-zero :func:`neuron_offset`.
     """
+    offset = current_offset()
+    if offset and buffers is not None:
+        raise ValueError(f"a neuron offset ({offset}: a slice of a population) runs on the CPU backends only; "
+                         "the CUDA kernels number neurons by their thread index: pass backend='cpu' or 'parallel'")
     need = per_step * max_spikes_per_step
     fixed = capacity is not None
     # Small buffers first, grown from the observed rate: a buffer of BUFFER_STEPS steps for
@@ -357,7 +404,7 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         bad = err[:, 0] >= 0
         if bad.any():
             u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-            step, neuron = int(err[u, 0]), int(err[u, 1])
+            step, neuron = int(err[u, 0]), int(err[u, 1]) + offset
             raise SimulationError(
                 f"the state of {names[0]} {neuron} became NaN or ran away at step {step} "
                 f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",

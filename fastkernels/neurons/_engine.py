@@ -185,7 +185,7 @@ def no_stage(sb, pb, key, k, lo, m):
 
 
 def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
-                    rec, rec_lo, stride, traces, extra):
+                    rec, rec_lo, stride, traces, extra, off):
     """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
 
     Time loop outside, the model's vectorised neuron loop of the method inside. ``noisy`` and
@@ -195,6 +195,8 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     ``xi`` and ``input``), the step loops ``_L0``..``_L2`` (``_SINGLE``: one loop for all),
     ``_FIRST_BAD``, ``_TRACE``, ``_STAGE`` and ``_COUNT`` are compile-time constants of each model's clone. Plain loops get the step's
     common input and ``dt`` in the precision of ``S``; stepped ones ``dt`` in float64 (spike times ``k dt`` stay float64).
+    ``off`` is the global index of neuron 0 (:func:`._driver.neuron_offset`): the noise and the staging
+    hook's draws of neuron ``lo + j`` use its global index ``off + lo + j``; ids, traces and errors stay local.
     """
     prefer_wide_vectors()  # the step loops LLVM inlines here keep their vector width
     n = rows.shape[1]
@@ -226,11 +228,11 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
                 _TRACE(sb, pb, rec[r] - lo, traces, r, row)  # noqa: F821
         # Plain loops get the common input in the working precision; stepped loops (the LIF's)
         # as staged (float64 when the input varies per step), which their float32 results keep.
-        ic_staged = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy)
+        ic_staged = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy, off)
         ic = like(sb, ic_staged)
         if synaptic:
             _add_synaptic(inp, rows, syn, k, lo, m)
-        _STAGE(sb, pb, key, k, lo, m)  # noqa: F821
+        _STAGE(sb, pb, key, k, off + lo, m)  # noqa: F821  (draws keyed by the global index)
         # The model's step loop of this method (``_L0``.. ``_L2``: compile-time constants).
         if _STEPPED:  # noqa: F821  (loops that take the step and the float64 row: the LIF's)
             if _SINGLE or method == 0:  # one loop for every method (bound once: an inlined loop is compiled once)  # noqa: F821
@@ -259,14 +261,14 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
 
 
 def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
-                     rec, rec_lo, stride, traces, extra):
+                     rec, rec_lo, stride, traces, extra, off):
     """Every block, ``prange`` over blocks in the parallel build (each block compiled on its own:
     Numba's parallel lowering does not vectorise a prange body's inner loops, a called function
     is vectorised). ``np.int64(b)``: a ``prange`` index is unsigned in the parallel build, and the
     block function would otherwise be compiled a second time for a ``uint64`` argument."""
     for b in prange(k_begin.shape[0]):
         _BLOCK_FN(np.int64(b), S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt,  # noqa: F821
-                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces, extra)
+                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces, extra, off)
 
 
 def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=None, stepped=False, trace=None,
@@ -444,19 +446,22 @@ def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):
 
 def cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra=NO_EXTRA):
     """The ``launch(k_begin, k_end, spk_t, spk_i, spk_n, err)`` :func:`._driver.run` calls for a CPU
-    kernel of :func:`population_kernels` (``extra``: the stepped loops' float64 row)."""
+    kernel of :func:`population_kernels` (``extra``: the stepped loops' float64 row). The kernel
+    numbers the neurons' random streams from the context's :func:`._driver.neuron_offset`."""
     rec_lo = _driver.record_ranges(rec, rows.shape[1], BLOCK)
+    off = np.int64(_driver.current_offset())
 
     def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
         kern(S, P, rows, common, syn, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
-             stride, traces, extra)
+             stride, traces, extra, off)
 
     return launch
 
 
 def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, rec, stride, traces, extra=NO_EXTRA):
     """Run a count-only kernel (``population_kernels(..., count=True)``) from ``k0`` to ``k1`` in one
-    launch: the spikes of each neuron, ``(n,)`` int64; raises :class:`._driver.SimulationError` on a bad state."""
+    launch: the spikes of each neuron, ``(n,)`` int64; raises :class:`._driver.SimulationError` on a bad state
+    (naming the neuron's global index under :func:`._driver.neuron_offset`)."""
     n, units = rows.shape[1], S.shape[0]
     k_begin = np.full(units, k0, dtype=np.int64)
     counts = np.zeros((units, ROW), dtype=np.int64)
@@ -467,7 +472,7 @@ def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, re
     bad = err[:, 0] >= 0
     if bad.any():
         u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-        step, neuron = int(err[u, 0]), int(err[u, 1])
+        step, neuron = int(err[u, 0]), int(err[u, 1]) + _driver.current_offset()
         raise _driver.SimulationError(f"the state of neuron {neuron} became NaN or ran away at step {step} "
                                       f"(t = {step * dt:g} ms)", step, step * dt, neuron)
     return counts[:, :BLOCK].reshape(-1)[:n].copy()
