@@ -19,9 +19,11 @@ import fastkernels as fk  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=3000)
-    p.add_argument("--out", default="autoencoder_838.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--epochs", type=int, default=3000,
+                   help="training epochs (full-batch Adam steps over the 8 patterns)")
+    p.add_argument("--out", default="autoencoder_838.png", help="output figure (PNG)")
     args = p.parse_args()
 
     patterns = np.eye(8, dtype=np.float32)
@@ -36,10 +38,12 @@ def main():
     print(f"final loss {ae.loss_curve_[-1]:.4f}")
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.5))
-    a1.imshow(codes, cmap="gray_r", vmin=0, vmax=1)
-    a1.set(title="hidden codes (3 units)", xlabel="hidden unit", ylabel="pattern")
+    im = a1.imshow(codes, cmap="gray_r", vmin=0, vmax=1)
+    a1.set(title="hidden codes (3 units)", xlabel="hidden unit", ylabel="input pattern (one-hot index)",
+           xticks=range(3), yticks=range(8))
+    fig.colorbar(im, ax=a1, label="hidden activation (sigmoid, 0 to 1)")
     a2.semilogy(ae.loss_curve_)
-    a2.set(title="training loss", xlabel="epoch")
+    a2.set(title="training loss", xlabel="epoch", ylabel="binary cross-entropy")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

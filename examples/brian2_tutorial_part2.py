@@ -51,11 +51,18 @@ def run_traces(G, S, duration):
     return M, [np.round(trains[q], 1).tolist() for q in range(G.n)]  # every neuron is a key, as in Brian2
 
 
-def plot_traces(ax, M, title, colours=("b", "g", "r")):
+def plot_traces(ax, M, title, labels, colours=("b", "g", "r")):
+    """One trace per neuron, labelled ``neuron q: <labels[q]>``, with the threshold v = 1 drawn."""
     for q in range(M.v.shape[0]):
-        ax.plot(M.t, M.v[q], "-" + colours[q], lw=1.5 if q else 1.0, label=f"neuron {q}")
-    ax.set(title=title, xlabel="time (ms)", ylabel="v")
+        ax.plot(M.t, M.v[q], "-" + colours[q], lw=1.5 if q else 1.0, label=f"neuron {q}: {labels[q]}")
+    ax.axhline(1.0, color="gray", lw=0.8, ls=":")
+    ax.set(title=title, xlabel="time (ms)", ylabel="v (threshold 1)", ylim=(-0.05, 1.6))  # room for the legend
     ax.legend(fontsize="x-small", loc="upper right")
+
+
+def spike_list(train):
+    """``[42.0, 84.0]`` -> ``"42.0, 84.0"`` (``"none"`` when empty), for titles and prints."""
+    return ", ".join(f"{t:.1f}" for t in train) or "none"
 
 
 def visualise_connectivity(ax, c, title, style="-k"):
@@ -69,9 +76,10 @@ def visualise_connectivity(ax, c, title, style="-k"):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--seed", type=int, default=0, help="seed of the random connectivity rules (C1, C9)")
-    p.add_argument("--out", default="brian2_tutorial_part2.png")
+    p.add_argument("--out", default="brian2_tutorial_part2.png", help="output figure (PNG)")
     args = p.parse_args()
     fig, ax = plt.subplots(3, 3, figsize=(15, 12))
 
@@ -81,7 +89,8 @@ def main():
     S = Synapses(G, G, Connectivity.from_arrays([0], [1], weight=0.2, n_pre=2, n_post=2), on_pre="v")
     M, trains = run_traces(G, S, 100.0)
     print(f"Y1: neuron 1 spikes at {trains[1]} ms (tutorial: [42.0, 84.0]); neuron 0 {len(trains[0])} times")
-    plot_traces(ax[0, 0], M, f"Y1: simplest synapse (neuron 1 spikes at {trains[1]} ms)")
+    plot_traces(ax[0, 0], M, f"Y1: simplest synapse (neuron 1 spikes at {spike_list(trains[1])} ms)",
+                ["I = 2, tau = 10 ms", "I = 0, tau = 100 ms, w = 0.2 from neuron 0"])
 
     # Y2: per-synapse weights, S.w = 'j * 0.2' for the synapses 0 -> 1 and 0 -> 2
     j = np.array([1, 2])
@@ -89,7 +98,8 @@ def main():
     S = Synapses(G, G, Connectivity.from_arrays([0, 0], j, weight=j * 0.2, n_pre=3, n_post=3), on_pre="v")
     M, trains = run_traces(G, S, 50.0)
     print(f"Y2: neuron 1 spikes at {trains[1]}, neuron 2 at {trains[2]} ms (tutorial: [42.0], [21.0, 42.0])")
-    plot_traces(ax[0, 1], M, "Y2: weights w = j * 0.2")
+    plot_traces(ax[0, 1], M, "Y2: weights w = j * 0.2",
+                ["I = 2, tau = 10 ms", "I = 0, tau = 100 ms, w = 0.2", "I = 0, tau = 100 ms, w = 0.4"])
 
     # Y3: the same with axonal delays, S.delay = 'j * 2 * ms'
     G = tutorial_group([2.0, 0.0, 0.0], [10.0, 100.0, 100.0])
@@ -97,7 +107,8 @@ def main():
                  on_pre="v")
     M, trains = run_traces(G, S, 50.0)
     print(f"Y3: neuron 1 spikes at {trains[1]}, neuron 2 at {trains[2]} ms (tutorial: [44.0], [25.0, 46.0])")
-    plot_traces(ax[0, 2], M, "Y3: delays j * 2 ms")
+    plot_traces(ax[0, 2], M, "Y3: delays j * 2 ms",
+                ["I = 2, tau = 10 ms", "w = 0.2, delay = 2 ms", "w = 0.4, delay = 4 ms"])
 
     # C1 / C4: connection rules on 10 neurons, drawn the tutorial's way
     c1 = bernoulli(10, 10, 0.2, condition="i != j", seed=args.seed)  # connect(condition='i != j', p=0.2)
@@ -106,11 +117,11 @@ def main():
     print(f"C4: |i - j| < 4, i != j: {c4.n_synapses} synapses (tutorial: 48)")
     visualise_connectivity(ax[1, 0], c1, f"C1: i != j, p = 0.2 ({c1.n_synapses} synapses)")
     visualise_connectivity(ax[1, 1], c4, f"C4: |i - j| < 4, i != j ({c4.n_synapses} synapses)")
-    ax[1, 2].plot(c4.i, c4.j, "o", ms=9, mfc="none", label="C4 |i - j| < 4")
-    ax[1, 2].plot(c1.i, c1.j, "xk", ms=6, label="C1 p = 0.2")
-    ax[1, 2].set(xlim=(-1, 10), ylim=(-1, 10), xlabel="source neuron index", ylabel="target neuron index",
-                 title="connectivity matrices")
-    ax[1, 2].legend(fontsize="x-small", loc="upper left")
+    ax[1, 2].plot(c4.i, c4.j, "o", ms=9, mfc="none", label="C4: |i - j| < 4, i != j")
+    ax[1, 2].plot(c1.i, c1.j, "xk", ms=6, label="C1: i != j, p = 0.2")
+    ax[1, 2].set(xlim=(-1, 10), ylim=(-1, 11.5), yticks=range(10), xticks=range(10), xlabel="source neuron index",
+                 ylabel="target neuron index", title="connectivity matrices")  # the rows above 9: the legend
+    ax[1, 2].legend(fontsize="x-small", loc="upper center", ncol=2)
 
     # C7 / C9: 30 neurons 50 um apart; weight (C7) and also probability (C9) fall off with distance
     # as exp(-(x_pre - x_post)^2 / (2 width^2)), width = N / 4 * spacing = 375 um
@@ -151,7 +162,8 @@ def main():
     ax[2, 2].plot(t, a_post, label="a_post")
     ax[2, 2].plot(t, w, "-k", lw=2, label="w")
     ax[2, 2].axhline(0, color="gray", lw=0.8)
-    ax[2, 2].set(title="STDP: pre at 10.1 ms, post at 20.1 ms", xlabel="time (ms)")
+    ax[2, 2].set(title="STDP: pre at 10.1 ms, post at 20.1 ms", xlabel="time (ms)",
+                 ylabel="trace / weight (w clipped to [0, 0.01])")
     ax[2, 2].legend(fontsize="small")
 
     fig.tight_layout()

@@ -38,12 +38,16 @@ from fastkernels.neurons import LIF  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=4000, help="neurons (80%% excitatory)")
-    p.add_argument("--duration", type=float, default=1000.0, help="ms")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", default="auto", help="auto, cpu or parallel")
-    p.add_argument("--out", default="cuba_network.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--n", type=int, default=4000,
+                   help="number of neurons (80%% excitatory; connection probability 80 / n)")
+    p.add_argument("--duration", type=float, default=1000.0, help="simulated time in ms (dt = 0.1 ms)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial v and of the connectivity")
+    p.add_argument("--backend", default="auto", choices=["auto", "cpu", "parallel", "cuda"],
+                   help="where Network.run runs: auto (the CPU, threads for large groups), cpu (serial), "
+                        "parallel (threads), cuda (an NVIDIA GPU)")
+    p.add_argument("--out", default="cuba_network.png", help="output figure (PNG)")
     args = p.parse_args()
     n = args.n
     n_exc = int(0.8 * n)
@@ -92,13 +96,17 @@ def main():
     fig, ax = plt.subplots(2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax[0].plot(t[e_sel], i[e_sel], ".b", ms=1.5, label="excitatory")
     ax[0].plot(t[i_sel], i[i_sel] - n_exc + n_show_e, ".r", ms=1.5, label="inhibitory")
-    ax[0].set(ylabel="neuron (subset)", ylim=(-1, n_show_e + n_show_i),
-              title=f"CUBA: {n} neurons, {len(Se) + len(Si)} synapses, mean rate {mean_rate:.2f} Hz")
-    ax[0].legend(loc="upper right", markerscale=6, fontsize="small")
-    ax[1].plot(rate.t, rate.smooth_rate(5.0), "-k", lw=1)
+    ax[0].set(ylabel=f"neuron (first {n_show_e} exc., first {n_show_i} inh.)", ylim=(-1, n_show_e + n_show_i))
+    fig.suptitle(f"CUBA: {n} neurons, {len(Se) + len(Si)} synapses, mean rate {mean_rate:.2f} Hz")
+    # legends outside the data: above the raster, and in headroom above the rate trace
+    ax[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, markerscale=6, fontsize="small",
+                 frameon=False, borderaxespad=0.2)
+    smooth = rate.smooth_rate(5.0)
+    ax[1].plot(rate.t, smooth, "-k", lw=1, label="population rate (5 ms window)")
     ax[1].axhline(mean_rate, color="gray", ls="--", lw=1, label=f"mean {mean_rate:.2f} Hz")
-    ax[1].set(xlabel="time (ms)", ylabel="population rate (Hz)", xlim=(0, args.duration))
-    ax[1].legend(loc="upper right", fontsize="small")
+    ax[1].set(xlabel="time (ms)", ylabel="population rate (Hz)", xlim=(0, args.duration),
+              ylim=(0, 1.45 * max(float(np.max(smooth, initial=0.0)), mean_rate, 1.0)))
+    ax[1].legend(loc="upper right", ncol=2, fontsize="small")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

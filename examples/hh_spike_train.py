@@ -35,10 +35,14 @@ def steady_rates(res, transient):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--duration", type=float, default=500.0, help="ms per f-I point (the first 100 ms are discarded)")
-    p.add_argument("--backend", default="auto")
-    p.add_argument("--out", default="hh_spike_train.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--duration", type=float, default=500.0,
+                   help="simulated ms per f-I point, > 150 (the first 100 ms are discarded)")
+    p.add_argument("--backend", default="auto", choices=["auto", "cpu", "parallel", "cuda"],
+                   help="where the simulations run: auto (picks by size), cpu (serial), parallel (threads), "
+                        "cuda (an NVIDIA GPU)")
+    p.add_argument("--out", default="hh_spike_train.png", help="output figure (PNG)")
     args = p.parse_args()
     if args.duration <= 150:
         p.error("--duration must exceed 150 ms (100 ms transient, then at least a few spikes)")
@@ -68,7 +72,7 @@ def main():
     for name in presets:
         izh[name] = simulate_izhikevich(getattr(Izhikevich, name)(), 1, 300.0, 0.1, I=10.0, record=0,
                                         backend=args.backend)
-        print(f"Izhikevich {name}: {izh[name].counts[0]} spikes in 300 ms at I = 10")
+        print(f"Izhikevich {name}: {izh[name].counts[0]} spikes in 300 ms at I = 10 mV/ms")
 
     fig = plt.figure(figsize=(11, 8))
     grid = fig.add_gridspec(4, 2)
@@ -78,19 +82,19 @@ def main():
     ax = fig.add_subplot(grid[1, 0])
     for g in "mhn":
         ax.plot(train.trace_times, train.traces[g][0], lw=0.8, label=g)
-    ax.set(xlabel="time (ms)", ylabel="gate", ylim=(0, 1))
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set(xlabel="time (ms)", ylabel="gate (open fraction)", ylim=(0, 1.4), yticks=[0, 0.5, 1])
+    ax.legend(loc="upper right", ncol=3, fontsize=8)  # in the headroom above 1
     ax = fig.add_subplot(grid[0:2, 1])
     ax.plot(currents, f_rk4, "o-", ms=3, label="RK4, dt 0.01 ms")
     ax.plot(currents, f_exp, "x", ms=4, label="exponential Euler, dt 0.1 ms")
-    ax.axvspan(6.2, 6.3, color="r", alpha=0.3, label="onset 6.2-6.3 (reference)")
+    ax.axvspan(6.2, 6.3, color="r", alpha=0.3, label="onset 6.2-6.3 uA/cm2 (reference)")
     ax.set(xlabel="I (uA/cm2)", ylabel="steady rate (Hz)", title="f-I curve: a type-II jump")
     ax.legend(fontsize=8)
     for k, name in enumerate(presets):
         ax = fig.add_subplot(grid[2 + k // 2, k % 2])
         r = izh[name]
         ax.plot(r.trace_times, r.traces["v"][0], lw=0.7)
-        ax.set(title=f"Izhikevich {name.replace('_', ' ')}, I = 10", ylim=(-85, 35), ylabel="v (mV)")
+        ax.set(title=f"Izhikevich {name.replace('_', ' ')}, I = 10 mV/ms", ylim=(-85, 35), ylabel="v (mV)")
         if k >= 2:
             ax.set_xlabel("time (ms)")
     fig.tight_layout()

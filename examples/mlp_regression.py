@@ -23,12 +23,15 @@ def target(x):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--hidden", type=int, nargs="+", default=[64, 64])
-    p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--noise", type=float, default=0.1)
-    p.add_argument("--out", default="mlp_regression.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", type=int, nargs="+", default=[64, 64],
+                   help="sizes of the hidden tanh layers, e.g. --hidden 64 64")
+    p.add_argument("--epochs", type=int, default=300,
+                   help="most training epochs (early stopping after 30 without validation gain)")
+    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
+    p.add_argument("--noise", type=float, default=0.1, help="standard deviation of the Gaussian noise on y")
+    p.add_argument("--out", default="mlp_regression.png", help="output figure (PNG)")
     args = p.parse_args()
 
     rng = np.random.default_rng(0)

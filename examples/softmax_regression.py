@@ -36,13 +36,16 @@ def load_data(rng):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--lr", type=float, default=0.5)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--smoothing", type=float, default=0.05)
-    p.add_argument("--backend", default="auto")
-    p.add_argument("--out", default="softmax_regression.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--epochs", type=int, default=60, help="passes over the training set")
+    p.add_argument("--lr", type=float, default=0.5, help="SGD learning rate (on the batch-mean loss)")
+    p.add_argument("--batch", type=int, default=64, help="mini-batch size (samples)")
+    p.add_argument("--smoothing", type=float, default=0.05, help="label smoothing of the training loss, in [0, 1)")
+    p.add_argument("--backend", default="auto", choices=["auto", "cpu", "parallel", "cuda"],
+                   help="where the kernels run: auto (picks by size), cpu (serial), parallel (threads), "
+                        "cuda (an NVIDIA GPU)")
+    p.add_argument("--out", default="softmax_regression.png", help="output figure (PNG)")
     args = p.parse_args()
 
     rng = np.random.default_rng(0)

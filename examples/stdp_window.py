@@ -42,10 +42,11 @@ def first_step_after(t_ms, dt=0.1):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pairs", type=int, default=100, help="number of pre/post pairs (N in the tutorial)")
-    p.add_argument("--tmax", type=float, default=50.0, help="ms: Delta t runs from +tmax to -tmax")
-    p.add_argument("--out", default="stdp_window.png")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--pairs", type=int, default=100, help="number of pre/post pairs (N in the tutorial), >= 2")
+    p.add_argument("--tmax", type=float, default=50.0, help="ms: Delta t runs from +tmax (pair 0) to -tmax (the last pair)")
+    p.add_argument("--out", default="stdp_window.png", help="output figure (PNG)")
     args = p.parse_args()
     n, tmax, dt = args.pairs, args.tmax, 0.1
 

@@ -44,11 +44,12 @@ def cluster_sentences(n_topics=6, per_topic=15, n_sentences=3000, length=15, see
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", help="whitespace text file, one sentence per line")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--sg", type=int, default=1, help="1 skip-gram, 0 CBOW")
-    ap.add_argument("--out", default="word2vec_train.png")
+    ap.add_argument("--corpus", help="whitespace text file, one sentence per line (default: gensim's head500, "
+                    "stemmed and without stop words, else generated topic sentences)")
+    ap.add_argument("--epochs", type=int, default=5, help="passes over the corpus")
+    ap.add_argument("--workers", type=int, default=2, help="threads (1: bit reproducible; more: Hogwild)")
+    ap.add_argument("--sg", type=int, default=1, choices=(0, 1), help="1 skip-gram, 0 CBOW")
+    ap.add_argument("--out", default="word2vec_train.png", help="the 2-D map of chosen words (PNG)")
     args = ap.parse_args()
 
     source = args.corpus or gensim_data("head500.noblanks.cor")
