@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 
 def _cmd_info(args) -> int:
@@ -65,9 +66,13 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_warmup(args) -> int:
-    from ._warmup import warmup
+    from ._warmup import _warmup_jobs
 
-    warmup(args.area, backends=args.backend, dtypes=args.dtype or ("float32", "float64"), verbose=True)
+    processes = args.processes or os.cpu_count() or 1
+    t0 = time.perf_counter()
+    _warmup_jobs(args.area, args.backend, args.dtype or ("float32", "float64"), True, processes, load=False)
+    print(f"warmup done in {time.perf_counter() - t0:.1f} s ({processes} processes); the kernels are in Numba's "
+          "cache (fastkernels info shows where)")
     return 0
 
 
@@ -95,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("--backend", action="append", choices=("cpu", "parallel", "cuda"), default=None)
     pw.add_argument("--dtype", action="append", choices=("float32", "float64"), default=None,
                     help="only this precision (repeatable; default both)")
+    pw.add_argument("--processes", type=int, default=0,
+                    help="compile in this many processes (default: one per core)")
     pw.set_defaults(func=_cmd_warmup)
     return p
 

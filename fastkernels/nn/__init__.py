@@ -32,3 +32,11 @@ def _warmup(backend, dtype):
     for act in ("relu", "gelu"):
         a, cache = dense_forward(x, x, x[:, 0].copy(), act, backend=backend)
         dense_backward(a, x, x, cache, act, backend=backend)
+    if backend != "cuda":  # the MLP's compiled epoch (relu + softmax: the defaults) with SGD and Adam
+        X = np.linspace(0, 1, 24, dtype=dtype).reshape(8, 3)
+        y = np.arange(8) % 2
+        for optimizer in ("sgd", "adam"):
+            model = MLP([3, 4, 2], dtype=dtype, backend=backend, seed=0, epochs=1, batch_size=4,
+                        optimizer=optimizer).fit(X, y)
+        model.predict(X)
+        model.predict_proba(X)
