@@ -110,15 +110,21 @@ _cblas64, _cblas32 = _make_cblas_call(64), _make_cblas_call(32)
 
 
 @jit
+def _contiguous(x, trans):
+    """``x.T`` (when ``trans``) or ``x`` as a fresh C-contiguous array."""
+    if not trans:
+        return x.copy()
+    out = np.empty((x.shape[1], x.shape[0]), x.dtype)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[j, i] = x[i, j]
+    return out
+
+
+@jit
 def _dot_fallback(transa, transb, alpha, a, b, beta, c):
-    if transa and transb:
-        r = np.dot(a.T, b.T)
-    elif transa:
-        r = np.dot(a.T, b)
-    elif transb:
-        r = np.dot(a, b.T)
-    else:
-        r = np.dot(a, b)
+    # one np.dot of C-contiguous operands: four layouts would compile four BLAS paths
+    r = np.dot(_contiguous(a, transa), _contiguous(b, transb))
     if beta == 0.0:  # c may hold garbage (np.empty): never read it
         for i in range(c.shape[0]):
             for j in range(c.shape[1]):

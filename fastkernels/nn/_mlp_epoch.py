@@ -90,8 +90,10 @@ def train_epoch(X, y, order, sequential, batch, sizes, flat, grad, alpha, kind, 
             xb = X[start:start + bn]
         else:
             xb = xbuf[:bn]
-            for r in range(bn):
-                xb[r] = X[order[start + r]]
+            for r in range(bn):  # element loops: a row assignment compiles Numba's shape-error path (~2 s)
+                src = order[start + r]
+                for c in range(X.shape[1]):
+                    xb[r, c] = X[src, c]
         acts = [xb]
         for k in range(n_layers):
             m, d, o = sizes[k + 1], sizes[k], offs[k]

@@ -217,17 +217,25 @@ def _insert_run(src, src_starts, counts, slots, info, arena, meta, ids):
 
 
 @jit
+def _copy_into(dst, src):
+    """``dst[:src.size] = src`` for 1-D arrays, as a loop: a slice assignment would compile Numba's
+    shape-checking error path (string formatting, seconds of compile time) for nothing."""
+    for i in range(src.size):
+        dst[i] = src[i]
+
+
+@jit
 def grow(slots, info, arena, n_words, need_arena):
     """Table arrays with room for one more word and ``need_arena`` bytes."""
     if n_words + 1 > info.shape[0]:
         grown = np.zeros((2 * info.shape[0], 4), np.int64)
-        grown[: info.shape[0]] = info
+        _copy_into(grown.reshape(grown.size), info.reshape(info.size))
         info = grown
     if 2 * (n_words + 1) > slots.shape[0]:
         slots = _rehash(slots, info, 2 * slots.shape[0])
     if need_arena > arena.size:
         grown_arena = np.empty(max(2 * arena.size, need_arena), np.uint8)
-        grown_arena[: arena.size] = arena
+        _copy_into(grown_arena, arena)
         arena = grown_arena
     return slots, info, arena
 
@@ -329,7 +337,8 @@ def grow_parts(part_slots, part_info, part_arena, metas, need_arena):
         used = max(used, metas[k + 1, ARENA_USED])
     if words + 1 > part_info.shape[1]:
         grown = np.zeros((n, 2 * part_info.shape[1], 4), np.int64)
-        grown[:, : part_info.shape[1]] = part_info
+        for k in range(n):
+            _copy_into(grown[k].reshape(grown.shape[1] * 4), part_info[k].reshape(part_info.shape[1] * 4))
         part_info = grown
     if 2 * (words + 1) > part_slots.shape[1]:
         grown_slots = np.zeros((n, 2 * part_slots.shape[1], 2), np.int64)
@@ -338,7 +347,8 @@ def grow_parts(part_slots, part_info, part_arena, metas, need_arena):
         part_slots = grown_slots
     if used + need_arena > part_arena.shape[1]:
         grown_arena = np.empty((n, max(2 * part_arena.shape[1], used + need_arena)), np.uint8)
-        grown_arena[:, : part_arena.shape[1]] = part_arena
+        for k in range(n):
+            _copy_into(grown_arena[k], part_arena[k])
         part_arena = grown_arena
     return part_slots, part_info, part_arena
 
