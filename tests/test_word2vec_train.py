@@ -332,3 +332,30 @@ def test_backend_choice(clusters):
 def test_serial_and_parallel_kernels_share_one_body():
     serial, parallel = epoch_kernels
     assert serial.py_func.__code__.co_code == parallel.py_func.__code__.co_code
+
+
+def test_threads_take_chunks_in_turn_and_cover_every_sentence_once():
+    """The epoch cuts the sentences into chunks (about CHUNK_TOKENS tokens) and thread ``k`` of ``nt``
+    trains chunks ``k, k + nt, ...``: run serially with ``nt = 3`` (stripes one after another),
+    every sentence is trained exactly once (the same survivors and examples as ``nt = 1``)."""
+    from fastkernels.word2vec.model import _call_cuts
+
+    sentences, _ = _clusters(n_sent=60, length=9, seed=3)
+    model = Word2Vec(None, vector_size=8, window=3, negative=3, min_count=1, sg=1, epochs=1, workers=1, seed=5,
+                     progress=False)
+    corpus = model.build_vocab(sentences)
+    serial = epoch_kernels[0]
+    chunks = _call_cuts(corpus.offsets, 40)
+    assert chunks.size > 4
+    runs = []
+    for nt in (1, 3):
+        syn0, syn1 = model.vectors.copy(), model.syn1neg.copy()
+        loss_out = np.zeros(corpus.n_sentences)
+        kept_out = np.zeros((corpus.n_sentences, 2), np.int64)
+        skey, wkey, nkey = model._epoch_keys(0)
+        serial(corpus.ids, corpus.offsets, chunks, nt, model._keep, False, syn0, syn1, model._sampler.table, 3, 3,
+               True, True, 0.025, 1e-4, 0, corpus.n_tokens, skey, wkey, nkey, False, loss_out, kept_out)
+        runs.append((kept_out, syn0))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][0][:, 0], np.diff(corpus.offsets))  # no subsampling: every token
+    assert not np.array_equal(runs[0][1], runs[1][1])  # another order of the same examples

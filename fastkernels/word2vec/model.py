@@ -25,7 +25,7 @@ from .._progress import ProgressBar, check_progress
 from .._random import check_seed, random_uniform, resolve_seed, stream_key
 from .._validate import check_allocation, check_flag, check_scalar
 from . import _streams
-from ._train import epoch_kernels
+from ._train import CHUNK_TOKENS, epoch_kernels
 from .batches import MAX_WINDOW
 from .corpus import Corpus
 from .reading import read_corpus
@@ -302,9 +302,12 @@ class Word2Vec:
         cuts = _call_cuts(offsets, _CALL_TOKENS)
         loss_out = np.zeros(offsets.size - 1)
         kept_out = np.zeros((offsets.size - 1, 2), np.int64)
+        nt = 1 if backend == "cpu" else numba.get_num_threads()
         for a, b in zip(cuts[:-1], cuts[1:]):
+            part = offsets[a:b + 1]
+            chunks = _call_cuts(part - part[0], CHUNK_TOKENS)  # the threads' chunks, as gensim's jobs
             t0 = time.perf_counter()
-            kernel(corpus.ids, offsets[a:b + 1], self._keep, args[0], self.vectors, self.syn1neg, table, *args[1:],
+            kernel(corpus.ids, part, chunks, nt, self._keep, args[0], self.vectors, self.syn1neg, table, *args[1:],
                    loss_out[a:b], kept_out[a:b])
             tick(int(a), time.perf_counter() - t0, int(offsets[b] - offsets[a]), done + int(offsets[b]))
         return loss_out, kept_out
