@@ -4,8 +4,10 @@
 log-uniform noise classes, rate 1.0) on Zipf-distributed ids over ``V`` words. The baseline is
 the same steps in vectorised NumPy (:func:`._train_reference.nce_step_numpy`: gathers, two small
 GEMMs, ``np.add.at`` scatters), fed the same batches and sample sets; each timed call starts from
-the same initial parameters. The compiled steps are serial on every backend: a step is one
-mini-batch (128 x 65 dot products), too little to split across threads.
+the same initial parameters. Both sides do the three products of a step as GEMMs through NumPy's
+BLAS (its threads); the kernel saves the gathers', scatters' and elementwise passes' temporaries
+and Python's per-operation overhead. Its own loops are serial on every backend: a step is one
+mini-batch, too little to split across threads.
 """
 
 from __future__ import annotations

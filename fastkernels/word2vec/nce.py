@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .._blas import blas_functions, gemm
 from .._jit import FASTMATH, device, jit
 from .._random import check_seed, resolve_seed, stream_key
 from .._validate import as_array, check_allocation, check_scalar
@@ -48,11 +49,14 @@ def _softplus_sigmoid(z):
 
 @jit(fastmath=FASTMATH)
 def _nce_steps(batches, labels, emb, w, b, num_sampled, lr, key, step0, losses, sampled, seen, logq_s,
-               g_s, ge, gw_s, gw_t):
+               e, ws, wt, z, g, ge, gw_s, gt_b, fns):
     """SGD on ``batches.shape[0]`` consecutive batches; ``losses[s]`` gets batch ``s``'s mean loss.
 
-    Scratch: ``sampled`` (S,) int64, ``seen`` (hash set, all -1), ``logq_s`` (S,), ``g_s`` (B, S)
-    float64, ``ge`` (B, d), ``gw_s`` (S, d), ``gw_t`` (B, d) float32."""
+    Per step the batch's rows are gathered (``e`` = emb[x] (B, d), ``ws`` = w[S] (S, d), ``wt`` =
+    w[y] (B, d)) and the three products are GEMMs through NumPy's BLAS (:mod:`fastkernels._blas`):
+    the noise logits ``z = e ws^T`` (B, S), then with ``g`` = d loss / d z (B, S) the input
+    gradients ``ge = g ws`` (B, d) and the sampled rows' gradients ``gw_s = g^T e`` (S, d). All
+    float32 scratch (``gt_b`` (B,): the true classes' derivatives) but ``logq_s`` (S,) float64; ``fns``: :func:`~fastkernels._blas.blas_functions`."""
     n_steps, bsz = batches.shape
     v, d = emb.shape
     log_range = math.log(v + 1.0)
@@ -63,58 +67,55 @@ def _nce_steps(batches, labels, emb, w, b, num_sampled, lr, key, step0, losses, 
             p = math.log1p(1.0 / (sampled[j] + 1.0)) / log_range
             q = p * num_sampled if tries == num_sampled else -math.expm1(tries * math.log1p(-p))
             logq_s[j] = math.log(q)
-        acc = 0.0
-        for i in range(bsz):  # logits and the loss's derivatives at the batch's parameters
+            c = sampled[j]
+            for k in range(d):
+                ws[j, k] = w[c, k]
+        for i in range(bsz):
             x = batches[s, i]
+            y = labels[s, i]
+            for k in range(d):
+                e[i, k] = emb[x, k]
+                wt[i, k] = w[y, k]
+        gemm(fns, False, True, 1.0, e, ws, 0.0, z)
+        acc = 0.0
+        for i in range(bsz):  # the loss and its derivatives, at the batch's parameters
             y = labels[s, i]
             p = math.log1p(1.0 / (y + 1.0)) / log_range
             q = p * num_sampled if tries == num_sampled else -math.expm1(tries * math.log1p(-p))
             f = np.float32(0.0)
             for k in range(d):
-                f += emb[x, k] * w[y, k]
-            sp, sig = _softplus_sigmoid(f + b[y] - math.log(q))
-            acc += sp - (f + b[y] - math.log(q))  # softplus(-z) = softplus(z) - z
-            gt = (sig - 1.0) * inv_b  # d loss / d s_true
+                f += e[i, k] * wt[i, k]
+            zt = f + b[y] - math.log(q)
+            sp, sig = _softplus_sigmoid(zt)
+            acc += sp - zt  # softplus(-z) = softplus(z) - z
+            gt = np.float32((sig - 1.0) * inv_b)  # d loss / d s_true
+            gt_b[i] = gt
             for k in range(d):
-                ge[i, k] = np.float32(gt) * w[y, k]
-                gw_t[i, k] = np.float32(gt) * emb[x, k]
-            g_s[i, 0] = gt  # column 0: the true class; 1 + j: sampled class j
+                wt[i, k] = gt * e[i, k]  # wt now holds the true rows' gradients
+                ge[i, k] = gt * w[y, k]
             for j in range(num_sampled):
-                c = sampled[j]
-                f = np.float32(0.0)
-                for k in range(d):
-                    f += emb[x, k] * w[c, k]
-                sp, sig = _softplus_sigmoid(f + b[c] - logq_s[j])
+                sp, sig = _softplus_sigmoid(z[i, j] + b[sampled[j]] - logq_s[j])
                 acc += sp
-                g = sig * inv_b  # d loss / d s_j
-                g_s[i, j + 1] = g
-                for k in range(d):
-                    ge[i, k] += np.float32(g) * w[c, k]
+                g[i, j] = np.float32(sig * inv_b)  # d loss / d s_j
         losses[s] = acc * inv_b
-        for j in range(num_sampled):  # sampled rows' gradients: sum over the batch
-            for k in range(d):
-                gw_s[j, k] = 0.0
-            for i in range(bsz):
-                gj = np.float32(g_s[i, j + 1])
-                x = batches[s, i]
-                for k in range(d):
-                    gw_s[j, k] += gj * emb[x, k]
+        gemm(fns, False, False, 1.0, g, ws, 1.0, ge)  # ge += g ws
+        gemm(fns, True, False, 1.0, g, e, 0.0, gw_s)
         # apply (IndexedSlices SGD: repeated rows get every slice)
+        for j in range(num_sampled):
+            c = sampled[j]
+            gb = np.float32(0.0)
+            for i in range(bsz):
+                gb += g[i, j]
+            b[c] -= np.float32(lr) * gb
+            for k in range(d):
+                w[c, k] -= np.float32(lr) * gw_s[j, k]
         for i in range(bsz):
             x = batches[s, i]
             y = labels[s, i]
             for k in range(d):
                 emb[x, k] -= np.float32(lr) * ge[i, k]
-                w[y, k] -= np.float32(lr) * gw_t[i, k]
-            b[y] -= np.float32(lr * g_s[i, 0])
-        for j in range(num_sampled):
-            c = sampled[j]
-            gb = 0.0
-            for i in range(bsz):
-                gb += g_s[i, j + 1]
-            for k in range(d):
-                w[c, k] -= np.float32(lr) * gw_s[j, k]
-            b[c] -= np.float32(lr * gb)
+                w[y, k] -= np.float32(lr) * wt[i, k]
+            b[y] -= np.float32(lr) * gt_b[i]
 
 
 class NCEWord2Vec:
@@ -200,14 +201,17 @@ class NCEWord2Vec:
         first = min(num_steps, _CALL_STEPS)
         batches, labels, nxt = generate_batch(data, batch_size, num_skips, skip_window, self.index,
                                               n_batches=first, seed=int(stream_key(self._key, _BATCH)) & ((1 << 63) - 1))
-        check_allocation(batch_size * (num_sampled + 1), 8, "batch_size", what="float64 derivatives")
+        check_allocation(batch_size * (num_sampled + 3 * d) + 2 * num_sampled * d, 4, "batch_size",
+                         what="float32 scratch")
         losses = np.empty(num_steps)
         sampled = np.empty(num_sampled, np.int64)
         seen = np.full(1 << max(4, (2 * num_sampled - 1).bit_length()), -1, np.int64)
         logq = np.empty(num_sampled)
-        g_s = np.empty((batch_size, num_sampled + 1))
-        ge, gw_t = np.empty((batch_size, d), np.float32), np.empty((batch_size, d), np.float32)
-        gw_s = np.empty((num_sampled, d), np.float32)
+        e, wt, ge = (np.empty((batch_size, d), np.float32) for _ in range(3))
+        ws, gw_s = np.empty((num_sampled, d), np.float32), np.empty((num_sampled, d), np.float32)
+        z, g = np.empty((batch_size, num_sampled), np.float32), np.empty((batch_size, num_sampled), np.float32)
+        gt_b = np.empty(batch_size, np.float32)
+        fns = blas_functions()
         done = 0
         while True:
             n = batches.shape[0]
@@ -215,7 +219,7 @@ class NCEWord2Vec:
             lab = labels[:, :, 0].astype(np.int64)
             _nce_steps(ids, lab, self.embeddings, self.nce_weights, self.nce_biases, num_sampled, lr,
                        stream_key(self._key, _NCE), np.int64(self.step), losses[done:done + n], sampled, seen,
-                       logq, g_s, ge, gw_s, gw_t)
+                       logq, e, ws, wt, z, g, ge, gw_s, gt_b, fns)
             done += n
             self.step += n
             self.index = nxt
