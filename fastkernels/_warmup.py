@@ -62,7 +62,7 @@ def warmup(areas=None, *, backends=("cpu", "parallel"), dtypes=("float32", "floa
     BackendUnavailableError
         ``"cuda"`` requested without a usable GPU.
     """
-    return _warmup_jobs(areas, backends, dtypes, verbose, processes, load=True)
+    return warmup_jobs(areas, backends, dtypes, verbose, processes, load=True)
 
 
 def _check(areas, backends, dtypes, processes):
@@ -85,7 +85,7 @@ def _check(areas, backends, dtypes, processes):
 _COST = {"neurons": 90, "networks": 70, "nn": 55, "word2vec": 50}
 
 
-def _warmup_jobs(areas, backends, dtypes, verbose, processes, *, load):
+def warmup_jobs(areas, backends, dtypes, verbose, processes, *, load):
     areas, backends, dtypes, processes = _check(areas, backends, dtypes, processes)
     # the longest first (neurons, networks: measured), each area's serial job before its parallel one
     # (which then loads the helpers they share from the cache): the processes end close together
@@ -122,14 +122,16 @@ def _warmup_jobs(areas, backends, dtypes, verbose, processes, *, load):
     return spent
 
 
-def _fastkernels_signatures():
+def fastkernels_signatures():
     """Compiled or cache-loaded signatures of every fastkernels dispatcher alive in this process."""
     import gc
 
     from numba.core.dispatcher import Dispatcher
 
+    # type(), not isinstance(): a dead weakref.proxy among the objects raises ReferenceError on
+    # any attribute access, isinstance's __class__ lookup included
     return sum(len(o.overloads) for o in gc.get_objects()
-               if isinstance(o, Dispatcher) and getattr(o.py_func, "__module__", "").startswith("fastkernels"))
+               if issubclass(type(o), Dispatcher) and getattr(o.py_func, "__module__", "").startswith("fastkernels"))
 
 
 def _job(area, backend, dtypes) -> dict:
@@ -149,10 +151,10 @@ def _job(area, backend, dtypes) -> dict:
             pass
 
     mod = importlib.import_module(f"fastkernels.{area}")
-    before = _fastkernels_signatures()
+    before = fastkernels_signatures()
     t0 = time.perf_counter()
     with event.install_listener("numba:compile", _Count()):
         for dtype in dtypes:
             mod._warmup(backend, np.dtype(dtype))
-    new = _fastkernels_signatures() - before
+    new = fastkernels_signatures() - before
     return {"seconds": time.perf_counter() - t0, "compiled": compiled[0], "loaded": max(new - compiled[0], 0)}

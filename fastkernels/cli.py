@@ -66,11 +66,11 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_warmup(args) -> int:
-    from ._warmup import _warmup_jobs
+    from ._warmup import warmup_jobs
 
     processes = args.processes or os.cpu_count() or 1
     t0 = time.perf_counter()
-    _warmup_jobs(args.area, args.backend, args.dtype or ("float32", "float64"), True, processes, load=False)
+    warmup_jobs(args.area, args.backend, args.dtype or ("float32", "float64"), True, processes, load=False)
     print(f"warmup done in {time.perf_counter() - t0:.1f} s ({processes} processes); the kernels are in Numba's "
           "cache (fastkernels info shows where)")
     return 0
