@@ -58,18 +58,25 @@ def _missing(y, name):
         raise ValueError(f"MLP requires {name} to be passed, but the target {name} is None")
 
 
+def _host_array(y, name, what):
+    """``y`` (required) as a host NumPy array; a TypeError naming ``name`` when NumPy cannot read it."""
+    _missing(y, name)
+    if is_device_array(y):
+        return host_values(y)
+    if isinstance(y, np.ndarray):
+        return y
+    try:
+        return np.asarray(y)
+    except Exception as exc:
+        raise TypeError(f"{name} must be {what}, got {type(y).__name__} that NumPy cannot read as one "
+                        f"({exc})") from None
+
+
 def check_targets(y, name, output, n_out, dtype, n_rows):
     """Sigmoid or linear targets as a ``(n_rows, n_out)`` array of ``dtype`` and whether they
     came 1-D. ``n_out`` None: taken from ``y`` (1 for a 1-D ``y``). Floats are checked finite
     (and within a float32 model's range) before the cast; ints and bools are 0/1 labels."""
-    _missing(y, name)
-    if is_device_array(y):
-        y = host_values(y)
-    if not isinstance(y, np.ndarray):
-        try:
-            y = np.asarray(y)
-        except Exception as exc:
-            raise TypeError(f"{name} must be array-like, got {type(y).__name__}") from exc
+    y = _host_array(y, name, "array-like")
     if y.dtype.kind == "f":
         check_finite_data(y, name)
         y = cast_float(y, name, dtype)
@@ -97,17 +104,9 @@ def check_targets(y, name, output, n_out, dtype, n_rows):
 def as_labels(y, name, n_rows):
     """``y`` as a 1-D host array of ``n_rows`` class labels: ints, bools, integral floats,
     strings or other sortable objects."""
-    _missing(y, name)
-    if is_device_array(y):
-        y = host_values(y)
-    if not isinstance(y, np.ndarray):
-        try:
-            y = np.asarray(y)
-        except Exception as exc:
-            raise TypeError(f"{name} must be an array of class labels, got {type(y).__name__} that NumPy "
-                            f"cannot read as one ({exc})") from None
-        if y.size == 0 and y.dtype.kind == "f":
-            y = y.astype(np.int64)  # np.asarray([]) is float64
+    y = _host_array(y, name, "an array of class labels")
+    if y.size == 0 and y.dtype.kind == "f":
+        y = y.astype(np.int64)  # np.asarray([]) is float64
     if y.dtype.kind not in "biufUSO":
         raise TypeError(f"{name} must hold class labels (ints, bools, strings...), got dtype {y.dtype.name}")
     if y.shape != (n_rows,):
