@@ -458,12 +458,14 @@ def cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, str
     return launch
 
 
-def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, rec, stride, traces, extra=NO_EXTRA):
-    """Run a count-only kernel (``population_kernels(..., count=True)``) from ``k0`` to ``k1`` in one
-    launch: the spikes of each neuron, ``(n,)`` int64; raises :class:`._driver.SimulationError` on a bad state
-    (naming the neuron's global index under :func:`._driver.neuron_offset`)."""
+def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, rec, stride, traces, extra=NO_EXTRA,
+                 k_from=None):
+    """Run a count-only kernel (``population_kernels(..., count=True)``) from step ``k_from`` (default
+    the run's first step ``k0``, which indexes the inputs) to ``k1`` in one launch: the spikes of each
+    neuron, ``(n,)`` int64; raises :class:`._driver.SimulationError` on a bad state (naming the
+    neuron's global index under :func:`._driver.neuron_offset`)."""
     n, units = rows.shape[1], S.shape[0]
-    k_begin = np.full(units, k0, dtype=np.int64)
+    k_begin = np.full(units, k0 if k_from is None else k_from, dtype=np.int64)
     counts = np.zeros((units, ROW), dtype=np.int64)
     spk_n = np.zeros(units, dtype=np.int64)
     err = np.full((units, 2), -1, dtype=np.int64)

@@ -146,7 +146,13 @@ def firing_rate_curve(model, inputs, *, duration: float = 1000.0, dt: float | No
     # Each model class says which simulator runs it and its defaults (dt, method): the models
     # sit above this module, so it never imports them.
     simulate, dt, method = setup(inputs.size, dt, method)
-    res = simulate(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
-    keep = res.spike_times >= res.t_start + transient
-    counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)
+    # A model that counts without recording (the LIF's grid methods on the CPU) skips the spike
+    # buffers and their sort, the serial tail of a recorded run.
+    counter = getattr(model, "_rate_counts", None)
+    counts = None if counter is None else counter(inputs.size, duration, dt, I=inputs, transient=transient,
+                                                  method=method, seed=seed, backend=backend, **kwargs)
+    if counts is None:
+        res = simulate(model, inputs.size, duration, dt, I=inputs, method=method, seed=seed, backend=backend, **kwargs)
+        keep = res.spike_times >= res.t_start + transient
+        counts = np.bincount(res.spike_neurons[keep], minlength=inputs.size)
     return counts / ((duration - transient) * 1e-3)

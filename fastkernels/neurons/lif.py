@@ -48,7 +48,7 @@ import numpy as np
 
 from .._backend import load_cuda, resolve_backend
 from .._random import resolve_seed, seed_kept
-from .._validate import check_cast_range, check_flag
+from .._validate import check_cast_range, check_flag, check_scalar
 from . import _driver, _params
 from ._engine import Run, count_spikes, cpu_launch, population_kernels, synaptic_ring
 from ._layout import BLOCK, blocked, unblocked
@@ -188,6 +188,22 @@ class LIF:
                 else "exact"
         return simulate_lif, 0.1 if dt is None else dt, method
 
+    def _rate_counts(self, n: int, duration, dt, *, transient, method, backend, **kwargs):
+        """The spikes per neuron over ``[transient, duration)`` from the count-only kernels (no
+        spikes recorded and sorted: the f-I curve's serial tail), or None where they do not run
+        (the event method, the cuda backend: :func:`~fastkernels.neurons.firing_rate_curve`
+        then counts a recorded run's spikes)."""
+        if method == "event" or {"count_only", "count_from", "syn"} & kwargs.keys():
+            return None  # (run_lif's own keywords: the simulator refuses them by name)
+        try:
+            work = int(n * float(duration) / float(dt))
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None  # a bad dt: the simulator names it
+        if resolve_backend(backend, work=work) == "cuda":
+            return None
+        return run_lif(self, n, duration, dt, method=method, backend=backend, count_only=True, count_from=transient,
+                       **kwargs)
+
     @property
     def has_poisson_input(self) -> bool:
         """Whether any neuron receives Poisson input trains (``poisson_inputs * poisson_rate * poisson_weight != 0``)."""
@@ -312,10 +328,13 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
 
 
 def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method="exact", seed=None, record=None,
-            record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False, syn=None):
+            record_every=1, t_start=0.0, dtype=np.float64, backend="auto", count_only=False, count_from=0.0,
+            syn=None):
     """:func:`simulate_lif`; ``count_only=True`` (grid methods on the CPU backends) runs the same
     kernel machinery without recording spikes and returns only the spikes per neuron, ``(n,)``
-    int64 (what the ``lif_population`` benchmark's "count only" bound times). ``syn``: the
+    int64 (what the ``lif_population`` benchmark's "count only" bound times and what
+    :func:`~fastkernels.neurons.firing_rate_curve` counts), of the spikes at times
+    ``>= t_start + count_from`` (ms; the spikes a recorded run would keep there). ``syn``: the
     engine's synaptic ring, ``(d, n)`` float64 (grid methods on the CPU backends; see
     :mod:`fastkernels.neurons._engine`)."""
     if not isinstance(model, LIF):
@@ -336,6 +355,8 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
         if "since" in initial:
             state["since"] = np.minimum(state["since"], SINCE_MAX)  # saturates there in the kernels
     k1 = run.k1
+    count_from = check_scalar(count_from, "count_from", lo=0)
+    k_from = k0 + _steps_before(count_from, k0, dt, k1 - k0)
     rows, common = run.inputs(I, dtype)
     if syn is not None and method == "event":
         raise ValueError("syn (a synaptic input ring) needs a grid method, not method='event'")
@@ -363,7 +384,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     with seed_kept(seed):
         key = resolve_seed(seed) if noisy or poisson else np.int64(0)
         out = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy,
-                       dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only)
+                       dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only, k_from)
     if count_only:
         return out
     final = {name: unblocked(S, r, n) for r, name in enumerate(STATE_ORDER[:5])}
@@ -471,17 +492,34 @@ def grid_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson=False, cou
     return _GRID[flags]
 
 
+def _steps_before(span: float, k0: int, dt: float, n_steps: int) -> int:
+    """How many of the steps ``k0 .. k0 + n_steps - 1`` of a run fall less than ``span`` ms after
+    its start, with spike times (``k dt``) and the start (``k0 dt``) computed as the kernels and
+    :class:`SimulationResult` compute them."""
+    end = k0 * dt + span
+    j = min(n_steps, max(0, math.ceil(span / dt)))
+    while j > 0 and (k0 + j - 1) * dt >= end:
+        j -= 1
+    while j < n_steps and (k0 + j) * dt < end:
+        j += 1
+    return j
+
+
 _GRID = {}  # flags of grid_kernels -> (serial, parallel)
 
 
 def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy, dynamics,
-             poisson, varied, max_per_step, rec, record_every, traces, count_only):
+             poisson, varied, max_per_step, rec, record_every, traces, count_only, k_from=None):
     if count_only:
         if method == "event" or backend == "cuda":
             raise ValueError("count_only runs the grid methods on the CPU backends only")
         serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson, count=True)
-        return count_spikes(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, 0, k0,
-                            k1, dt, rec, record_every, traces, ref_s)
+        kern = parallel if backend == "parallel" else serial
+        k_from = k0 if k_from is None else k_from
+        if k_from > k0:  # the transient: integrated, its spikes not counted
+            count_spikes(kern, S, P, rows, common, syn, key, noisy, 0, k0, k_from, dt, rec, record_every, traces, ref_s)
+        return count_spikes(kern, S, P, rows, common, syn, key, noisy, 0, k0, k1, dt, rec, record_every, traces, ref_s,
+                            k_from=k_from)
     if backend == "cuda":
         if syn.shape[0]:
             raise ValueError("a synaptic ring (syn) runs on the CPU backends only for the LIF")
