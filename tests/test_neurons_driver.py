@@ -121,3 +121,49 @@ def test_long_sparse_runs_sort_spikes_without_a_bin_per_step():
     t, i = _driver.order_spikes(times, ids, 0.0, 0.1, 10**12)
     np.testing.assert_array_equal(t, [1.0, 5.5, 3e10, 3e10])
     np.testing.assert_array_equal(i, [0, 2, 0, 1])
+
+
+# ---------------------------------------------------------------- the bit raster of the CPU block kernels
+
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+@pytest.mark.parametrize("window_bytes", [1, 3 * 36 * 7])  # one step a window; 7 steps of 3 blocks
+def test_raster_windows_give_the_run_of_one_window(monkeypatch, backend, window_bytes):
+    # 700 neurons: 3 blocks, the last partial; inputs from silent to firing at every step the
+    # refractory period allows, so rows hold no spike, some, and every neuron of a block.
+    I = np.linspace(0.5, 40.0, 700)
+    model = LIF(tau_m=10, tau_ref=0.1)
+    one = simulate_lif(model, 700, 30.0, 0.1, I=I, backend=backend)
+    monkeypatch.setattr(_driver, "RASTER_BYTES", window_bytes)
+    monkeypatch.setattr(_driver, "_RASTER", [])
+    many = simulate_lif(model, 700, 30.0, 0.1, I=I, backend=backend)
+    np.testing.assert_array_equal(one.spike_times, many.spike_times)
+    np.testing.assert_array_equal(one.spike_neurons, many.spike_neurons)
+    order = np.lexsort((one.spike_neurons, one.spike_times))
+    assert np.array_equal(order, np.arange(order.size))
+    counts = np.bincount(one.spike_neurons, minlength=700)
+    assert counts[0] == 0 and counts[-1] == counts.max() >= 100  # silent, and firing every refractory period
+    # the spikes are the count-only kernel's, neuron by neuron
+    from fastkernels.neurons.lif import run_lif
+    np.testing.assert_array_equal(counts, run_lif(model, 700, 30.0, 0.1, I=I, backend=backend, count_only=True))
+
+
+def test_raster_spike_times_are_k_dt_and_continue_across_runs():
+    I = np.linspace(1.0, 3.0, 300)
+    model = LIF(tau_m=10, tau_ref=2.0)
+    whole = simulate_lif(model, 300, 40.0, 0.1, I=I, backend="parallel")
+    first = simulate_lif(model, 300, 17.3, 0.1, I=I, backend="parallel")
+    rest = simulate_lif(model, 300, 22.7, 0.1, I=I, initial=first.final_state, backend="cpu")
+    np.testing.assert_array_equal(np.concatenate([first.spike_times, rest.spike_times]), whole.spike_times)
+    np.testing.assert_array_equal(np.concatenate([first.spike_neurons, rest.spike_neurons]), whole.spike_neurons)
+    steps = np.round(whole.spike_times / 0.1).astype(np.int64)
+    np.testing.assert_array_equal(whole.spike_times, steps * 0.1)
+
+
+def test_raster_buffers_kept_between_runs_of_other_sizes():
+    # the kept raster fits one population's blocks; a run of another size must not read it
+    model = LIF(tau_m=10, tau_ref=1.0)
+    for n in (300, 1000, 40, 1000):
+        I = np.linspace(0.5, 4.0, n)
+        res = simulate_lif(model, n, 20.0, 0.1, I=I, backend="parallel")
+        from fastkernels.neurons.lif import run_lif
+        np.testing.assert_array_equal(res.counts, run_lif(model, n, 20.0, 0.1, I=I, backend="cpu", count_only=True))

@@ -57,20 +57,24 @@ def test_blocked_round_trip():
     np.testing.assert_array_equal(C, B)
 
 
-def test_each_model_is_one_population_kernel_pair():
+def test_each_method_is_one_population_kernel_pair_compiled_on_use():
+    # One (serial, parallel) pair per method: a run compiles its own method's loop only (one block
+    # kernel with every method's loop compiled all of them at a first call).
     for model in (hh.POPULATION, izhikevich.POPULATION):
-        serial, parallel = model.kernels
-        assert serial.py_func.__name__ == f"_{'izh' if model.name == 'izhikevich' else model.name}_blocks"
-        assert parallel.py_func.__name__.endswith("_blocks_parallel")
-    simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, backend="cpu")
-    before = len(izhikevich.POPULATION.kernels[0].signatures)
+        assert len(model.kernels) == len(model.methods)
+        prefix = "izh" if model.name == "izhikevich" else model.name
+        for code, (serial, parallel) in enumerate(model.kernels):
+            assert serial.py_func.__name__ == f"_{prefix}{code}_blocks"
+            assert parallel.py_func.__name__.endswith("_blocks_parallel")
+    kernels = izhikevich.POPULATION.kernels
+    rk4 = izhikevich.METHODS.index("rk4")
+    untouched = [len(kernels[c][0].signatures) for c in range(len(kernels)) if c != rk4]
     simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, method="rk4", backend="cpu")
-    assert len(izhikevich.POPULATION.kernels[0].signatures) == before  # the method is a run-time argument
-    simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, dtype=np.float32, backend="cpu")
     simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, method="rk4", dtype=np.float32, backend="cpu")
-    dtypes = {sig[0].dtype.name for sig in izhikevich.POPULATION.kernels[0].signatures}
+    assert [len(kernels[c][0].signatures) for c in range(len(kernels)) if c != rk4] == untouched
+    dtypes = {sig[0].dtype.name for sig in kernels[rk4][0].signatures}
     assert dtypes == {"float64", "float32"}  # one compile per working dtype
-    assert len(izhikevich.POPULATION.kernels[0].signatures) == 2
+    assert len(kernels[rk4][0].signatures) == 2
 
 
 def test_models_declare_their_working_dtypes():

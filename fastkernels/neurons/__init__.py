@@ -25,7 +25,8 @@ __all__ = ["HH", "Izhikevich", "LIF", "SimulationError", "SimulationResult", "fi
 
 
 def _warmup(backend, dtype):
-    """Compile the common LIF kernels (called by :func:`fastkernels.warmup`)."""
+    """Compile the common kernels of each model, every integrator of HH and Izhikevich (called by
+    :func:`fastkernels.warmup`)."""
     if backend == "cuda":
         simulate_lif(LIF(), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend="cuda")
         simulate_hh(HH(), 4, 0.1, 0.01, I=10.0, dtype=dtype, backend="cuda")
@@ -34,5 +35,8 @@ def _warmup(backend, dtype):
     for mode in ("steps", "legacy_float"):
         simulate_lif(LIF(refractory_mode=mode), 4, 1.0, 0.1, I=1.5, dtype=dtype, backend=backend)
     simulate_lif(LIF(), 4, 1.0, 0.1, I=_np.linspace(1, 2, 4), dtype=dtype, backend=backend)
-    simulate_hh(HH(), 4, 0.1, 0.01, I=10.0, dtype=dtype, backend=backend)
-    simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, dtype=dtype, backend=backend)
+    # One kernel per integrator (a run compiles its own method's only): warm each.
+    for method in ("rk4", "euler", "exponential_euler"):
+        simulate_hh(HH(), 4, 0.1, 0.01, I=10.0, method=method, dtype=dtype, backend=backend)
+    for method in ("euler", "rk4"):
+        simulate_izhikevich(Izhikevich(), 4, 1.0, 0.1, I=10.0, method=method, dtype=dtype, backend=backend)

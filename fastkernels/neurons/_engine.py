@@ -11,9 +11,12 @@ the host-side checks of its parameters and initial state. The engine owns everyt
   ``xi`` (this step's noise draw) and ``input`` (this step's per-neuron drive));
 * the compiled time loop (:func:`population_kernels`: time outside, a branch-free loop across
   a block of neurons inside, ``prange`` over blocks), the noise streams, spike recording
-  (:func:`._driver.emit_spikes`), traces and the search for a bad state;
-* the host driver (:func:`._driver.run`: spike buffers, resumption of units that stopped
-  early), the CUDA launch (:func:`._cuda.model_launcher`) and the :class:`SimulationResult`.
+  (a bit raster per block and step, :func:`._driver.raster_spikes`), traces and the search
+  for a bad state;
+* the host driver (:func:`._driver.run_raster`: windows of steps, each raster decoded in
+  parallel into (time, neuron) order; on CUDA :func:`._driver.run`: spike buffers, resumption
+  of units that stopped early), the CUDA launch (:func:`._cuda.model_launcher`) and the
+  :class:`SimulationResult`.
 
 Precision
 ---------
@@ -98,7 +101,7 @@ from .._random import resolve_seed, seed_kept
 from .._simd import prefer_wide_vectors
 from .._validate import check_cast_range, check_choice, check_scalar
 from . import _driver, _params
-from ._driver import emit_spikes, stage_inputs
+from ._driver import raster_spikes, stage_inputs
 from ._layout import BLOCK, ROW, blocked, unblocked
 from ._params import as_record, check_common, check_run, check_traces, first_step
 from .inputs import as_input
@@ -106,6 +109,9 @@ from .result import SimulationResult
 
 FLOAT64 = np.dtype(np.float64)
 
+
+#: The raster counts a count-only kernel is handed (and never touches).
+_NO_RASTER_COUNTS = np.zeros((1, 1), dtype=np.int32)
 
 #: The ``extra`` row of a model that needs none.
 NO_EXTRA = np.zeros(1, dtype=np.float64)
@@ -125,8 +131,8 @@ class Population:
         State rows, in kernel order: all are traced and returned as the final state.
     params : tuple of str
         Parameter rows, in kernel order (keys of the dict given to :func:`simulate`).
-    kernels : (serial, parallel)
-        From :func:`population_kernels`.
+    kernels : tuple of (serial, parallel)
+        One pair per method code, from :func:`method_kernels`.
     cost : int
         Cost of one neuron update relative to an LIF's (for the ``"auto"`` backend choice).
     dtypes : tuple of numpy.dtype
@@ -184,9 +190,14 @@ def no_stage(sb, pb, key, k, lo, m):
     """The staging hook of a model that needs none."""
 
 
-def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
+def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_i, spk_n, err,
                     rec, rec_lo, stride, traces, extra, off):
-    """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or until its spike buffer is full).
+    """Advance block ``b`` from its step ``k_begin[b]`` to ``k_end`` (or to a bad state).
+
+    Recording kernels store each step's spikes in the block's rows of the window's bit raster
+    (``spk_i``, uint64) and their number in ``spk_n`` (int32), row ``k - k_begin[b]``
+    (:func:`._driver.raster_spikes`); count-only kernels add them to ``spk_i[b]`` (int64 counts)
+    and leave ``spk_n`` alone.
 
     Time loop outside, the model's vectorised neuron loop of the method inside. ``noisy`` and
     ``method`` are run-time arguments: one compiled kernel serves every configuration (the
@@ -200,7 +211,6 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     """
     prefer_wide_vectors()  # the step loops LLVM inlines here keep their vector width
     n = rows.shape[1]
-    cap = spk_t.shape[1]
     synaptic = syn.shape[0] > 0
     varying = rows.shape[0] > 1 or synaptic
     lo = b * BLOCK
@@ -211,17 +221,15 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
     xi = sb[_N_STATE * ROW:_N_STATE * ROW + m]  # noqa: F821
     drive = inp if varying else rows[0, lo:lo + m]
-    # Spike flags of one step, scanned eight at a time through a uint64 view; count-only
-    # kernels hand the loop the block's spike counts instead.
-    flags = np.zeros(ROW, dtype=np.uint8)
-    words = flags.view(np.uint64)
+    # Spike flags of one step, 0/1 in int64: the vectorised loops store them as they store
+    # counts (uint8 flags cost the LIF ~20% of its step in narrowing shuffles on AVX2).
+    # Count-only kernels hand the loop the block's spike counts instead.
+    flags = np.zeros(ROW, dtype=np.int64)
     fl = spk_i[b] if _COUNT else flags  # noqa: F821
-    cnt = spk_n[b]
     dts = like(sb, dt)  # the step's dt in the working precision
     k = k_begin[b]
+    first = k  # the window's first step: raster row k - first
     while k < k_end:
-        if not _COUNT and cnt + m > cap:  # noqa: F821
-            break
         if rec_lo[b + 1] > rec_lo[b] and (k - k0) % stride == 0:
             row = (k - k0) // stride
             for r in range(rec_lo[b], rec_lo[b + 1]):
@@ -253,14 +261,13 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
                 err[b, 0] = k
                 err[b, 1] = lo + j
             break
-        if nsp and not _COUNT:  # noqa: F821
-            cnt = emit_spikes(flags, words, nsp, m, lo, k * dt, b, spk_t, spk_i, cnt)
+        if not _COUNT:  # noqa: F821
+            raster_spikes(flags, nsp, k - first, b, spk_i, spk_n)
         k += 1
     k_begin[b] = k
-    spk_n[b] = cnt
 
 
-def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err,
+def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt, spk_i, spk_n, err,
                      rec, rec_lo, stride, traces, extra, off):
     """Every block, ``prange`` over blocks in the parallel build (each block compiled on its own:
     Numba's parallel lowering does not vectorise a prange body's inner loops, a called function
@@ -268,7 +275,7 @@ def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end
     block function would otherwise be compiled a second time for a ``uint64`` argument."""
     for b in prange(k_begin.shape[0]):
         _BLOCK_FN(np.int64(b), S, P, rows, common, syn, key, noisy, method, k_begin, k_end, k0, dt,  # noqa: F821
-                  spk_t, spk_i, spk_n, err, rec, rec_lo, stride, traces, extra, off)
+                  spk_i, spk_n, err, rec, rec_lo, stride, traces, extra, off)
 
 
 def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=None, stepped=False, trace=None,
@@ -312,6 +319,18 @@ def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=No
                            _FIRST_BAD=first_bad, _N_STATE=n_state, _TRACE=trace,
                            _STAGE=no_stage if stage is None else stage, _COUNT=bool(count)), **(options or {}))
     return cpu_kernels(specialise(_blocks_template, f"_{name}_blocks", _BLOCK_FN=block))
+
+
+def method_kernels(name: str, loops, first_bad, n_state: int, **kwargs) -> tuple:
+    """``((serial, parallel), ...)``, one pair per method code: :func:`population_kernels` around
+    each step loop alone (``kwargs`` as there), named ``{name}{code}``.
+
+    A run compiles only its method's kernel: one block kernel holding every method's loop
+    compiled all of them at a call's first use (HH: its three integrators, ~6 s of a first
+    ``simulate_hh``). Dispatchers compile lazily, so building the pairs costs nothing.
+    """
+    return tuple(population_kernels(f"{name}{code}", (loop,), first_bad, n_state, **kwargs)
+                 for code, loop in enumerate(loops))
 
 
 # ------------------------------------------------------------------ host side
@@ -438,21 +457,21 @@ def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):
                                  capacity=cu.buffer_capacity(n, 1))
         finish()
         return times, ids
-    serial, parallel = model.kernels
+    serial, parallel = model.kernels[code]
     launch = cpu_launch(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, code, k0, dt,
                         rec, stride, traces)
-    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt)
+    return _driver.run_raster(launch, units=S.shape[0], k0=k0, k1=k1, dt=dt, parallel=backend == "parallel")
 
 
 def cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra=NO_EXTRA):
-    """The ``launch(k_begin, k_end, spk_t, spk_i, spk_n, err)`` :func:`._driver.run` calls for a CPU
+    """The ``launch(k_begin, k_end, spk_i, spk_n, err)`` :func:`._driver.run_raster` calls for a CPU
     kernel of :func:`population_kernels` (``extra``: the stepped loops' float64 row). The kernel
     numbers the neurons' random streams from the context's :func:`._driver.neuron_offset`."""
     rec_lo = _driver.record_ranges(rec, rows.shape[1], BLOCK)
     off = np.int64(_driver.current_offset())
 
-    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
-        kern(S, P, rows, common, syn, key, noisy, code, k_begin, k_end, k0, dt, spk_t, spk_i, spk_n, err, rec, rec_lo,
+    def launch(k_begin, k_end, spk_i, spk_n, err):
+        kern(S, P, rows, common, syn, key, noisy, code, k_begin, k_end, k0, dt, spk_i, spk_n, err, rec, rec_lo,
              stride, traces, extra, off)
 
     return launch
@@ -467,10 +486,9 @@ def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, re
     n, units = rows.shape[1], S.shape[0]
     k_begin = np.full(units, k0 if k_from is None else k_from, dtype=np.int64)
     counts = np.zeros((units, ROW), dtype=np.int64)
-    spk_n = np.zeros(units, dtype=np.int64)
     err = np.full((units, 2), -1, dtype=np.int64)
     cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra)(
-        k_begin, k1, np.empty((units, 0)), counts, spk_n, err)
+        k_begin, k1, counts, _NO_RASTER_COUNTS, err)
     bad = err[:, 0] >= 0
     if bad.any():
         u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])

@@ -47,7 +47,7 @@ from .._simd import inline_hint, no_hint, prefer_wide_vectors
 from . import _params
 from .._precision import like, out_of_line_if_float32
 from .._validate import check_choice
-from ._engine import Population, Run, population_kernels, simulate
+from ._engine import Population, Run, method_kernels, simulate
 from ._layout import ROW
 from ._params import check_finite_result, per_neuron
 from .result import SimulationResult
@@ -249,7 +249,7 @@ PARAM_ORDER = ("a", "b", "c", "d", "v_peak", "sn")
 #: What the population engine runs: state rows V, U (then the engine's XI, IN), parameter rows
 #: A..SN, one step loop per method code, in float64 or float32.
 POPULATION = Population("izhikevich", METHODS, STATE_NAMES, PARAM_ORDER,
-                        population_kernels("izh", _LOOPS, _first_bad, 2), loops=_LOOPS, first_bad=_first_bad,
+                        method_kernels("izh", _LOOPS, _first_bad, 2), loops=_LOOPS, first_bad=_first_bad,
                         dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"sn": "sigma and dt (the noise current)", "v": "v0 or initial['v']",
                                 "u": "u0 or initial['u']"})

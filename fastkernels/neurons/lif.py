@@ -538,9 +538,9 @@ def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, s
         def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
             kern(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, spk_i, spk_n, err,
                  rec, rec_lo, record_every, traces)
-    else:
-        serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson)
-        launch = cpu_launch(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, 0, k0,
-                            dt, rec, record_every, traces, ref_s)
-    return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt,
-                       max_spikes_per_step=max_per_step)
+        return _driver.run(launch, units=S.shape[0], k0=k0, k1=k1, per_step=min(n, BLOCK), dt=dt,
+                           max_spikes_per_step=max_per_step)
+    serial, parallel = grid_kernels(varied, dynamics, noisy, legacy, model.freeze_refractory, poisson)
+    launch = cpu_launch(parallel if backend == "parallel" else serial, S, P, rows, common, syn, key, noisy, 0, k0,
+                        dt, rec, record_every, traces, ref_s)
+    return _driver.run_raster(launch, units=S.shape[0], k0=k0, k1=k1, dt=dt, parallel=backend == "parallel")
