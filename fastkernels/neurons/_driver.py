@@ -43,7 +43,7 @@ from numba import prange
 from .._backend import get_num_threads
 from .._jit import cpu_kernels, device, jit
 from .._random import normal, stream_key
-from .._simd import trailing_zeros
+from .._simd import nonzero_bits64, trailing_zeros
 from .._validate import check_allocation, check_scalar, max_bytes
 from ._layout import BLOCK  # noqa: F401  (re-exported: the block size the CPU kernels use)
 
@@ -175,18 +175,22 @@ def raster_spikes(flags, nsp, r, b, raster, counts):
     when it is not 0, the step's flags (``(ROW,)`` int64, 0 or 1 per neuron) packed to bits, neuron
     ``j``'s at bit ``j % 64`` of ``raster[b, r * RASTER_WORDS + j // 64]``.
 
-    Four vectorised shift-or reductions a step in place of a scan of the flags for the spiking
-    neurons and two stores per spike into buffers that must later be merged and sorted: the
-    order (time, then neuron) is the raster's own, read out by :func:`decode_raster`.
+    Four vector compares and bit casts a step (:func:`fastkernels._simd.nonzero_bits64`, ~35 ns
+    here) in place of a scan of the flags for the spiking neurons and two stores per spike into
+    buffers that must later be merged and sorted: the order (time, then neuron) is the raster's
+    own, read out by :func:`decode_raster`.
     """
     counts[b, r] = nsp
     if nsp:
         base = r * RASTER_WORDS
         for g in range(RASTER_WORDS):
-            acc = np.int64(0)
-            for j in range(64):
-                acc |= flags[64 * g + j] << j
-            raster[b, base + g] = np.uint64(acc)
+            if _BIG_ENDIAN:  # (a compile-time constant) the bit cast's order is the target's
+                acc = np.uint64(0)
+                for j in range(64):
+                    acc |= np.uint64(flags[64 * g + j] != 0) << np.uint64(j)
+                raster[b, base + g] = acc
+            else:
+                raster[b, base + g] = nonzero_bits64(flags, 64 * g)
 
 
 def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
@@ -204,13 +208,16 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
         tot[r + 1] += tot[r]
     out_t = np.empty(tot[nk], dtype=np.float64)
     out_i = np.empty(tot[nk], dtype=np.int64)
+    cur = tot[:nk].copy()  # each row's next free slot
     for c in prange(n_chunks):
-        for r in range(c * per, min(nk, (c + 1) * per)):
-            pos = tot[r]
-            t = (k_first + r) * dt  # as the spike buffers stored it: k dt
-            for b in range(units):
+        # Block by block over the chunk's rows: each block's rows are contiguous in memory (a
+        # row-major walk strides a block's whole window per read), and blocks arrive in id order.
+        for b in range(units):
+            for r in range(c * per, min(nk, (c + 1) * per)):
                 if counts[b, r] == 0:
                     continue
+                t = (k_first + r) * dt  # as the spike buffers stored it: k dt
+                pos = cur[r]
                 for g in range(RASTER_WORDS):
                     w = raster[b, r * RASTER_WORDS + g]
                     while w != 0:
@@ -218,6 +225,7 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
                         out_i[pos] = b * BLOCK + g * 64 + np.int64(trailing_zeros(w))
                         pos += 1
                         w &= w - np.uint64(1)
+                cur[r] = pos
     return out_t, out_i
 
 
