@@ -5,7 +5,7 @@ import pytest
 
 from fastkernels._jit import jit
 from fastkernels._simd import (bitcast_f32_to_i32, bitcast_f64_to_i64, bitcast_i32_to_f32, bitcast_i64_to_f64, fmuladd,
-                               inline_hint, prefer_wide_vectors, trailing_zeros)
+                               inline_hint, nonzero_bits64, prefer_wide_vectors, trailing_zeros)
 
 
 @jit
@@ -49,3 +49,23 @@ def _tz(x):
 def test_trailing_zeros(k):
     assert _tz(np.uint64(1) << np.uint64(k)) == k
     assert _tz((np.uint64(1) << np.uint64(k)) | (np.uint64(1) << np.uint64(63))) == k
+
+
+@jit
+def _bits(a, start):
+    return nonzero_bits64(a, start)
+
+
+def test_nonzero_bits64_matches_a_loop():
+    import sys
+
+    if sys.byteorder != "little":
+        pytest.skip("the raster uses a loop on big-endian machines")
+    rng = np.random.default_rng(7)
+    for start in (0, 64, 3):
+        for _ in range(50):
+            a = np.zeros(140, np.int64)
+            a[rng.choice(140, rng.integers(0, 140), replace=False)] = rng.integers(1, 5)
+            a[rng.integers(0, 140)] = -7  # any non-zero value counts
+            want = sum(1 << j for j in range(64) if a[start + j] != 0)
+            assert int(_bits(a, start)) == want
