@@ -174,3 +174,16 @@ def test_synaptic_ring_beyond_float32_is_refused_in_a_float32_run(monkeypatch):
     monkeypatch.setattr(hh, "simulate", lambda *a, **k: real(*a, syn=np.full((2, 4), 1e39), **k))
     with pytest.raises(ValueError, match="syn"):
         simulate_hh(HH(), 4, 1.0, 0.1, I=10.0, method="exponential_euler", dtype=np.float32, backend="cpu")
+
+
+def test_auto_backend_runs_one_block_serially():
+    # one block has nothing to share among threads: "auto" compiles and runs the serial kernel
+    import numba
+
+    from fastkernels.neurons._engine import population_backend
+    from fastkernels.neurons._layout import BLOCK
+
+    assert population_backend("auto", 10**9, BLOCK) == "cpu"
+    assert population_backend("parallel", 10**9, 1) == "parallel"  # asked for: kept
+    assert population_backend("cpu", 10**9, 10 * BLOCK) == "cpu"
+    assert population_backend("auto", 10**9, BLOCK + 1) == ("parallel" if numba.get_num_threads() > 1 else "cpu")

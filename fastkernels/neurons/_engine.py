@@ -385,6 +385,14 @@ class Run:
             traces=traces, final_state=final)
 
 
+def population_backend(backend: str, work: int, n: int) -> str:
+    """:func:`fastkernels._backend.resolve_backend` for a population of ``n`` neurons: ``"auto"``
+    never picks ``"parallel"`` for one block (threads would have nothing to share, and a
+    small first run would compile the parallel kernels, seconds, for nothing)."""
+    resolved = resolve_backend(backend, work=work)
+    return "cpu" if backend == "auto" and resolved == "parallel" and n <= BLOCK else resolved
+
+
 def synaptic_ring(syn, n: int, dtype) -> np.ndarray:
     """The synaptic input ring a kernel reads: ``syn`` as a C-contiguous ``(d, n)`` array of ``dtype``
     (``None``: the empty ring, no synaptic input); values beyond ``dtype``'s range are refused."""
@@ -433,7 +441,7 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
     run.rows, run.common = (np.ascontiguousarray(a, dtype=work) for a in (run.rows, run.common))
     # Traces are kept in the working dtype, plus a copy when the result's dtype differs.
     rec, n_rows = run.record(record, len(model.state), work.itemsize + (0 if dtype == work else dtype.itemsize))
-    backend = resolve_backend(run.backend, work=model.cost * n * run.n_steps)
+    backend = population_backend(run.backend, model.cost * n * run.n_steps, n)
     # Fresh blocked copies: the kernels never write the caller's arrays.
     P = blocked(p, model.params, n, work)
     S = blocked(state, model.state + ("xi", "input"), n, work)

@@ -50,7 +50,7 @@ from .._backend import load_cuda, resolve_backend
 from .._random import resolve_seed, seed_kept
 from .._validate import check_cast_range, check_flag, check_scalar
 from . import _driver, _params
-from ._engine import Run, count_spikes, cpu_launch, population_kernels, synaptic_ring
+from ._engine import Run, count_spikes, cpu_launch, population_backend, population_kernels, synaptic_ring
 from ._layout import BLOCK, blocked, unblocked
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
@@ -374,7 +374,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     legacy = model.refractory_mode == "legacy_float"
     rec, n_rows = run.record(record, 3, dtype.itemsize)
     max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
-    backend = resolve_backend(backend, work=n * n_steps)
+    backend = population_backend(backend, n * n_steps, n)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
     # travel as one block whose first column the kernels read as scalars.
     P = blocked(p, PARAM_ORDER, n if varied else 1, dtype)
