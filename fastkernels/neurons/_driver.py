@@ -172,7 +172,7 @@ def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
 @jit
 def raster_spikes(flags, nsp, r, b, raster, counts):
     """Store block ``b``'s spikes of one step in row ``r`` of its window: ``counts[b, r] = nsp`` and,
-    when it is not 0, the step's flags (``(ROW,)`` int64, 0 or 1 per neuron) packed to bits, neuron
+    when it is not 0, the step's flags (``(ROW,)`` int32 or int64, 0 or 1 per neuron) packed to bits, neuron
     ``j``'s at bit ``j % 64`` of ``raster[b, r * RASTER_WORDS + j // 64]``.
 
     Four vector compares and bit casts a step (:func:`fastkernels._simd.nonzero_bits64`, ~35 ns

@@ -96,7 +96,7 @@ from numba import prange
 
 from .._backend import load_cuda, resolve_backend
 from .._jit import cpu_kernels, jit, specialise
-from .._precision import like
+from .._precision import int_flags, like
 from .._random import resolve_seed, seed_kept
 from .._simd import prefer_wide_vectors
 from .._validate import check_cast_range, check_choice, check_scalar
@@ -221,10 +221,10 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
     xi = sb[_N_STATE * ROW:_N_STATE * ROW + m]  # noqa: F821
     drive = inp if varying else rows[0, lo:lo + m]
-    # Spike flags of one step, 0/1 in int64: the vectorised loops store them as they store
-    # counts (uint8 flags cost the LIF ~20% of its step in narrowing shuffles on AVX2).
+    # Spike flags of one step, 0/1, as wide as the state's floats (int_flags: the loops keep
+    # their lanes; uint8 flags cost the LIF ~20% of its step in narrowing shuffles on AVX2).
     # Count-only kernels hand the loop the block's spike counts instead.
-    flags = np.zeros(ROW, dtype=np.int64)
+    flags = int_flags(sb, ROW)
     fl = spk_i[b] if _COUNT else flags  # noqa: F821
     dts = like(sb, dt)  # the step's dt in the working precision
     k = k_begin[b]
@@ -249,7 +249,7 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
                 nsp, nbad = _L1(sb, pb, drive, ic_staged, fl, m, dt, k, xb)  # noqa: F821
             else:
                 nsp, nbad = _L2(sb, pb, drive, ic_staged, fl, m, dt, k, xb)  # noqa: F821
-        elif method == 0:
+        elif _SINGLE or method == 0:  # noqa: F821
             nsp, nbad = _L0(sb, pb, drive, ic, fl, m, dts)  # noqa: F821
         elif method == 1:
             nsp, nbad = _L1(sb, pb, drive, ic, fl, m, dts)  # noqa: F821
