@@ -17,7 +17,7 @@ AREAS = sorted(p.stem[len("test_"):] for p in (HERE / "contract").glob("test_*.p
 
 
 def test_every_area_has_contract_tests():
-    assert {"shared", "nn", "neurons", "word2vec", "networks"} <= set(AREAS)
+    assert {"shared", "nn", "neurons", "word2vec", "networks", "distributed"} <= set(AREAS)
 
 
 @pytest.mark.bad_input
@@ -78,7 +78,7 @@ def public_surface(module) -> set:
     return names
 
 
-@pytest.mark.parametrize("area", ["shared", "nn", "neurons", "word2vec", "networks"])
+@pytest.mark.parametrize("area", ["shared", "nn", "neurons", "word2vec", "networks", "distributed"])
 def test_contract_tests_cover_every_public_callable(area):
     import importlib
 
@@ -87,6 +87,6 @@ def test_contract_tests_cover_every_public_callable(area):
     module = fastkernels if area == "shared" else importlib.import_module(f"fastkernels.{area}")
     surface = public_surface(module)
     if area == "shared":
-        surface -= {"nn", "neurons", "word2vec", "networks"}
+        surface -= {"nn", "neurons", "word2vec", "networks", "distributed"}
     missing = surface - _covers(area)
     assert not missing, f"public callables of {area} with no contract test: {sorted(missing)}"

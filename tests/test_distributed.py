@@ -372,3 +372,190 @@ def test_neuron_offset_is_checked_and_refused_on_cuda_launches():
         with pytest.raises(ValueError, match="CPU backends only"):  # a shared buffer: a CUDA launcher
             _driver.run(lambda *a: None, units=1, k0=0, k1=1, per_step=1, dt=0.1, buffers=1)
     assert _driver.current_offset() == 0
+
+
+# ---------------------------------------------------------------- regressions (contract tests, tests/contract/)
+# Each test below failed before its fix in fastkernels/distributed/ (docs/CONTRACT.md, fastkernels.distributed).
+@pytest.mark.bad_input
+def test_flags_and_sizes_follow_the_shared_rules(client):
+    # flags were bool only (np.bool_ and 0/1 refused); chunk=np.array([1.0, 2.0]) gave a bare TypeError
+    out = fkd.sweep(_affine, {"a": [1, 2]}, product=np.True_, progress=0, as_frame=np.False_, client=client)
+    np.testing.assert_array_equal(out, [1.0, 2.0])
+    with pytest.raises(TypeError, match="chunk must be an integer"):
+        fkd.sweep(_affine, {"a": [1]}, chunk=np.array([1.0, 2.0]), client=client)
+    with pytest.raises(TypeError, match="numba_threads must be an integer"):
+        fkd.simulate_population(simulate_lif, LIF(), 10, 1.0, numba_threads=2.0, client=client)
+
+
+@pytest.mark.bad_input
+def test_auto_chunk_and_point_seed_check_their_arguments():
+    # auto_chunk(-5, 1, True) gave 1, auto_chunk(1.5, ...) 1.5, threads 0 was read as 1, "no" as true
+    for args, match in [((-5, 1, True), "n_items must be >= 0"), ((1.5, 1, True), "n_items must be an integer"),
+                        ((10, 0, False), "threads must be >= 1"), ((10, 1, "no"), "vectorized must be True or False")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            fkd.auto_chunk(*args)
+    # point_seed(1.5, 0) truncated to 1, True and "3" were accepted, -1 gave NumPy's unnamed error
+    for args, match in [((1.5, 0), "seed must be an integer"), ((True, 0), "seed must be a number"),
+                        (("3", 0), "seed must be an integer"), ((-1, 0), "seed must be >= 0"),
+                        ((0, 2.5), "index must be an integer"), ((0, -1), "index must be >= 0")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            fkd.point_seed(*args)
+
+
+@pytest.mark.bad_input
+def test_vectorized_refuses_objects_without_attributes():
+    # a builtin or a bound method raised a bare AttributeError
+    for fn in (len, Nearest().predict):
+        with pytest.raises(TypeError, match=r"fn \(.*\) takes no attributes.*vectorized=True"):
+            fkd.vectorized(fn)
+
+
+@pytest.mark.bad_input
+def test_bad_grid_columns_and_errors_are_named(client):
+    from fastkernels.distributed._sweep import make_grid
+
+    with pytest.raises(TypeError, match=r"grid\['a'\] must be a list"):  # was "len() of unsized object"
+        make_grid({"a": np.array(3)})
+    with pytest.raises(TypeError, match=r"grid\['a'\] must be a list"):  # a set has no grid order
+        make_grid({"a": {1, 2}})
+    with pytest.raises(ValueError, match="errors must be one of"):  # was NumPy's "truth value ... ambiguous"
+        fkd.sweep(_affine, {"a": [1]}, errors=np.array(["raise", "collect"]), client=client)
+
+
+@pytest.mark.bad_input
+def test_a_generator_seed_is_left_unchanged_by_a_failed_sweep(client):
+    g = np.random.default_rng(0)
+    state = g.bit_generator.state
+    with pytest.raises(TypeError, match="client must be"):  # the draw came before the client's check
+        fkd.sweep(_affine, {"a": [1]}, seed=g, client="tcp://x")
+    assert g.bit_generator.state == state
+    with pytest.raises(fkd.SweepError):  # and a SweepError kept the draw
+        fkd.sweep(_fails_on_3_seeded, {"a": [2, 3]}, seed=g, client=client)
+    assert g.bit_generator.state == state
+    with pytest.raises(fkd.SweepError):
+        fkd.grid_search(_BadFit, {"shrink": [0.0]}, *_data(), seed=g, client=client)
+    assert g.bit_generator.state == state
+
+
+def _fails_on_3_seeded(a, seed=None):
+    return _fails_on_3(a)
+
+
+class _BadFit(Nearest):
+    def fit(self, X, y, scale=1.0):
+        raise ValueError("no fit")
+
+
+@pytest.mark.bad_input
+@pytest.mark.skipif(__import__("importlib").util.find_spec("pandas") is not None, reason="pandas is installed")
+def test_as_frame_without_pandas_is_refused_before_the_work(client):
+    before = _n_tasks(client)
+    with pytest.raises(ImportError, match="as_frame=True needs pandas"):  # was raised after every task ran
+        fkd.sweep(_affine, {"a": [1, 2]}, as_frame=True, client=client)
+    assert _n_tasks(client) == before
+    with pytest.raises(ImportError, match="pandas"):  # was a bare ModuleNotFoundError
+        fkd.SearchResult([{"a": 1}], np.array([1.0]), 0, {"a": 1}, 1.0).to_frame()
+
+
+@pytest.mark.bad_input
+def test_vectorized_chunks_that_disagree_are_named(client):
+    # chunks returning different keys gave a bare KeyError on the client, different widths NumPy's error
+    @fkd.vectorized
+    def keys(a):
+        return {"x" if a[0] == 0 else "y": a}
+
+    @fkd.vectorized
+    def widths(a):
+        return np.zeros((a.size, 1 + int(a[0])))
+
+    with pytest.raises(ValueError, match=r"fn \(vectorized\) returned different outputs"):
+        fkd.sweep(keys, {"a": [0, 1]}, chunk=1, client=client)
+    with pytest.raises(ValueError, match=r"fn \(vectorized\).*per-point shape"):
+        fkd.sweep(widths, {"a": [0, 1]}, chunk=1, client=client)
+
+
+@pytest.mark.bad_input
+def test_warmup_dtypes_are_checked_on_the_client(client):
+    # WarmupPlugin(dtypes="float64") stored ('f', 'l', 'o', ...); None gave a bare TypeError; float16 was refused
+    # only by warmup on every worker
+    assert fkd.WarmupPlugin((), dtypes="float64").dtypes == ("float64",)
+    assert fkd.WarmupPlugin((), dtypes=[np.float32]).dtypes == ("float32",)
+    for bad in (None, "float16", np.int32):
+        with pytest.raises((TypeError, ValueError), match="dtypes"):
+            fkd.WarmupPlugin((), dtypes=bad)
+        with pytest.raises((TypeError, ValueError), match="dtypes"):
+            fkd.warm_workers(client, (), dtypes=bad)
+
+
+@pytest.mark.bad_input
+def test_corpus_options_are_checked_before_submitting(client, shards):
+    before = _n_tasks(client)
+    vocab = Vocabulary(["the", "cat"], [3, 2])
+    for call, match in [(lambda: fkd.count_words(shards, chunk_bytes=0, client=client), "chunk_bytes"),
+                        (lambda: fkd.count_words(shards, encoding="utf-16", client=client), "encoding"),
+                        (lambda: fkd.build_vocabulary(shards, chunk_bytes=1.5, client=client), "chunk_bytes"),
+                        (lambda: fkd.count_pairs(shards, vocab, unknown="bogus", client=client), "unknown"),
+                        (lambda: fkd.count_pairs(shards, vocab, unknown="unk", client=client), "unk"),
+                        (lambda: fkd.count_pairs(shards, vocab, max_sentence_length=0, client=client),
+                         "max_sentence_length")]:
+        with pytest.raises((TypeError, ValueError), match=match):  # each was raised by a worker
+            call()
+    assert _n_tasks(client) == before
+
+
+def test_count_pairs_with_a_huge_window_is_as_fast_as_the_longest_sentence(client, shards):
+    # window=10**6 looped a million times per shard (136 s for 3 tokens); 2**62 never ended
+    vocab = fkd.build_vocabulary(shards, client=client, min_count=1)
+    longest = max(len(line.split()) for text in SHARDS for line in text.splitlines())
+    ref = fkd.count_pairs(shards, vocab, window=longest - 1, client=client).toarray()
+    np.testing.assert_array_equal(fkd.count_pairs(shards, vocab, window=2**62, client=client).toarray(), ref)
+
+
+def test_a_pathlike_shard_of_bytes_is_read_as_a_path(client, shards):
+    # os.fspath gave bytes, which the reader takes for the corpus text itself (the path's characters counted)
+    class BytesPath:
+        def __init__(self, p):
+            self.p = p
+
+        def __fspath__(self):
+            return os.fsencode(self.p)
+
+    assert fkd.count_words([BytesPath(p) for p in shards], client=client) == fkd.count_words(shards, client=client)
+
+
+@pytest.mark.bad_input
+def test_model_helpers_name_what_they_refuse(client):
+    X, y = _data()
+    model = Nearest().fit(X, y)
+    for call, err, match in [
+        (lambda: fkd.predict_blocks(model, X, method=np.array(["predict", "x"])), ValueError, "method must be one of"),
+        (lambda: fkd.predict(Nearest, X), TypeError, "model must be a fitted model"),  # the probe's unnamed error
+        (lambda: fkd.predict(model, np.ones(3)), ValueError, "X must be 2-D"),  # Dask's chunk error
+        (lambda: fkd.grid_search(dict, {"a": [1]}, X, y, client=client), TypeError, "factory"),  # no signature
+        (lambda: fkd.grid_search(Nearest, {"shrink": [0.0]}, X, y, chunk=0, client=client), ValueError, "chunk"),
+    ]:
+        with pytest.raises(err, match=match):
+            call()
+    with pytest.raises(ValueError, match="scores must hold one score per grid point"):  # zip truncated it
+        fkd.SearchResult([{"a": 1}], np.array([1.0, 2.0]), 0, {}, 1.0).to_frame()
+
+
+@pytest.mark.bad_input
+def test_population_helpers_check_their_options_on_the_client(client):
+    before = _n_tasks(client)
+    with pytest.raises(TypeError, match="simulate must be"):  # a bare KeyError: 'dt'
+        fkd.simulate_population(print, LIF(), 10, 1.0, client=client)
+    with pytest.raises(ValueError, match="backend"):  # NumPy's "truth value ... ambiguous"
+        fkd.simulate_population(simulate_lif, LIF(), 10, 1.0, backend=np.array(["cpu", "x"]), client=client)
+    assert _n_tasks(client) == before
+    # PopulationRates took any duration, dt, I and simulator keyword: every grid point then failed on a worker
+    for kw, match in [(dict(duration=-1.0), "duration"), (dict(transient=5.0, duration=5.0), "transient"),
+                      (dict(dt=0.0), "dt"), (dict(I=np.nan), "I"), (dict(dtype="float16"), "dtype"),
+                      (dict(bogus=1), "bogus"), (dict(seed=1), "seed")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            fkd.PopulationRates(LIF(), **kw)
+    fn = fkd.PopulationRates(LIF(), duration=1.0)
+    with pytest.raises(TypeError, match="I must hold numbers"):  # strings: NumPy's unnamed cast error
+        fn(I=np.array(["a"]))
+    with pytest.raises(TypeError, match="I must hold numbers"):  # bools were cast to 0.0/1.0
+        fn(I=np.array([True, False]))

@@ -8,7 +8,6 @@ fastkernels.distributed`` works without the extra and a call says what to instal
 from __future__ import annotations
 
 import contextlib
-import math
 import pickle
 import traceback
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from .._areas import AREAS
 from .._backend import set_num_threads, get_num_threads
+from .._validate import check_dtype, check_flag, check_scalar
 
 #: Tasks per Dask thread the automatic chunk size aims for (load balance against per-task overhead).
 TASKS_PER_THREAD = 4
@@ -89,23 +89,28 @@ def auto_chunk(n_items: int, threads: int, vectorized: bool) -> int:
     """The chunk size :func:`~fastkernels.distributed.sweep` chooses for ``n_items`` grid points on
     ``threads`` Dask threads: :data:`TASKS_PER_THREAD` tasks per thread, clipped to
     [:data:`MIN_VECTOR_CHUNK`, :data:`MAX_VECTOR_CHUNK`] points for a vectorized function and
-    [1, :data:`MAX_SCALAR_CHUNK`] for one called per point."""
-    per = math.ceil(n_items / (TASKS_PER_THREAD * max(1, threads)))
+    [1, :data:`MAX_SCALAR_CHUNK`] for one called per point.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``n_items`` not an int >= 0, ``threads`` not an int >= 1, ``vectorized`` not a flag.
+    """
+    n_items = check_scalar(n_items, "n_items", integer=True, lo=0)
+    threads = check_scalar(threads, "threads", integer=True, lo=1)
+    vectorized = check_flag(vectorized, "vectorized")
+    per = -(-n_items // (TASKS_PER_THREAD * threads))  # ceil, exact for any int
     if vectorized:
         return max(1, min(n_items, max(MIN_VECTOR_CHUNK, min(per, MAX_VECTOR_CHUNK))))
     return max(1, min(per, MAX_SCALAR_CHUNK))
 
 
 def check_chunk(chunk, name="chunk"):
-    """``chunk``: None or an int >= 1 (``TypeError``/``ValueError`` naming it)."""
+    """``chunk``: None or an int >= 1 (``TypeError``/``ValueError`` naming it; bools, floats and
+    arrays are refused)."""
     if chunk is None:
         return None
-    if isinstance(chunk, bool) or not isinstance(chunk, int) and not hasattr(chunk, "__index__"):
-        raise TypeError(f"{name} must be None or an int >= 1, got {type(chunk).__name__}")
-    chunk = int(chunk)
-    if chunk < 1:
-        raise ValueError(f"{name} must be >= 1, got {chunk}")
-    return chunk
+    return check_scalar(chunk, name, integer=True, lo=1)
 
 
 def check_threads(numba_threads):
@@ -113,12 +118,6 @@ def check_threads(numba_threads):
     if numba_threads is None:
         return None
     return check_chunk(numba_threads, "numba_threads")
-
-
-def check_flag(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 @contextlib.contextmanager
@@ -194,11 +193,20 @@ def check_names(value, name, known):
     return value
 
 
+def check_dtypes(value, name="dtypes") -> tuple:
+    """``dtypes`` as :func:`fastkernels.warmup` reads it (one dtype, or a list or tuple of them, each
+    float32 or float64 as a type, name or ``np.dtype``), returned as a tuple of names."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        value = (value,)
+    return tuple(check_dtype(d, name).name for d in value)
+
+
 class WarmupPlugin(_PluginBase):
     """A Dask worker plugin that compiles (or loads from Numba's cache) the kernels of ``areas``
     when a worker starts, and again on every worker that joins or restarts.
 
-    Parameters are those of :func:`fastkernels.warmup`. Register it with
+    Parameters are those of :func:`fastkernels.warmup` (checked here, when the plugin is made:
+    ``TypeError``/``ValueError`` naming ``areas``, ``backends`` or ``dtypes``). Register it with
     ``client.register_plugin(WarmupPlugin(("neurons",)))`` or :func:`warm_workers`.
     """
 
@@ -207,7 +215,7 @@ class WarmupPlugin(_PluginBase):
     def __init__(self, areas=("neurons",), backends=("cpu",), dtypes=("float64",)):
         self.areas = check_names(areas, "areas", AREAS)
         self.backends = check_names(backends, "backends", ("cpu", "parallel", "cuda"))
-        self.dtypes = tuple(dtypes)
+        self.dtypes = check_dtypes(dtypes)
         self.seconds = None
 
     def setup(self, worker=None):
@@ -248,7 +256,8 @@ def warm_workers(client=None, areas=("neurons",), *, backends=("cpu",), dtypes=(
     Raises
     ------
     TypeError, ValueError
-        Bad ``client``, ``areas``, ``backends`` (checked before anything runs).
+        Bad ``client``, ``areas``, ``backends``, ``dtypes`` (float32/float64 only) or ``plugin``
+        (checked before anything runs on a worker).
     ImportError
         Dask is not installed.
     """
@@ -256,7 +265,7 @@ def warm_workers(client=None, areas=("neurons",), *, backends=("cpu",), dtypes=(
     check_client(client)
     areas = check_names(areas, "areas", AREAS)
     backends = check_names(backends, "backends", ("cpu", "parallel", "cuda"))
-    dtypes = tuple(check_names(dtypes, "dtypes", None)) if isinstance(dtypes, str) else tuple(dtypes)
+    dtypes = check_dtypes(dtypes)
     plugin = check_flag(plugin, "plugin")
     with using_client(client) as c:
         out = c.run(_warm, areas, backends, dtypes)

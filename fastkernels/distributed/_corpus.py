@@ -14,11 +14,12 @@ import os
 
 import numpy as np
 
-from ..word2vec._scan import CHUNK_BYTES, scan_source
+from .._validate import check_allocation, check_choice, check_scalar
+from ..word2vec._scan import CHUNK_BYTES, UNKNOWN_POLICIES, check_encoding, scan_source
 from ..word2vec._word_table import WordTable
 from ..word2vec.reading import read_corpus
 from ..word2vec.vocab import Vocabulary
-from ._cluster import check_flag, identity, require_distributed, show_progress, using_client
+from ._cluster import check_client, check_flag, identity, require_distributed, show_progress, using_client
 
 #: Shard tables merged per task of the tree reduction.
 FAN_IN = 8
@@ -38,12 +39,20 @@ def check_shards(shards) -> list:
     for i, s in enumerate(shards):
         if not isinstance(s, (str, os.PathLike)):
             raise TypeError(f"shards[{i}] must be a file path, got {type(s).__name__}")
-        path = os.fspath(s)
+        path = os.fsdecode(os.fspath(s))  # a str: a bytes path would be read as the corpus text itself
         if not os.path.isfile(path):
             raise FileNotFoundError(f"shards[{i}] = {path!r} is not an existing file (the paths must be visible "
                                     "to the client and to every worker, e.g. on a shared file system)")
         out.append(path)
     return out
+
+
+def check_chunk_bytes(chunk_bytes):
+    """``chunk_bytes`` as the reader checks it (an int >= 1 whose chunk, carry and ids fit in memory),
+    on the client, before any shard is sent."""
+    chunk_bytes = check_scalar(chunk_bytes, "chunk_bytes", integer=True, lo=1)
+    check_allocation(chunk_bytes, 4, "chunk_bytes", what="bytes")
+    return chunk_bytes
 
 
 def shard_counts(path: str, encoding: str, chunk_bytes: int):
@@ -93,7 +102,8 @@ def count_words(shards, *, client=None, encoding="utf-8", chunk_bytes=CHUNK_BYTE
     Raises
     ------
     TypeError, FileNotFoundError, ValueError
-        A bad ``shards`` list (before anything is submitted); what the reader refuses in a file.
+        A bad ``shards`` list, ``encoding``, ``chunk_bytes``, ``client`` or ``progress`` (before
+        anything is submitted); what the reader refuses in a file (from the worker, naming the file).
     """
     words, counts = _count(shards, client, encoding, chunk_bytes, progress)
     return dict(zip(words, counts.tolist()))
@@ -101,7 +111,10 @@ def count_words(shards, *, client=None, encoding="utf-8", chunk_bytes=CHUNK_BYTE
 
 def _count(shards, client, encoding, chunk_bytes, progress):
     require_distributed()
+    check_client(client)
     shards = check_shards(shards)
+    check_encoding(encoding)
+    chunk_bytes = check_chunk_bytes(chunk_bytes)
     check_flag(progress, "progress")
     with using_client(client) as c:
         futures = [c.submit(shard_counts, path, encoding, chunk_bytes, pure=False) for path in shards]
@@ -138,9 +151,11 @@ def shard_pairs(path, vocab, window, unknown, max_sentence_length, chunk_bytes):
                             chunk_bytes=chunk_bytes, encoding=vocab.encoding)
     v = len(vocab)
     ids = corpus.ids.astype(np.int64)
-    sent = np.repeat(np.arange(corpus.offsets.size - 1), np.diff(corpus.offsets))
+    lengths = np.diff(corpus.offsets)
+    sent = np.repeat(np.arange(corpus.offsets.size - 1), lengths)
     out = sparse.csr_matrix((v, v), dtype=np.int64)
-    for d in range(1, window + 1):
+    # no pair is farther apart than the longest sentence: a huge window costs no more than that
+    for d in range(1, min(window, int(lengths.max(initial=1)) - 1) + 1):
         same = sent[d:] == sent[:-d]
         a, b = ids[:-d][same], ids[d:][same]
         ones = np.ones(2 * a.size, np.int64)
@@ -185,9 +200,12 @@ def count_pairs(shards, vocab, *, window=5, unknown=None, max_sentence_length=No
     Raises
     ------
     TypeError, ValueError, FileNotFoundError
-        Bad ``vocab``, ``window`` or shards (before anything is submitted).
+        Bad ``vocab``, ``window``, shards, ``unknown`` (``"unk"`` needs a vocabulary with an UNK word),
+        ``max_sentence_length``, ``chunk_bytes``, ``client`` or ``progress`` (before anything is
+        submitted); what the reader refuses in a file (from the worker, naming the file).
     """
     require_distributed()
+    check_client(client)
     if not isinstance(vocab, Vocabulary):
         raise TypeError(f"vocab must be a fastkernels.word2vec.Vocabulary, got {type(vocab).__name__}")
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
@@ -195,6 +213,13 @@ def count_pairs(shards, vocab, *, window=5, unknown=None, max_sentence_length=No
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     shards = check_shards(shards)
+    if unknown is not None:
+        check_choice(unknown, "unknown", UNKNOWN_POLICIES)
+        if unknown == "unk" and vocab.unk is None:
+            raise ValueError("unknown='unk' needs a vocabulary built with unk='UNK' (or another UNK word)")
+    if max_sentence_length is not None:
+        max_sentence_length = check_scalar(max_sentence_length, "max_sentence_length", integer=True, lo=1)
+    chunk_bytes = check_chunk_bytes(chunk_bytes)
     check_flag(progress, "progress")
     with using_client(client) as c:
         held = c.submit(identity, vocab, pure=False)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
+from collections.abc import Mapping
 
 import numpy as np
 
-from ._cluster import check_flag, require_distributed
-from ._sweep import ERRORS, SweepError, grid_point, make_grid, sweep
+from .._validate import check_choice
+from ._cluster import check_chunk, check_client, check_flag, require_distributed
+from ._sweep import ERRORS, SweepError, check_seed, grid_point, make_grid, require_pandas, restored_on_error, sweep
 
 METHODS = ("predict", "predict_proba", "decision_function")
 
@@ -44,7 +47,7 @@ def predict_blocks(model, X, *, method="predict"):
     Raises
     ------
     TypeError
-        ``model`` without ``method``; ``X`` not an array.
+        ``model`` a class or without ``method``; ``X`` not an array.
     ValueError
         An unknown ``method``, ``X`` not 2-D; what ``method`` refuses on zero rows of ``X``'s dtype.
     """
@@ -52,19 +55,23 @@ def predict_blocks(model, X, *, method="predict"):
     import dask
     import dask.array as da
 
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice(method, "method", METHODS)
+    if isinstance(model, type):
+        raise TypeError(f"model must be a fitted model, got the class {model.__name__}")
     if not callable(getattr(model, method, None)):
         raise TypeError(f"model ({type(model).__name__}) has no {method}() method")
-    if isinstance(X, np.ndarray):
-        X = da.from_array(X, chunks=("auto", -1))
-    if not isinstance(X, da.Array):
+    if not isinstance(X, (np.ndarray, da.Array)):
         raise TypeError(f"X must be a dask array (or a numpy array), got {type(X).__name__}")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (rows, features), got shape {X.shape}")
+    if not math.isfinite(X.shape[1]):
+        raise ValueError(f"X must have a known number of columns, got shape {X.shape} (compute_chunk_sizes() first)")
+    # the model's own checks of X's dtype and width, on zero rows, before any graph is built
+    probe = np.asarray(getattr(model, method)(np.zeros((0, X.shape[1]), dtype=X.dtype)))
+    if isinstance(X, np.ndarray):  # Dask sizes "auto" chunks by bytes, which objects do not have
+        X = da.from_array(X, chunks=("auto" if X.dtype.kind != "O" else max(1, X.shape[0]), -1))
     if X.numblocks[1] > 1:
         X = X.rechunk({1: -1})
-    probe = np.asarray(getattr(model, method)(np.zeros((0, X.shape[1]), dtype=X.dtype)))
     held = dask.delayed(model, pure=True)
     if probe.ndim == 1:
         return X.map_blocks(_apply, held, method, drop_axis=1, chunks=(X.chunks[0],), dtype=probe.dtype,
@@ -136,14 +143,32 @@ class SearchResult:
     failures: list = dataclasses.field(default_factory=list)
 
     def to_frame(self):
-        """A pandas DataFrame: one row per grid point, its parameters and ``score``."""
-        import pandas as pd
+        """A pandas DataFrame: one row per grid point, its parameters and ``score``.
 
+        Raises
+        ------
+        TypeError, ValueError
+            ``params`` not a list of dicts, or not as long as ``scores`` (a record edited by hand).
+        ImportError
+            pandas is not installed.
+        """
+        if not isinstance(self.params, (list, tuple)):
+            raise TypeError(f"params must be a list of dicts, got {type(self.params).__name__}")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Mapping):
+                raise TypeError(f"params[{i}] must be a dict of parameter name -> value, got {type(p).__name__}")
+        if np.ndim(self.scores) != 1 or len(self.scores) != len(self.params):
+            raise ValueError(f"scores must hold one score per grid point ({len(self.params)}), got shape "
+                             f"{np.shape(self.scores)}")
+        pd = require_pandas("SearchResult.to_frame()")
         return pd.DataFrame([{**p, "score": s} for p, s in zip(self.params, self.scores)])
 
 
 def _keys(fn):
-    sig = inspect.signature(fn)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: it may take any keyword
+        return set(), True
     var = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
     return {k for k, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}, var
 
@@ -166,9 +191,10 @@ def grid_search(factory, grid, X, y, *, validation=None, fit_params=None, produc
         Scored with ``model.score`` (or the accuracy of ``predict``); default the training data.
     fit_params : dict, optional
         Fixed keywords of every ``fit`` (``epochs``, ``verbose=False``, ...).
-    seed : int, optional
+    seed : None, int or numpy.random.Generator
         Point ``i`` gets ``seed=point_seed(seed, i)``, passed to ``factory`` when it takes ``seed``,
-        else to ``fit``.
+        else to ``fit`` (a Generator is drawn from once, as in :func:`~fastkernels.distributed.sweep`,
+        and put back as it was when the call raises).
     client, chunk, errors, progress
         As in :func:`~fastkernels.distributed.sweep` (default one fit per task).
     return_models : bool
@@ -182,7 +208,10 @@ def grid_search(factory, grid, X, y, *, validation=None, fit_params=None, produc
     ------
     TypeError, ValueError
         Bad arguments or grid, a name neither ``factory`` nor ``fit`` takes (a model is built on the
-        client from the first point to check, before anything is submitted).
+        client from the first point to check, before anything is submitted; ``client``, ``chunk``,
+        ``errors``, ``progress``, ``seed`` are checked before that model is built). ``X``, ``y`` and
+        ``validation``'s arrays are the model's to check: its ``fit``/``score`` errors come back as
+        failed grid points.
     SweepError
         A fit or score raised (``errors="raise"``), naming the grid point.
     """
@@ -190,9 +219,12 @@ def grid_search(factory, grid, X, y, *, validation=None, fit_params=None, produc
     if not callable(factory):
         raise TypeError(f"factory must be callable (a model class or function), got {type(factory).__name__}")
     cols = make_grid(grid, product)
-    check_flag(return_models, "return_models")
-    if errors not in ERRORS:
-        raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}")
+    return_models = check_flag(return_models, "return_models")
+    check_choice(errors, "errors", ERRORS)
+    check_client(client)
+    check_chunk(chunk)
+    check_flag(progress, "progress")
+    check_seed(seed)  # without drawing: sweep draws once everything is valid
     fit_params = {} if fit_params is None else fit_params
     if not isinstance(fit_params, dict):
         raise TypeError(f"fit_params must be a dict, got {type(fit_params).__name__}")
@@ -221,12 +253,13 @@ def grid_search(factory, grid, X, y, *, validation=None, fit_params=None, produc
         raise ValueError("seed is given but neither the factory nor fit() takes a 'seed' parameter")
     X_val, y_val = (None, None) if validation is None else validation
     fn = FitScore(factory, build, rest, X, y, X_val, y_val, fit_params, return_models, seed_to)
-    out = sweep(fn, cols, product=False, vectorized=False, client=client, chunk=chunk, seed=seed, errors="collect",
-                progress=progress)
-    values, failures = out
-    if failures and errors == "raise":
-        raise SweepError(f"fit/score raised on {len(failures)} of {len(values)} grid points; first: {failures[0]}",
-                         failures, values) from failures[0].error
+    with restored_on_error(seed):  # a SweepError leaves a Generator seed as it was
+        out = sweep(fn, cols, product=False, vectorized=False, client=client, chunk=chunk, seed=seed,
+                    errors="collect", progress=progress)
+        values, failures = out
+        if failures and errors == "raise":
+            raise SweepError(f"fit/score raised on {len(failures)} of {len(values)} grid points; first: "
+                             f"{failures[0]}", failures, values) from failures[0].error
     scores = np.array([np.nan if v is None else v["score"] for v in values], dtype=np.float64)
     params = [grid_point(cols, i) for i in range(scores.size)]
     best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else -1

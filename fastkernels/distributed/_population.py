@@ -17,8 +17,8 @@ import numpy as np
 from ..neurons._driver import SimulationError, neuron_offset
 from ..neurons._params import check_run
 from ..neurons.result import SimulationResult
-from ._cluster import (MIN_SLICE, TaskFailure, check_chunk, check_flag, check_threads, n_threads, numba_threads,
-                       require_distributed, show_progress, using_client)
+from ._cluster import (MIN_SLICE, TaskFailure, check_chunk, check_client, check_flag, check_threads, n_threads,
+                       numba_threads, require_distributed, show_progress, using_client)
 
 
 class SlicedInput:
@@ -179,15 +179,22 @@ def simulate_population(simulate, model, n, duration, dt=None, *, client=None, c
     ------
     TypeError, ValueError
         What ``simulate`` refuses (checked on the client by a zero-duration run, before anything is
-        submitted), bad ``client``/``chunk``, ``backend="cuda"``.
+        submitted), ``simulate`` not a simulator (no ``dt`` parameter), bad ``n``/``client``/``chunk``/
+        ``progress``/``numba_threads``, ``backend="cuda"``.
     SimulationError
         A slice's state ran away (naming the global neuron; the earliest step of all slices).
     ImportError
         Dask is not installed.
     """
     require_distributed()
-    if not callable(simulate):
-        raise TypeError(f"simulate must be a fastkernels.neurons simulate_* function, got {type(simulate).__name__}")
+    check_client(client)
+    try:
+        params = inspect.signature(simulate).parameters if callable(simulate) else {}
+    except (TypeError, ValueError):  # a builtin without a signature
+        params = {}
+    if "dt" not in params:
+        raise TypeError(f"simulate must be a fastkernels.neurons simulate_* function (model, n, duration, dt, ...), "
+                        f"got {getattr(simulate, '__name__', type(simulate).__name__)}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     n = int(n)
@@ -197,13 +204,13 @@ def simulate_population(simulate, model, n, duration, dt=None, *, client=None, c
     check_flag(progress, "progress")
     threads = check_threads(numba_threads)
     backend = kwargs.get("backend", "auto")
-    if backend == "cuda":
+    if isinstance(backend, str) and backend == "cuda":
         raise ValueError("backend='cuda' cannot run a slice of a population (the CUDA kernels number neurons by "
                          "thread); use 'cpu', 'parallel' or 'auto'")
-    if backend == "auto":
+    if isinstance(backend, str) and backend == "auto":
         kwargs["backend"] = "cpu" if threads == 1 else "parallel"
     dt_args = () if dt is None else (dt,)
-    dt_eff = inspect.signature(simulate).parameters["dt"].default if dt is None else dt
+    dt_eff = params["dt"].default if dt is None else dt
     n_steps = check_run(1, duration, dt_eff, np.float64, bytes_per_neuron=1)[1]
     if "seed" not in kwargs or kwargs["seed"] is None:
         kwargs["seed"] = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))

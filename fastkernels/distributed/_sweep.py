@@ -18,6 +18,7 @@ bit, whatever the chunk size and the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import itertools
@@ -27,10 +28,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validate import check_allocation
+from .._validate import check_allocation, check_choice, check_scalar
 from ..neurons._driver import neuron_offset
-from ._cluster import (TaskFailure, auto_chunk, check_chunk, check_flag, check_threads, identity, n_threads,
-                       numba_threads, require_distributed, show_progress, using_client)
+from ._cluster import (TaskFailure, auto_chunk, check_chunk, check_client, check_flag, check_threads, identity,
+                       n_threads, numba_threads, require_distributed, show_progress, using_client)
 
 ERRORS = ("raise", "collect")
 
@@ -78,10 +79,21 @@ class PointFailure:
 
 def vectorized(fn):
     """Mark ``fn`` as vectorized for :func:`sweep`: it takes one array per grid parameter (a chunk
-    of grid points) and returns one result per point along axis 0. Returns ``fn``."""
+    of grid points) and returns one result per point along axis 0. Returns ``fn``.
+
+    Raises
+    ------
+    TypeError
+        ``fn`` not callable, or an object that takes no attributes (a builtin, a bound method: pass
+        ``sweep(..., vectorized=True)`` instead).
+    """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    fn.__fastkernels_vectorized__ = True
+    try:
+        fn.__fastkernels_vectorized__ = True
+    except (AttributeError, TypeError):
+        raise TypeError(f"fn ({type(fn).__name__}) takes no attributes, so it cannot be marked vectorized; "
+                        "pass sweep(..., vectorized=True) instead") from None
     return fn
 
 
@@ -91,15 +103,24 @@ def is_vectorized(fn) -> bool:
 
 def point_seed(seed: int, index: int) -> int:
     """The seed grid point ``index`` of a scalar function receives from ``sweep(..., seed=seed)``:
-    a non-negative 63-bit int from ``numpy.random.SeedSequence(seed, spawn_key=(index,))``."""
-    state = np.random.SeedSequence(int(seed), spawn_key=(int(index),)).generate_state(1, np.uint64)[0]
+    a non-negative 63-bit int from ``numpy.random.SeedSequence(seed, spawn_key=(index,))``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``seed`` or ``index`` not a non-negative int (bools and floats such as ``2.0`` refused).
+    """
+    seed = check_scalar(seed, "seed", integer=True, lo=0)
+    index = check_scalar(index, "index", integer=True, lo=0)
+    state = np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1, np.uint64)[0]
     return int(state >> np.uint64(1))
 
 
 # ---------------------------------------------------------------- the grid
 def _column(values, name):
     """One grid column as a 1-D array (numeric/str columns as such, anything else as objects)."""
-    if isinstance(values, (str, bytes)) or isinstance(values, Mapping) or not hasattr(values, "__len__"):
+    if isinstance(values, (str, bytes, set, frozenset, Mapping)) or not hasattr(values, "__len__") \
+            or isinstance(values, np.ndarray) and values.ndim == 0:
         raise TypeError(f"grid[{name!r}] must be a list, tuple or 1-D array of values, got {type(values).__name__}")
     if len(values) == 0:
         raise ValueError(f"grid[{name!r}] is empty")
@@ -135,7 +156,7 @@ def make_grid(grid, product=True) -> dict:
     """
     if not isinstance(grid, Mapping):
         raise TypeError(f"grid must be a dict of parameter name -> list of values, got {type(grid).__name__}")
-    check_flag(product, "product")
+    product = check_flag(product, "product")
     if not grid:
         raise ValueError("grid is empty: give at least one parameter name -> list of values")
     cols = {}
@@ -196,18 +217,47 @@ def check_parameters(fn, names, *, seed_given: bool):
         raise ValueError(f"{label} needs parameter(s) {missing}, which the grid does not give")
 
 
-def _check_seed(seed, names):
-    if seed is None:
-        return None
-    if "seed" in names:
-        raise ValueError("seed is both a grid parameter and the sweep's seed; give one of them")
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(2**63))
+def check_seed(seed):
+    """``seed`` checked without drawing from it: None, a non-negative int or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
     return int(seed)
+
+
+def _check_seed(seed, names):
+    if seed is None:
+        return None
+    if "seed" in names:
+        raise ValueError("seed is both a grid parameter and the sweep's seed; give one of them")
+    seed = check_seed(seed)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    return seed
+
+
+@contextlib.contextmanager
+def restored_on_error(seed):
+    """Put a Generator ``seed`` back as it was when the block raises: a call that fails (a bad
+    argument found after the draw, a :class:`SweepError`) leaves the caller's Generator unchanged."""
+    state = seed.bit_generator.state if isinstance(seed, np.random.Generator) else None
+    try:
+        yield
+    except BaseException:
+        if state is not None:
+            seed.bit_generator.state = state
+        raise
+
+
+def require_pandas(what="as_frame=True"):
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(f"{what} needs pandas (pip install pandas)") from exc
+    return pd
 
 
 # ---------------------------------------------------------------- on the workers
@@ -275,6 +325,15 @@ def _fill(dtype, n):
 
 def _assemble_vector(pieces, n):
     keys = list(pieces[0][1]) if pieces else [None]
+    for _, cols in pieces:  # chunks that disagree could not be joined (a bare KeyError or concatenate error)
+        if set(cols) != set(keys):
+            raise ValueError(f"fn (vectorized) returned different outputs for different chunks: keys "
+                             f"{sorted(map(str, keys))} and {sorted(map(str, cols))}")
+        for key in keys:
+            if cols[key].shape[1:] != pieces[0][1][key].shape[1:]:
+                what = "its output" if key is None else f"its output[{key!r}]"
+                raise ValueError(f"fn (vectorized): {what} has per-point shape {cols[key].shape[1:]} in one chunk "
+                                 f"and {pieces[0][1][key].shape[1:]} in another")
     out = {}
     for key in keys:
         first = next((p[1][key] for p in pieces), None)
@@ -318,10 +377,7 @@ def _assemble_scalar(values, failed):
 def to_frame(cols, values, failures):
     """A pandas DataFrame: the grid columns, then the results (``result``, or one column per key of
     dict results), then ``error`` (None where the point succeeded) when there were failures."""
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError("as_frame=True needs pandas (pip install pandas)") from exc
+    pd = require_pandas()
     data = {k: v for k, v in cols.items()}
     n = len(next(iter(cols.values())))
     if isinstance(values, dict):
@@ -367,7 +423,8 @@ def sweep(fn, grid, *, product=True, vectorized=None, client=None, chunk=None, s
     seed : None, int or numpy.random.Generator
         Passed to ``fn`` as ``seed``: point ``i`` of a scalar ``fn`` gets :func:`point_seed` ``(seed, i)``;
         a vectorized chunk gets ``seed`` under a neuron offset (see the module docstring). A
-        Generator is turned into an int with one draw.
+        Generator is turned into an int with one draw, once every argument has been checked; a call
+        that raises (a :class:`SweepError` included) puts the Generator back as it was.
     errors : {"raise", "collect"}
         What a point on which ``fn`` raises does, after every chunk has run (no result is lost):
         "raise" raises :class:`SweepError` (naming the first failed point; ``.results`` holds the
@@ -396,7 +453,8 @@ def sweep(fn, grid, *, product=True, vectorized=None, client=None, chunk=None, s
     ValueError
         Empty grid or column, ragged zipped columns, names ``fn`` does not take, required parameters
         the grid leaves out, ``seed`` given to a ``fn`` without one (or also in the grid), an unknown
-        ``errors``. All checked before anything is submitted.
+        ``errors``. All checked before anything is submitted. After the run: a vectorized ``fn``
+        whose chunks return different keys or per-point shapes.
     SweepError
         ``fn`` raised on some points (``errors="raise"``).
     ImportError
@@ -412,18 +470,25 @@ def sweep(fn, grid, *, product=True, vectorized=None, client=None, chunk=None, s
     ...               {"I": np.linspace(0.5, 3, 100_000)}, client=client)
     """
     require_distributed()
+    check_client(client)
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     cols = make_grid(grid, product)
     vect = is_vectorized(fn) if vectorized is None else check_flag(vectorized, "vectorized")
     check_parameters(fn, list(cols), seed_given=seed is not None)
     chunk = check_chunk(chunk)
-    if errors not in ERRORS:
-        raise ValueError(f"errors must be one of {ERRORS}, got {errors!r}")
-    check_flag(as_frame, "as_frame")
-    check_flag(progress, "progress")
+    check_choice(errors, "errors", ERRORS)
+    as_frame = check_flag(as_frame, "as_frame")
+    progress = check_flag(progress, "progress")
     threads = check_threads(numba_threads)
-    seed = _check_seed(seed, cols)  # last: a Generator is drawn from only once all else is valid
+    if as_frame:
+        require_pandas()  # before the work, not after it
+    with restored_on_error(seed):
+        seed = _check_seed(seed, cols)  # last: a Generator is drawn from only once all else is valid
+        return _run_sweep(fn, cols, vect, client, chunk, seed, errors, as_frame, progress, threads)
+
+
+def _run_sweep(fn, cols, vect, client, chunk, seed, errors, as_frame, progress, threads):
     n = len(next(iter(cols.values())))
     with using_client(client) as c:
         size = chunk or auto_chunk(n, n_threads(c), vect)
