@@ -258,7 +258,7 @@ def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: boo
     err = np.full((units, 2), -1, dtype=np.int64)
     k_begin = np.full(units, k0, dtype=np.int64)
     decode = decode_raster[1 if parallel else 0]
-    chunks = 8 * get_num_threads() if parallel else 1
+    chunks = get_num_threads() if parallel else 1  # each chunk walks every block: no more than threads
     parts_t, parts_i = [], []
     recorded = 0
     k = k0
