@@ -311,15 +311,22 @@ def test_bad_input_leaves_the_model_unchanged(clusters):
 
 
 def test_backend_choice(clusters):
-    """"cpu" is the serial kernel whatever ``workers``; "auto" follows ``workers``; "cuda" without a GPU
-    fails before anything is read or built."""
+    """"cpu" is the serial kernel whatever ``workers``; "auto" follows ``workers`` on a corpus of more
+    than one thread chunk (serial on one: nothing to share); "cuda" without a GPU fails before
+    anything is read or built."""
     sentences, _ = clusters
     kw = dict(vector_size=8, window=3, min_count=1, sg=1, epochs=1, seed=2, progress=False)
     serial = Word2Vec(sentences[:60], workers=1, **kw)
     forced = Word2Vec(sentences[:60], workers=2, backend="cpu", **kw)
     np.testing.assert_array_equal(serial.vectors, forced.vectors)
-    assert forced._backend() == "cpu" and Word2Vec(workers=2)._backend() == "parallel"
-    assert Word2Vec(workers=1, backend="parallel")._backend() == "parallel"
+    from fastkernels.word2vec._train import CHUNK_TOKENS
+
+    big = CHUNK_TOKENS + 1
+    assert forced._backend(big) == "cpu" and Word2Vec(workers=2)._backend(big) == "parallel"
+    assert Word2Vec(workers=2)._backend(CHUNK_TOKENS) == "cpu"
+    assert Word2Vec(workers=1, backend="parallel")._backend(10) == "parallel"
+    # one chunk: the serial kernel's run is the parallel kernel's (one thread takes the chunk)
+    np.testing.assert_array_equal(Word2Vec(sentences[:60], workers=2, **kw).vectors, serial.vectors)
     from fastkernels._backend import cuda_available
 
     if not cuda_available():

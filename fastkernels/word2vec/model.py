@@ -95,8 +95,10 @@ class Word2Vec:
     progress : {"auto", True, False}
         A progress bar with words/s on stderr ("auto": for runs that look longer than 5 s).
     backend : {"auto", "cpu", "parallel", "cuda"}
-        ``"auto"`` (default): the CPU, serial for ``workers=1`` and parallel otherwise; it never
-        picks the GPU, whose Hogwild run is not bit reproducible. ``"cpu"``: serial whatever
+        ``"auto"`` (default): the CPU, serial for ``workers=1`` or a corpus of one thread chunk
+        (at most 10 000 tokens: a second thread would have nothing to take, and a first small run
+        would compile the parallel kernel for nothing) and parallel otherwise; it never picks the
+        GPU, whose Hogwild run is not bit reproducible. ``"cpu"``: serial whatever
         ``workers``; ``"parallel"``: ``workers`` threads; ``"cuda"``: the GPU, the vectors resident
         there for each :meth:`train` call and copied back at its end (and before each
         ``on_epoch_end`` callback); a block per 16 centres of a sentence, Hogwild across blocks.
@@ -234,7 +236,7 @@ class Word2Vec:
         corpus, _ = self._encode(sentences, build=False)
         _check_trainable(corpus, epochs)
         n_tok = corpus.n_tokens
-        backend = self._backend()
+        backend = self._backend(n_tok)
         threads = 1 if backend == "cpu" else min(self.workers, numba.config.NUMBA_NUM_THREADS)
         table = self._sampler.table
         bar = ProgressBar(epochs * n_tok, progress)
@@ -312,10 +314,11 @@ class Word2Vec:
             tick(int(a), time.perf_counter() - t0, int(offsets[b] - offsets[a]), done + int(offsets[b]))
         return loss_out, kept_out
 
-    def _backend(self):
-        """``"cpu"``, ``"parallel"`` or ``"cuda"`` for this model's ``backend`` and ``workers``."""
+    def _backend(self, n_tokens):
+        """``"cpu"``, ``"parallel"`` or ``"cuda"`` for this model's ``backend`` and ``workers`` and a
+        corpus of ``n_tokens``."""
         if self.backend == "auto":
-            return "cpu" if self.workers == 1 else "parallel"
+            return "cpu" if self.workers == 1 or n_tokens <= CHUNK_TOKENS else "parallel"
         return resolve_backend(self.backend)
 
     def _diverged(self, snap, e, alpha):
