@@ -42,8 +42,14 @@ def blocked(rows_by_name: dict, order: tuple, n: int, dtype) -> np.ndarray:
 
 
 def unblocked(arr: np.ndarray, row: int, n: int) -> np.ndarray:
-    """Row ``row`` of a blocked array as a plain ``(n,)`` array."""
-    return arr[:, row, :BLOCK].reshape(-1)[:n].copy()
+    """Row ``row`` of a blocked array as a plain, fresh ``(n,)`` array (one copy: a full last block
+    copies in one pass, else the full blocks and the last one's ``n % BLOCK`` neurons)."""
+    out = np.empty(n, dtype=arr.dtype)
+    full, rem = divmod(n, BLOCK)
+    out[:full * BLOCK].reshape(full, BLOCK)[:] = arr[:full, row, :BLOCK]
+    if rem:
+        out[full * BLOCK:] = arr[full, row, :rem]
+    return out
 
 
 def unblocked_rows(arr: np.ndarray, rows: int, n: int, per_neuron: bool = True) -> np.ndarray:
