@@ -32,10 +32,10 @@ import numpy as np
 from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
-from .._precision import like
+from .._precision import int_flags, like
 from .._random import normal, stream_key
 from .._simd import prefer_wide_vectors
-from ..neurons._driver import emit_spikes
+from ..neurons._driver import emit_flagged
 from ..neurons._layout import BLOCK, ROW
 from ..neurons._lif_kernels import (
     FLUSH,
@@ -172,8 +172,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     n_proj = src_lo.shape[0]
     n_slots = ring.shape[0]
     delayed = n_slots > 1
-    fired = np.zeros(nb * ROW, dtype=np.uint8)
-    words = fired.view(np.uint64)
+    fired = int_flags(S, nb * ROW)  # as wide as the state's floats: the step loops keep their lanes
     nsp_b = np.zeros(nb, dtype=np.int64)
     bad = np.full(nb, -1, dtype=np.int64)
     side_pre = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
@@ -211,8 +210,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
         t = k * dt
         for b in range(nb):
             if nsp_b[b]:
-                cnt = emit_spikes(fired[b * ROW:(b + 1) * ROW], words[b * ROW // 8:(b + 1) * ROW // 8], nsp_b[b],
-                                  min(n, b * BLOCK + BLOCK) - b * BLOCK, b * BLOCK, t, 0, spk_t, spk_i, cnt)
+                cnt = emit_flagged(fired, b * ROW, b * BLOCK, t, 0, spk_t, spk_i, cnt)
         for q in range(gp, g_end):
             spk_t[0, cnt] = t
             spk_i[0, cnt] = gen_id[q]

@@ -15,7 +15,7 @@ Two ways to record spikes:
   LIF case recording then costs ~1.3x the kernel that only counts, where per-block buffers
   merged and sorted afterwards cost ~1.6x.
 * Kernels that emit several spikes of a neuron per step, at continuous times (the LIF's
-  event-driven method), and the CUDA kernels write spike buffers (:func:`emit_spikes` on the
+  event-driven method), and the CUDA kernels write spike buffers (:func:`emit_flagged` on the
   CPU). Neurons are independent, so each unit (a block, or on the GPU a neuron) may stop early
   when its buffer fills and resume later from its own step: the kernel takes ``k_begin``
   (one resume step per unit), runs up to ``k_end`` or until its buffer is full, and writes
@@ -146,25 +146,30 @@ def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy, off):
 
 
 @jit
-def emit_spikes(flags, words, nsp, m, lo, t, b, spk_t, spk_i, cnt):
-    """Append one step's ``nsp`` spikes of block ``b`` (``flags[j]`` set: neuron ``lo + j`` fired) at time ``t``.
+def flag_bits(flags, start):
+    """A uint64 whose bit ``j`` says ``flags[start + j] != 0`` (``j < 64``; ``flags`` a C-contiguous
+    int32 or int64 array): :func:`fastkernels._simd.nonzero_bits64`, a vector compare and bit
+    cast, or a loop on big-endian machines (``_BIG_ENDIAN`` is a compile-time constant)."""
+    if _BIG_ENDIAN:
+        acc = np.uint64(0)
+        for j in range(64):
+            acc |= np.uint64(flags[start + j] != 0) << np.uint64(j)
+        return acc
+    return nonzero_bits64(flags, start)
 
-    ``words`` is a uint64 view of ``flags``: eight silent neurons are skipped per test, the
-    set bytes of a word are found with ``tzcnt`` rather than a branch per neuron, and the
-    scan stops at the step's last spike. The caller has checked that the buffer
-    ``spk_t[b]``/``spk_i[b]`` holds ``m`` more spikes after ``cnt``. Returns the new count.
-    """
-    left = nsp
-    for q8 in range((m + 7) // 8):
-        if left == 0:
-            break
-        w = words[q8]
+
+@jit
+def emit_flagged(flags, start, lo, t, u, spk_t, spk_i, cnt):
+    """Append one block's spikes of one step at time ``t`` to buffer ``u``: the neurons ``lo + j``
+    whose flag ``flags[start + j]`` is set (``j < BLOCK``), in id order, as bits of
+    :func:`flag_bits` (a silent block of 64 costs one compare). The caller has checked that
+    ``spk_t[u]``/``spk_i[u]`` hold ``BLOCK`` more spikes after ``cnt``. Returns the new count."""
+    for g in range(RASTER_WORDS):
+        w = flag_bits(flags, start + 64 * g)
         while w != 0:
-            spk_t[b, cnt] = t
-            byte = np.int64(trailing_zeros(w) >> np.uint64(3))
-            spk_i[b, cnt] = lo + 8 * q8 + (7 - byte if _BIG_ENDIAN else byte)
+            spk_t[u, cnt] = t
+            spk_i[u, cnt] = lo + 64 * g + np.int64(trailing_zeros(w))
             cnt += 1
-            left -= 1
             w &= w - np.uint64(1)
     return cnt
 
@@ -184,13 +189,7 @@ def raster_spikes(flags, nsp, r, b, raster, counts):
     if nsp:
         base = r * RASTER_WORDS
         for g in range(RASTER_WORDS):
-            if _BIG_ENDIAN:  # (a compile-time constant) the bit cast's order is the target's
-                acc = np.uint64(0)
-                for j in range(64):
-                    acc |= np.uint64(flags[64 * g + j] != 0) << np.uint64(j)
-                raster[b, base + g] = acc
-            else:
-                raster[b, base + g] = nonzero_bits64(flags, 64 * g)
+            raster[b, base + g] = flag_bits(flags, 64 * g)
 
 
 def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
