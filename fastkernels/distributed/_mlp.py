@@ -14,9 +14,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._random import seed_kept
 from .._validate import check_choice
 from ._cluster import check_chunk, check_client, check_flag, require_distributed
-from ._sweep import ERRORS, SweepError, check_seed, grid_point, make_grid, require_pandas, restored_on_error, sweep
+from ._sweep import ERRORS, SweepError, check_seed, grid_point, make_grid, require_pandas, sweep
 
 METHODS = ("predict", "predict_proba", "decision_function")
 
@@ -253,7 +254,7 @@ def grid_search(factory, grid, X, y, *, validation=None, fit_params=None, produc
         raise ValueError("seed is given but neither the factory nor fit() takes a 'seed' parameter")
     X_val, y_val = (None, None) if validation is None else validation
     fn = FitScore(factory, build, rest, X, y, X_val, y_val, fit_params, return_models, seed_to)
-    with restored_on_error(seed):  # a SweepError leaves a Generator seed as it was
+    with seed_kept(seed):  # a SweepError leaves a Generator seed as it was
         out = sweep(fn, cols, product=False, vectorized=False, client=client, chunk=chunk, seed=seed,
                     errors="collect", progress=progress)
         values, failures = out

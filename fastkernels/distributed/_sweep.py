@@ -18,7 +18,6 @@ bit, whatever the chunk size and the cluster.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import itertools
@@ -28,6 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._random import seed_kept
 from .._validate import check_allocation, check_choice, check_scalar
 from ..neurons._driver import neuron_offset
 from ._cluster import (TaskFailure, auto_chunk, check_chunk, check_client, check_flag, check_threads, identity,
@@ -237,19 +237,6 @@ def _check_seed(seed, names):
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     return seed
-
-
-@contextlib.contextmanager
-def restored_on_error(seed):
-    """Put a Generator ``seed`` back as it was when the block raises: a call that fails (a bad
-    argument found after the draw, a :class:`SweepError`) leaves the caller's Generator unchanged."""
-    state = seed.bit_generator.state if isinstance(seed, np.random.Generator) else None
-    try:
-        yield
-    except BaseException:
-        if state is not None:
-            seed.bit_generator.state = state
-        raise
 
 
 def require_pandas(what="as_frame=True"):
@@ -483,7 +470,7 @@ def sweep(fn, grid, *, product=True, vectorized=None, client=None, chunk=None, s
     threads = check_threads(numba_threads)
     if as_frame:
         require_pandas()  # before the work, not after it
-    with restored_on_error(seed):
+    with seed_kept(seed):
         seed = _check_seed(seed, cols)  # last: a Generator is drawn from only once all else is valid
         return _run_sweep(fn, cols, vect, client, chunk, seed, errors, as_frame, progress, threads)
 

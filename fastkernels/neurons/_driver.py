@@ -228,6 +228,20 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
     return out_t, out_i
 
 
+def raise_bad_state(err, dt: float, offset: int = 0, member: str = "neuron") -> None:
+    """Raise :class:`SimulationError` for the earliest bad state a launch reported in ``err``
+    (``(units, 2)`` int64 rows of ``(step, local index)``, ``-1`` where none), naming the
+    ``member``'s global index (``offset`` added); return when there is none."""
+    bad = err[:, 0] >= 0
+    if not bad.any():
+        return
+    u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
+    step, index = int(err[u, 0]), int(err[u, 1]) + offset
+    raise SimulationError(f"the state of {member} {index} became NaN or ran away at step {step} "
+                          f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",
+                          step, step * dt, index)
+
+
 #: ``decode_raster[parallel]``: :func:`_decode_template` serial and parallel.
 decode_raster = cpu_kernels(_decode_template)
 
@@ -264,14 +278,7 @@ def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: boo
     while k < k1:
         k_end = min(k + window, k1)
         launch(k_begin, k_end, raster, counts, err)
-        bad = err[:, 0] >= 0
-        if bad.any():
-            u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-            step, neuron = int(err[u, 0]), int(err[u, 1]) + offset
-            raise SimulationError(
-                f"the state of neuron {neuron} became NaN or ran away at step {step} "
-                f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",
-                step, step * dt, neuron)
+        raise_bad_state(err, dt, offset)
         nk = k_end - k
         recorded += int(counts[:, :nk].sum())
         check_allocation(recorded, SPIKE_BYTES, "n x duration (the spikes recorded so far)", what="spikes")
@@ -543,14 +550,7 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
     while True:
         before = k_begin.copy()
         launch(k_begin, k1, spk_t, spk_i, spk_n, err)
-        bad = err[:, 0] >= 0
-        if bad.any():
-            u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-            step, neuron = int(err[u, 0]), int(err[u, 1]) + offset
-            raise SimulationError(
-                f"the state of {names[0]} {neuron} became NaN or ran away at step {step} "
-                f"(t = {step * dt:g} ms); reduce dt or check the parameters and inputs",
-                step, step * dt, neuron)
+        raise_bad_state(err, dt, offset, names[0])
         written = spk_n.copy()
         if nbuf == units:
             seg.append(written)

@@ -497,10 +497,5 @@ def count_spikes(kern, S, P, rows, common, syn, key, noisy, code, k0, k1, dt, re
     err = np.full((units, 2), -1, dtype=np.int64)
     cpu_launch(kern, S, P, rows, common, syn, key, noisy, code, k0, dt, rec, stride, traces, extra)(
         k_begin, k1, counts, _NO_RASTER_COUNTS, err)
-    bad = err[:, 0] >= 0
-    if bad.any():
-        u = int(np.flatnonzero(bad)[np.argmin(err[bad, 0])])
-        step, neuron = int(err[u, 0]), int(err[u, 1]) + _driver.current_offset()
-        raise _driver.SimulationError(f"the state of neuron {neuron} became NaN or ran away at step {step} "
-                                      f"(t = {step * dt:g} ms)", step, step * dt, neuron)
-    return counts[:, :BLOCK].reshape(-1)[:n].copy()
+    _driver.raise_bad_state(err, dt, _driver.current_offset())
+    return unblocked(counts[:, None, :], 0, n)
