@@ -325,8 +325,12 @@ def test_backend_choice(clusters):
     assert forced._backend(big) == "cpu" and Word2Vec(workers=2)._backend(big) == "parallel"
     assert Word2Vec(workers=2)._backend(CHUNK_TOKENS) == "cpu"
     assert Word2Vec(workers=1, backend="parallel")._backend(10) == "parallel"
-    # one chunk: the serial kernel's run is the parallel kernel's (one thread takes the chunk)
-    np.testing.assert_array_equal(Word2Vec(sentences[:60], workers=2, **kw).vectors, serial.vectors)
+    # why "auto" may run one chunk serially: the parallel kernel's run of it is the serial one's
+    # (one thread takes the only chunk; no Hogwild race). Within float32 rounding, not to the bit:
+    # the two builds may vectorise the fastmath dot products differently on another ISA.
+    assert sum(len(x) for x in sentences[:60]) <= CHUNK_TOKENS
+    par = Word2Vec(sentences[:60], workers=2, backend="parallel", **kw)
+    np.testing.assert_allclose(par.vectors, serial.vectors, rtol=1e-5, atol=1e-6)
     from fastkernels._backend import cuda_available
 
     if not cuda_available():
