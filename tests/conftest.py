@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-# tests/cuda/ needs NUMBA_ENABLE_CUDASIM=1 set before numba is imported, so it runs
-# in its own pytest process (see .ci/run); skip it in a plain run.
+# tests/cuda/ runs in its own pytest process: under the simulator (NUMBA_ENABLE_CUDASIM=1, set
+# before numba is imported; see .ci/run) or on a real GPU (FK_CUDA_TESTS=1); skip it in a plain run.
 collect_ignore = []
-if not os.environ.get("NUMBA_ENABLE_CUDASIM"):
+if not (os.environ.get("NUMBA_ENABLE_CUDASIM") or os.environ.get("FK_CUDA_TESTS")):
     collect_ignore.append("cuda")
 # tests/contract/ runs one interpreter per area (tests/test_contract.py), so that a hard crash in a
 # kernel fails one test instead of killing the suite; FK_CONTRACT_CHILD marks that interpreter.

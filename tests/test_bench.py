@@ -159,3 +159,35 @@ def test_speedup_means_the_same_in_table_json_and_png(tmp_path):
     assert "vs broken" not in series
     runner.to_png([r], tmp_path / "b.png", title="t")
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_size_the_backend_cannot_run_is_skipped_with_its_reason(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=lambda x, backend: 2 * x, baseline=lambda x: x * 2,
+        sizes={"test": [], "quick": [dict(n=8), dict(n=9)], "full": []}, label=lambda n: str(n),
+        unsupported=lambda backend, n: "nine is host-only" if n == 9 and backend == "cpu" else None,
+    )
+    monkeypatch.setattr(runner, "cases", lambda areas, filter: [case])
+    logged = []
+    results = runner.run(backend="cpu", log=logged.append)
+    assert [r.size for r in results] == ["8"]
+    assert any("skipped double 9 (cpu): nine is host-only" in m for m in logged)
+    assert bench.registry.cpu_only("cuda") and bench.registry.cpu_only("parallel") is None
+
+
+def test_a_kernel_that_raises_is_reported_and_the_run_goes_on(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+
+    def refuses(x, backend):
+        raise ValueError("x is too large")
+
+    mk = dict(area="nn", description="d", make_inputs=lambda n: (np.arange(n, dtype=float),), baseline=lambda x: x * 2,
+              sizes={"test": [], "quick": [dict(n=8)], "full": []}, label=lambda n: str(n))
+    cases = [bench.Case(name="refuses", kernel=refuses, **mk),
+             bench.Case(name="double", kernel=lambda x, backend: 2 * x, **mk)]
+    monkeypatch.setattr(runner, "cases", lambda areas, filter: cases)
+    results = runner.run(backend="cpu", log=lambda m: None)
+    assert results[0].status == "ERROR: ValueError: x is too large" and results[0].fastkernels_s is None
+    assert results[1].status == "ok"

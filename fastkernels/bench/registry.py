@@ -47,6 +47,11 @@ def _default_check(out, ref, rtol, atol):
         np.testing.assert_allclose(o, np.asarray(r), rtol=rtol, atol=atol, err_msg=f"output {i}")
 
 
+def cpu_only(backend: str, **size) -> str | None:
+    """``Case.unsupported`` of a function that runs on the CPU backends only."""
+    return "runs on the CPU backends only" if backend == "cuda" else None
+
+
 @dataclass
 class Case:
     """One benchmark case.
@@ -88,6 +93,9 @@ class Case:
         ``check(out, ref)`` raising AssertionError; replaces the default allclose.
     work : callable, optional
         ``work(**size) -> {"bytes": n}`` (and/or ``"flops"``) for throughput columns.
+    unsupported : callable, optional
+        ``unsupported(backend, **size) -> str | None``: why this size cannot run on ``backend``
+        (e.g. a CPU-only function under ``--backend cuda``); the runner skips it with that reason.
     """
 
     name: str
@@ -104,6 +112,11 @@ class Case:
     atol: float = 1e-6
     check: Callable[[Any, Any], None] | None = None
     work: Callable[..., dict] | None = None
+    unsupported: Callable[..., str | None] | None = None
+
+    def skip_reason(self, backend: str, size: dict) -> str | None:
+        """Why ``size`` cannot run on ``backend``, or None when it can."""
+        return None if self.unsupported is None else self.unsupported(backend, **size)
 
     def validate(self, out, ref) -> None:
         """Raise AssertionError when ``out`` does not match the baseline's ``ref``."""

@@ -107,6 +107,37 @@ def _sync_cuda(backend):
     return cuda.synchronize
 
 
+#: The column of a ``--backend cuda`` run that times the kernel on inputs already on the GPU.
+ON_DEVICE = "inputs on GPU"
+ON_DEVICE_NOTE = ("fastkernels on the same inputs copied to the GPU once: the kernels without the "
+                  "host-device copies that the fastkernels column (NumPy inputs) pays on every call")
+
+
+def _device_inputs(inputs):
+    """``inputs`` with every ndarray copied to the GPU, or None when none is an ndarray."""
+    import numpy as np
+    from numba import cuda
+
+    if not any(isinstance(x, np.ndarray) for x in inputs):
+        return None
+    return tuple(cuda.to_device(x) if isinstance(x, np.ndarray) else x for x in inputs)
+
+
+def _on_device_call(case, inputs, sync, log):
+    """A zero-argument call of the kernel on GPU-resident copies of ``inputs``, or None where the
+    case has no array input or its function takes host arrays only (logged)."""
+    dev = _device_inputs(inputs)
+    if dev is None:
+        return None
+    try:
+        case.kernel(*dev, backend="cuda")
+        sync()
+    except Exception as exc:  # noqa: BLE001 (any refusal of device arrays: the column is left out)
+        log(f"    {case.name}: no {ON_DEVICE!r} column ({type(exc).__name__}: {str(exc)[:120]})")
+        return None
+    return lambda: (case.kernel(*dev, backend="cuda"), sync())
+
+
 def bound_call(factory, inputs, backend):
     """A zero-argument call of a case's bound on ``inputs``; a bound that takes ``backend`` gets the run's."""
     fn = factory()
@@ -137,6 +168,10 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
         res.status = "FAILED: output differs from the NumPy baseline"
         log(f"    {case.name} [{label}]: {res.status}\n{exc}")
         return res
+    except Exception as exc:  # noqa: BLE001 (one case's error is reported, the run goes on)
+        res.status = f"ERROR: {type(exc).__name__}: {str(exc)[:200]}"
+        log(f"    {case.name} [{label}]: {res.status}")
+        return res
     contenders = {"numpy": lambda: case.baseline(*inputs), "fastkernels": kernel}
     self_timed = {}
     for peer, factory in case.peers.items():
@@ -158,6 +193,10 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             contenders[peer] = (lambda fn=fn: fn(*inputs))
     for bound, factory in case.bounds.items():
         contenders[bound] = bound_call(factory, inputs, backend)
+    if backend == "cuda":
+        on_device = _on_device_call(case, inputs, sync, log)
+        if on_device is not None:
+            contenders[ON_DEVICE] = on_device
     times = _time_round_robin(contenders, prof["min_time"], prof["rounds"])
     res.numpy_s = times.pop("numpy")
     res.fastkernels_s = times.pop("fastkernels")
@@ -183,7 +222,14 @@ def run(*, areas=None, filter=None, profile="quick", backend="parallel", log=Non
     backend = resolve_backend(backend)
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     selected = cases(areas, filter)
-    jobs = [(c, s) for c in selected for s in c.sizes[profile]]
+    jobs = []
+    for c in selected:
+        for s in c.sizes[profile]:
+            reason = c.skip_reason(backend, s)
+            if reason:
+                log(f"skipped {c.name} {c.label(**s)} ({backend}): {reason}")
+            else:
+                jobs.append((c, s))
     results = []
     for i, (case, size) in enumerate(jobs, 1):
         log(f"[{i}/{len(jobs)}] {case.name} {case.label(**size)} ({backend}, {get_num_threads()} threads) ...")
@@ -217,6 +263,8 @@ def _bound_notes(results: list[Result]) -> dict:
             for bound, factory in case.bounds.items():
                 doc = (factory.__doc__ or "").strip()
                 notes[bound] = doc.splitlines()[0] if doc else ""
+    if any(ON_DEVICE in r.peers for r in results):
+        notes[ON_DEVICE] = ON_DEVICE_NOTE
     return notes
 
 

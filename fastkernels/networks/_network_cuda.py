@@ -95,7 +95,7 @@ from .._random import normal, stream_key
 from .._random import poisson as poisson_count
 from ..neurons import _hh_kernels as _hh
 from ..neurons import izhikevich as _izh
-from ..neurons._cuda import hh_step_cuda, izh_euler_step_cuda, izh_rk4_step_cuda
+from ..neurons._cuda import free_legacy_rn, hh_step_cuda, izh_euler_step_cuda, izh_rk4_step_cuda
 from ..neurons._layout import BLOCK, reblock
 from ..neurons._lif_kernels import (
     DVT,
@@ -122,7 +122,6 @@ from ..neurons._lif_kernels import (
     R,
     V,
     W,
-    free_legacy,
     lif_step,
 )
 from . import _stdp_kernels as _stdp
@@ -230,7 +229,7 @@ def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt,
         since = S[SINCE, i] + 1.0  # = k - k_spike, saturating
         since = since if since < SINCE_MAX else SINCE_MAX
         if _LEGACY:
-            free = free_legacy(since, k, dt_s, xb[q])
+            free = free_legacy_rn(since, k, dt_s, xb[q])
         else:
             free = since >= P[REFSTEPS, q]
         v = S[V, i]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bench.registry import Case, register
+from ..bench.registry import Case, cpu_only, register
 from ._bench_peers import brian2_peers
 from ._brian2_peer import lif_population_peer
 from ._reference import lif_exact_counts
@@ -158,6 +158,7 @@ register(Case(
            "full": [dict(n=100_000, duration=1000.0)]},
     label=lambda n, duration, rate=20.0: f"{n} trains x {duration / 1e3:g} s at {rate:g} Hz",
     check=_check_poisson,
+    unsupported=cpu_only,
 ))
 
 

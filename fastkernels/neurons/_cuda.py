@@ -15,13 +15,14 @@ streams, so results match the CPU backend.
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, types
+from numba import config, cuda, types
+from numba.cuda import libdevice
 
 from .. import _launch
 from .._random import normal, poisson as poisson_count, stream_key
 from ._layout import reblock, unblocked_rows
 from ._lif_kernels import (A, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
-                  SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance, free_legacy, lif_step)
+                  SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance, lif_step)
 
 
 # ---------------------------------------------------------------- shared device helpers
@@ -38,6 +39,22 @@ def drive_at(rows, common, syn, k, k0, i):
     if rows.shape[0] > 1:
         return (rows[k - k0, i] + ic) + s
     return (rows[0, i] + s) + ic
+
+
+if config.ENABLE_CUDASIM:
+    def _mul_rn(a, b):
+        """The simulator runs Python floats: a product is rounded on its own."""
+        return a * b
+else:
+    _mul_rn = libdevice.dmul_rn
+
+
+@cuda.jit(device=True, inline="always")
+def free_legacy_rn(since, k, dt_s, ref_s):
+    """The legacy refractory rule (``free_legacy``: ``k dt - (k - since) dt > tau_ref``) rounded as on
+    the CPU. NVVM fuses a product into the subtraction (FMA contraction is on by default) and moves
+    the comparison by an ulp, which moved a spike by a step on an H200; ``dmul_rn`` is never fused."""
+    return _mul_rn(float(k), dt_s) - _mul_rn(k - since, dt_s) > ref_s
 
 
 @cuda.jit(device=True, inline="always")
@@ -77,7 +94,7 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
             since = sc + 1.0
             since = since if since < SINCE_MAX else SINCE_MAX
             if legacy:
-                free = free_legacy(since, k, dt_s, rs)
+                free = free_legacy_rn(since, k, dt_s, rs)
             else:
                 free = since >= rst
             vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest,

@@ -10,7 +10,7 @@ also timed against the TF tutorial's own Python/deque generator as a peer.
 
 from __future__ import annotations
 
-from ..bench.registry import Case, register
+from ..bench.registry import Case, cpu_only, register
 from . import _bench_checks as chk
 from . import _bench_inputs as inp
 from . import _reference as ref
@@ -41,6 +41,8 @@ CASES = [
         label=lambda corpus="zipf", n_tokens=0, reuse=False: (
             inp.label(corpus, n_tokens) + (" (out= reused)" if reuse else "")),
         check=chk.check_pairs,
+        unsupported=lambda backend, reuse=False, **size: (
+            "out= is for host backends" if reuse and backend == "cuda" else None),
     ),
     Case(
         name="cbow_windows",
@@ -107,6 +109,7 @@ CASES = [
         label=lambda num_sampled, range_max=50_000, unique=True: (
             f"{num_sampled:,} of {range_max:,} classes, {'distinct' if unique else 'with replacement'}"),
         check=chk.check_log_uniform,
+        unsupported=cpu_only,
     ),
 ]
 

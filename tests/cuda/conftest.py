@@ -1,9 +1,9 @@
-"""CUDA kernels under Numba's simulator, compared with the CPU backend.
+"""CUDA kernels, compared with the CPU backend, under Numba's simulator or on a GPU.
 
 Run in its own process: ``NUMBA_ENABLE_CUDASIM=1 python -m pytest tests/cuda``
-(the variable must be set before numba is imported). On a GPU machine run the
-same files without it. Inputs stay tiny: the simulator runs each thread as a
-Python thread.
+(the variable must be set before numba is imported); on a GPU machine
+``FK_CUDA_TESTS=1 python -m pytest tests/cuda``. Inputs stay tiny: the simulator
+runs each thread as a Python thread.
 """
 
 import numpy as np
