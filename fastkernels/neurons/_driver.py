@@ -192,10 +192,23 @@ def raster_spikes(flags, nsp, r, b, raster, counts):
             raster[b, base + g] = flag_bits(flags, 64 * g)
 
 
+#: Rows of a window one decode pass walks block by block: their output (~16 bytes a spike) stays in
+#: the core's cache while every block adds its spikes to it.
+DECODE_TILE = 128
+
+
 def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
     """The spikes of ``nk`` rows of a window (row ``r``: step ``k_first + r``), as ``(times, ids)``
     sorted by time, then id: the rows are split into ``n_chunks`` ranges (``prange``); each
-    range's spikes go to its own slice, found from the per-row counts."""
+    range's spikes go to its own slice, found from the per-row counts.
+
+    Each range goes in tiles of :data:`DECODE_TILE` rows, block by block within a tile: a block's
+    rows are contiguous in the raster, and the tile's output stays in cache (block-major over the
+    whole range wrote each spike to a cold line: 6.7 ms against 5.2 for 470 655 spikes, serial).
+    A word's first spike is written without a branch: a silent word (most of them) writes to its
+    chunk's spill slot past the end, so only words with two or more spikes take the loop (2.8 ms
+    against 3.5 on two threads).
+    """
     units = counts.shape[0]
     per = (nk + n_chunks - 1) // n_chunks
     tot = np.zeros(nk + 1, dtype=np.int64)
@@ -205,27 +218,36 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks):
                 tot[r + 1] += counts[b, r]
     for r in range(nk):
         tot[r + 1] += tot[r]
-    out_t = np.empty(tot[nk], dtype=np.float64)
-    out_i = np.empty(tot[nk], dtype=np.int64)
+    n = tot[nk]
+    # 8 spill slots a chunk (one cache line of int64): chunks never write the same line.
+    out_t = np.empty(n + 8 * n_chunks, dtype=np.float64)
+    out_i = np.empty(n + 8 * n_chunks, dtype=np.int64)
     cur = tot[:nk].copy()  # each row's next free slot
     for c in prange(n_chunks):
-        # Block by block over the chunk's rows: each block's rows are contiguous in memory (a
-        # row-major walk strides a block's whole window per read), and blocks arrive in id order.
-        for b in range(units):
-            for r in range(c * per, min(nk, (c + 1) * per)):
-                if counts[b, r] == 0:
-                    continue
-                t = (k_first + r) * dt  # as the spike buffers stored it: k dt
-                pos = cur[r]
-                for g in range(RASTER_WORDS):
-                    w = raster[b, r * RASTER_WORDS + g]
-                    while w != 0:
-                        out_t[pos] = t
-                        out_i[pos] = b * BLOCK + g * 64 + np.int64(trailing_zeros(w))
-                        pos += 1
+        spill = n + 8 * c
+        r_end = min(nk, (c + 1) * per)
+        for r0 in range(c * per, r_end, DECODE_TILE):
+            for b in range(units):
+                for r in range(r0, min(r_end, r0 + DECODE_TILE)):
+                    live = counts[b, r] != 0  # a silent row's words were never written
+                    t = (k_first + r) * dt  # as the spike buffers stored it: k dt
+                    pos = cur[r]
+                    for g in range(RASTER_WORDS):
+                        w = raster[b, r * RASTER_WORDS + g] if live else np.uint64(0)
+                        lo = b * BLOCK + g * 64
+                        hit = w != 0
+                        dst = pos if hit else spill
+                        out_t[dst] = t
+                        out_i[dst] = lo + np.int64(trailing_zeros(w))
+                        pos += hit
                         w &= w - np.uint64(1)
-                cur[r] = pos
-    return out_t, out_i
+                        while w != 0:
+                            out_t[pos] = t
+                            out_i[pos] = lo + np.int64(trailing_zeros(w))
+                            pos += 1
+                            w &= w - np.uint64(1)
+                    cur[r] = pos
+    return out_t[:n], out_i[:n]
 
 
 def raise_bad_state(err, dt: float, offset: int = 0, member: str = "neuron") -> None:
