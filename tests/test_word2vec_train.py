@@ -340,9 +340,12 @@ def test_backend_choice(clusters):
             Word2Vec(sentences[:60], backend="cuda", **kw)
 
 
-def test_serial_and_parallel_kernels_share_one_body():
-    serial, parallel = epoch_kernels
-    assert serial.py_func.__code__.co_code == parallel.py_func.__code__.co_code
+def test_serial_and_parallel_kernels_of_both_architectures_share_one_body():
+    codes = {k.py_func.__code__.co_code for pair in epoch_kernels for k in pair}
+    assert len(epoch_kernels) == 2 and len(codes) == 1
+    # each architecture binds its own sentence loop, compiled with only its branch
+    sentences = [pair[0].py_func.__globals__["_sentence"] for pair in epoch_kernels]
+    assert [f.py_func.__globals__["_SG"] for f in sentences] == [False, True]
 
 
 def test_threads_take_chunks_in_turn_and_cover_every_sentence_once():
@@ -355,7 +358,7 @@ def test_threads_take_chunks_in_turn_and_cover_every_sentence_once():
     model = Word2Vec(None, vector_size=8, window=3, negative=3, min_count=1, sg=1, epochs=1, workers=1, seed=5,
                      progress=False)
     corpus = model.build_vocab(sentences)
-    serial = epoch_kernels[0]
+    serial = epoch_kernels[1][0]  # skip-gram, serial build
     chunks = _call_cuts(corpus.offsets, 40)
     assert chunks.size > 4
     runs = []

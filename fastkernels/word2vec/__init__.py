@@ -70,8 +70,9 @@ def _warmup(backend, dtype):
     sampler.sample(3, 2, exclude=np.array([0, 1, 2], np.int32), seed=0, backend=backend)
     log_uniform_candidates([0, 1], 2, 3, seed=0)
     log_uniform_candidates([0, 1], 2, 3, unique=False, seed=0)
-    # training: the serial or Hogwild epoch, or the GPU's; and the tutorial's NCE steps (CPU)
-    Word2Vec([["a", "b", "a", "c"], ["b", "a"]], vector_size=4, min_count=1, epochs=1, progress=False,
-             workers=1 if backend == "cpu" else 2, backend=backend)
+    # training: the serial or Hogwild epoch of each architecture, or the GPU's; and the tutorial's NCE steps (CPU)
+    for sg in (0, 1):
+        Word2Vec([["a", "b", "a", "c"], ["b", "a"]], vector_size=4, min_count=1, epochs=1, progress=False, sg=sg,
+                 workers=1 if backend == "cpu" else 2, backend=backend)
     if backend != "cuda":
         NCEWord2Vec(4, 4, seed=0).train(np.array([0, 1, 2, 3, 0, 1, 0, 2]), 1, batch_size=4, num_sampled=2)

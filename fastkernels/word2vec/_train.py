@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import FASTMATH, cpu_kernels, jit
+from .._jit import FASTMATH, cpu_kernels, jit, specialise
 from ._draws import keep_token, reduced_window
 from .._random import stream_key
 from ._sgns import cbow_centre, draw_noise, prefetch_row, sg_pair
@@ -54,8 +54,7 @@ def _epoch_body(ids, offsets, chunks, nt, keep, sample, syn0, syn1neg, table, wi
                           min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out)
 
 
-@jit(fastmath=FASTMATH)
-def _sentence(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
+def _sentence_template(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
               min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
     """Sentence ``s`` of the epoch: subsampling, then every centre's examples."""
     d = syn0.shape[1]
@@ -83,7 +82,7 @@ def _sentence(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negat
         nk = stream_key(nkey, where[i])  # the centre's noise stream
         if i + 1 < m:  # the next centre's output row is fetched during this one
             prefetch_row(syn1neg, words[i + 1])
-        if sg:
+        if _SG:  # a compile-time constant: each variant compiles one architecture
             for j in range(lo, hi):
                 if j + 1 < hi:  # and the next context's input row during this pair
                     prefetch_row(syn0, words[j + 1])
@@ -99,7 +98,19 @@ def _sentence(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negat
     kept_out[s, 1] = n_ex
 
 
-#: ``(serial, parallel)`` epoch kernels (float32 vectors; fastmath: the dot products vectorise).
-epoch_kernels = cpu_kernels(_epoch_body, fastmath=FASTMATH)
+#: Module-level definitions of the names each variant binds (:func:`specialise`).
+_SG = True
+_sentence = None
+
+
+def _variant(sg: int):
+    sentence = jit(specialise(_sentence_template, f"_sentence_sg{sg}", _SG=bool(sg)), fastmath=FASTMATH)
+    return cpu_kernels(specialise(_epoch_body, f"_epoch_body_sg{sg}", _sentence=sentence), fastmath=FASTMATH)
+
+
+#: ``epoch_kernels[sg][parallel]``: the epoch kernels of CBOW (``sg = 0``) and skip-gram (``1``), serial and
+#: parallel (float32 vectors; fastmath: the dot products vectorise). One function per architecture
+#: halves the first call's compile (the sentence loop compiled both: ~9 s of a first Word2Vec call).
+epoch_kernels = (_variant(0), _variant(1))
 
 __all__ = ["epoch_kernels"]

@@ -298,7 +298,7 @@ class Word2Vec:
         """One epoch on the CPU in calls of about ``_CALL_TOKENS`` tokens, each reported as
         ``tick(first sentence, seconds, tokens, corpus positions done in the call)``; returns
         ``(loss per sentence, kept (n, 2))``."""
-        kernel = epoch_kernels[backend == "parallel"]
+        kernel = epoch_kernels[self.sg][backend == "parallel"]
         offsets = corpus.offsets
         done = args[7]  # corpus positions of the earlier epochs
         cuts = _call_cuts(offsets, _CALL_TOKENS)
