@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ._validate import check_flag
+
 #: A run estimated to take longer than this many seconds shows its bar when ``progress="auto"``.
 PROGRESS_AFTER_S = 5.0
 
@@ -32,7 +34,11 @@ class ProgressBar:
 
 
 def check_progress(progress):
-    """``progress`` must be ``"auto"``, True or False."""
-    if not (isinstance(progress, bool) or (isinstance(progress, str) and progress == "auto")):
-        raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
-    return progress
+    """``progress``: ``"auto"``, or a flag as :func:`fastkernels._validate.check_flag` reads one (``bool``,
+    ``numpy.bool_``, 0 or 1; returned as ``bool``); anything else raises ``ValueError``."""
+    if isinstance(progress, str) and progress == "auto":
+        return progress
+    try:
+        return check_flag(progress, "progress")
+    except TypeError:
+        raise ValueError(f"progress must be 'auto', True or False, got {progress!r}") from None

@@ -221,6 +221,8 @@ def test_bad_input_is_refused_by_name():
         net.run(1.0, backend="gpu")
     with pytest.raises(ValueError, match="progress"):
         net.run(1.0, progress="yes")
+    with pytest.raises(ValueError, match="progress"):
+        net.run(1.0, progress=2)
     with pytest.raises(ValueError, match="already"):
         net.add(G)
     G.v = np.zeros(3)
@@ -463,3 +465,10 @@ def test_more_bad_input_is_refused_by_name():
     with pytest.raises(ValueError, match="finite"):
         net.run(1.0)
     assert net.step == 0
+
+
+def test_progress_takes_numpy_bools_and_0_1_as_every_flag():
+    net = nw.Network(nw.NeuronGroup(3, LIF(tau_m=10.0, tau_ref=2.0), I=1.5))
+    net.run(0.5, progress=np.False_)
+    net.run(0.5, progress=0)
+    assert net.step == 10

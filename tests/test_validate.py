@@ -167,3 +167,13 @@ def test_check_dtype(bad, err):
     assert V.check_dtype("float32") == np.float32 and V.check_dtype(np.float64) == np.float64
     with pytest.raises(err, match="dtype must be one of float32 or float64"):
         V.check_dtype(bad)
+
+
+def test_progress_takes_auto_or_a_flag():
+    from fastkernels._progress import check_progress
+
+    assert check_progress("auto") == "auto"
+    assert check_progress(np.True_) is True and check_progress(0) is False and check_progress(True) is True
+    for bad in ("yes", 2, None, np.array([1, 2]), 1.0):
+        with pytest.raises(ValueError, match="progress must be 'auto', True or False"):
+            check_progress(bad)

@@ -1220,7 +1220,7 @@ W2V_BAD = {
     "compute_loss": _FLAG_BAD,
     "callbacks": ["ab", b"ab", 3, object(), [object()], [HookNotCallable()], [Recorder(), None]],
     "max_sentence_length": _INT_BAD,
-    "progress": ["yes", "", None, 1, 0, 2.5, np.bool_(True), np.array([1, 2]), "AUTO", ["auto"]],
+    "progress": ["yes", "", None, 2, -1, 2.5, np.array([1, 2]), "AUTO", ["auto"]],
     "vocab": ["x", 3, {"the": 1}, ["the"], Vocabulary(["the", "cat"], [0, 0])],
     "backend": ["gpu", "", None, 1, "CPU", ["cpu"]],
 }
@@ -1293,7 +1293,7 @@ W2V_EDGE_SAME = {
     "sg": [np.bool_(False), 0],
     "compute_loss": [np.bool_(False), 0],
     "callbacks": [None, (), iter([])],
-    "progress": [False],
+    "progress": [False, np.bool_(False), 0],
 }
 
 
