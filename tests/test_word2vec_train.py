@@ -368,7 +368,7 @@ def test_threads_take_chunks_in_turn_and_cover_every_sentence_once():
         kept_out = np.zeros((corpus.n_sentences, 2), np.int64)
         skey, wkey, nkey = model._epoch_keys(0)
         serial(corpus.ids, corpus.offsets, chunks, nt, model._keep, False, syn0, syn1, model._sampler.table, 3, 3,
-               True, True, 0.025, 1e-4, 0, corpus.n_tokens, skey, wkey, nkey, False, loss_out, kept_out)
+               True, 0.025, 1e-4, 0, corpus.n_tokens, skey, wkey, nkey, False, loss_out, kept_out)
         runs.append((kept_out, syn0))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][0][:, 0], np.diff(corpus.offsets))  # no subsampling: every token

@@ -39,23 +39,23 @@ from ._sgns import cbow_centre, draw_noise, prefetch_row, sg_pair
 CHUNK_TOKENS = 10_000
 
 
-def _epoch_body(ids, offsets, chunks, nt, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
+def _epoch_body(ids, offsets, chunks, nt, keep, sample, syn0, syn1neg, table, window, negative, cbow_mean, alpha0,
                 min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
     """One epoch; ``loss_out[s]`` (float64) gets sentence ``s``'s summed loss (when ``loss``) and
     ``kept_out[s]`` its survivors and training examples (pairs, or centres with a context).
     ``chunks``: sentence indices cutting the sentences into chunks (first 0, last the count);
-    ``nt``: threads (1 in the serial build);
+    ``nt``: threads (1 in the serial build); the architecture is the variant's own (:data:`epoch_kernels`);
     ``done``: corpus positions trained before this epoch (``e N``);
     ``total``: ``E N``."""
     for th in prange(nt):
         for g in range(th, chunks.size - 1, nt):
             for s in range(chunks[g], chunks[g + 1]):
-                _sentence(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
+                _sentence(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, cbow_mean, alpha0,
                           min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out)
 
 
-def _sentence_template(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, sg, cbow_mean, alpha0,
-              min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
+def _sentence_template(s, ids, offsets, keep, sample, syn0, syn1neg, table, window, negative, cbow_mean, alpha0,
+                       min_alpha, done, total, skey, wkey, nkey, loss, loss_out, kept_out):
     """Sentence ``s`` of the epoch: subsampling, then every centre's examples."""
     d = syn0.shape[1]
     start = offsets[s]

@@ -298,7 +298,8 @@ class Word2Vec:
         """One epoch on the CPU in calls of about ``_CALL_TOKENS`` tokens, each reported as
         ``tick(first sentence, seconds, tokens, corpus positions done in the call)``; returns
         ``(loss per sentence, kept (n, 2))``."""
-        kernel = epoch_kernels[self.sg][backend == "parallel"]
+        sample, window, negative, sg, *rest = args  # the architecture picks the kernel, not an argument
+        kernel = epoch_kernels[sg][backend == "parallel"]
         offsets = corpus.offsets
         done = args[7]  # corpus positions of the earlier epochs
         cuts = _call_cuts(offsets, _CALL_TOKENS)
@@ -309,8 +310,8 @@ class Word2Vec:
             part = offsets[a:b + 1]
             chunks = _call_cuts(part - part[0], CHUNK_TOKENS)  # the threads' chunks, as gensim's jobs
             t0 = time.perf_counter()
-            kernel(corpus.ids, part, chunks, nt, self._keep, args[0], self.vectors, self.syn1neg, table, *args[1:],
-                   loss_out[a:b], kept_out[a:b])
+            kernel(corpus.ids, part, chunks, nt, self._keep, sample, self.vectors, self.syn1neg, table, window, negative,
+                   *rest, loss_out[a:b], kept_out[a:b])
             tick(int(a), time.perf_counter() - t0, int(offsets[b] - offsets[a]), done + int(offsets[b]))
         return loss_out, kept_out
 
