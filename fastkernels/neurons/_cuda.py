@@ -19,10 +19,12 @@ from numba import config, cuda, types
 from numba.cuda import libdevice
 
 from .. import _launch
+from .._jit import specialise
 from .._random import normal, poisson as poisson_count, stream_key
 from ._layout import reblock, unblocked_rows
 from ._lif_kernels import (A, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
-                  SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance, lif_step)
+                  SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance,
+                  free_legacy_template, lif_step)
 
 
 # ---------------------------------------------------------------- shared device helpers
@@ -48,13 +50,10 @@ if config.ENABLE_CUDASIM:
 else:
     _mul_rn = libdevice.dmul_rn
 
-
-@cuda.jit(device=True, inline="always")
-def free_legacy_rn(since, k, dt_s, ref_s):
-    """The legacy refractory rule (``free_legacy``: ``k dt - (k - since) dt > tau_ref``) rounded as on
-    the CPU. NVVM fuses a product into the subtraction (FMA contraction is on by default) and moves
-    the comparison by an ulp, which moved a spike by a step on an H200; ``dmul_rn`` is never fused."""
-    return _mul_rn(float(k), dt_s) - _mul_rn(k - since, dt_s) > ref_s
+#: The CPU's legacy refractory rule (``free_legacy``) with products NVVM never fuses: FMA contraction
+#: is on by default there and moved a spike by a step on an H200.
+free_legacy_rn = cuda.jit(device=True, inline="always")(
+    specialise(free_legacy_template, "free_legacy_rn", _MUL=_mul_rn))
 
 
 @cuda.jit(device=True, inline="always")

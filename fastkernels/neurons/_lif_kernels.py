@@ -123,9 +123,24 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
 
 
 @device
-def free_legacy(since, k, dt_s, ref_s):
-    """Brian2's pre-2.6 rule: ``t - t_spike > tau_ref`` in float64 seconds, ``t = k dt``."""
-    return (k * dt_s - (k - since) * dt_s) > ref_s
+def product(a, b):
+    """``a * b``: the CPU's product for :func:`free_legacy_template` (unfused: the legacy kernels
+    compile without fastmath)."""
+    return a * b
+
+
+#: The product :func:`free_legacy_template`'s clones bind (this definition only names it).
+_MUL = product
+
+
+def free_legacy_template(since, k, dt_s, ref_s):
+    """Brian2's pre-2.6 rule: ``t - t_spike > tau_ref`` in float64 seconds, ``t = k dt``, each product
+    rounded on its own: ``_MUL`` is :func:`product` on the CPU and ``dmul_rn`` on the GPU, whose
+    compiler would otherwise fuse one into the subtraction and move a spike by a step."""
+    return _MUL(float(k), dt_s) - _MUL(k - since, dt_s) > ref_s
+
+
+free_legacy = device(specialise(free_legacy_template, "free_legacy", _MUL=product))
 
 
 #: Synaptic receptor rows (networks): receptor ``r``'s value is state row ``RECEPTOR_ROW + r``, its
