@@ -22,6 +22,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .._backend import get_num_threads, resolve_backend
 from .registry import Case, SelfTimed, cases
 
@@ -115,7 +117,6 @@ ON_DEVICE_NOTE = ("fastkernels on the same inputs copied to the GPU once: the ke
 
 def _device_inputs(inputs):
     """``inputs`` with every ndarray copied to the GPU, or None when none is an ndarray."""
-    import numpy as np
     from numba import cuda
 
     if not any(isinstance(x, np.ndarray) for x in inputs):
@@ -123,16 +124,18 @@ def _device_inputs(inputs):
     return tuple(cuda.to_device(x) if isinstance(x, np.ndarray) else x for x in inputs)
 
 
-def _on_device_call(case, inputs, sync, log):
-    """A zero-argument call of the kernel on GPU-resident copies of ``inputs``, or None where the
-    case has no array input or its function takes host arrays only (logged)."""
-    dev = _device_inputs(inputs)
+def _on_device_call(case, size, ref, sync, log):
+    """A zero-argument call of the kernel on GPU-resident copies of fresh inputs (a stateful case,
+    an optimizer, starts again where the baseline did), checked against the baseline's ``ref``;
+    None where the case has no array input, takes host arrays only or disagrees (logged)."""
+    dev = _device_inputs(case.make_inputs(**size))
     if dev is None:
         return None
     try:
-        case.kernel(*dev, backend="cuda")
+        out = case.kernel(*dev, backend="cuda")
         sync()
-    except Exception as exc:  # noqa: BLE001 (any refusal of device arrays: the column is left out)
+        case.validate(out, ref)
+    except Exception as exc:  # noqa: BLE001 (a refusal of device arrays or a wrong output: the column is left out)
         log(f"    {case.name}: no {ON_DEVICE!r} column ({type(exc).__name__}: {str(exc)[:120]})")
         return None
     return lambda: (case.kernel(*dev, backend="cuda"), sync())
@@ -194,7 +197,7 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
     for bound, factory in case.bounds.items():
         contenders[bound] = bound_call(factory, inputs, backend)
     if backend == "cuda":
-        on_device = _on_device_call(case, inputs, sync, log)
+        on_device = _on_device_call(case, size, ref, sync, log)
         if on_device is not None:
             contenders[ON_DEVICE] = on_device
     times = _time_round_robin(contenders, prof["min_time"], prof["rounds"])
