@@ -6,7 +6,8 @@
 # 3. `fastkernels bench --backend cuda` per area (a table and JSON each; the "inputs on GPU" column
 #    times the kernels without the host-device copies).
 # Results go to OUTDIR (default gpu-results/) and, after each step, to OUTDIR.tgz, so a run cut off
-# by a time limit still leaves what it finished. Step limits: TTEST and TBENCH seconds (env).
+# by a time limit still leaves what it finished. Step limits: TTEST and TBENCH seconds (env);
+# TESTS (default tests/cuda), AREAS and FILTER (a bench --filter) narrow a rerun.
 # It uses the python3 on the PATH with its own numba/numba-cuda; no install, no network.
 set -u
 OUTDIR=${1:-gpu-results}
@@ -22,10 +23,11 @@ T0=$SECONDS
   python3 -m fastkernels info; } > "$OUTDIR/env.txt" 2>&1
 save
 XDIST=$(python3 -c "import xdist" 2>/dev/null && echo "-n 8")
-timeout "${TTEST:-300}" python3 -m pytest tests/cuda -q $XDIST -p no:cacheprovider > "$OUTDIR/cuda_tests.log" 2>&1
+timeout "${TTEST:-300}" python3 -m pytest ${TESTS:-tests/cuda} -q $XDIST -p no:cacheprovider > "$OUTDIR/cuda_tests.log" 2>&1
 echo "rc=$? after $((SECONDS - T0)) s" >> "$OUTDIR/cuda_tests.log"; save; tail -3 "$OUTDIR/cuda_tests.log"
 for area in ${AREAS:-nn neurons networks word2vec}; do
   timeout "${TBENCH:-300}" python3 -m fastkernels bench --backend cuda --area "$area" --out "$OUTDIR/$area" --no-png \
+    ${FILTER:+--filter "$FILTER"} \
     > "$OUTDIR/bench_$area.log" 2>&1
   echo "rc=$? after $((SECONDS - T0)) s" >> "$OUTDIR/bench_$area.log"; save; tail -2 "$OUTDIR/bench_$area.log"
 done

@@ -2,14 +2,19 @@
 
 Imported only for ``backend="cuda"``. A thread keeps its neuron's state and
 parameters in registers for the whole run; per step it reads one input value
-(coalesced across the warp: neuron ``i`` is thread ``i``) and, when it spikes,
-reserves a slot in one shared spike buffer with an atomic counter. A thread
-whose reservation fails stops *before* committing that step and records where
-it stopped; the host driver (:func:`fastkernels.neurons._driver.run`) empties
-the buffer and relaunches, so no spike is lost and none is duplicated. The
-step itself is :func:`fastkernels.neurons._lif_kernels.lif_step`, the same device
-function the CPU kernels inline, and noise comes from the same counter-based
-streams, so results match the CPU backend.
+(coalesced across the warp: neuron ``i`` is thread ``i``). The grid methods
+record spikes as the CPU kernels do, in a bit raster of one window of steps
+(:func:`raster_mark`: an atomic OR of the neuron's bit, an atomic add to its
+block's count); the host driver (:func:`fastkernels.neurons._driver.run_raster`)
+copies each window back and decodes it into (time, neuron) order, with no sort
+and no buffer that can fill. The event-driven LIF, whose spike times are
+continuous, reserves slots in one shared spike buffer with an atomic counter; a
+thread whose reservation fails stops *before* committing that step and records
+where it stopped, and the host driver (:func:`fastkernels.neurons._driver.run`)
+empties the buffer and relaunches, so no spike is lost and none is duplicated.
+The step itself is :func:`fastkernels.neurons._lif_kernels.lif_step`, the same
+device function the CPU kernels inline, and noise comes from the same
+counter-based streams, so results match the CPU backend.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from numba.cuda import libdevice
 from .. import _launch
 from .._jit import specialise
 from .._random import normal, poisson as poisson_count, stream_key
-from ._layout import reblock, unblocked_rows
+from ._driver import RASTER_WORDS
+from ._layout import BLOCK, reblock, unblocked_rows
 from ._lif_kernels import (A, C, DVT, DW, JW, LAM, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS, SINCE,
                   SINCE_MAX, SN, TAU, TREF, V, VRESET, VREST, VT, VT0, W, event_advance,
                   free_legacy_template, lif_step)
@@ -56,19 +62,56 @@ free_legacy_rn = cuda.jit(device=True, inline="always")(
     specialise(free_legacy_template, "free_legacy_rn", _MUL=_mul_rn))
 
 
+#: 32-bit words of one block's raster row: the CPU's uint64 words as little-endian halves.
+RASTER_HALVES = 2 * RASTER_WORDS
+
+
 @cuda.jit(device=True, inline="always")
-def spike_slot(spk_n, cap):
-    """Reserve one slot of the shared spike buffer: its index, or -1 when the buffer is full
-    (the thread then stops before committing its step, and the host relaunches it)."""
-    slot = cuda.atomic.add(spk_n, 0, 1)
-    return slot if slot < cap else -1
+def raster_mark(raster, counts, i, r):
+    """Record neuron ``i``'s spike in row ``r`` of the window: the CPU kernels' bit raster
+    (:func:`fastkernels.neurons._driver.raster_spikes`) seen as uint32 halves, bit ``j % 32`` of
+    ``raster[b, r * RASTER_HALVES + j // 32]`` for ``b, j = divmod(i, BLOCK)`` (a uint64 word's low
+    half first), and one more in ``counts[b, r]``. Atomic OR and add: no slot to reserve, no order
+    to restore, and the warps need not step in lockstep."""
+    b = i // BLOCK
+    j = i - b * BLOCK
+    cuda.atomic.or_(raster, (b, r * RASTER_HALVES + j // 32), np.uint32(1 << (j & 31)))
+    cuda.atomic.add(counts, (b, r), 1)
+
+
+@cuda.jit(device=True, inline="always")
+def mark_bad(bad, i, k):
+    """Neuron ``i``'s state went bad at step ``k``: keep its block's earliest ``(step, neuron)``
+    as one key, ``k * BLOCK + j`` (``j = i % BLOCK``), with an atomic min (:func:`bad_rows` decodes it)."""
+    b = i // BLOCK
+    cuda.atomic.min(bad, b, k * BLOCK + (i - b * BLOCK))
+
+
+#: A block with no bad state in :func:`mark_bad`'s keys.
+NO_BAD = np.iinfo(np.int64).max
+
+
+def bad_rows(bad, err):
+    """:func:`mark_bad`'s keys (host ``(units,)`` int64) as the driver's ``err`` rows ``(step, neuron)``."""
+    hit = bad != NO_BAD
+    b = np.flatnonzero(hit)
+    err[hit, 0] = bad[hit] // BLOCK
+    err[hit, 1] = b * BLOCK + bad[hit] % BLOCK
 
 
 @cuda.jit
-def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, freeze, noisy, dynamics, poisson,
-              spk_t, spk_i, spk_n, err, rec_pos, stride, traces):
+def _zero(a):
+    """``a[...] = 0`` for a C-contiguous 2-D device array (a window's raster or counts)."""
+    w = a.shape[1]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for q in range(start, a.shape[0] * w, step):
+        a[q // w, q - (q // w) * w] = 0
+
+
+@cuda.jit
+def _lif_grid(S, P, ref_s, rows, common, key, kw, k_end, k0, dt, legacy, freeze, noisy, dynamics, poisson,
+              raster, counts, bad_at, rec_pos, stride, traces):
     n = S.shape[1]
-    cap = spk_t.shape[1]
     dt_s = dt * 1e-3
     start, step = cuda.grid(1), cuda.gridsize(1)
     for i in range(start, n, step):
@@ -80,7 +123,7 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
         rp = rec_pos[i]
         skey = stream_key(key, i)
         pkey = stream_key(key, POISSON_STREAM + i)
-        k = k_begin[i]
+        k = kw
         while k < k_end:
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
@@ -99,19 +142,13 @@ def _lif_grid(S, P, ref_s, rows, common, key, k_begin, k_end, k0, dt, legacy, fr
             vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest,
                                                       res, vt0, vreset, jt, jw, sn, freeze, dynamics)
             if bad:
-                err[i, 0] = k
-                err[i, 1] = i
+                mark_bad(bad_at, i, k)
                 break
             if sp:
-                slot = spike_slot(spk_n, cap)
-                if slot < 0:  # buffer full: stop before committing this step
-                    break
-                spk_t[0, slot] = k * dt
-                spk_i[0, slot] = i
+                raster_mark(raster, counts, i, k - kw)
             v, vt, w, sc = vn, vtn, wn, s_
             k += 1
         S[V, i], S[VT, i], S[W, i], S[SINCE, i] = v, vt, w, sc
-        k_begin[i] = k
 
 
 @cuda.jit
@@ -174,18 +211,24 @@ def buffer_capacity(n: int, max_per_step: int) -> int:
 
 def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, dynamics, poisson, per_neuron,
                  method, max_per_step, rec, stride, traces):
-    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_lif` (see :func:`_population_launcher`)."""
+    """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_lif` (see :func:`_population_launcher`):
+    :func:`._driver.run` drives the event method's, :func:`._driver.run_raster` the grid methods'."""
     d_ref = cuda.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (rows.shape[1],)).copy())
 
-    def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
+    def call(grid, d_S, d_P, d_rows, d_common, start, k_end, spikes, d_err, d_rec, d_traces):
         if method == "event":
-            _lif_event[grid](d_S, d_P, d_rows, d_common, d_kb, k_end, k0, dt, max_per_step, d_t, d_i, d_n, d_err,
+            _lif_event[grid](d_S, d_P, d_rows, d_common, start, k_end, k0, dt, max_per_step, *spikes, d_err,
                              d_rec, stride, d_traces)
         else:
-            _lif_grid[grid](d_S, d_P, d_ref, d_rows, d_common, key, d_kb, k_end, k0, dt, legacy, freeze, noisy,
-                            dynamics, poisson, d_t, d_i, d_n, d_err, d_rec, stride, d_traces)
+            _lif_grid[grid](d_S, d_P, d_ref, d_rows, d_common, key, start, k_end, k0, dt, legacy, freeze, noisy,
+                            dynamics, poisson, *spikes, d_err, d_rec, stride, d_traces)
 
-    return _population_launcher(call, S, P, N_STATE, N_PARAMS, rows, common, rec, traces, per_neuron)
+    return _population_launcher(call, S, P, N_STATE, N_PARAMS, rows, common, rec, traces, per_neuron,
+                                raster=method != "event")
+
+
+#: Argument types of a window's device raster and counts.
+RASTER, COUNTS = types.uint32[:, ::1], types.int32[:, ::1]
 
 
 def ptx_signatures():
@@ -193,10 +236,11 @@ def ptx_signatures():
     out = []
     for f in (types.float32, types.float64):
         m2, m3 = f[:, ::1], f[:, :, ::1]
-        out.append((_lif_grid, (m2, m2, f64[::1], m2, f[::1], i64, i64[::1], i64, i64, f64, b1, b1, b1, b1, b1,
-                                f64[:, ::1], i64[:, ::1], i64[::1], i64[:, ::1], i64[::1], i64, m3)))
+        out.append((_lif_grid, (m2, m2, f64[::1], m2, f[::1], i64, i64, i64, i64, f64, b1, b1, b1, b1, b1,
+                                RASTER, COUNTS, i64[::1], i64[::1], i64, m3)))
         out.append((_lif_event, (m2, m2, m2, f[::1], i64[::1], i64, i64, f64, i64, f64[:, ::1], i64[:, ::1],
                                  i64[::1], i64[:, ::1], i64[::1], i64, m3)))
+    out += [(_zero, (RASTER,)), (_zero, (COUNTS,))]
     return out
 
 
@@ -206,7 +250,7 @@ def ptx_signatures():
 # same source with the hardware exp, inlined). The method is a run-time argument: the branch
 # is uniform across a warp, and one kernel per model keeps compile time down. What every model
 # kernel shares is here: the drive (input plus the synaptic ring of fastkernels.neurons._engine),
-# the spike slot (above) and the launcher.
+# the raster writer (above) and the launcher.
 #
 # Precision: the kernels run in the dtype of S (the engine's working dtype, float64 or float32).
 # ``real = S.dtype.type`` casts the three float64 inputs of a step to it once: dt (rounded once
@@ -223,10 +267,9 @@ izh_euler_step_cuda, izh_rk4_step_cuda = _izh.cuda_steps()
 
 
 @cuda.jit
-def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err, rec_pos,
+def _hh_grid(S, P, rows, common, syn, key, kw, k_end, k0, dt, method, noisy, raster, counts, bad_at, rec_pos,
              stride, traces):
     n = S.shape[1]
-    cap = spk_t.shape[1]
     real = S.dtype.type  # the working precision
     dts = real(dt)
     start, step = cuda.grid(1), cuda.gridsize(1)
@@ -237,7 +280,7 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
         shift, phi, sn = P[_hh.SHIFT, i], P[_hh.PHI, i], P[_hh.SN, i]
         rp = rec_pos[i]
         skey = stream_key(key, i)
-        k = k_begin[i]
+        k = kw
         while k < k_end:
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
@@ -249,26 +292,19 @@ def _hh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy
             vn, mn, hn, gn, sp, bad = hh_step_cuda(v, m, h, g, real(drive_at(rows, common, syn, k, k0, i)), xi, invc, gna,
                                                gk, gl, ena, ek, el, vth, shift, phi, sn, dts, method)
             if bad:
-                err[i, 0] = k
-                err[i, 1] = i
+                mark_bad(bad_at, i, k)
                 break
             if sp:
-                slot = spike_slot(spk_n, cap)
-                if slot < 0:  # buffer full: stop before committing this step
-                    break
-                spk_t[0, slot] = k * dt
-                spk_i[0, slot] = i
+                raster_mark(raster, counts, i, k - kw)
             v, m, h, g = real(vn), real(mn), real(hn), real(gn)
             k += 1
         S[_hh.V, i], S[_hh.M, i], S[_hh.H, i], S[_hh.N, i] = v, m, h, g
-        k_begin[i] = k
 
 
 @cuda.jit
-def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, noisy, spk_t, spk_i, spk_n, err,
+def _izh_grid(S, P, rows, common, syn, key, kw, k_end, k0, dt, method, noisy, raster, counts, bad_at,
               rec_pos, stride, traces):
     n = S.shape[1]
-    cap = spk_t.shape[1]
     real = S.dtype.type  # the working precision
     dts = real(dt)
     start, step = cuda.grid(1), cuda.gridsize(1)
@@ -278,7 +314,7 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
         vpeak, sn = P[_izh.VPEAK, i], P[_izh.SN, i]
         rp = rec_pos[i]
         skey = stream_key(key, i)
-        k = k_begin[i]
+        k = kw
         while k < k_end:
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
@@ -291,33 +327,35 @@ def _izh_grid(S, P, rows, common, syn, key, k_begin, k_end, k0, dt, method, nois
             else:
                 vn, un, sp, bad = izh_rk4_step_cuda(v, u, drive, xi, a, b, c, d, vpeak, sn, dts)
             if bad:
-                err[i, 0] = k
-                err[i, 1] = i
+                mark_bad(bad_at, i, k)
                 break
             if sp:
-                slot = spike_slot(spk_n, cap)
-                if slot < 0:
-                    break
-                spk_t[0, slot] = k * dt
-                spk_i[0, slot] = i
+                raster_mark(raster, counts, i, k - kw)
             v, u = real(vn), real(un)
             k += 1
         S[_izh.V, i], S[_izh.U, i] = v, u
-        k_begin[i] = k
 
 
 #: The CUDA kernel of each engine model (:attr:`fastkernels.neurons._engine.Population.name`).
 KERNELS = {"hh": _hh_grid, "izhikevich": _izh_grid}
 
 
-def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces, per_neuron=True):
-    """Device copies of a population run and the ``launch``/``finish`` pair :func:`_driver.run` calls.
+def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces, per_neuron=True, raster=True):
+    """Device copies of a population run and the ``launch``/``finish`` pair the host driver calls.
 
     ``S``/``P`` arrive in the CPU's blocked layout and travel as one row per variable
     (``(rows, n)``), so neuron ``i``'s loads coalesce across a warp (uniform parameters,
-    ``per_neuron=False``, are broadcast). ``call(grid, d_S, d_P, d_rows, d_common, d_k_begin,
-    k_end, d_t, d_i, d_n, d_err, d_rec, d_traces)`` launches the model's kernel; ``finish``
-    copies the final state back into ``S`` (blocked) and the traces into ``traces``.
+    ``per_neuron=False``, are broadcast). ``call(grid, d_S, d_P, d_rows, d_common, start, k_end,
+    spikes, d_err, d_rec, d_traces)`` launches the model's kernel; ``finish`` copies the final
+    state back into ``S`` (blocked) and the traces into ``traces``.
+
+    ``raster=True`` (grid methods): ``launch(k_begin, k_end, raster, counts, err)`` for
+    :func:`._driver.run_raster`; ``start`` is the window's first step and ``spikes`` the
+    window's device raster (uint32 halves of the host's uint64 words) and counts, zeroed on the
+    device before each window and copied back after it, and ``d_err`` the blocks' :func:`mark_bad`
+    keys. ``raster=False`` (the event-driven LIF):
+    ``launch(k_begin, k_end, spk_t, spk_i, spk_n, err)`` for :func:`._driver.run`; ``start`` is the
+    device copy of ``k_begin`` and ``spikes`` the shared buffer ``(d_t, d_i, d_n)``.
     """
     n = rows.shape[1]
     d_S = cuda.to_device(unblocked_rows(S, n_state, n))
@@ -328,11 +366,26 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
     d_rec = cuda.to_device(rec_pos)
     d_traces = cuda.to_device(traces)
     grid = _launch.spread_1d(n)  # a thread runs a neuron's whole time loop: use every SM even for small n
+    window = []  # the device raster and counts, allocated at the first window
 
-    def launch(k_begin, k_end, spk_t, spk_i, spk_n, err):
+    def launch_raster(k_begin, k_end, raster, counts, err):
+        host = raster.view(np.uint32)
+        if not window or window[0].shape != host.shape:
+            window[:] = cuda.device_array(host.shape, np.uint32), cuda.device_array(counts.shape, np.int32)
+        d_raster, d_counts = window
+        for a in window:
+            _zero[_launch.spread_1d(a.size)](a)
+        d_bad = cuda.to_device(np.full(err.shape[0], NO_BAD, dtype=np.int64))
+        call(grid, d_S, d_P, d_rows, d_common, int(k_begin[0]), k_end, (d_raster, d_counts), d_bad, d_rec, d_traces)
+        bad_rows(d_bad.copy_to_host(), err)
+        d_counts.copy_to_host(counts)
+        d_raster.copy_to_host(host)
+        k_begin[:] = k_end
+
+    def launch_buffer(k_begin, k_end, spk_t, spk_i, spk_n, err):
         d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
         d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
-        call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces)
+        call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, (d_t, d_i, d_n), d_err, d_rec, d_traces)
         d_kb.copy_to_host(k_begin)
         d_err.copy_to_host(err)
         m = min(int(d_n.copy_to_host()[0]), spk_t.shape[1])  # reservations past the end were not written
@@ -348,18 +401,19 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
         reblock(S, d_S.copy_to_host(), n)
         d_traces.copy_to_host(traces)
 
-    return launch, finish
+    return (launch_raster if raster else launch_buffer), finish
 
 
 def model_launcher(name, n_state, n_params, S, P, rows, common, syn, key, k0, dt, method, noisy, rec, stride, traces):
     """``launch``/``finish`` of an engine model's kernel (:data:`KERNELS`; ``method``: a method code,
-    ``n_state`` counting the engine's ``xi`` and ``input`` rows). The kernel runs in the dtype of
-    ``S`` (the engine's working dtype), which ``P``, ``rows``, ``common``, ``syn`` and ``traces`` share."""
+    ``n_state`` counting the engine's ``xi`` and ``input`` rows), for :func:`._driver.run_raster`. The
+    kernel runs in the dtype of ``S`` (the engine's working dtype), which ``P``, ``rows``, ``common``,
+    ``syn`` and ``traces`` share."""
     kernel = KERNELS[name]
     d_syn = cuda.to_device(np.ascontiguousarray(syn, dtype=S.dtype))
 
-    def call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, d_t, d_i, d_n, d_err, d_rec, d_traces):
-        kernel[grid](d_S, d_P, d_rows, d_common, d_syn, key, d_kb, k_end, k0, dt, method, noisy, d_t, d_i, d_n, d_err,
+    def call(grid, d_S, d_P, d_rows, d_common, start, k_end, spikes, d_err, d_rec, d_traces):
+        kernel[grid](d_S, d_P, d_rows, d_common, d_syn, key, start, k_end, k0, dt, method, noisy, *spikes, d_err,
                      d_rec, stride, d_traces)
 
     return _population_launcher(call, S, P, n_state, n_params, rows, common, rec, traces)
@@ -395,8 +449,8 @@ def model_signature(dtype):
     """The argument types of :data:`KERNELS` for a run working in ``dtype`` (a Numba float type)."""
     f64, i64, b1 = types.float64, types.int64, types.boolean
     m2, m3 = dtype[:, ::1], dtype[:, :, ::1]
-    return (m2, m2, m2, dtype[::1], m2, i64, i64[::1], i64, i64, f64, i64, b1, f64[:, ::1], i64[:, ::1], i64[::1],
-            i64[:, ::1], i64[::1], i64, m3)
+    return (m2, m2, m2, dtype[::1], m2, i64, i64, i64, i64, f64, i64, b1, RASTER, COUNTS, i64[::1], i64[::1], i64,
+            m3)
 
 
 def ptx_signatures():

@@ -268,7 +268,13 @@ def raise_bad_state(err, dt: float, offset: int = 0, member: str = "neuron") -> 
 decode_raster = cpu_kernels(_decode_template)
 
 
-def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: bool):
+def _no_device_offset(offset: int) -> None:
+    if offset:
+        raise ValueError(f"a neuron offset ({offset}: a slice of a population) runs on the CPU backends only; "
+                         "the CUDA kernels number neurons by their thread index: pass backend='cpu' or 'parallel'")
+
+
+def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: bool, device: bool = False):
     """Drive a CPU block kernel that records spikes as a bit raster; return ``(times, neurons)``
     sorted by time then neuron.
 
@@ -280,8 +286,11 @@ def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: boo
     the raster is already in (time, neuron) order. ``err`` ``(units, 2)`` int64 receives
     ``(step, neuron)`` of a NaN or runaway state, as for :func:`run` (raising
     :class:`SimulationError`, the neuron named by its global index under :func:`neuron_offset`).
+    ``device``: ``launch`` runs a CUDA kernel (:mod:`._cuda`), which fills the same raster on the GPU.
     """
     offset = current_offset()
+    if device:
+        _no_device_offset(offset)
     per_step = units * (RASTER_WORDS * 8 + 4)
     window = int(max(1, min(k1 - k0, RASTER_BYTES // per_step)))
     pool = _RASTER.pop() if _RASTER else None
@@ -545,9 +554,8 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         a CUDA launch (shared ``buffers``) under a non-zero :func:`neuron_offset`.
     """
     offset = current_offset()
-    if offset and buffers is not None:
-        raise ValueError(f"a neuron offset ({offset}: a slice of a population) runs on the CPU backends only; "
-                         "the CUDA kernels number neurons by their thread index: pass backend='cpu' or 'parallel'")
+    if buffers is not None:
+        _no_device_offset(offset)
     need = per_step * max_spikes_per_step
     fixed = capacity is not None
     # Small buffers first, grown from the observed rate: a buffer of BUFFER_STEPS steps for

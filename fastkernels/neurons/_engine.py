@@ -14,9 +14,8 @@ the host-side checks of its parameters and initial state. The engine owns everyt
   (a bit raster per block and step, :func:`._driver.raster_spikes`), traces and the search
   for a bad state;
 * the host driver (:func:`._driver.run_raster`: windows of steps, each raster decoded in
-  parallel into (time, neuron) order; on CUDA :func:`._driver.run`: spike buffers, resumption
-  of units that stopped early), the CUDA launch (:func:`._cuda.model_launcher`) and the
-  :class:`SimulationResult`.
+  parallel into (time, neuron) order; the CUDA kernels fill the same raster on the device),
+  the CUDA launch (:func:`._cuda.model_launcher`) and the :class:`SimulationResult`.
 
 Precision
 ---------
@@ -455,14 +454,13 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
 
 
 def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):
-    n, k0, k1, dt, code, stride = run.n, run.k0, run.k1, run.dt, run.code, run.record_every
+    k0, k1, dt, code, stride = run.k0, run.k1, run.dt, run.code, run.record_every
     rows, common = run.rows, run.common
     if backend == "cuda":
         cu = load_cuda("fastkernels.neurons._cuda")
         launch, finish = cu.model_launcher(model.name, len(model.state) + 2, len(model.params), S, P, rows, common,
                                            syn, key, k0, dt, code, noisy, rec, stride, traces)
-        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, buffers=1,
-                                 capacity=cu.buffer_capacity(n, 1))
+        times, ids = _driver.run_raster(launch, units=S.shape[0], k0=k0, k1=k1, dt=dt, parallel=True, device=True)
         finish()
         return times, ids
     serial, parallel = model.kernels[code]

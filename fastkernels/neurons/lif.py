@@ -527,8 +527,13 @@ def _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, s
         launch, finish = cu.lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, model.freeze_refractory,
                                          noisy, dynamics, poisson, varied, method, max_per_step, rec, record_every,
                                          traces)
-        times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt, max_spikes_per_step=max_per_step,
-                                 buffers=1, capacity=cu.buffer_capacity(n, max_per_step))
+        if method == "event":
+            times, ids = _driver.run(launch, units=n, k0=k0, k1=k1, per_step=1, dt=dt,
+                                     max_spikes_per_step=max_per_step, buffers=1,
+                                     capacity=cu.buffer_capacity(n, max_per_step))
+        else:
+            times, ids = _driver.run_raster(launch, units=S.shape[0], k0=k0, k1=k1, dt=dt, parallel=True,
+                                            device=True)
         finish()
         return times, ids
     if method == "event":  # the one kernel outside the engine (see its docstring)

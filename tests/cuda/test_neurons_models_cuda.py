@@ -78,10 +78,10 @@ def test_izhikevich_cuda_matches_cpu_in_float32(name):
     _compare(a, b, TOL32)
 
 
-def test_shared_buffer_overflow_resumes_without_loss(monkeypatch):
-    from fastkernels.neurons import _cuda
+def test_raster_windows_lose_and_invent_nothing(monkeypatch):
+    from fastkernels.neurons import _driver
 
-    monkeypatch.setattr(_cuda, "buffer_capacity", lambda n, m: 3)  # forces relaunches mid-run
+    monkeypatch.setattr(_driver, "RASTER_BYTES", 100)  # windows of 2 steps: 200 launches
     model = Izhikevich.fast_spiking()
     a = simulate_izhikevich(model, 4, 40.0, 0.1, I=np.linspace(8, 20, 4), backend="cpu")
     b = simulate_izhikevich(model, 4, 40.0, 0.1, I=np.linspace(8, 20, 4), backend="cuda")
