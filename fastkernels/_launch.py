@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 # 256 threads = 8 warps: enough to hide latency, small enough for 8 blocks per SM.
 THREADS_PER_BLOCK = 256
 # Grid-stride kernels need no more than a few waves of blocks; 132 SMs * 32 covers an H100.
@@ -58,6 +60,19 @@ def row_group(n_cols: int, cap: int = 32) -> int:
     return g
 
 
+def to_device(a):
+    """``cuda.to_device(a)`` kept off numba-cuda's slow path: an array with a zero stride (a
+    broadcast ``(1, n)`` row, which NumPy still flags contiguous) is copied to standard strides
+    first. numba-cuda 0.30 walks such an array's extents one element at a time, twice per copy:
+    0.24 s for a 100 000-neuron input row, most of a LIF run's 0.25 s on an H200."""
+    from numba import cuda
+
+    a = np.asarray(a)
+    if a.size and 0 in a.strides:
+        a = a.copy()
+    return cuda.to_device(a)
+
+
 class DeviceIO:
     """Host/device plumbing of one CUDA call.
 
@@ -82,7 +97,7 @@ class DeviceIO:
 
     def input(self, x):
         """``x`` on the device (copied once if it is a host array)."""
-        return self._device(x) if self.is_device(x) else self.cuda.to_device(x)
+        return self._device(x) if self.is_device(x) else to_device(x)
 
     def output(self, out, shape, dtype):
         """A device buffer for the result; ``out`` itself when it is a device array."""

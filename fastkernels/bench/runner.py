@@ -117,11 +117,11 @@ ON_DEVICE_NOTE = ("fastkernels on the same inputs copied to the GPU once: the ke
 
 def _device_inputs(inputs):
     """``inputs`` with every ndarray copied to the GPU, or None when none is an ndarray."""
-    from numba import cuda
+    from .._launch import to_device
 
     if not any(isinstance(x, np.ndarray) for x in inputs):
         return None
-    return tuple(cuda.to_device(x) if isinstance(x, np.ndarray) else x for x in inputs)
+    return tuple(to_device(x) if isinstance(x, np.ndarray) else x for x in inputs)
 
 
 def _on_device_call(case, size, ref, sync, log):

@@ -600,7 +600,7 @@ def _dev(a, dtype=None):
     a = np.ascontiguousarray(a, dtype=dtype)
     if a.size == 0:
         a = np.zeros(tuple(max(1, d) for d in a.shape), dtype=a.dtype)
-    return cuda.to_device(a)
+    return _launch.to_device(a)
 
 
 def _warp_grid(n_items):

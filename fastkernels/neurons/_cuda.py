@@ -213,7 +213,7 @@ def lif_launcher(S, P, ref_s, rows, common, key, k0, dt, legacy, freeze, noisy, 
                  method, max_per_step, rec, stride, traces):
     """``launch``/``finish`` for :func:`fastkernels.neurons.simulate_lif` (see :func:`_population_launcher`):
     :func:`._driver.run` drives the event method's, :func:`._driver.run_raster` the grid methods'."""
-    d_ref = cuda.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (rows.shape[1],)).copy())
+    d_ref = _launch.to_device(np.broadcast_to(np.asarray(ref_s, dtype=np.float64), (rows.shape[1],)).copy())
 
     def call(grid, d_S, d_P, d_rows, d_common, start, k_end, spikes, d_err, d_rec, d_traces):
         if method == "event":
@@ -358,13 +358,13 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
     device copy of ``k_begin`` and ``spikes`` the shared buffer ``(d_t, d_i, d_n)``.
     """
     n = rows.shape[1]
-    d_S = cuda.to_device(unblocked_rows(S, n_state, n))
-    d_P = cuda.to_device(unblocked_rows(P, n_params, n, per_neuron))
-    d_rows, d_common = cuda.to_device(rows), cuda.to_device(common)
+    d_S = _launch.to_device(unblocked_rows(S, n_state, n))
+    d_P = _launch.to_device(unblocked_rows(P, n_params, n, per_neuron))
+    d_rows, d_common = _launch.to_device(rows), _launch.to_device(common)
     rec_pos = np.full(n, -1, dtype=np.int64)
     rec_pos[rec] = np.arange(rec.size)
-    d_rec = cuda.to_device(rec_pos)
-    d_traces = cuda.to_device(traces)
+    d_rec = _launch.to_device(rec_pos)
+    d_traces = _launch.to_device(traces)
     grid = _launch.spread_1d(n)  # a thread runs a neuron's whole time loop: use every SM even for small n
     window = []  # the device raster and counts, allocated at the first window
 
@@ -375,7 +375,7 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
         d_raster, d_counts = window
         for a in window:
             _zero[_launch.spread_1d(a.size)](a)
-        d_bad = cuda.to_device(np.full(err.shape[0], NO_BAD, dtype=np.int64))
+        d_bad = _launch.to_device(np.full(err.shape[0], NO_BAD, dtype=np.int64))
         call(grid, d_S, d_P, d_rows, d_common, int(k_begin[0]), k_end, (d_raster, d_counts), d_bad, d_rec, d_traces)
         bad_rows(d_bad.copy_to_host(), err)
         d_counts.copy_to_host(counts)
@@ -383,7 +383,7 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
         k_begin[:] = k_end
 
     def launch_buffer(k_begin, k_end, spk_t, spk_i, spk_n, err):
-        d_kb, d_n, d_err = cuda.to_device(k_begin), cuda.to_device(spk_n), cuda.to_device(err)
+        d_kb, d_n, d_err = _launch.to_device(k_begin), _launch.to_device(spk_n), _launch.to_device(err)
         d_t, d_i = cuda.device_array(spk_t.shape, np.float64), cuda.device_array(spk_i.shape, np.int64)
         call(grid, d_S, d_P, d_rows, d_common, d_kb, k_end, (d_t, d_i, d_n), d_err, d_rec, d_traces)
         d_kb.copy_to_host(k_begin)
@@ -410,7 +410,7 @@ def model_launcher(name, n_state, n_params, S, P, rows, common, syn, key, k0, dt
     kernel runs in the dtype of ``S`` (the engine's working dtype), which ``P``, ``rows``, ``common``,
     ``syn`` and ``traces`` share."""
     kernel = KERNELS[name]
-    d_syn = cuda.to_device(np.ascontiguousarray(syn, dtype=S.dtype))
+    d_syn = _launch.to_device(np.ascontiguousarray(syn, dtype=S.dtype))
 
     def call(grid, d_S, d_P, d_rows, d_common, start, k_end, spikes, d_err, d_rec, d_traces):
         kernel[grid](d_S, d_P, d_rows, d_common, d_syn, key, start, k_end, k0, dt, method, noisy, *spikes, d_err,
@@ -438,7 +438,7 @@ def hh_rate_table(V):
     V = np.ascontiguousarray(V, dtype=np.float64)
     out = cuda.device_array((6, V.size), np.float64)
     blocks, threads = _launch.grid_1d(max(V.size, 1))
-    _hh_rate_table[blocks, threads](cuda.to_device(V), out)
+    _hh_rate_table[blocks, threads](_launch.to_device(V), out)
     return out.copy_to_host()
 
 

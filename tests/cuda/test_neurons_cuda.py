@@ -85,3 +85,15 @@ def test_cuda_huge_drive_spikes_at_every_allowed_step_like_the_cpu(method):
 def test_cuda_huge_negative_drive_raises_like_the_cpu():
     with pytest.raises(SimulationError, match="neuron 1"):
         simulate_lif(LIF(), 2, 1.0, 0.1, I=[1.5, -1e12], backend="cuda")
+
+
+def test_to_device_copies_a_broadcast_row_with_standard_strides():
+    # numba-cuda 0.30 walks a zero-stride array one element at a time (0.24 s for a 100 000-neuron
+    # input row on an H200): fastkernels._launch.to_device copies such an array first.
+    from fastkernels import _launch
+
+    row = np.broadcast_to(np.arange(5.0), (1, 5))
+    assert 0 in row.strides
+    d = _launch.to_device(row)
+    assert 0 not in d.strides
+    np.testing.assert_array_equal(d.copy_to_host(), row)
