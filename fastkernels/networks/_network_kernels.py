@@ -52,12 +52,13 @@ __all__ = ["network_kernels"]
 
 def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
     """Step block ``b``'s neurons once with the model's loop (``_LOOP``: it also adds the receptors'
-    drive and decays them); returns the first neuron in a bad state, or -1."""
+    drive and decays them); returns the first neuron in a bad state, or -1. ``S``/``P``: the blocked
+    arrays with each block's rows flattened (``(blocks, rows * ROW)``, see :func:`_run_template`)."""
     prefer_wide_vectors()  # the loop LLVM inlines here keeps its vector width
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
-    sb = S[b].reshape(-1)
-    pb = P[b if P.shape[0] > 1 else 0].reshape(-1)
+    sb = S[b]
+    pb = P[b if P.shape[0] > 1 else 0]
     xbb = xb[lo:lo + m] if xb.shape[0] > 1 else xb[0:1]
     # A per-neuron external input is read in place; a uniform one travels as the common input.
     per = iext.shape[0] > 1
@@ -88,8 +89,8 @@ def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k
     (``_RPAR``); ``_N_CUR`` current receptors come first, ``_N_REC`` in all."""
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
-    sb = S[b].reshape(-1)
-    pb = P[b].reshape(-1)
+    sb = S[b]
+    pb = P[b]
     inp = sb[(_N_STATE + 1) * ROW:(_N_STATE + 1) * ROW + m]  # noqa: F821
     per = iext.shape[0] > 1
     for j in range(m):
@@ -178,6 +179,10 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     side_pre = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
     side_post = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
     zero_row = np.zeros(ROW, dtype=S.dtype)
+    # Each block's rows as one flat row, reshaped once: a reshape per block and step is a call to
+    # Numba's C helper that LLVM cannot inline.
+    S_flat = S.reshape(nb, -1)
+    P_flat = P.reshape(P.shape[0], -1)
     cnt = spk_n[0]
     gp = gen_pos[0]
     k = k_begin[0]
@@ -195,7 +200,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                 for x in range(1 + n_rec):
                     traces[x, q, row] = S[i // BLOCK, _ROW_OF(x), i % BLOCK]  # noqa: F821
         # groups: the neuron update, block by block
-        _BLOCKS(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt)  # noqa: F821
+        _BLOCKS(n, S_flat, P_flat, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt)  # noqa: F821
         stop = False
         for b in range(nb):
             if bad[b] >= 0:
