@@ -85,6 +85,35 @@ def test_record_by_variable_name():
     assert list(izh.traces) == ["u"]
 
 
+@pytest.mark.parametrize("sim, record, rows", [
+    ("lif", "v", 1), ("lif", True, 1), ("lif", ["w"], 3), ("lif_adapt", True, 3), ("lif_event", "v", 1),
+    ("hh", "v", 1), ("hh", "m", 2), ("hh", ["n", "v"], 4), ("hh", True, 4), ("izh", "v", 1), ("izh", "u", 2)])
+def test_record_by_name_allocates_only_the_traced_prefix(monkeypatch, sim, record, rows):
+    # The kernels write the first traces.shape[0] trace rows: recording "v" keeps one row in memory
+    # (not every state variable's, filtered afterwards), and the values match a full recording.
+    from fastkernels.neurons import _engine
+
+    seen = []
+    check = _engine.check_traces
+    monkeypatch.setattr(_engine, "check_traces", lambda n_vars, *a: (seen.append(n_vars), check(n_vars, *a)))
+    run = {"lif": lambda rec: simulate_lif(LIF(), 3, 5.0, I=[1.2, 1.5, 2.0], record=rec, backend="cpu"),
+           "lif_adapt": lambda rec: simulate_lif(LIF(adaptation_jump=0.1, threshold_jump=0.2), 3, 5.0,
+                                                 I=[1.2, 1.5, 2.0], record=rec, backend="cpu"),
+           "lif_event": lambda rec: simulate_lif(LIF(), 3, 5.0, I=[1.2, 1.5, 2.0], method="event", record=rec,
+                                                 backend="cpu"),
+           "hh": lambda rec: simulate_hh(HH(), 3, 2.0, dt=0.01, I=[5.0, 10.0, 20.0], record=rec, backend="cpu"),
+           "izh": lambda rec: simulate_izhikevich(Izhikevich(), 3, 5.0, I=[5.0, 10.0, 20.0], record=rec,
+                                                  backend="cpu")}[sim]
+    part = run(record)
+    assert seen == [rows]
+    full = run(True)
+    for name, trace in part.traces.items():
+        np.testing.assert_array_equal(trace, full.traces[name] if name in full.traces else trace)
+        assert trace.shape == (3, full.trace_times.size)
+    if sim == "lif" and record == ["w"]:
+        assert (part.traces["w"] == 0.0).all()  # nothing adapts: w stays 0
+
+
 @pytest.mark.bad_input
 def test_record_names_that_are_not_variables_are_refused():
     for bad, err in (("x", ValueError), (["v", 0], TypeError), ("m", ValueError), (["v", None], TypeError)):

@@ -128,8 +128,10 @@ def _lif_grid(S, P, ref_s, rows, common, key, kw, k_end, k0, dt, legacy, freeze,
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
-                traces[1, rp, row] = vt if dynamics else vt0
-                traces[2, rp, row] = w if dynamics else 0.0
+                if traces.shape[0] > 1:
+                    traces[1, rp, row] = vt if dynamics else vt0
+                if traces.shape[0] > 2:
+                    traces[2, rp, row] = w if dynamics else 0.0
             drive = rows[k - k0 if rows.shape[0] > 1 else 0, i] + common[k - k0 if common.shape[0] > 1 else 0]
             xi = normal(skey, k) if noisy else 0.0
             jump = poisson_count(pkey, k, lam) * pw_in if poisson else 0.0
@@ -166,8 +168,10 @@ def _lif_event(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t, 
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
-                traces[1, rp, row] = vth
-                traces[2, rp, row] = 0.0
+                if traces.shape[0] > 1:
+                    traces[1, rp, row] = vth
+                if traces.shape[0] > 2:
+                    traces[2, rp, row] = 0.0
             vinf = vrest + res * (rows[k - k0 if rows.shape[0] > 1 else 0, i]
                                   + common[k - k0 if common.shape[0] > 1 else 0])
             # Pass 1 counts this step's spikes, so the slots are reserved at once (all or none).
@@ -285,9 +289,12 @@ def _hh_grid(S, P, rows, common, syn, key, kw, k_end, k0, dt, method, noisy, ras
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
-                traces[1, rp, row] = m
-                traces[2, rp, row] = h
-                traces[3, rp, row] = g
+                if traces.shape[0] > 1:
+                    traces[1, rp, row] = m
+                if traces.shape[0] > 2:
+                    traces[2, rp, row] = h
+                if traces.shape[0] > 3:
+                    traces[3, rp, row] = g
             xi = real(normal(skey, k) if noisy else 0.0)
             vn, mn, hn, gn, sp, bad = hh_step_cuda(v, m, h, g, real(drive_at(rows, common, syn, k, k0, i)), xi, invc, gna,
                                                gk, gl, ena, ek, el, vth, shift, phi, sn, dts, method)
@@ -319,7 +326,8 @@ def _izh_grid(S, P, rows, common, syn, key, kw, k_end, k0, dt, method, noisy, ra
             if rp >= 0 and (k - k0) % stride == 0:
                 row = (k - k0) // stride
                 traces[0, rp, row] = v
-                traces[1, rp, row] = u
+                if traces.shape[0] > 1:
+                    traces[1, rp, row] = u
             drive = real(drive_at(rows, common, syn, k, k0, i))
             xi = real(normal(skey, k) if noisy else 0.0)
             if method == _izh.EULER:

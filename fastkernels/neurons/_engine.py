@@ -102,7 +102,7 @@ from .._validate import check_cast_range, check_choice, check_scalar
 from . import _driver, _params
 from ._driver import raster_spikes, stage_inputs
 from ._layout import BLOCK, ROW, blocked, unblocked
-from ._params import as_record, check_common, check_run, check_traces, first_step
+from ._params import as_record, check_common, check_run, check_traces, first_step, traced_prefix
 from .inputs import as_input
 from .result import SimulationResult
 
@@ -179,8 +179,10 @@ def _add_synaptic(inp, rows, syn, k, lo, m):
 
 
 def _trace_rows(sb, pb, j, traces, r, row):
-    """The default trace: state rows ``0 .. _N_TRACED - 1`` of neuron ``j`` into ``traces[:, r, row]``."""
-    for q in range(_N_TRACED):  # noqa: F821
+    """The default trace: state rows ``0 .. _N_TRACED - 1`` of neuron ``j`` into ``traces[:, r, row]``,
+    the first ``traces.shape[0]`` of them (a run that records only the first variables allocates
+    only theirs)."""
+    for q in range(min(_N_TRACED, traces.shape[0])):  # noqa: F821
         traces[q, r, row] = sb[q * ROW + j]
 
 
@@ -406,7 +408,7 @@ def synaptic_ring(syn, n: int, dtype) -> np.ndarray:
     return np.ascontiguousarray(syn, dtype=dtype)
 
 
-def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, record, syn=None):
+def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, record, syn=None, variables=None):
     """Run ``model`` for ``run`` from ``state`` with parameters ``p`` (``(n,)`` float64 rows each).
 
     The integration runs in ``model.working_dtype(run.dtype)`` (see the module docstring):
@@ -415,7 +417,9 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
     input (:meth:`Run.inputs`) are rounded to it once, after a check that refuses values beyond
     its range (naming the parameter, through :attr:`Population.labels`; the input is normally
     already in the working dtype). ``syn``: the synaptic input ring, ``(d, n)`` (see the module
-    docstring; default none), converted to the working dtype.
+    docstring; default none), converted to the working dtype. ``variables``: the names of the
+    state variables the result must trace (default all); the run traces the prefix of
+    ``model.state`` that holds them (:func:`._params.traced_prefix`).
 
     Raises
     ------
@@ -439,18 +443,20 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
                 check_cast_range(arr.astype(np.float64, copy=False), work, name)
     run.rows, run.common = (np.ascontiguousarray(a, dtype=work) for a in (run.rows, run.common))
     # Traces are kept in the working dtype, plus a copy when the result's dtype differs.
-    rec, n_rows = run.record(record, len(model.state), work.itemsize + (0 if dtype == work else dtype.itemsize))
+    n_traced = traced_prefix(variables, model.state)
+    rec, n_rows = run.record(record, n_traced, work.itemsize + (0 if dtype == work else dtype.itemsize))
     backend = population_backend(run.backend, model.cost * n * run.n_steps, n)
     # Fresh blocked copies: the kernels never write the caller's arrays.
     P = blocked(p, model.params, n, work)
     S = blocked(state, model.state + ("xi", "input"), n, work)
-    traces = np.zeros((len(model.state), rec.size, n_rows), dtype=work)
+    traces = np.zeros((n_traced, rec.size, n_rows), dtype=work)
     with seed_kept(run.seed):
         key = resolve_seed(run.seed) if noisy else np.int64(0)
         times, ids = _launch(model, run, backend, S, P, syn, key, noisy, rec, traces)
     final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(model.state)}
     return run.result(times, ids, rec, n_rows,
-                      {name: traces[i].astype(dtype, copy=False) for i, name in enumerate(model.state)}, final)
+                      {name: traces[i].astype(dtype, copy=False) for i, name in enumerate(model.state[:n_traced])},
+                      final)
 
 
 def _launch(model, run, backend, S, P, syn, key, noisy, rec, traces):

@@ -298,10 +298,13 @@ def _stage_template(sb, pb, key, k, lo, m):
 
 
 def _trace_template(sb, pb, j, traces, r, row):
-    """The engine's trace hook: ``v``, ``v_threshold``, ``w`` (the resting threshold and 0 when they do not evolve)."""
+    """The engine's trace hook: ``v``, ``v_threshold``, ``w`` (the resting threshold and 0 when they do
+    not evolve), the first ``traces.shape[0]`` of them."""
     traces[0, r, row] = sb[V * ROW + j]
-    traces[1, r, row] = sb[VT * ROW + j] if _DYNAMICS else pb[VT0 * ROW + (j if _PER_NEURON else 0)]
-    traces[2, r, row] = sb[W * ROW + j] if _DYNAMICS else 0.0
+    if traces.shape[0] > 1:
+        traces[1, r, row] = sb[VT * ROW + j] if _DYNAMICS else pb[VT0 * ROW + (j if _PER_NEURON else 0)]
+    if traces.shape[0] > 2:
+        traces[2, r, row] = sb[W * ROW + j] if _DYNAMICS else 0.0
 
 
 @jit
@@ -384,8 +387,10 @@ def _event_body(S, P, rows, common, k_begin, k_end, k0, dt, max_per_step, spk_t,
                 for r in range(rec_lo[b], rec_lo[b + 1]):
                     j = rec[r] - lo
                     traces[0, r, row] = S[b, V, j]
-                    traces[1, r, row] = P[b, VT0, j]
-                    traces[2, r, row] = 0.0
+                    if traces.shape[0] > 1:
+                        traces[1, r, row] = P[b, VT0, j]
+                    if traces.shape[0] > 2:
+                        traces[2, r, row] = 0.0
             ic = common[k - k0 if common.shape[0] > 1 else 0]
             rr = k - k0 if rows.shape[0] > 1 else 0
             t0 = k * dt

@@ -188,6 +188,15 @@ def record_variables(record, names: tuple):
     return True, tuple(dict.fromkeys(wanted))
 
 
+def traced_prefix(variables, names: tuple) -> int:
+    """How many of the state variables ``names`` a run traces so that ``variables`` (names, or None
+    for all) are among them: the kernels write a prefix of their trace rows, ``traces.shape[0]``
+    of them, so recording ``"v"`` (the first) keeps one row of ``len(names)`` in memory."""
+    if variables is None:
+        return len(names)
+    return 1 + max(names.index(v) for v in variables)
+
+
 def select_traces(result, variables):
     """Keep only ``variables`` (a tuple of names, in that order) of ``result.traces``; ``result``."""
     result.traces = {name: result.traces[name] for name in variables}

@@ -323,7 +323,8 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     record : None, True, int, sequence of int, str or sequence of str
         What is traced, sampled at step starts: neurons (True: all; an id or ids), every variable
         (``v``, ``m``, ``h``, ``n``); or, as Brian2's ``StateMonitor(group, "v", record=True)``, variable
-        names (``"v"`` or a list of them) of every neuron.
+        names (``"v"`` or a list of them) of every neuron. Memory goes to the variables up to the
+        last one asked for, in the order above (``"v"``: one trace per neuron, not four).
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -378,7 +379,7 @@ def simulate_hh(model: HH, n: int, duration: float, dt: float = 0.01, *, I=None,
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
     _coefficients(p, dt)
-    res = simulate(POPULATION, run, p, state, noisy, record)
+    res = simulate(POPULATION, run, p, state, noisy, record, variables=variables)
     return res if variables is None else _params.select_traces(res, variables)
 
 

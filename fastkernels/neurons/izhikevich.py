@@ -289,7 +289,8 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
         What is traced, sampled at step starts (after the reset of a
         spike in the previous step): neurons (True: all; an id or ids), every variable
         (``v``, ``u``); or, as Brian2's ``StateMonitor(group, "v", record=True)``, variable
-        names (``"v"`` or a list of them) of every neuron.
+        names (``"v"`` or a list of them) of every neuron; ``"v"`` alone keeps one trace per
+        neuron in memory, not two.
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -366,7 +367,7 @@ def simulate_izhikevich(model: Izhikevich, n: int, duration: float, dt: float = 
     # the engine rounds them (and refuses those beyond float32's range).
     run.inputs(I, POPULATION.working_dtype(run.dtype))
     _coefficients(p, dt)
-    res = simulate(POPULATION, run, p, state, noisy, record)
+    res = simulate(POPULATION, run, p, state, noisy, record, variables=variables)
     return res if variables is None else _params.select_traces(res, variables)
 
 

@@ -282,7 +282,9 @@ def simulate_lif(model: LIF, n: int, duration: float, dt: float = 0.1, *, I=None
         What is traced: neurons (True: all; an id or ids) or, as Brian2's
         ``StateMonitor(group, "v", record=True)``, variable names (``"v"``, ``["v", "w"]``) of
         every neuron. Neurons alone trace ``v``, plus ``v_threshold`` and ``w`` when the model
-        adapts (:attr:`LIF.adapts`); a name asks for that variable whatever the model.
+        adapts (:attr:`LIF.adapts`); a name asks for that variable whatever the model. Memory goes
+        to the variables up to the last one asked for, in the order ``v``, ``v_threshold``, ``w``
+        (``"v"``: one trace per neuron, not three).
     record_every : int
         Trace stride in steps.
     t_start : float, ms
@@ -372,7 +374,11 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
                               else f"initial[{name!r}]")
     varied = method == "event" or (not uniform and any(np.ptp(p[name]) != 0 for name in PARAM_ORDER))
     legacy = model.refractory_mode == "legacy_float"
-    rec, n_rows = run.record(record, 3, dtype.itemsize)
+    if variables is None:  # the threshold and w are traced when they move (they are constants otherwise)
+        variables = STATE_NAMES if dynamics else STATE_NAMES[:1]
+    # The kernels write the first traces.shape[0] trace rows: those up to the last variable asked for.
+    n_traced = _params.traced_prefix(variables, STATE_NAMES)
+    rec, n_rows = run.record(record, n_traced, dtype.itemsize)
     max_per_step = _max_spikes_per_step(p, *input_range(rows, common), dt) if method == "event" else 1
     backend = population_backend(backend, n * n_steps, n)
     # Fresh blocked copies: the kernels never write the caller's arrays. Uniform parameters
@@ -380,7 +386,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     P = blocked(p, PARAM_ORDER, n if varied else 1, dtype)
     S = blocked(state, STATE_ORDER, n, dtype)
     ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
-    traces = np.zeros((3, rec.size, n_rows), dtype=dtype)
+    traces = np.zeros((n_traced, rec.size, n_rows), dtype=dtype)
     with seed_kept(seed):
         key = resolve_seed(seed) if noisy or poisson else np.int64(0)
         out = _run_lif(model, n, k0, k1, dt, method, backend, S, P, ref_s, rows, common, syn, key, legacy, noisy,
@@ -388,8 +394,6 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     if count_only:
         return out
     final = {name: unblocked(S, r, n) for r, name in enumerate(STATE_ORDER[:5])}
-    if variables is None:  # the threshold and w are traced when they move (they are constants otherwise)
-        variables = STATE_NAMES if dynamics else STATE_NAMES[:1]
     return run.result(*out, rec, n_rows, {name: traces[STATE_NAMES.index(name)] for name in variables}, final)
 
 

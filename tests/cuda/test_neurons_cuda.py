@@ -97,3 +97,15 @@ def test_to_device_copies_a_broadcast_row_with_standard_strides():
     d = _launch.to_device(row)
     assert 0 not in d.strides
     np.testing.assert_array_equal(d.copy_to_host(), row)
+
+
+@pytest.mark.parametrize("method", ["exact", "event"])
+@pytest.mark.parametrize("record", ["v", ["w"], True])
+def test_cuda_lif_traces_the_recorded_prefix_like_the_cpu(method, record):
+    model = LIF(adaptation_jump=0.1, threshold_jump=0.2) if method == "exact" else LIF()
+    kw = dict(I=np.array([1.5, 2.0, 3.0]), method=method, record=record)
+    a = simulate_lif(model, 3, 10.0, 0.1, backend="cpu", **kw)
+    b = simulate_lif(model, 3, 10.0, 0.1, backend="cuda", **kw)
+    assert list(b.traces) == list(a.traces)
+    for name in a.traces:
+        np.testing.assert_allclose(b.traces[name], a.traces[name], rtol=1e-12, atol=1e-12)

@@ -120,3 +120,16 @@ def test_synaptic_ring_matches_cpu(monkeypatch, shared, dtype):
     a = simulate_izhikevich(Izhikevich(), 3, 30.0, 0.1, I=I, record=[1], dtype=dtype, backend="cpu")
     b = simulate_izhikevich(Izhikevich(), 3, 30.0, 0.1, I=I, record=[1], dtype=dtype, backend="cuda")
     _compare(a, b, 1e-9 if dtype == np.float64 else TOL32)
+
+
+@pytest.mark.parametrize("record", ["v", "m", ["h", "v"], True])
+def test_cuda_traces_only_the_recorded_prefix_like_the_cpu(record):
+    # The kernels write the first traces.shape[0] rows (the prefix holding the names asked for).
+    kw = dict(I=np.array([5.0, 10.0, 20.0]), record=record)
+    a = simulate_hh(HH(), 3, 3.0, 0.01, backend="cpu", **kw)
+    b = simulate_hh(HH(), 3, 3.0, 0.01, backend="cuda", **kw)
+    assert list(b.traces) == list(a.traces)
+    for name in a.traces:
+        np.testing.assert_allclose(b.traces[name], a.traces[name], rtol=1e-9, atol=1e-9)
+    c = simulate_izhikevich(Izhikevich(), 3, 5.0, 0.1, I=np.array([5.0, 10.0, 20.0]), record="v", backend="cuda")
+    assert list(c.traces) == ["v"]
