@@ -7,16 +7,16 @@ branch-free, vectorisable loop. ``prange`` runs blocks on threads.
 
 Two ways to record spikes:
 
-* The CPU block kernels of the grid methods (every engine model) write a *bit raster*: per
+* The block kernels of the grid methods (every engine model) write a *bit raster*: per
   block and step, the spike count and, when it is not 0, one bit per neuron
-  (:func:`raster_spikes`). :func:`run_raster` runs them in windows of steps that fit in
+  (:func:`raster_spikes`; the CUDA grid kernels fill the same layout with atomic ORs and
+  adds). :func:`run_raster` runs them in windows of steps that fit in
   :data:`RASTER_BYTES` and decodes each window in parallel (:func:`decode_raster`) straight
   into (time, neuron) order: no spike is sorted, merged or copied twice. On the 100 000-neuron
   LIF case recording then costs ~1.3x the kernel that only counts, where per-block buffers
   merged and sorted afterwards cost ~1.6x.
 * Kernels that emit several spikes of a neuron per step, at continuous times (the LIF's
-  event-driven method), and the CUDA kernels write spike buffers (:func:`emit_flagged` on the
-  CPU). Neurons are independent, so each unit (a block, or on the GPU a neuron) may stop early
+  event-driven method, on the CPU and on CUDA), write spike buffers. Neurons are independent, so each unit (a block, or on the GPU a neuron) may stop early
   when its buffer fills and resume later from its own step: the kernel takes ``k_begin``
   (one resume step per unit), runs up to ``k_end`` or until its buffer is full, and writes
   back where it stopped. :func:`run` calls it until every unit has reached ``k_end``, moving
@@ -540,7 +540,7 @@ def run(launch, *, units: int, k0: int, k1: int, per_step: int, dt: float, max_s
         grown while units stop early, up to ``BUFFER_STEPS`` steps or, beyond that, to
         :data:`POOL_BYTES` for all buffers together).
     buffers : int, optional
-        Spike buffers (default one per unit; the CUDA kernels share one through an atomic counter).
+        Spike buffers (default one per unit; the event-driven CUDA LIF shares one through an atomic counter).
     names : (str, str)
         What a unit's members are called and the argument that sets their number, for errors.
 
