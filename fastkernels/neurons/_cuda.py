@@ -382,7 +382,7 @@ def _population_launcher(call, S, P, n_state, n_params, rows, common, rec, trace
             window[:] = cuda.device_array(host.shape, np.uint32), cuda.device_array(counts.shape, np.int32)
         d_raster, d_counts = window
         for a in window:
-            _zero[_launch.spread_1d(a.size)](a)
+            _zero[_launch.grid_1d(a.size)](a)
         d_bad = _launch.to_device(np.full(err.shape[0], NO_BAD, dtype=np.int64))
         call(grid, d_S, d_P, d_rows, d_common, int(k_begin[0]), k_end, (d_raster, d_counts), d_bad, d_rec, d_traces)
         bad_rows(d_bad.copy_to_host(), err)
