@@ -34,7 +34,13 @@ def blocked(rows_by_name: dict, order: tuple, n: int, dtype) -> np.ndarray:
     out = np.zeros((nb, len(order), ROW), dtype=dtype)
     for r, name in enumerate(order):
         if name in rows_by_name:
-            src = np.broadcast_to(np.asarray(rows_by_name[name])[:n], (n,))
+            row = np.asarray(rows_by_name[name])
+            if row.size == 1:  # a uniform row: one value, no broadcast view
+                out[:full, r, :BLOCK] = row.flat[0]
+                if rem:
+                    out[full, r, :rem] = row.flat[0]
+                continue
+            src = np.broadcast_to(row[:n], (n,))
             out[:full, r, :BLOCK] = src[:full * BLOCK].reshape(full, BLOCK)
             if rem:
                 out[full, r, :rem] = src[full * BLOCK:]

@@ -6,6 +6,7 @@ argument (or the parameter field) and the bad value or the limit it broke.
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 
@@ -41,6 +42,14 @@ def field_array(value, name: str, *, allow_inf=False) -> np.ndarray:
 def per_neuron(value, name: str, n: int, *, positive=False, nonneg=False, allow_inf=False, limit=None) -> np.ndarray:
     """``value`` (scalar or ``(n,)``) as a float64 ``(n,)`` array, checked finite (and > 0 / >= 0,
     and ``|value| <= limit`` when given)."""
+    if type(value) is float or (type(value) is int and abs(value) <= MAX_STEP):
+        # The usual case, a plain Python number that passes every check: no array machinery
+        # (~20 us a parameter, a third of a small run's setup). Anything else, or a failed
+        # check, takes the general path below, which raises the messages.
+        x = float(value)
+        if (math.isfinite(x) or (allow_inf and x == x)) and not (positive and x <= 0) and not (nonneg and x < 0) \
+                and (limit is None or abs(x) <= limit):
+            return np.full(n, x)
     arr = field_array(value, name, allow_inf=allow_inf)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
