@@ -165,7 +165,7 @@ class Population:
 
 
 # ------------------------------------------------------------------ compiled time loop
-@jit
+@jit(inline="always")
 def _add_synaptic(inp, rows, syn, k, lo, m):
     """Fold step ``k``'s synaptic input (ring slot ``k % d``) into the block's input row."""
     d = k % syn.shape[0]
@@ -186,7 +186,7 @@ def _trace_rows(sb, pb, j, traces, r, row):
         traces[q, r, row] = sb[q * ROW + j]
 
 
-@jit
+@jit(inline="always")
 def no_stage(sb, pb, key, k, lo, m):
     """The staging hook of a model that needs none."""
 

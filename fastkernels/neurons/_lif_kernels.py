@@ -307,7 +307,7 @@ def _trace_template(sb, pb, j, traces, r, row):
         traces[2, r, row] = sb[W * ROW + j] if _DYNAMICS else 0.0
 
 
-@jit
+@jit(inline="always")
 def first_bad(sb, m):
     """The first neuron of a block whose ``v`` is NaN or beyond LIMIT (0 if none: the block's first)."""
     for j in range(m):
