@@ -216,7 +216,7 @@ def _insert_run(src, src_starts, counts, slots, info, arena, meta, ids):
     return done
 
 
-@jit
+@jit(inline="always")
 def _copy_into(dst, src):
     """``dst[:src.size] = src`` for 1-D arrays, as a loop: a slice assignment would compile Numba's
     shape-checking error path (string formatting, seconds of compile time) for nothing."""
@@ -240,7 +240,7 @@ def grow(slots, info, arena, n_words, need_arena):
     return slots, info, arena
 
 
-@jit
+@jit(inline="always")
 def _rehash(slots, info, n_slots):
     """The slots moved into a fresh table of ``n_slots`` (a power of two)."""
     grown = np.zeros((n_slots, 2), np.int64)
