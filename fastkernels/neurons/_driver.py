@@ -16,8 +16,8 @@ Two ways to record spikes:
   LIF case recording then costs ~1.3x the kernel that only counts, where per-block buffers
   merged and sorted afterwards cost ~1.6x.
 * Kernels that emit several spikes of a neuron per step, at continuous times (the LIF's
-  event-driven method, on the CPU and on CUDA), write spike buffers. Neurons are independent, so each unit (a block, or on the GPU a neuron) may stop early
-  when its buffer fills and resume later from its own step: the kernel takes ``k_begin``
+  event-driven method, on the CPU and on CUDA), write spike buffers. Neurons are independent,
+  so each unit (a block, or on the GPU a neuron) may stop early when its buffer fills and resume later from its own step: the kernel takes ``k_begin``
   (one resume step per unit), runs up to ``k_end`` or until its buffer is full, and writes
   back where it stopped. :func:`run` calls it until every unit has reached ``k_end``, moving
   spikes out of the per-unit buffers after each call (into one staging array, grown from the
@@ -269,14 +269,15 @@ decode_raster = cpu_kernels(_decode_template)
 
 
 def _no_device_offset(offset: int) -> None:
+    """Refuse a CUDA run under a non-zero :func:`neuron_offset` (its kernels number neurons by thread)."""
     if offset:
         raise ValueError(f"a neuron offset ({offset}: a slice of a population) runs on the CPU backends only; "
                          "the CUDA kernels number neurons by their thread index: pass backend='cpu' or 'parallel'")
 
 
 def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: bool, device: bool = False):
-    """Drive a CPU block kernel that records spikes as a bit raster; return ``(times, neurons)``
-    sorted by time then neuron.
+    """Drive a block kernel (CPU, or CUDA with ``device``) that records spikes as a bit raster;
+    return ``(times, neurons)`` sorted by time then neuron.
 
     The run goes in windows of steps: ``launch(k_begin, k_end, raster, counts, err)`` takes every
     block from the window's first step ``k_begin[b]`` to ``k_end``, storing each step's spikes
