@@ -15,10 +15,10 @@ Two ways to record spikes:
   into (time, neuron) order: no spike is sorted, merged or copied twice. On the 100 000-neuron
   LIF case recording then costs ~1.3x the kernel that only counts, where per-block buffers
   merged and sorted afterwards cost ~1.6x.
-* Kernels that emit several spikes of a neuron per step, at continuous times (the LIF's event-
-  driven method, on the CPU and on CUDA), write spike buffers. Neurons are independent, so each
-  unit (a block, or on the GPU a neuron) may stop early when its buffer fills and resume later
-  from its own step: the kernel takes ``k_begin`` (one resume step per unit), runs up to
+* Kernels that emit several spikes of a neuron per step, at continuous times (the LIF's
+  event-driven method, on the CPU and on CUDA), write spike buffers. Neurons are independent, so
+  each unit (a block, or on the GPU a neuron) may stop early when its buffer fills and resume
+  later from its own step: the kernel takes ``k_begin`` (one resume step per unit), runs up to
   ``k_end`` or until its buffer is full, and writes back where it stopped. :func:`run` calls it
   until every unit has reached ``k_end``, moving spikes out of the per-unit buffers after each
   call (into one staging array, grown from the observed rate), growing the buffers while units
