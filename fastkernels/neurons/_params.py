@@ -6,8 +6,6 @@ argument (or the parameter field) and the bad value or the limit it broke.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._backend import check_backend
@@ -28,7 +26,12 @@ def field_array(value, name: str, *, allow_inf=False) -> np.ndarray:
     Raises ``TypeError`` for bools, strings, objects, complex or unsigned values and ``ValueError``
     for more than one dimension or a NaN (or an infinity unless ``allow_inf``), naming ``name``.
     """
-    arr = np.asarray(as_array(value, name, dtypes=_NUMBER_DTYPES), dtype=np.float64)
+    if type(value) is float or (type(value) is int and -2 ** 63 <= value < 2 ** 63):
+        # A plain Python number (bool is not: its type is bool) meets as_array's dtype and shape
+        # rules by construction; skipping it saves ~20 us a parameter of a small run's setup.
+        arr = np.asarray(float(value))
+    else:
+        arr = np.asarray(as_array(value, name, dtypes=_NUMBER_DTYPES), dtype=np.float64)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array of one value per neuron, got shape {arr.shape}")
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
@@ -42,19 +45,10 @@ def field_array(value, name: str, *, allow_inf=False) -> np.ndarray:
 def per_neuron(value, name: str, n: int, *, positive=False, nonneg=False, allow_inf=False, limit=None) -> np.ndarray:
     """``value`` (scalar or ``(n,)``) as a float64 ``(n,)`` array, checked finite (and > 0 / >= 0,
     and ``|value| <= limit`` when given)."""
-    if type(value) is float or (type(value) is int and abs(value) <= MAX_STEP):
-        # The usual case, a plain Python number that passes every check: no array machinery
-        # (~20 us a parameter, a third of a small run's setup). Anything else, or a failed
-        # check, takes the general path below, which raises the messages.
-        x = float(value)
-        if (math.isfinite(x) or (allow_inf and x == x)) and not (positive and x <= 0) and not (nonneg and x < 0) \
-                and (limit is None or abs(x) <= limit):
-            return np.full(n, x)
     arr = field_array(value, name, allow_inf=allow_inf)
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    elif arr.shape != (n,):
+    if arr.ndim == 1 and arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have one value per neuron, shape ({n},); got shape {arr.shape}")
+    # The checks run before a scalar is broadcast (one value, not n); a scalar's entry is 0.
     if positive and (arr <= 0).any():
         raise ValueError(f"{name} must be > 0; entry {int(np.flatnonzero(arr <= 0)[0])} is {arr[arr <= 0][0]}")
     if nonneg and (arr < 0).any():
@@ -62,8 +56,8 @@ def per_neuron(value, name: str, n: int, *, positive=False, nonneg=False, allow_
     if limit is not None and (np.abs(arr) > limit).any():
         i = int(np.flatnonzero(np.abs(arr) > limit)[0])
         raise ValueError(f"{name} must lie within +-{limit:g} (the state limit beyond which a run counts as "
-                         f"runaway); entry {i} is {arr[i]}")
-    return arr
+                         f"runaway); entry {i} is {arr.ravel()[i]}")
+    return np.full(n, float(arr)) if arr.ndim == 0 else arr
 
 
 def check_n(n, bytes_per_neuron: int, name: str = "n") -> int:
