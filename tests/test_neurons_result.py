@@ -108,10 +108,11 @@ def test_record_by_name_allocates_only_the_traced_prefix(monkeypatch, sim, recor
     assert seen == [rows]
     full = run(True)
     for name, trace in part.traces.items():
-        np.testing.assert_array_equal(trace, full.traces[name] if name in full.traces else trace)
         assert trace.shape == (3, full.trace_times.size)
-    if sim == "lif" and record == ["w"]:
-        assert (part.traces["w"] == 0.0).all()  # nothing adapts: w stays 0
+        if name in full.traces:  # the same run on the same machine: the same values
+            np.testing.assert_array_equal(trace, full.traces[name])
+        else:  # record=True leaves out w when nothing adapts: it stays 0
+            assert sim == "lif" and name == "w" and (trace == 0.0).all()
 
 
 @pytest.mark.bad_input
