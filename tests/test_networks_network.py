@@ -472,3 +472,38 @@ def test_progress_takes_numpy_bools_and_0_1_as_every_flag():
     net.run(0.5, progress=np.False_)
     net.run(0.5, progress=0)
     assert net.step == 10
+
+
+def test_flush_period():
+    """The steps between two flushes of the network state: a value at FLUSH (1e-30) decayed that many
+    steps keeps a 2x margin on the exponent above the smallest normal number."""
+    from fastkernels.networks._network_kernels import FLUSH_EVERY, flush_period
+
+    assert flush_period([np.full(3, 0.98), [0.995]], np.float64) == FLUSH_EVERY
+    assert flush_period([], np.float64) == FLUSH_EVERY
+    assert flush_period([[np.exp(-20.0)]], np.float64) == 15  # ln(2.2e-308 / 1e-30) / 2 = -319.7
+    assert flush_period([[np.exp(-1.0)]], np.float32) == 9  # ln(1.2e-38 / 1e-30) / 2 = -9.13
+    assert flush_period([[1.0], [np.exp(-400.0)]], np.float64) == 1
+    assert flush_period([[0.0]], np.float64) == 1
+    assert flush_period([[-np.exp(-1.0)]], np.float32) == 9  # an unstable Euler factor: its size counts
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+def test_decaying_state_is_flushed_not_denormal(dtype, backend):
+    """v relaxing to v_rest = 0 and a fast receptor (tau = dt) decay past FLUSH: every few steps the
+    network flushes them, so no state value is ever denormal (100x slower arithmetic); the neurons
+    whose values were never that small keep them."""
+    G = nw.NeuronGroup(300, LIF(tau_m=1.0, v_rest=0.0, v_threshold=10.0, tau_ref=0.0),
+                       receptors={"ge": nw.Current(0.1)}, v0=np.linspace(0.5, 1.0, 300))
+    G.g["ge"][:] = 1.0
+    net = nw.Network(G, dt=0.1, dtype=dtype)
+    tiny = np.finfo(dtype).tiny
+    for _ in range(3):  # 100, 200 and 300 steps: each run ends on a different flush phase
+        net.run(10.0, backend=backend, progress=False)
+        for x in (G.v, G.g["ge"]):
+            assert not ((x != 0) & (np.abs(x) < tiny)).any()
+    assert (G.g["ge"] == 0).all()  # e^-300: flushed
+    assert (G.v > 1e-15).all()  # v after 300 steps of e^-0.1 each: ~e^-30 v0, above FLUSH: kept
+    net.run(100.0, backend=backend, progress=False)  # e^-130 v0 < FLUSH, and below float32's range
+    assert (G.v == 0).all() and (G.g["ge"] == 0).all()

@@ -100,7 +100,6 @@ from ..neurons._layout import BLOCK, reblock
 from ..neurons._lif_kernels import (
     DVT,
     DW,
-    FLUSH,
     JW,
     LAM,
     MAX_RECEPTORS,
@@ -122,6 +121,7 @@ from ..neurons._lif_kernels import (
     R,
     V,
     W,
+    flushed,
     lif_step,
 )
 from . import _stdp_kernels as _stdp
@@ -175,7 +175,7 @@ _CHAIN = (0, 0, 0, 0)
 def _decay_receptors(S, P, i, q, rrow, rpar, n_rec, chain):
     """Neuron ``i``'s receptor rows ``rrow ..`` after the step (parameter column ``q``, rows from
     ``rpar``: ``(coef, decay, E or h)`` each), last row first (a filter chain's stage reads the earlier
-    stages' old values): ``decay (g_r + sum_m h^m / m! g_(r-m))``, flushed below ``FLUSH``."""
+    stages' old values): ``decay (g_r + sum_m h^m / m! g_(r-m))``."""
     for rr in range(n_rec):
         r = n_rec - 1 - rr
         acc = S[rrow + r, i]
@@ -185,8 +185,14 @@ def _decay_receptors(S, P, i, q, rrow, rpar, n_rec, chain):
             for m in range(1, chain[r] + 1):
                 f = f * h / m
                 acc += f * S[rrow + r - m, i]
-        y = acc * P[rpar + 3 * r + 1, q]
-        S[rrow + r, i] = y if abs(y) >= FLUSH else 0.0
+        S[rrow + r, i] = acc * P[rpar + 3 * r + 1, q]
+
+
+@cuda.jit(device=True, inline="always")
+def _flush_receptors(S, i, rrow, n_rec):
+    """Neuron ``i``'s receptor rows flushed (``_network_kernels.flush_period``)."""
+    for r in range(n_rec):
+        S[rrow + r, i] = flushed(S[rrow + r, i])
 
 
 @cuda.jit(device=True, inline="always")
@@ -212,11 +218,12 @@ def _update_halts(ctl, k, base, need, dcap):
     return h != 0
 
 
-def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl):
+def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl, flush):
     """Step ``k`` of every neuron (thread ``i``: neuron ``i``), as the CPU's ``_loop_template``
-    with the receptor rows; spikes set ``fired[i]`` and go to the step's list segment. The feature
-    flags are compile-time constants (:func:`_update_kernel`), the expressions the CPU's, so the
-    step function sees the same argument types."""
+    with the receptor rows (without its per-step flushes), then ``v`` and the receptors flushed if
+    ``flush``, as the CPU's network update does; spikes set ``fired[i]`` and go to the step's list
+    segment. The feature flags are compile-time constants (:func:`_update_kernel`), the
+    expressions the CPU's, so the step function sees the same argument types."""
     if _update_halts(ctl, k, seg[j], n + ng, dcap):
         return
     real = S.dtype.type
@@ -249,12 +256,14 @@ def _update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt,
         vn, vtn, wn, s_, sp, bad = lif_step(
             v, S[VT, i] if _DYNAMICS else 0.0, S[W, i] if _DYNAMICS else 0.0, since, free, dj, xi, jump,
             P[A, q], P[C, q], P[PW, q], P[PT, q], P[VREST, q], P[R, q], P[VT0, q], P[VRESET, q], P[DVT, q],
-            P[DW, q], P[SN, q], _FREEZE, _DYNAMICS)
-        S[V, i] = vn
+            P[DW, q], P[SN, q], _FREEZE, _DYNAMICS, False)
+        S[V, i] = flushed(vn) if flush else vn
         if _DYNAMICS:
             S[VT, i] = vtn
             S[W, i] = wn
         S[SINCE, i] = s_
+        if flush:
+            _flush_receptors(S, i, RECEPTOR_ROW, _N_CUR + _N_COND)
         _commit_spike(fired, ids, stepcnt, ctl, base, j, k, i, sp, bad)
 
 
@@ -292,14 +301,14 @@ _MODEL = _STEP = None
 assert _hh.V == _izh.V == V == 0  # v is state row 0 of every model (the conductances' E - v, v jumps, traces)
 
 
-def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl):
+def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, stepcnt, seg, ids, ctl, flush):
     """Step ``k`` of every neuron of an engine model (thread ``i``: neuron ``i``), as the CPU's
     ``_network_kernels._engine_update_template``: the drive ``I_ext + sum_r`` (the receptors' terms
     added one by one in the working dtype, as the CPU adds them into its input row), the receptors'
     decay, the noise draw (rounded to the working dtype, as the CPU's ``xi`` row stores it), then
     ``_MODEL`` (the model's CUDA step of one method: it reads and writes the model's state rows and
-    returns ``(spiked, bad)``). The signature is the LIF ``_update``'s (``xb`` unused), so
-    :func:`_run` launches either."""
+    returns ``(spiked, bad)``), the receptors flushed if ``flush``. The signature is the LIF
+    ``_update``'s (``xb`` unused), so :func:`_run` launches either."""
     if _update_halts(ctl, k, seg[j], n + ng, dcap):
         return
     real = S.dtype.type
@@ -321,6 +330,8 @@ def _engine_update_template(S, P, xb, iext, key, k, j, n, ng, dcap, dt, fired, s
             _decay_receptors(S, P, i, i, _RROW, _RPAR, _N_REC, _CHAIN)
         xi = real(normal(stream_key(key, i), k)) if _NOISY else real(0.0)
         sp, bad = _MODEL(S, P, i, d, xi, dts)
+        if flush:
+            _flush_receptors(S, i, _RROW, _N_REC)
         _commit_spike(fired, ids, stepcnt, ctl, base, j, k, i, sp, bad)
 
 
@@ -611,7 +622,7 @@ def _warp_grid(n_items):
 def _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo,
          src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre, pl_post,
          pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec,
-         stride, traces, err):
+         stride, traces, err, flush_every):
     """The host side of every device run: ``update`` is the neuron update kernel (the LIF's
     :func:`_update_kernel` or an engine model's :func:`_engine_update_kernel`, one signature),
     ``per_neuron`` whether ``P`` has a column per neuron, ``rrow`` the first receptor state row;
@@ -677,7 +688,7 @@ def _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end
         g0, ng = int(g_lo[j]), int(g_n[j])
         if sampled and rows[j] >= 0:
             sample(d_S, d_rec, d_traces, int(rows[j]) - r0, n_x, rrow, d_ctl, d_seg, j, k, n + ng, dcap)
-        upd(d_S, d_P, d_xb, d_iext, key, k, j, n, ng, dcap, dt, d_fired, d_cnt, d_seg, d_ids, d_ctl)
+        upd(d_S, d_P, d_xb, d_iext, key, k, j, n, ng, dcap, dt, d_fired, d_cnt, d_seg, d_ids, d_ctl, k % flush_every == 0)
         prop(d_S, d_ring, delayed, rrow, d_fired, d_ids, d_seg, d_cnt, d_ctl, d_gen, g0, ng, k, j, n_proj, d_src_lo,
              d_src_hi, d_rows, d_tgt_lo, d_ip_off, d_syn_off, d_indptr, d_post, d_weight, d_dsteps)
         if n_plastic:
@@ -731,11 +742,11 @@ def _host_run(update, per_neuron, rrow):
     def run(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo, src_hi,
             rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre,
             pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i,
-            spk_n, rec, stride, traces, err):
+            spk_n, rec, stride, traces, err, flush_every):
         _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos,
              src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic,
              pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params,
-             spk_t, spk_i, spk_n, rec, stride, traces, err)
+             spk_t, spk_i, spk_n, rec, stride, traces, err, flush_every)
 
     run.__doc__ = _run_doc
     return run
@@ -797,7 +808,7 @@ def ptx_signatures():
 
     def update_sig(f):
         m2, vf = f[:, ::1], f[::1]
-        return (m2, m2, f64[::1], vf, i64, i64, i64, i64, i64, i64, f64, u8[::1], v64, v64, v64, v64)
+        return (m2, m2, f64[::1], vf, i64, i64, i64, i64, i64, i64, f64, u8[::1], v64, v64, v64, v64, b1)
 
     out = [(_sort_steps, (v64, v64, v64, i64))]
     pops = {"hh": hh.POPULATION, "izhikevich": _izh.POPULATION}

@@ -21,12 +21,20 @@ the next step): per step ``k`` (``t_k = k dt``), in Brian2's schedule order (``s
    ``on_pre`` before the reset, which overwrites it); a refractory neuron receives it. Then the
    plastic projections update their weights (STDP: Brian2's ``pre`` pathway, then ``post``).
 
+Denormals: the update does not flush decaying values in every step (the population engine's
+LIF loop does, at ~13% of a CUBA step); every :func:`flush_period` steps instead, right after
+that step's update, the LIF's ``v`` and every receptor row below :data:`FLUSH` are set to 0.
+The period is short enough that no value at or above ``FLUSH`` can decay into the denormal
+range in between, and only values far below any state's resolution are affected.
+
 Propagation is serial and in a fixed order (spikes ascending, synapses in CSR order), so the
 result does not depend on the thread count; the ``"parallel"`` build runs the neuron update of
 each step with ``prange`` over blocks.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import prange
@@ -43,17 +51,52 @@ from ..neurons._lif_kernels import (
     RECEPTOR_ROW,
     XI,
     first_bad,
+    flushed,
     step_loop,
 )
 from ._stdp_kernels import stdp_step
 
-__all__ = ["network_kernels"]
+__all__ = ["network_kernels", "engine_network_kernels", "flush_period"]
+
+#: The most steps between two flushes of the network state.
+FLUSH_EVERY = 64
 
 
-def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
+def flush_period(decays, dtype) -> int:
+    """Steps between two flushes of the network state (:data:`FLUSH_EVERY` at most): within that many
+    steps, a value at or above :data:`FLUSH` multiplied by the per-step factors ``decays`` (the
+    receptors' decay, the LIF's relaxation factor: any array-likes) stays above ``dtype``'s smallest
+    normal number, with a 2x margin on the exponent."""
+    d = min((float(np.min(np.abs(x))) for x in decays if np.size(x)), default=1.0)
+    if d >= 1.0:
+        return FLUSH_EVERY
+    if d <= 0.0:
+        return 1
+    room = math.log(np.finfo(dtype).tiny / FLUSH) / 2  # < 0: the exponent range below FLUSH, halved
+    return int(min(FLUSH_EVERY, max(1, room // math.log(d))))
+
+
+def _flush_template(sb, m):
+    """The flush of one block's state (see the module docstring): ``v`` if ``_FLUSH_V``, the
+    ``_N_REC`` receptor rows from ``_RROW``."""
+    if _FLUSH_V:  # noqa: F821
+        for j in range(m):
+            sb[j] = flushed(sb[j])  # row 0: v
+    for r in range(_N_REC):  # noqa: F821
+        for j in range(m):
+            sb[(_RROW + r) * ROW + j] = flushed(sb[(_RROW + r) * ROW + j])  # noqa: F821
+
+
+def _flusher(tag, rrow, n_rec, flush_v):
+    return jit(specialise(_flush_template, f"_net_flush_{tag}", _RROW=rrow, _N_REC=n_rec, _FLUSH_V=flush_v),
+               inline="always")
+
+
+def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt, flush):
     """Step block ``b``'s neurons once with the model's loop (``_LOOP``: it also adds the receptors'
-    drive and decays them); returns the first neuron in a bad state, or -1. ``S``/``P``: the blocked
-    arrays with each block's rows flattened (``(blocks, rows * ROW)``, see :func:`_run_template`)."""
+    drive and decays them), then flush its state if ``flush``; returns the first neuron in a bad
+    state, or -1. ``S``/``P``: the blocked arrays with each block's rows flattened (``(blocks,
+    rows * ROW)``, see :func:`_run_template`)."""
     prefer_wide_vectors()  # the loop LLVM inlines here keeps its vector width
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
@@ -75,18 +118,21 @@ def _update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
     else:
         nsp, nbad = _LOOP(sb, pb, drive, ic, flags, m, dt, k, xbb)  # noqa: F821
     nsp_b[b] = nsp
+    if flush:
+        _FLUSH_ROWS(sb, m)  # noqa: F821
     if nbad:
         return lo + first_bad(sb, m)
     return -1
 
 
-def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt):
+def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt, flush):
     """Block ``b``'s step for a model of the population engine without receptor rows in its loop
     (HH, Izhikevich): the drive ``I_ext + sum_r`` (receptor terms, as the LIF loop adds them) is
     staged into the block's input row, the receptors decay, then the model's loop of method
     ``_METHOD`` steps the block. State rows: the model's ``_N_STATE``, ``xi``, ``input``, then the
     receptors (``_RROW``); parameter rows: the model's, then ``(coef, decay, E)`` per receptor
-    (``_RPAR``); ``_N_CUR`` current receptors come first, ``_N_REC`` in all."""
+    (``_RPAR``); ``_N_CUR`` current receptors come first, ``_N_REC`` in all. The receptors are
+    flushed if ``flush``."""
     lo = b * BLOCK
     m = min(n, lo + BLOCK) - lo
     sb = S[b]
@@ -111,14 +157,15 @@ def _engine_update_template(b, n, S, P, xb, iext, zero_row, fired, nsp_b, key, k
             for i in range(1, pos + 1):
                 f = f * pb[(_RPAR + 3 * r + 2) * ROW + j] / i  # noqa: F821  (h = dt / tau)
                 acc += f * sb[(_RROW + r - i) * ROW + j]  # noqa: F821
-            y = acc * pb[(_RPAR + 3 * r + 1) * ROW + j]  # noqa: F821
-            sb[(_RROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0  # noqa: F821
+            sb[(_RROW + r) * ROW + j] = acc * pb[(_RPAR + 3 * r + 1) * ROW + j]  # noqa: F821
     if _NOISY:  # noqa: F821
         for j in range(m):
             sb[_N_STATE * ROW + j] = normal(stream_key(key, lo + j), k)  # noqa: F821
     flags = fired[b * ROW:(b + 1) * ROW]
     nsp, nbad = _LOOP(sb, pb, inp, like(sb, 0.0), flags, m, like(sb, dt))  # noqa: F821
     nsp_b[b] = nsp
+    if flush:
+        _FLUSH_ROWS(sb, m)  # noqa: F821
     if nbad:
         j = _FIRST_BAD(sb, m)  # noqa: F821
         return lo + (j if j >= 0 else 0)
@@ -142,17 +189,17 @@ def _state_row(x):
     return 0 if x == 0 else _RROW + x - 1  # noqa: F821
 
 
-def _blocks_template(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt):
+def _blocks_template(n, S, P, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt, flush):
     """Every block's update (``prange`` in the parallel build; the same compiled update either way,
     so the two builds agree to the last bit). ``np.int64(b)``: a ``prange`` index is unsigned."""
     for b in prange(S.shape[0]):
-        bad[b] = _UPDATE(np.int64(b), n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt)  # noqa: F821
+        bad[b] = _UPDATE(np.int64(b), n, S, P, xb, iext, zero_row, fired, nsp_b, key, k, dt, flush)  # noqa: F821
 
 
 def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                   gen_k, gen_id, gen_pos, src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post,
                   weight, dsteps, ring, plastic, pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post,
-                  indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec, stride, traces, err):
+                  indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec, stride, traces, err, flush_every):
     """Run from ``k_begin[0]`` to ``k_end`` (or until the spike buffer could overflow); see the module docstring.
 
     ``S``/``P``/``xb``: the neuron model's blocked state, parameters and float64 row (as the
@@ -166,7 +213,8 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     / ``k_pre`` from ``pl_pre[q]`` and ``x_post`` / ``k_post`` from ``pl_post[q]``, their transpose in
     ``indptr_post`` from ``pl_ip[q]`` and ``syn`` / ``pre`` from ``pl_syn[q]``, their rule in
     ``pl_params[q]``; targets are ``tgt_lo[p] .. tgt_hi[p]`` (for the postsynaptic spikes). Spikes go to ``spk_t[0]``/``spk_i[0]``
-    (``spk_n[0]`` of them); ``err`` gets ``(step, neuron)`` of a bad state.
+    (``spk_n[0]`` of them); ``err`` gets ``(step, neuron)`` of a bad state. The state is flushed
+    after the update of every step ``k`` that ``flush_every`` (:func:`flush_period`) divides.
     """
     nb = S.shape[0]
     cap = spk_t.shape[1]
@@ -200,7 +248,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                 for x in range(1 + n_rec):
                     traces[x, q, row] = S[i // BLOCK, _ROW_OF(x), i % BLOCK]  # noqa: F821
         # groups: the neuron update, block by block
-        _BLOCKS(n, S_flat, P_flat, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt)  # noqa: F821
+        _BLOCKS(n, S_flat, P_flat, xb, iext, zero_row, fired, nsp_b, bad, key, k, dt, k % flush_every == 0)  # noqa: F821
         stop = False
         for b in range(nb):
             if bad[b] >= 0:
@@ -318,12 +366,15 @@ def network_kernels(per_neuron, dynamics, noisy, legacy, freeze, poisson, n_cur,
     if flags not in _KERNELS:
         tag = "".join("1" if f else "0" for f in flags[:6]) + f"_{n_cur}{n_cond}" + \
             ("_c" + "".join(map(str, chain)) if any(chain) else "")
-        loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond, chain, reassoc=False)
+        loop, _trace, stage, options = step_loop("net" + tag, *flags[:6], False, n_cur, n_cond, chain, reassoc=False,
+                                                 flush=False)
         # No reassociation: the update is compiled into the serial and the parallel build, which may
         # inline it differently; without ``reassoc`` both round alike (the same spikes and states).
         # Inlined into the block loop (a call per block and step measured 5% of the run).
         update = jit(specialise(_update_template, f"_net_update_{tag}", _LOOP=loop, _NOISY=flags[2],
-                                _STAGE=stage if stage is not None else _no_stage), inline="always", **options)
+                                _STAGE=stage if stage is not None else _no_stage,
+                                _FLUSH_ROWS=_flusher(tag, RECEPTOR_ROW, n_cur + n_cond, True)),
+                     inline="always", **options)
         _KERNELS[flags] = _run_kernels(tag, update, RECEPTOR_ROW)
     return _KERNELS[flags][bool(plastic)]
 
@@ -341,7 +392,8 @@ def engine_network_kernels(population, method_code, noisy, n_cur, n_cond, chain=
         update = jit(specialise(_engine_update_template, f"_net_update_{tag}", _LOOP=population.loops[method_code],
                                 _FIRST_BAD=population.first_bad, _NOISY=bool(noisy), _N_STATE=n_state,
                                 _RROW=n_state + 2, _RPAR=len(population.params), _N_REC=n_cur + n_cond,
-                                _N_CUR=n_cur, _CHAIN=chain), fastmath=FASTMATH)
+                                _N_CUR=n_cur, _CHAIN=chain,
+                                _FLUSH_ROWS=_flusher(tag, n_state + 2, n_cur + n_cond, False)), fastmath=FASTMATH)
         _KERNELS[key] = _run_kernels(tag, update, n_state + 2)
     return _KERNELS[key][bool(plastic)]
 

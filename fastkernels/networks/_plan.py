@@ -24,7 +24,7 @@ from ..neurons._driver import SimulationError
 from ..neurons._layout import blocked, unblocked
 from ..neurons._lif_kernels import MAX_RECEPTORS, RECEPTOR_ROW, SINCE_MAX
 from ..neurons.lif import PARAM_ORDER, STATE_ORDER, lif_parameters, lif_propagators
-from ._network_kernels import engine_network_kernels, network_kernels
+from ._network_kernels import engine_network_kernels, flush_period, network_kernels
 from ._stdp_kernels import by_post
 from ._sources import source_spikes
 from .groups import SETUP, NeuronGroup, PoissonGroup, SpikeGeneratorGroup
@@ -145,6 +145,7 @@ class Plan:
                 check_cast_range(p[name], self.dtype, name)
         self.P = blocked(p, order, self.n if self.varied else 1, self.dtype)
         self.ref_s = p["tau_ref"] * 1e-3 if self.varied else p["tau_ref"][:1] * 1e-3
+        self.flush_every = flush_period([p["a"]] + [p[f"receptor{q}_decay"] for q in range(self.n_rec)], self.dtype)
 
     def _engine_parameters(self, dt):
         """HH or Izhikevich groups: the model's own setup, receptor coefficients after its rows."""
@@ -169,6 +170,7 @@ class Plan:
                 check_cast_range(p[name], self.dtype, pop.labels.get(name, name))
         self.P = blocked(p, order, self.n, self.dtype)  # the engine models' loops read per-neuron rows
         self.ref_s = np.zeros(1)
+        self.flush_every = flush_period([p[f"receptor{q}_decay"] for q in range(self.n_rec)], self.dtype)
         self.state_names, self.rrow = pop.state, len(pop.state) + 2
 
     def _blocked_state(self):
@@ -352,7 +354,7 @@ class Plan:
                  self.tgt_hi, self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring,
                  self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn, self.x_pre, self.k_pre,
                  self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids, self.pl_params, spk_t, spk_i,
-                 spk_n, rec, every, traces, err)
+                 spk_n, rec, every, traces, err, self.flush_every)
             if err[0] >= 0:
                 bar.close()
                 step, i = int(err[0]), int(err[1])

@@ -142,7 +142,7 @@ def _lif_grid(S, P, ref_s, rows, common, key, kw, k_end, k0, dt, legacy, freeze,
             else:
                 free = since >= rst
             vn, vtn, wn, s_, sp, bad = lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest,
-                                                      res, vt0, vreset, jt, jw, sn, freeze, dynamics)
+                                                      res, vt0, vreset, jt, jw, sn, freeze, dynamics, True)
             if bad:
                 mark_bad(bad_at, i, k)
                 break

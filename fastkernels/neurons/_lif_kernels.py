@@ -86,7 +86,7 @@ def propagators(p: dict, dt: float, method: str) -> dict:
 # ------------------------------------------------------------------ step
 @device
 def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, vt0, vreset, jump_t, jump_w, sn,
-                   freeze, dynamics):
+                   freeze, dynamics, flush):
     """One step of one neuron, given whether it is out of its refractory period (``free``).
 
     ``since`` is the number of steps since its last spike, counting this one. ``dynamics``
@@ -95,10 +95,14 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
     threshold test, like an ``on_pre`` synaptic effect in Brian2: a neuron that spikes is reset
     instead, a refractory one still receives it. Shared by the CPU blocks and the CUDA kernel.
     Returns ``(v, vt, w, since, spiked, bad)``; ``bad`` flags a NaN or runaway ``v`` (|v| > LIMIT after the reset).
+    ``flush`` (a compile-time constant) flushes ``v``'s relaxation below :data:`FLUSH` to 0 in every
+    step; the networks' loop leaves it out and flushes its state every few steps instead
+    (``fastkernels.networks._network_kernels.flush_period``).
     """
     vinf = vrest + res * drive
     dv = (v - vinf) * a  # relaxation form: no drift over long runs
-    dv = dv if abs(dv) >= FLUSH else 0.0  # decaying differences would otherwise crawl through denormals
+    if flush:
+        dv = dv if abs(dv) >= FLUSH else 0.0  # decaying differences would otherwise crawl through denormals
     vn = vinf + dv + sn * xi
     if dynamics:
         vn += c * w
@@ -120,6 +124,13 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
         return (vreset if spiked else vn + jump), (vtn + jump_t if spiked else vtn), \
             (wn + jump_w if spiked else wn), (0.0 if spiked else since), spiked, bad
     return (vreset if spiked else vn + jump), vtn, wn, (0.0 if spiked else since), spiked, bad
+
+
+@device
+def flushed(x):
+    """``x``, or 0 when ``|x|`` is below :data:`FLUSH` (a decaying value would otherwise crawl through
+    denormals, ~100x slower)."""
+    return x if abs(x) >= FLUSH else 0.0
 
 
 @device
@@ -156,6 +167,7 @@ MAX_RECEPTORS = 4
 _PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
 _N_CUR = _N_COND = 0
 _CHAIN = (0, 0, 0, 0)
+_FLUSH = True
 
 
 @device
@@ -175,11 +187,11 @@ def _receptor_drive(sb, pb, j, v, r, current, per_neuron, c, e):
 
 
 @device
-def _receptor_decay(sb, pb, j, r, pos, per_neuron, d, h):
+def _receptor_decay(sb, pb, j, r, pos, per_neuron, d, h, flush):
     """Row ``r``'s value after the step: ``d (g_r + sum_{i=1..pos} h^i / i! g_{r-i})``, where ``pos``
     is the row's stage in a filter chain (0: a first-order receptor; the rows before it are the
     chain's earlier stages, still at their old values: rows are updated from the last) and ``h``
-    (``dt / tau``) sits in the row's third coefficient; flushed to 0 below :data:`FLUSH`."""
+    (``dt / tau``) sits in the row's third coefficient; flushed to 0 below :data:`FLUSH` when ``flush``."""
     if per_neuron:
         d = pb[(RECEPTOR_PARAM + 3 * r + 1) * ROW + j]
         h = pb[(RECEPTOR_PARAM + 3 * r + 2) * ROW + j]
@@ -189,7 +201,7 @@ def _receptor_decay(sb, pb, j, r, pos, per_neuron, d, h):
         f = f * h / i
         acc += f * sb[(RECEPTOR_ROW + r - i) * ROW + j]
     y = acc * d
-    sb[(RECEPTOR_ROW + r) * ROW + j] = y if abs(y) >= FLUSH else 0.0
+    sb[(RECEPTOR_ROW + r) * ROW + j] = y if (not flush) or abs(y) >= FLUSH else 0.0
 
 
 def _receptors_template(sb, pb, j, v, rc):
@@ -208,13 +220,13 @@ def _receptors_template(sb, pb, j, v, rc):
     if _N_CUR + _N_COND > 3:
         syn += _receptor_drive(sb, pb, j, v, 3, _N_CUR > 3, _PER_NEURON, rc[9], rc[11])
     if _N_CUR + _N_COND > 3:
-        _receptor_decay(sb, pb, j, 3, _CHAIN[3], _PER_NEURON, rc[10], rc[11])
+        _receptor_decay(sb, pb, j, 3, _CHAIN[3], _PER_NEURON, rc[10], rc[11], _FLUSH)
     if _N_CUR + _N_COND > 2:
-        _receptor_decay(sb, pb, j, 2, _CHAIN[2], _PER_NEURON, rc[7], rc[8])
+        _receptor_decay(sb, pb, j, 2, _CHAIN[2], _PER_NEURON, rc[7], rc[8], _FLUSH)
     if _N_CUR + _N_COND > 1:
-        _receptor_decay(sb, pb, j, 1, _CHAIN[1], _PER_NEURON, rc[4], rc[5])
+        _receptor_decay(sb, pb, j, 1, _CHAIN[1], _PER_NEURON, rc[4], rc[5], _FLUSH)
     if _N_CUR + _N_COND > 0:
-        _receptor_decay(sb, pb, j, 0, _CHAIN[0], _PER_NEURON, rc[1], rc[2])
+        _receptor_decay(sb, pb, j, 0, _CHAIN[0], _PER_NEURON, rc[1], rc[2], _FLUSH)
     return syn
 
 
@@ -268,13 +280,13 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
                 since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
                 sb[JMP * ROW + j] if _POISSON else 0.0, pb[A * ROW + j], pb[C * ROW + j], pb[PW * ROW + j],
                 pb[PT * ROW + j], pb[VREST * ROW + j], pb[R * ROW + j], pb[VT0 * ROW + j], pb[VRESET * ROW + j],
-                pb[DVT * ROW + j], pb[DW * ROW + j], pb[SN * ROW + j], _FREEZE, _DYNAMICS)
+                pb[DVT * ROW + j], pb[DW * ROW + j], pb[SN * ROW + j], _FREEZE, _DYNAMICS, _FLUSH)
         else:
             vn, vtn, wn, s_, sp, bad = lif_step(
                 sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
                 since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
                 sb[JMP * ROW + j] if _POISSON else 0.0, a0, c0, pw0, pt0, vrest0, res0, vt00, vreset0, jt0, jw0,
-                sn0, _FREEZE, _DYNAMICS)
+                sn0, _FREEZE, _DYNAMICS, _FLUSH)
         sb[V * ROW + j] = vn
         if _DYNAMICS:
             sb[VT * ROW + j] = vtn
@@ -317,7 +329,7 @@ def first_bad(sb, m):
 
 
 def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, n_cur=0, n_cond=0, chain=(0, 0, 0, 0),
-              reassoc=True):
+              reassoc=True, flush=True):
     """``(loop, trace, stage, options)`` of one feature combination, for the engine's
     :func:`~fastkernels.neurons._engine.population_kernels` (``stage`` None without Poisson input).
     ``n_cur``/``n_cond``: receptor rows (current, then conductance) whose drive the loop adds and
@@ -328,11 +340,15 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, 
     comparison must round exactly as Brian2's did; ``options`` carries that to the engine's
     block function too (it inlines the input staging and the noise draws). ``reassoc=False``
     leaves out reassociation (the networks' loop, inlined into a serial and a parallel build
-    that must round alike).
+    that must round alike). ``flush=False`` leaves out the per-step flushes of ``v``'s relaxation
+    and of the receptors (the networks' loop, whose caller flushes the state every
+    ``flush_period`` steps instead: ~13% of a CUBA step on AVX2).
     """
     options = {"fastmath": False if legacy else FASTMATH if reassoc else FASTMATH - {"reassoc"}}
     flags = {"_PER_NEURON": per_neuron, "_DYNAMICS": dynamics, "_NOISY": noisy, "_LEGACY": legacy, "_FREEZE": freeze,
-             "_POISSON": poisson, "_COUNT": count}
+             "_POISSON": poisson, "_COUNT": count, "_FLUSH": flush}
+    if not flush:
+        tag += "_nf"
     if n_cur + n_cond:
         if n_cur + n_cond > MAX_RECEPTORS:
             raise ValueError(f"at most {MAX_RECEPTORS} receptors per neuron, got {n_cur + n_cond}")

@@ -247,7 +247,8 @@ def _kernel_args(plan, k_start, k_end, cap):
             plan.src_lo, plan.src_hi, plan.rows, plan.tgt, plan.tgt_hi, plan.ip_off, plan.syn_off, plan.indptr,
             plan.post, c(plan.weight), plan.dsteps, c(plan.ring), plan.plastic, plan.pl_pre, plan.pl_post, plan.pl_ip,
             plan.pl_syn, c(plan.x_pre), c(plan.k_pre), c(plan.x_post), c(plan.k_post), plan.ipost, plan.syn_ids,
-            plan.pre_ids, plan.pl_params, spk_t, spk_i, np.zeros(1, np.int64), rec, 1, traces, np.full(2, -1)]
+            plan.pre_ids, plan.pl_params, spk_t, spk_i, np.zeros(1, np.int64), rec, 1, traces, np.full(2, -1),
+            plan.flush_every]
 
 
 def test_a_full_spike_buffer_stops_both_at_the_same_step():
@@ -436,3 +437,30 @@ def test_engine_full_spike_buffer_stops_both_at_the_same_step():
         np.testing.assert_allclose(b[25], a[25], rtol=1e-12, atol=1e-12)  # the ring
         for args in (a, b):  # resume with the spikes moved out
             args[41][0] = 0
+
+
+@pytest.mark.parametrize("model", ["lif", "hh"])
+def test_decaying_state_is_flushed_in_the_same_steps(model):
+    """A fast receptor (tau = dt / 2, flushed every 5 steps in float32) and, for the LIF, v relaxing to
+    v_rest = 0 decay past FLUSH: both backends flush the same values in the same steps (exact
+    zeros where the CPU has them) and never leave a denormal."""
+    tiny = np.finfo(np.float32).tiny
+
+    def build():
+        if model == "lif":
+            G = nw.NeuronGroup(10, LIF(tau_m=1.0, v_rest=0.0, v_threshold=10.0, tau_ref=0.0),
+                               receptors={"ge": nw.Current(0.05)}, v0=np.linspace(0.5, 1.0, 10))
+        else:
+            G = nw.NeuronGroup(10, HH(), receptors={"ge": nw.Current(0.05)}, method="exponential_euler")
+        G.g["ge"][:] = np.linspace(1.0, 2.0, 10)
+        return nw.Network(G, dt=0.1, dtype=np.float32), G
+
+    (net_c, Gc), (net_d, Gd) = build(), build()
+    for n_steps in (7, 7, 30):  # runs ending between flushes, then past them
+        net_c.run(n_steps * 0.1, backend="cpu", progress=False)
+        net_d.run(n_steps * 0.1, backend="cuda", progress=False)
+        for a, b in ((Gc.g["ge"], Gd.g["ge"]), (Gc.v, Gd.v)):
+            np.testing.assert_array_equal(a == 0, b == 0)
+            np.testing.assert_allclose(b, a, rtol=1e-5)
+            assert not ((a != 0) & (np.abs(a) < tiny)).any()
+    assert (Gc.g["ge"] == 0).all()
