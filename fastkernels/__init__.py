@@ -12,11 +12,19 @@ import os as _os
 
 # Numba's OpenMP threads otherwise spin after every parallel region and fight the
 # BLAS threads that run between our kernels (3-10x slower training loops measured
-# here). Read when Numba first starts its thread pool; a user's own setting wins.
+# here). PASSIVE alone puts them to sleep at once, and waking a thread costs tens of
+# microseconds on a VM: kernels that open a short parallel region per step (networks,
+# the f-I curve) then ran slower on 2 threads than on 1. A brief spin (GOMP_SPINCOUNT
+# 10 000, libgomp's; ~0.1 ms) bridges their serial gaps and leaves the BLAS threads alone
+# (the MLP epoch unchanged). Read when Numba first starts its thread pool; a user's own
+# settings win.
 if "OMP_WAIT_POLICY" not in _os.environ:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     # so child processes that are not ours (Brian2's standalone programs) can be run without it
     _os.environ["FASTKERNELS_SET_OMP_WAIT_POLICY"] = "1"
+    if "GOMP_SPINCOUNT" not in _os.environ:
+        _os.environ["GOMP_SPINCOUNT"] = "10000"
+        _os.environ["FASTKERNELS_SET_GOMP_SPINCOUNT"] = "1"
 
 from ._areas import AREAS as _AREAS  # noqa: E402
 from ._backend import (  # noqa: E402

@@ -159,6 +159,7 @@ def info(as_dict: bool = False):
         "numba-cuda": _version("numba-cuda"),
         "threading_layer": _threading_layer(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
+        "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "unset"),
         "num_threads": get_num_threads(),
         "max_threads": numba.config.NUMBA_NUM_THREADS,
         "svml": _svml(),

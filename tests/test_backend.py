@@ -99,3 +99,42 @@ def test_cpu_only_functions_never_get_cuda(monkeypatch):
         log_uniform_candidates([1], 5, 100, backend="cuda")
     with pytest.raises(ValueError, match="backend must be one of"):
         log_uniform_candidates([1], 5, 100, backend="gpu")
+
+
+def _omp_env_after_import(env):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = ("import json, os, fastkernels; print(json.dumps({k: os.environ.get(k) for k in "
+            "('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')}))")
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_import_sets_a_passive_omp_policy_with_a_short_spin_unless_the_user_chose():
+    """PASSIVE keeps Numba's idle threads off the BLAS threads' cores; the short spin keeps per-step
+    parallel regions (networks, f-I curves) from waking a sleeping thread every step."""
+    assert _omp_env_after_import({}) == {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "10000"}
+    assert _omp_env_after_import({"OMP_WAIT_POLICY": "ACTIVE"}) == {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": None}
+    assert _omp_env_after_import({"GOMP_SPINCOUNT": "5"}) == {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "5"}
+
+
+def test_brian2_programs_run_with_the_users_omp_settings(monkeypatch):
+    """Brian2's standalone programs get the environment the user had: what fastkernels set is lifted
+    while they run and restored after."""
+    import os
+
+    from fastkernels.neurons._brian2_peer import _own_omp_policy
+
+    for name, value in (("OMP_WAIT_POLICY", "PASSIVE"), ("GOMP_SPINCOUNT", "10000")):
+        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(f"FASTKERNELS_SET_{name}", "1")
+    with _own_omp_policy():
+        assert "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["GOMP_SPINCOUNT"] == "10000"
+    monkeypatch.delenv("FASTKERNELS_SET_GOMP_SPINCOUNT")  # the user's own spin count stays
+    with _own_omp_policy():
+        assert os.environ["GOMP_SPINCOUNT"] == "10000" and "OMP_WAIT_POLICY" not in os.environ

@@ -507,3 +507,33 @@ def test_decaying_state_is_flushed_not_denormal(dtype, backend):
     assert (G.v > 1e-15).all()  # v after 300 steps of e^-0.1 each: ~e^-30 v0, above FLUSH: kept
     net.run(100.0, backend=backend, progress=False)  # e^-130 v0 < FLUSH, and below float32's range
     assert (G.v == 0).all() and (G.g["ge"] == 0).all()
+
+
+def test_threads_own_their_neurons_and_give_the_same_run():
+    """The parallel build shares the blocks among the threads, each updating its blocks and applying
+    the synaptic effects onto its own neurons: v jumps (dropped onto a neuron spiking in the step),
+    delayed and immediate receptor effects and Poisson input crossing the shares give the serial
+    run's spikes and states bit for bit, for 1 and 2 threads (3 blocks: uneven shares)."""
+    from fastkernels import num_threads
+
+    def go(backend, threads):
+        G, syns = small_network(n=700)
+        P = nw.PoissonGroup(50, 40.0)
+        jumps = nw.Synapses(G, G, nw.bernoulli(700, 700, 0.02, weight=0.5, seed=9), on_pre="v")
+        feed = nw.Synapses(P, G, nw.bernoulli(50, 700, 0.1, weight=2.0, seed=10), on_pre="ge")
+        M = nw.SpikeMonitor(G)
+        net = nw.Network(G, P, *syns, jumps, feed, M, seed=3)
+        with num_threads(threads):
+            net.run(60.0, backend=backend, progress=False)
+        return M, G
+
+    M0, G0 = go("cpu", 1)
+    assert M0.num_spikes > 200 and len(set(M0.i // 256)) == 3
+    import numba
+
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        M, G = go("parallel", threads)
+        np.testing.assert_array_equal(M.i, M0.i)
+        np.testing.assert_array_equal(M.t, M0.t)
+        for a, b in ((G.v, G0.v), (G.g["ge"], G0.g["ge"]), (G.g["gi"], G0.g["gi"])):
+            np.testing.assert_array_equal(a, b)

@@ -114,12 +114,12 @@ def _inputs(builder):
 def _backend(backend):
     """The ``Network.run`` backend of a bench run's ``backend``.
 
-    ``"parallel"`` runs ``"auto"``: the network's own choice with the run's threads, which puts
-    the neuron update on threads from :data:`~.network.PARALLEL_MIN_NEURONS` neurons (at 4000
-    neurons a parallel region per step costs more than the update: 0.24 s against 0.11 s serial
-    for the 1 s CUBA run on 2 threads), as a user's ``net.run`` does. ``Network.run`` has no CUDA
-    kernel: on the cuda backend the case runs the same way (as the neurons' count-only bound
-    runs parallel there), so ``--backend cuda`` reports a CPU time for it.
+    ``"parallel"`` runs ``"auto"``: the network's own choice with the run's threads, which runs on
+    threads from :data:`~.network.PARALLEL_MIN_NEURONS` neurons (at 4000 neurons two parallel
+    regions a step cost about what they save: 8.1 against 7.8 us a step on 2 threads), as a user's
+    ``net.run`` does. ``"auto"`` never picks the GPU: on the cuda backend the case runs the same
+    way (as the neurons' count-only bound runs parallel there), so ``--backend cuda`` reports a
+    CPU time for it.
     """
     return "cpu" if backend == "cpu" else "auto"
 

@@ -622,7 +622,7 @@ def _warp_grid(n_items):
 def _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo,
          src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre, pl_post,
          pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec,
-         stride, traces, err, flush_every):
+         stride, traces, err, flush_every, n_threads):
     """The host side of every device run: ``update`` is the neuron update kernel (the LIF's
     :func:`_update_kernel` or an engine model's :func:`_engine_update_kernel`, one signature),
     ``per_neuron`` whether ``P`` has a column per neuron, ``rrow`` the first receptor state row;
@@ -742,11 +742,11 @@ def _host_run(update, per_neuron, rrow):
     def run(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo, src_hi,
             rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre,
             pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i,
-            spk_n, rec, stride, traces, err, flush_every):
+            spk_n, rec, stride, traces, err, flush_every, n_threads):
         _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos,
              src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic,
              pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params,
-             spk_t, spk_i, spk_n, rec, stride, traces, err, flush_every)
+             spk_t, spk_i, spk_n, rec, stride, traces, err, flush_every, n_threads)
 
     run.__doc__ = _run_doc
     return run

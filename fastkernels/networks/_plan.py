@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .._backend import load_cuda
+from .._backend import get_num_threads, load_cuda
 from .._progress import ProgressBar
 from .._validate import check_allocation, check_cast_range, max_bytes
 from ..neurons import HH, LIF, Izhikevich
@@ -318,6 +318,7 @@ class Plan:
                                                       self.n_rec - self.n_cur, tuple(self.chain),
                                                       self.plastic.size > 0)
         kern = parallel if backend == "parallel" else serial
+        n_threads = get_num_threads() if backend == "parallel" else 1
         mons = self.net._of(StateMonitor)
         every = math.gcd(*[m.every for m in mons]) if mons else 1
         rec = np.concatenate([m.record + self.offset[id(m.group)] for m in mons]) if mons else np.zeros(0, np.int64)
@@ -354,7 +355,7 @@ class Plan:
                  self.tgt_hi, self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring,
                  self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn, self.x_pre, self.k_pre,
                  self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids, self.pl_params, spk_t, spk_i,
-                 spk_n, rec, every, traces, err, self.flush_every)
+                 spk_n, rec, every, traces, err, self.flush_every, n_threads)
             if err[0] >= 0:
                 bar.close()
                 step, i = int(err[0]), int(err[1])

@@ -114,14 +114,15 @@ def _own_omp_policy():
     """Brian2's standalone program runs with the OpenMP wait policy the user had: fastkernels sets
     ``OMP_WAIT_POLICY=PASSIVE`` for its own threads when the user set none (see
     ``fastkernels/__init__.py``), which would make an OpenMP standalone program sleep between
-    every step's parallel regions."""
-    ours = os.environ.get("FASTKERNELS_SET_OMP_WAIT_POLICY") == "1"
-    saved = os.environ.pop("OMP_WAIT_POLICY", None) if ours else None
+    every step's parallel regions (and the ``GOMP_SPINCOUNT`` set with it)."""
+    saved = {name: os.environ.pop(name, None) for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+             if os.environ.get(f"FASTKERNELS_SET_{name}") == "1"}
     try:
         yield
     finally:
-        if saved is not None:
-            os.environ["OMP_WAIT_POLICY"] = saved
+        for name, value in saved.items():
+            if value is not None:
+                os.environ[name] = value
 
 
 def make_peer(mode: str, build: Callable, codegen_target, threads) -> Callable[..., PeerTiming]:

@@ -158,19 +158,16 @@ def flag_bits(flags, start):
     return nonzero_bits64(flags, start)
 
 
-@jit
-def emit_flagged(flags, start, lo, t, u, spk_t, spk_i, cnt):
-    """Append one block's spikes of one step at time ``t`` to buffer ``u``: the neurons ``lo + j``
-    whose flag ``flags[start + j]`` is set (``j < BLOCK``), in id order, as bits of
-    :func:`flag_bits` (a silent block of 64 costs one compare). The caller has checked that
-    ``spk_t[u]``/``spk_i[u]`` hold ``BLOCK`` more spikes after ``cnt``. Returns the new count."""
-    for g in range(RASTER_WORDS):
-        w = flag_bits(flags, start + 64 * g)
-        while w != 0:
-            spk_t[u, cnt] = t
-            spk_i[u, cnt] = lo + 64 * g + np.int64(trailing_zeros(w))
-            cnt += 1
-            w &= w - np.uint64(1)
+@jit(inline="always")
+def emit_word(w, lo, t, u, spk_t, spk_i, cnt):
+    """Append the spikes of one word of a raster (:func:`raster_spikes`) at time ``t`` to buffer
+    ``u``: neuron ``lo + j`` for each set bit ``j`` of ``w``, in id order. The caller has checked
+    that ``spk_t[u]``/``spk_i[u]`` hold 64 more spikes after ``cnt``. Returns the new count."""
+    while w != 0:
+        spk_t[u, cnt] = t
+        spk_i[u, cnt] = lo + np.int64(trailing_zeros(w))
+        cnt += 1
+        w &= w - np.uint64(1)
     return cnt
 
 

@@ -248,7 +248,7 @@ def _kernel_args(plan, k_start, k_end, cap):
             plan.post, c(plan.weight), plan.dsteps, c(plan.ring), plan.plastic, plan.pl_pre, plan.pl_post, plan.pl_ip,
             plan.pl_syn, c(plan.x_pre), c(plan.k_pre), c(plan.x_post), c(plan.k_post), plan.ipost, plan.syn_ids,
             plan.pre_ids, plan.pl_params, spk_t, spk_i, np.zeros(1, np.int64), rec, 1, traces, np.full(2, -1),
-            plan.flush_every]
+            plan.flush_every, 1]
 
 
 def test_a_full_spike_buffer_stops_both_at_the_same_step():
