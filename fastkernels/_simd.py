@@ -142,14 +142,14 @@ def prefetch(typingctx, arr, i, j):
 @intrinsic
 def nonzero_bits64(typingctx, arr, start):
     """A uint64 whose bit ``j`` says ``arr[start + j] != 0``, for ``j < 64`` (``arr``: a C-contiguous
-    1-D int32 or int64 array holding at least ``start + 64`` entries; no bounds check).
+    1-D uint8, int32 or int64 array holding at least ``start + 64`` entries; no bounds check).
 
     One vector compare of the 64 entries and a bit cast of the ``<64 x i1>`` result: LLVM lowers
     it to packs and ``vpmovmskb`` (AVX2) or mask registers (AVX-512), ~3x faster than a loop of
     shifts and ors, which it does not vectorise. Bit order is LLVM's: element 0 at bit 0 on
     little-endian targets (the callers check the byte order).
     """
-    if not (isinstance(arr, types.Array) and arr.dtype in (types.int32, types.int64) and arr.ndim == 1
+    if not (isinstance(arr, types.Array) and arr.dtype in (types.uint8, types.int32, types.int64) and arr.ndim == 1
             and arr.layout == "C" and isinstance(start, types.Integer)):
         return None
 

@@ -62,10 +62,11 @@ def test_nonzero_bits64_matches_a_loop():
     if sys.byteorder != "little":
         pytest.skip("the raster uses a loop on big-endian machines")
     rng = np.random.default_rng(7)
-    for dtype, start in ((np.int64, 0), (np.int64, 64), (np.int64, 3), (np.int32, 0), (np.int32, 5)):
+    for dtype, start in ((np.int64, 0), (np.int64, 64), (np.int64, 3), (np.int32, 0), (np.int32, 5), (np.uint8, 0),
+                         (np.uint8, 7)):
         for _ in range(50):
             a = np.zeros(140, dtype)
             a[rng.choice(140, rng.integers(0, 140), replace=False)] = rng.integers(1, 5)
-            a[rng.integers(0, 140)] = -7  # any non-zero value counts
+            a[rng.integers(0, 140)] = 255 if dtype == np.uint8 else -7  # any non-zero value counts
             want = sum(1 << j for j in range(64) if a[start + j] != 0)
             assert int(_bits(a, start)) == want

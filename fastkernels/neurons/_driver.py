@@ -148,7 +148,7 @@ def stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy, off):
 @jit(inline="always")
 def flag_bits(flags, start):
     """A uint64 whose bit ``j`` says ``flags[start + j] != 0`` (``j < 64``; ``flags`` a C-contiguous
-    int32 or int64 array): :func:`fastkernels._simd.nonzero_bits64`, a vector compare and bit
+    uint8, int32 or int64 array): :func:`fastkernels._simd.nonzero_bits64`, a vector compare and bit
     cast, or a loop on big-endian machines (``_BIG_ENDIAN`` is a compile-time constant)."""
     if _BIG_ENDIAN:
         acc = np.uint64(0)
@@ -174,7 +174,7 @@ def emit_word(w, lo, t, u, spk_t, spk_i, cnt):
 @jit(inline="always")
 def raster_spikes(flags, nsp, r, b, raster, counts):
     """Store block ``b``'s spikes of one step in row ``r`` of its window: ``counts[b, r] = nsp`` and,
-    when it is not 0, the step's flags (``(ROW,)`` int32 or int64, 0 or 1 per neuron) packed to bits, neuron
+    when it is not 0, the step's flags (``(ROW,)`` uint8, int32 or int64, 0 or 1 per neuron) packed to bits, neuron
     ``j``'s at bit ``j % 64`` of ``raster[b, r * RASTER_WORDS + j // 64]``.
 
     Four vector compares and bit casts a step (:func:`fastkernels._simd.nonzero_bits64`, ~35 ns

@@ -223,9 +223,14 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
     xi = sb[_N_STATE * ROW:_N_STATE * ROW + m]  # noqa: F821
     drive = inp if varying else rows[0, lo:lo + m]
     # Spike flags of one step, 0/1, as wide as the state's floats (int_flags: the loops keep
-    # their lanes; uint8 flags cost the LIF ~20% of its step in narrowing shuffles on AVX2).
-    # Count-only kernels hand the loop the block's spike counts instead.
-    flags = int_flags(sb, ROW)
+    # their lanes; uint8 flags cost the LIF ~20% of its step in narrowing shuffles on AVX2), or
+    # bytes for a model whose step is long enough that the narrowing is free (``_NARROW``: HH's
+    # float64 RK4 ran 5% slower with int64 flags). Count-only kernels hand the loop the block's
+    # spike counts instead.
+    if _NARROW:  # noqa: F821
+        flags = np.zeros(ROW, dtype=np.uint8)
+    else:
+        flags = int_flags(sb, ROW)
     fl = spk_i[b] if _COUNT else flags  # noqa: F821
     dts = like(sb, dt)  # the step's dt in the working precision
     k = k_begin[b]
@@ -280,7 +285,7 @@ def _blocks_template(S, P, rows, common, syn, key, noisy, method, k_begin, k_end
 
 
 def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=None, stepped=False, trace=None,
-                       stage=None, count=False, options=None) -> tuple:
+                       stage=None, count=False, narrow_flags=False, options=None) -> tuple:
     """The (serial, parallel) kernels of one model: the engine's time loop around its step loops.
 
     Each dispatcher compiles once per working dtype of the arrays it is called with (float64,
@@ -308,6 +313,10 @@ def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=No
         The trace writer and the staging hook (see the module docstring).
     count : bool
         The count-only kernels (no spike recording; the loops add to per-neuron counts).
+    narrow_flags : bool
+        The loops store each step's spike flags as bytes (``uint8``), not as integers as wide as
+        the state's floats: for a step so long that narrowing the flags costs nothing (HH), where
+        the wide stores cost time (HH's float64 RK4: 5% of its run).
     options : dict, optional
         Compile options of the block function (default the package's).
     """
@@ -318,7 +327,8 @@ def population_kernels(name: str, loops, first_bad, n_state: int, *, n_traced=No
     block = jit(specialise(_block_template, f"_{name}_block", _L0=loops[0], _L1=loops[1], _L2=loops[2], _SINGLE=single,
                            _STEPPED=bool(stepped),
                            _FIRST_BAD=first_bad, _N_STATE=n_state, _TRACE=trace,
-                           _STAGE=no_stage if stage is None else stage, _COUNT=bool(count)), **(options or {}))
+                           _STAGE=no_stage if stage is None else stage, _COUNT=bool(count),
+                           _NARROW=bool(narrow_flags)), **(options or {}))
     return cpu_kernels(specialise(_blocks_template, f"_{name}_blocks", _BLOCK_FN=block))
 
 

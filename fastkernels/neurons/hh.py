@@ -260,7 +260,7 @@ PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold
 #: What the population engine runs: state rows V, M, H, N (then the engine's XI, IN), parameter
 #: rows INVC..SN, one step loop per method code, in float64 or float32. One HH update costs ~20
 #: LIF updates.
-POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER, method_kernels("hh", STEP_LOOPS, first_bad, 4),
+POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER, method_kernels("hh", STEP_LOOPS, first_bad, 4, narrow_flags=True),
                         loops=STEP_LOOPS, first_bad=first_bad,
                         cost=20, dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"inv_c": "C_m (1 / C_m)", "sn": "sigma and dt (the noise current)",
