@@ -1,4 +1,4 @@
-"""Command line: ``fastkernels info | bench | warmup`` (also ``python -m fastkernels``)."""
+"""Command line: ``fastkernels info | bench | warmup | coldstart`` (also ``python -m fastkernels``)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,28 @@ def _cmd_warmup(args) -> int:
     return 0
 
 
+def _cmd_coldstart(args) -> int:
+    from ._info import info
+    from .bench import coldstart
+
+    if args.list:
+        for name, (area, _setup, call) in coldstart.CASES.items():
+            print(f"{area:9s} {name:22s} {call.splitlines()[-1]}")
+        return 0
+    names = coldstart.check_names(args.case)  # before anything runs
+    result = coldstart.run(names, warmup=not args.no_warmup, cached=not args.no_cached)
+    print()
+    meta = info(as_dict=True)
+    print(f"fastkernels coldstart (numba {meta['numba']}, numpy {meta['numpy']}, {os.cpu_count()} cores)")
+    print(f"machine: {meta['cpu']} ({meta['vector_isa']}, LLVM target {meta['llvm_cpu']})")
+    print(coldstart.table(result))
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "fastkernels-coldstart.json")
+    coldstart.to_json(result, path, meta=meta)
+    print(f"\nwrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastkernels", description="Numba kernels for neural computation.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -103,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("--processes", type=int, default=0,
                     help="compile in this many processes (default: one per core)")
     pw.set_defaults(func=_cmd_warmup)
+
+    pc = sub.add_parser("coldstart", help="time each area's first calls from an empty Numba cache, and a full warmup")
+    pc.add_argument("--case", action="append", help="only this first call (repeatable; see --list)")
+    pc.add_argument("--no-warmup", action="store_true", help="skip the full warmup (a minute or two)")
+    pc.add_argument("--no-cached", action="store_true", help="skip the second run of each case on the filled cache")
+    pc.add_argument("--out", default=".", help="directory for fastkernels-coldstart.json")
+    pc.add_argument("--list", action="store_true", help="list the cases and exit")
+    pc.set_defaults(func=_cmd_coldstart)
     return p
 
 

@@ -66,3 +66,33 @@ def test_warmup_command():
     assert "warmup done in" in out.stdout
     out = fk("warmup", "--dtype", "float16")
     assert out.returncode == 2 and "float16" in out.stderr
+
+
+def test_coldstart_times_a_first_call_from_an_empty_cache_then_from_the_cache(tmp_path):
+    """The cold-start benchmark on its cheapest case (the full run, every case and a warmup, takes
+    minutes): the first process compiles, the second loads what the first cached."""
+    out = fk("coldstart", "--case", "softmax_cross_entropy", "--no-warmup", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "softmax_cross_entropy" in out.stdout and "empty cache" in out.stdout and "under 5 s" in out.stdout
+    data = json.loads((tmp_path / "fastkernels-coldstart.json").read_text())
+    assert data["budgets"] == {"first_call_s": 5.0, "warmup_s": 60.0} and data["warmup_s"] is None
+    (case,) = data["cases"]
+    assert case["name"] == "softmax_cross_entropy" and case["area"] == "nn"
+    assert case["cold_s"] > 0 and case["cold_compiled"] > 0
+    assert case["cached_s"] > 0 and case["cached_compiled"] == 0
+    assert case["within_budget"] == (case["cold_s"] < 5.0)
+    assert data["meta"]["vector_isa"]
+
+
+@pytest.mark.bad_input
+def test_coldstart_lists_its_cases_and_refuses_unknown_ones():
+    from fastkernels.bench import coldstart
+
+    out = fk("coldstart", "--list")
+    assert out.returncode == 0, out.stderr
+    for name in coldstart.CASES:
+        assert name in out.stdout
+    out = fk("coldstart", "--case", "vision")
+    assert out.returncode == 1 and "unknown cold-start case 'vision'" in out.stderr
+    with pytest.raises(ValueError, match="unknown cold-start case"):
+        coldstart.first_call("vision")
