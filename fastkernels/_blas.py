@@ -135,14 +135,24 @@ def _dot_fallback(transa, transb, alpha, a, b, beta, c):
                 c[i, j] = alpha * r[i, j] + beta * c[i, j]
 
 
-@jit
+@jit(inline="always")
 def gemm(fns, transa, transb, alpha, a, b, beta, c):
     """``c = alpha op(a) @ op(b) + beta c`` for C-contiguous 2-D arrays of one float dtype.
 
     ``op(x)`` is ``x.T`` when its flag is set. ``fns`` is :func:`blas_functions`. No checks:
     callers pass consistent shapes (``c`` is (m, n), ``op(a)`` (m, k), ``op(b)`` (k, n)).
     With ``beta = 0`` the old contents of ``c`` are never read.
+
+    A two-line shim inlined where it is called: ``!= 0`` makes the callers' constant flags (literal
+    types, one compile of the whole GEMM per combination: three in a first MLP fit, ~0.8 s) plain
+    bools, so :func:`_gemm` compiles once per dtype.
     """
+    _gemm(fns, transa != 0, transb != 0, alpha, a, b, beta, c)
+
+
+@jit
+def _gemm(fns, transa, transb, alpha, a, b, beta, c):
+    """:func:`gemm` with ``transa``/``transb`` plain bools."""
     m, n = c.shape
     k = a.shape[0] if transa else a.shape[1]
     if m == 0 or n == 0:
@@ -154,9 +164,7 @@ def gemm(fns, transa, transb, alpha, a, b, beta, c):
         return
     addr = fns[0] if c.itemsize == 4 else fns[1]
     if addr == 0:
-        # `!= 0` makes the flags plain bools: the callers' constant flags are literal types, and each
-        # combination would compile the fallback again (three of them: ~0.65 s of a first MLP fit)
-        _dot_fallback(transa != 0, transb != 0, alpha, a, b, beta, c)
+        _dot_fallback(transa, transb, alpha, a, b, beta, c)
         return
     ta = TRANS if transa else NO_TRANS
     tb = TRANS if transb else NO_TRANS
