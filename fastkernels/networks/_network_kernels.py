@@ -317,7 +317,8 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     fired = int_flags(S, nb * ROW)  # as wide as the state's floats: the step loops keep their lanes
     nsp_b = np.zeros((nb, 1), dtype=np.int64)
     bits = np.zeros((nb, RASTER_WORDS), dtype=np.uint64)
-    nt = max(1, min(n_threads, nb)) if _THREADED else 1  # noqa: F821
+    # np.int64: a literal 1 would type the serial build's share function apart from the parallel one's
+    nt = max(1, min(n_threads, nb)) if _THREADED else np.int64(1)  # noqa: F821
     bad = np.full(nb, -1, dtype=np.int64)
     side_pre = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
     side_post = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
