@@ -241,7 +241,7 @@ def _sample_bernoulli_fixup(skey, m, out):
             n += 1
     if n > size:  # drop n - size of the n selected, by rank, and replay the draws
         drop = np.empty(n - size, dtype=np.int64)
-        _sample_small(skey, _DROP, n, drop)
+        _sample_small(skey, np.int64(_DROP), np.int64(n), drop)  # np.int64: literals would type more variants
         lp = math.log1p(-mean / m)
         pos = -1
         d = 0
@@ -255,7 +255,7 @@ def _sample_bernoulli_fixup(skey, m, out):
                 w += 1
     elif n < size:  # add size - n of the unselected, by rank among them, then merge
         add = np.empty(size - n, dtype=np.int64)
-        _sample_small(skey, _ADD, m - n, add)
+        _sample_small(skey, np.int64(_ADD), np.int64(m - n), add)
         s = 0
         for a in range(add.size):  # rank among the unselected -> value
             while s < n and out[s] <= add[a] + s:

@@ -412,7 +412,9 @@ def softmax_cross_entropy_validated(logits, x, t, reduction, eps, ignore, weight
         if probs:
             _sce_prob[be](x, t, w, eps, scale, rows, g, return_grad)
         else:
-            _sce_index[be](x, t, w, ign, eps, scale, rows, g, return_grad)
+            # int32 ids widened on the host (N values, a copy of the user's array): the row kernels
+            # then compile for one id type (a serial and a parallel kernel per float dtype fewer)
+            _sce_index[be](x, t.astype(np.int64, copy=False), w, ign, eps, scale, rows, g, return_grad)
     loss = _reduce(rows, reduction, x.dtype, n if probs else None, scale, single)
     if not return_grad:
         return loss
