@@ -309,12 +309,13 @@ def _scan_parts_body(buf, bounds, complete, close, sep, insert, count_only, slot
             whole = complete or bounds[p + 1] < buf.size  # a piece ending before the buffer ends on a separator
             piece = buf[bounds[p]:bounds[p + 1]]
             if p == 0 or not insert:  # piece 0 counts into the main table; look-ups all share it
+                # np.int64(0): a literal token base would compile _scan_run a second time
                 done = _scan_run(piece, whole, close and last, sep, insert, count_only, slots, info, arena,
-                                 metas[p], ids[id_off[p]:], ends[end_off[p]:], 0)
+                                 metas[p], ids[id_off[p]:], ends[end_off[p]:], np.int64(0))
             else:
                 done = _scan_run(piece, whole, close and last, sep, insert, count_only, part_slots[p - 1],
                                  part_info[p - 1], part_arena[p - 1], metas[p], ids[id_off[p]:],
-                                 ends[end_off[p]:], 0)
+                                 ends[end_off[p]:], np.int64(0))
             todo[p] = not done
 
 
