@@ -6,6 +6,8 @@ argument (or the parameter field) and the bad value or the limit it broke.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import check_backend
@@ -58,6 +60,28 @@ def per_neuron(value, name: str, n: int, *, positive=False, nonneg=False, allow_
         raise ValueError(f"{name} must lie within +-{limit:g} (the state limit beyond which a run counts as "
                          f"runaway); entry {i} is {arr.ravel()[i]}")
     return np.full(n, float(arr)) if arr.ndim == 0 else arr
+
+
+def plain_fields(model, names, n: int, *, positive=(), nonneg=(), limits=None):
+    """:func:`per_neuron` of every field ``names`` of ``model`` at once, when each is a plain Python
+    number that passes its checks (finite; > 0 for ``positive`` names, >= 0 for ``nonneg``, within
+    ``+-limits[name]``):
+    ``{name: (n,) float64}``, the rows of one fresh array. Otherwise None, and the caller checks field
+    by field, naming the first bad one. A small run's setup: ~10 us for the LIF's 15 fields, against
+    ~100 us through per_neuron one by one (the f-I curve's serial part on 2 threads)."""
+    values = []
+    for name in names:
+        v = getattr(model, name)
+        if type(v) is float or (type(v) is int and -2 ** 63 <= v < 2 ** 63):
+            x = float(v)
+        else:
+            return None
+        if not math.isfinite(x) or (name in positive and x <= 0) or (name in nonneg and x < 0):
+            return None
+        if limits and limits.get(name) is not None and abs(x) > limits[name]:
+            return None
+        values.append(x)
+    return dict(zip(names, np.repeat(np.array(values)[:, None], n, axis=1)))
 
 
 def check_n(n, bytes_per_neuron: int, name: str = "n") -> int:

@@ -164,8 +164,12 @@ class HH:
         n = _params.check_n(n, MIN_BYTES_PER_NEURON)
         positive = {"C_m", "phi"}
         nonneg = {"g_Na", "g_K", "g_L", "sigma"}
-        return {f.name: per_neuron(getattr(self, f.name), f.name, n, positive=f.name in positive,
-                                   nonneg=f.name in nonneg, limit=_LIMITS.get(f.name)) for f in fields(self)}
+        names = tuple(f.name for f in fields(self))
+        out = _params.plain_fields(self, names, n, positive=positive, nonneg=nonneg, limits=_LIMITS)
+        if out is None:  # arrays, or a bad value: field by field, naming it
+            out = {name: per_neuron(getattr(self, name), name, n, positive=name in positive, nonneg=name in nonneg,
+                                    limit=_LIMITS.get(name)) for name in names}
+        return out
 
     def rates(self, V):
         """Gate rates at membrane potential ``V`` (mV), in 1/ms, including ``phi`` and ``V_shift``.
