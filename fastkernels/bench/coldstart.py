@@ -125,6 +125,8 @@ def check_names(names) -> tuple:
 def first_call(name: str, *, cached: bool = True, timeout: float = 600.0) -> ColdStart:
     """Time case ``name``'s first call in a fresh process on an empty cache (then, if ``cached``,
     in a second fresh process on the cache the first filled)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name of one cold-start case, got {type(name).__name__}")
     (name,) = check_names(name)
     with tempfile.TemporaryDirectory(prefix="fastkernels-cold-") as cache:
         cold = _child(name, cache, timeout)
