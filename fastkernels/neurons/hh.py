@@ -164,12 +164,8 @@ class HH:
         n = _params.check_n(n, MIN_BYTES_PER_NEURON)
         positive = {"C_m", "phi"}
         nonneg = {"g_Na", "g_K", "g_L", "sigma"}
-        names = tuple(f.name for f in fields(self))
-        out = _params.plain_fields(self, names, n, positive=positive, nonneg=nonneg, limits=_LIMITS)
-        if out is None:  # arrays, or a bad value: field by field, naming it
-            out = {name: per_neuron(getattr(self, name), name, n, positive=name in positive, nonneg=name in nonneg,
-                                    limit=_LIMITS.get(name)) for name in names}
-        return out
+        return _params.model_fields(self, tuple(f.name for f in fields(self)), n, positive=positive, nonneg=nonneg,
+                                    limits=_LIMITS)
 
     def rates(self, V):
         """Gate rates at membrane potential ``V`` (mV), in 1/ms, including ``phi`` and ``V_shift``.
@@ -264,9 +260,9 @@ PARAM_ORDER = ("inv_c", "g_Na", "g_K", "g_L", "E_Na", "E_K", "E_L", "V_threshold
 #: What the population engine runs: state rows V, M, H, N (then the engine's XI, IN), parameter
 #: rows INVC..SN, one step loop per method code, in float64 or float32. One HH update costs ~20
 #: LIF updates.
-POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER, method_kernels("hh", STEP_LOOPS, first_bad, 4, narrow_flags=True),
-                        loops=STEP_LOOPS, first_bad=first_bad,
-                        cost=20, dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
+POPULATION = Population("hh", METHODS, STATE_NAMES, PARAM_ORDER,
+                        method_kernels("hh", STEP_LOOPS, first_bad, 4, narrow_flags=True), loops=STEP_LOOPS,
+                        first_bad=first_bad, cost=20, dtypes=(np.dtype(np.float64), np.dtype(np.float32)),
                         labels={"inv_c": "C_m (1 / C_m)", "sn": "sigma and dt (the noise current)",
                                 "v": "v0 or initial['v']", "m": "initial['m']", "h": "initial['h']",
                                 "n": "initial['n']"})

@@ -134,11 +134,7 @@ class Izhikevich:
             The field is named.
         """
         n = _params.check_n(n, MIN_BYTES_PER_NEURON)
-        names = tuple(f.name for f in fields(self))
-        out = _params.plain_fields(self, names, n, nonneg=("sigma",), limits={"c": LIMIT})
-        if out is None:  # arrays, or a bad value: field by field, naming it
-            out = {name: per_neuron(getattr(self, name), name, n, nonneg=name == "sigma",
-                                    limit=LIMIT if name == "c" else None) for name in names}
+        out = _params.model_fields(self, tuple(f.name for f in fields(self)), n, nonneg=("sigma",), limits={"c": LIMIT})
         bad = out["c"] >= out["v_peak"]
         if bad.any():
             i = int(np.flatnonzero(bad)[0])

@@ -162,11 +162,7 @@ class LIF:
         n = _params.check_n(n, MIN_BYTES_PER_NEURON)
         positive = {"tau_m", "tau_threshold", "tau_adaptation"}
         nonneg = {"tau_ref", "sigma", "poisson_inputs", "poisson_rate"}
-        names = self.numeric_fields()
-        out = _params.plain_fields(self, names, n, positive=positive, nonneg=nonneg)
-        if out is None:  # arrays, or a bad value: field by field, naming it
-            out = {name: per_neuron(getattr(self, name), name, n, positive=name in positive, nonneg=name in nonneg)
-                   for name in names}
+        out = _params.model_fields(self, self.numeric_fields(), n, positive=positive, nonneg=nonneg)
         whole(out["poisson_inputs"], "poisson_inputs")
         check_flag(self.freeze_refractory, "freeze_refractory")
         check_mode(self.refractory_mode)
