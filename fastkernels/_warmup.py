@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 
@@ -134,9 +135,11 @@ def fastkernels_signatures():
                if issubclass(type(o), Dispatcher) and getattr(o.py_func, "__module__", "").startswith("fastkernels"))
 
 
-def _job(area, backend, dtypes) -> dict:
-    """Warm one area on one backend for ``dtypes`` in this process: ``{"seconds", "compiled", "loaded"}``
-    (fastkernels' kernels only; Numba's own helpers compiled along are not counted)."""
+@contextlib.contextmanager
+def counting_compiles():
+    """Count fastkernels' kernels compiled inside the ``with`` block (Numba's compile events; a
+    cache load is not a compile, Numba's own helpers compiled along are not counted). Yields a
+    one-item list holding the running count."""
     from numba.core import event
 
     compiled = [0]
@@ -150,10 +153,17 @@ def _job(area, backend, dtypes) -> dict:
         def on_end(self, ev):
             pass
 
+    with event.install_listener("numba:compile", _Count()):
+        yield compiled
+
+
+def _job(area, backend, dtypes) -> dict:
+    """Warm one area on one backend for ``dtypes`` in this process: ``{"seconds", "compiled", "loaded"}``
+    (fastkernels' kernels only, see :func:`counting_compiles`)."""
     mod = importlib.import_module(f"fastkernels.{area}")
     before = fastkernels_signatures()
     t0 = time.perf_counter()
-    with event.install_listener("numba:compile", _Count()):
+    with counting_compiles() as compiled:
         for dtype in dtypes:
             mod._warmup(backend, np.dtype(dtype))
     new = fastkernels_signatures() - before

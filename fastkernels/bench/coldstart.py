@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import asdict, dataclass
 
@@ -54,24 +55,16 @@ CASES = {
 
 _MARK = "FASTKERNELS_COLDSTART "
 
-# Run in the child: the setup, then the call timed, with fastkernels' compiles counted through
-# Numba's compile events (a cache load is not a compile).
+# Run in the child: the setup, then the call timed, with fastkernels' compiles counted
+# (fastkernels._warmup.counting_compiles: a cache load is not a compile).
 _CHILD = """
 import json, time
-from numba.core import event
-_compiled = [0]
-class _Count(event.Listener):
-    def on_start(self, ev):
-        d = ev.data.get("dispatcher")
-        if d is not None and getattr(d.py_func, "__module__", "").startswith("fastkernels"):
-            _compiled[0] += 1
-    def on_end(self, ev):
-        pass
+from fastkernels._warmup import counting_compiles
 {setup}
-event.register("numba:compile", _Count())
-_t0 = time.perf_counter()
+with counting_compiles() as _compiled:
+    _t0 = time.perf_counter()
 {call}
-_t1 = time.perf_counter()
+    _t1 = time.perf_counter()
 print({mark!r} + json.dumps({{"seconds": _t1 - _t0, "compiled": _compiled[0]}}))
 """
 
@@ -100,7 +93,7 @@ def _env(cache_dir: str) -> dict:
 
 def _child(name: str, cache_dir: str, timeout: float) -> dict:
     _area, setup, call = CASES[name]
-    code = _CHILD.format(setup=setup, call=call, mark=_MARK)
+    code = _CHILD.format(setup=setup, call=textwrap.indent(call, "    "), mark=_MARK)
     res = subprocess.run([sys.executable, "-c", code], env=_env(cache_dir), capture_output=True, text=True,
                          timeout=timeout)
     for line in res.stdout.splitlines():
