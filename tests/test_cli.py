@@ -96,3 +96,10 @@ def test_coldstart_lists_its_cases_and_refuses_unknown_ones():
     assert out.returncode == 1 and "unknown cold-start case 'vision'" in out.stderr
     with pytest.raises(ValueError, match="unknown cold-start case"):
         coldstart.first_call("vision")
+    with pytest.raises(TypeError, match="name"):
+        coldstart.first_call(["simulate_lif", "simulate_hh"])
+    with pytest.raises(ValueError, match="names: unknown"):
+        coldstart.run(["simulate_lif", "vision"], warmup=False, verbose=False)  # refused before any case runs
+    for bad in (0, 1.5):
+        with pytest.raises((ValueError, TypeError), match="processes"):
+            coldstart.full_warmup(processes=bad)

@@ -22,6 +22,8 @@ import textwrap
 import time
 from dataclasses import asdict, dataclass
 
+from .._validate import check_scalar
+
 #: Seconds a first call may take from an empty cache (import excluded).
 FIRST_CALL_BUDGET = 5.0
 #: Seconds a full ``fastkernels warmup`` may take from an empty cache.
@@ -132,8 +134,8 @@ def full_warmup(*, processes: int | None = None, timeout: float = 1800.0) -> flo
     """Wall seconds of ``fastkernels warmup`` (every area, both CPU backends and precisions) into an
     empty cache, in a fresh process with ``processes`` workers (default: one per core)."""
     cmd = [sys.executable, "-m", "fastkernels", "warmup"]
-    if processes:
-        cmd += ["--processes", str(int(processes))]
+    if processes is not None:
+        cmd += ["--processes", str(check_scalar(processes, "processes", integer=True, lo=1))]
     with tempfile.TemporaryDirectory(prefix="fastkernels-cold-") as cache:
         t0 = time.perf_counter()
         res = subprocess.run(cmd, env=_env(cache), capture_output=True, text=True, timeout=timeout)
