@@ -2,8 +2,11 @@
 
 import json
 
+import numba
 import numpy as np
 import pytest
+
+import fastkernels
 
 from fastkernels import bench
 from fastkernels.bench import runner
@@ -108,6 +111,32 @@ def test_a_bound_that_takes_a_backend_gets_the_runs(monkeypatch):
     )
     res = runner.run_case(case, dict(n=8), backend="cpu", profile="quick", log=lambda m: None)
     assert res.peers["same"] > 0 and seen == {"cpu"}
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs a pool of 2+ threads")
+def test_a_thread_scaling_case_is_also_timed_on_one_thread_in_parallel_runs(monkeypatch):
+    monkeypatch.setitem(runner.PROFILES, "quick", {"min_time": 1e-4, "rounds": 2})
+    seen = set()
+
+    def kernel(x, backend):
+        seen.add((backend, fastkernels.get_num_threads()))
+        return 2 * x
+
+    case = bench.Case(
+        name="double", area="nn", description="doubles", make_inputs=lambda n: (np.arange(n, dtype=float),),
+        kernel=kernel, baseline=lambda x: x * 2,
+        sizes={"test": [dict(n=8)], "quick": [], "full": []}, label=lambda n: str(n), thread_scaling=True,
+    )
+    with fastkernels.num_threads(2):
+        res = runner.run_case(case, dict(n=8), backend="parallel", profile="quick", log=lambda m: None)
+        assert fastkernels.get_num_threads() == 2  # restored after the one-thread calls
+    assert res.peers[runner.ONE_THREAD] > 0 and seen == {("parallel", 2), ("parallel", 1)}
+    monkeypatch.setattr(runner, "cases", lambda: [case])
+    assert f"{runner.ONE_THREAD}: {runner.ONE_THREAD_NOTE}" in runner.table([res])
+    for backend, threads in (("cpu", 2), ("parallel", 1)):  # nothing to compare against
+        with fastkernels.num_threads(threads):
+            res = runner.run_case(case, dict(n=8), backend=backend, profile="quick", log=lambda m: None)
+        assert runner.ONE_THREAD not in res.peers
 
 
 def test_register_rejects_duplicates_and_missing_profiles():

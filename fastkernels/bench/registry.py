@@ -96,6 +96,9 @@ class Case:
     unsupported : callable, optional
         ``unsupported(backend, **size) -> str | None``: why this size cannot run on ``backend``
         (e.g. a CPU-only function under ``--backend cuda``); the runner skips it with that reason.
+    thread_scaling : bool
+        On the ``parallel`` backend with 2+ threads, also time the kernel on one thread, in
+        alternation with the run's threads (the "1 thread" column: the parallel scaling).
     """
 
     name: str
@@ -113,6 +116,7 @@ class Case:
     check: Callable[[Any, Any], None] | None = None
     work: Callable[..., dict] | None = None
     unsupported: Callable[..., str | None] | None = None
+    thread_scaling: bool = False
 
     def skip_reason(self, backend: str, size: dict) -> str | None:
         """Why ``size`` cannot run on ``backend``, or None when it can."""

@@ -5,7 +5,9 @@ NumPy baseline once for the reference output; calls the fastkernels kernel
 once, timing that first call on its own (compile or cache load), and checks
 its output against the reference; does the same for each installed peer; then
 times all contenders round-robin (one batch of calls each per round, so
-machine noise hits them alike) and keeps the median per call. A contender that
+machine noise hits them alike) and keeps the median per call. A case marked
+``thread_scaling`` run on the ``parallel`` backend with 2+ threads also times its kernel
+on one thread, in the same rounds: its parallel scaling, measured side by side. A contender that
 fails its check is reported as FAILED and never timed.
 
 "Speedup" has one meaning in the table, the JSON and the PNG (:data:`SPEEDUP`): the time of
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._backend import get_num_threads, resolve_backend
+from .._backend import get_num_threads, num_threads, resolve_backend
 from .registry import Case, SelfTimed, cases
 
 #: What every ratio in the reports means.
@@ -115,6 +117,20 @@ ON_DEVICE_NOTE = ("fastkernels on the same inputs copied to the GPU once: the ke
                   "host-device copies that the fastkernels column (NumPy inputs) pays on every call")
 
 
+#: The column of a ``parallel`` run on 2+ threads that times a scaling case's kernel on one thread.
+ONE_THREAD = "1 thread"
+ONE_THREAD_NOTE = ("the same call on one thread, timed in alternation with the run's threads: the speedup is "
+                   "the parallel scaling (1-thread time / n-thread time)")
+
+
+def _one_thread_call(kernel):
+    """``kernel`` run with Numba's thread count set to 1 for the call (restored after it)."""
+    def call():
+        with num_threads(1):
+            return kernel()
+    return call
+
+
 def _device_inputs(inputs):
     """``inputs`` with every ndarray copied to the GPU, or None when none is an ndarray."""
     from .._launch import to_device
@@ -196,6 +212,8 @@ def run_case(case: Case, size: dict, *, backend: str, profile: str, log=print) -
             contenders[peer] = (lambda fn=fn: fn(*inputs))
     for bound, factory in case.bounds.items():
         contenders[bound] = bound_call(factory, inputs, backend)
+    if case.thread_scaling and backend == "parallel" and get_num_threads() > 1:
+        contenders[ONE_THREAD] = _one_thread_call(kernel)
     if backend == "cuda":
         on_device = _on_device_call(case, size, ref, sync, log)
         if on_device is not None:
@@ -268,6 +286,8 @@ def _bound_notes(results: list[Result]) -> dict:
                 notes[bound] = doc.splitlines()[0] if doc else ""
     if any(ON_DEVICE in r.peers for r in results):
         notes[ON_DEVICE] = ON_DEVICE_NOTE
+    if any(ONE_THREAD in r.peers for r in results):
+        notes[ONE_THREAD] = ONE_THREAD_NOTE
     return notes
 
 

@@ -60,6 +60,7 @@ register(Case(
     work=lambda n, steps: {"updates": n * steps},
     peers=brian2_peers(lif_population_peer),
     bounds={"count only": _lif_count_only},
+    thread_scaling=True,
 ))
 
 
@@ -86,6 +87,7 @@ register(Case(
     label=lambda n, duration: f"{n} inputs x {duration:g} ms",
     check=_check_counts,
     work=lambda n, duration: {"updates": n * int(round(duration / DT))},
+    thread_scaling=True,
 ))
 
 
