@@ -12,8 +12,10 @@ The library is looked up once per process (NumPy's wheels bundle it in ``numpy.l
 Linux and Windows, ``numpy/.dylibs`` on macOS). Compiled code receives the function
 addresses as a run-time argument (:func:`blas_functions`), never as a frozen global, so the
 on-disk cache stays valid across processes (addresses move with ASLR). Where no CBLAS is
-found (a NumPy built against MKL or Accelerate, say) the addresses are 0 and :func:`gemm`
-falls back to ``np.dot``: correct, only not sharing NumPy's pool.
+found (a NumPy built against MKL or Accelerate, say) :func:`blas_functions` is None and
+:func:`gemm` falls back to ``np.dot``: correct, only not sharing NumPy's pool. The choice is
+made by the argument's type when a caller compiles (Numba prunes the branch not taken), so the
+fallback (~1 s of compile per dtype) is never compiled where NumPy's CBLAS is found.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import os
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from ._jit import jit
 
@@ -34,6 +36,7 @@ ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 #: scipy-openblas first, then plain OpenBLAS builds.
 _SYMBOLS = (("scipy_cblas_{}gemm64_", 64), ("cblas_{}gemm64_", 64), ("scipy_cblas_{}gemm", 32), ("cblas_{}gemm", 32))
 _FUNCTIONS = None
+_SEARCHED = False
 
 
 def _numpy_blas_paths():
@@ -45,15 +48,15 @@ def _numpy_blas_paths():
     return found
 
 
-def blas_functions() -> np.ndarray:
-    """``[sgemm address, dgemm address, integer bits]`` of NumPy's CBLAS (int64), zeros if not found.
+def blas_functions() -> np.ndarray | None:
+    """``[sgemm address, dgemm address, integer bits]`` of NumPy's CBLAS (int64), None if not found.
 
     Loading a library the process already holds returns the same instance: these are the very
     functions (and threads) ``numpy.matmul`` uses.
     """
-    global _FUNCTIONS
-    if _FUNCTIONS is None:
-        _FUNCTIONS = np.zeros(3, np.int64)
+    global _FUNCTIONS, _SEARCHED
+    if not _SEARCHED:
+        _SEARCHED = True
         for path in _numpy_blas_paths():
             try:
                 lib = ctypes.CDLL(path)
@@ -64,7 +67,8 @@ def blas_functions() -> np.ndarray:
                     s, d = getattr(lib, pattern.format("s")), getattr(lib, pattern.format("d"))
                 except AttributeError:
                     continue
-                _FUNCTIONS[:] = (ctypes.cast(s, ctypes.c_void_p).value, ctypes.cast(d, ctypes.c_void_p).value, bits)
+                _FUNCTIONS = np.array([ctypes.cast(s, ctypes.c_void_p).value, ctypes.cast(d, ctypes.c_void_p).value,
+                                       bits], dtype=np.int64)
                 return _FUNCTIONS
     return _FUNCTIONS
 
@@ -150,6 +154,31 @@ def gemm(fns, transa, transb, alpha, a, b, beta, c):
     _gemm(fns, transa != 0, transb != 0, alpha, a, b, beta, c)
 
 
+def _product(fns, transa, transb, alpha, a, b, beta, c, m, n, k):
+    """``c = alpha op(a) @ op(b) + beta c`` for a non-empty product (compiled code only: see its overload)."""
+    raise NotImplementedError("_product runs inside compiled code only")
+
+
+@overload(_product)
+def _product_overload(fns, transa, transb, alpha, a, b, beta, c, m, n, k):
+    """The CBLAS call, or ``np.dot`` where ``fns`` is None (no CBLAS found), chosen by ``fns``' type
+    as the caller compiles: the path not taken is never compiled (the fallback costs ~1 s a dtype)."""
+    if isinstance(fns, types.NoneType):
+        def fallback(fns, transa, transb, alpha, a, b, beta, c, m, n, k):
+            _dot_fallback(transa, transb, alpha, a, b, beta, c)
+        return fallback
+
+    def cblas(fns, transa, transb, alpha, a, b, beta, c, m, n, k):
+        addr = fns[0] if c.itemsize == 4 else fns[1]
+        ta = TRANS if transa else NO_TRANS
+        tb = TRANS if transb else NO_TRANS
+        if fns[2] == 64:
+            _cblas64(addr, ta, tb, m, n, k, alpha, a, a.shape[1], b, b.shape[1], beta, c, n)
+        else:
+            _cblas32(addr, ta, tb, m, n, k, alpha, a, a.shape[1], b, b.shape[1], beta, c, n)
+    return cblas
+
+
 @jit
 def _gemm(fns, transa, transb, alpha, a, b, beta, c):
     """:func:`gemm` with ``transa``/``transb`` plain bools."""
@@ -162,13 +191,4 @@ def _gemm(fns, transa, transb, alpha, a, b, beta, c):
             for j in range(n):
                 c[i, j] = beta * c[i, j] if beta != 0.0 else 0.0
         return
-    addr = fns[0] if c.itemsize == 4 else fns[1]
-    if addr == 0:
-        _dot_fallback(transa, transb, alpha, a, b, beta, c)
-        return
-    ta = TRANS if transa else NO_TRANS
-    tb = TRANS if transb else NO_TRANS
-    if fns[2] == 64:
-        _cblas64(addr, ta, tb, m, n, k, alpha, a, a.shape[1], b, b.shape[1], beta, c, n)
-    else:
-        _cblas32(addr, ta, tb, m, n, k, alpha, a, a.shape[1], b, b.shape[1], beta, c, n)
+    _product(fns, transa, transb, alpha, a, b, beta, c, m, n, k)
