@@ -101,7 +101,7 @@ from .._simd import prefer_wide_vectors
 from .._validate import check_cast_range, check_choice, check_scalar
 from . import _driver, _params
 from ._driver import raster_spikes, stage_inputs
-from ._layout import BLOCK, ROW, blocked, unblocked
+from ._layout import BLOCK, ROW, blocked, unblocked, unblocked_rows
 from ._params import as_record, check_common, check_run, check_traces, first_step, traced_prefix
 from .inputs import as_input
 from .result import SimulationResult
@@ -463,7 +463,7 @@ def simulate(model: Population, run: Run, p: dict, state: dict, noisy: bool, rec
     with seed_kept(run.seed):
         key = resolve_seed(run.seed) if noisy else np.int64(0)
         times, ids = _launch(model, run, backend, S, P, syn, key, noisy, rec, traces)
-    final = {name: unblocked(S, r, n).astype(dtype, copy=False) for r, name in enumerate(model.state)}
+    final = dict(zip(model.state, unblocked_rows(S, len(model.state), n).astype(dtype, copy=False)))
     return run.result(times, ids, rec, n_rows,
                       {name: traces[i].astype(dtype, copy=False) for i, name in enumerate(model.state[:n_traced])},
                       final)

@@ -51,7 +51,7 @@ from .._random import resolve_seed, seed_kept
 from .._validate import check_cast_range, check_flag, check_scalar
 from . import _driver, _params
 from ._engine import Run, count_spikes, cpu_launch, population_backend, population_kernels, synaptic_ring
-from ._layout import BLOCK, blocked, unblocked
+from ._layout import BLOCK, blocked, unblocked_rows
 from ._lif_kernels import (  # noqa: F401  (the kernels' layout and limits, re-exported)
     A, C, DVT, DW, FLUSH, IN, JMP, JW, LAM, LIMIT, N_PARAMS, N_STATE, POISSON_STREAM, PT, PW, R, REF, REFSTEPS,
     SINCE, SINCE_MAX, SN, STATE_NAMES, TAU, TREF, V, VRESET, VREST, VT, VT0, W, XI, event_cpu, event_parallel,
@@ -391,7 +391,7 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
                        dynamics, poisson, varied, max_per_step, rec, record_every, traces, count_only, k_from)
     if count_only:
         return out
-    final = {name: unblocked(S, r, n) for r, name in enumerate(STATE_ORDER[:5])}
+    final = dict(zip(STATE_ORDER[:5], unblocked_rows(S, 5, n)))
     return run.result(*out, rec, n_rows, {name: traces[STATE_NAMES.index(name)] for name in variables}, final)
 
 
