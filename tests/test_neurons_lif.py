@@ -518,3 +518,36 @@ def test_synaptic_ring_of_the_wrong_shape_is_refused():
         run_lif(LIF(), 4, 1.0, 0.1, syn=np.zeros((2, 3)), backend="cpu")
     with pytest.raises(ValueError, match="syn"):
         run_lif(LIF(), 4, 1.0, 0.1, syn=np.zeros((2, 4)), method="event", backend="cpu")
+
+
+def test_a_uniform_models_prepared_parameters_are_reused_only_for_the_same_values():
+    from fastkernels.neurons import lif as lif_module
+
+    lif_module._PREPARED.clear()
+    I = np.linspace(0.5, 3.0, 40)
+    model = LIF(tau_m=10.0, tau_ref=2.0)
+    first = simulate_lif(model, 40, 50.0, 0.1, I=I, backend="cpu")
+    assert len(lif_module._PREPARED) == 1
+    again = simulate_lif(model, 40, 50.0, 0.1, I=I, backend="cpu")  # from the cache: the same run
+    np.testing.assert_array_equal(again.spike_times, first.spike_times)
+    np.testing.assert_array_equal(again.spike_neurons, first.spike_neurons)
+    model.tau_m = 20.0  # a changed field is a new key, never a stale hit
+    slower = simulate_lif(model, 40, 50.0, 0.1, I=I, backend="cpu")
+    fresh = simulate_lif(LIF(tau_m=20.0, tau_ref=2.0), 40, 50.0, 0.1, I=I, backend="cpu")
+    np.testing.assert_array_equal(slower.counts, fresh.counts)
+    assert slower.counts.sum() < first.counts.sum() and len(lif_module._PREPARED) == 2
+    # -0.0 and 0.0 differ in their last bit: two keys
+    keys = {lif_module._prepared_key(LIF(v_reset=x), 0.1, "exact", np.dtype(np.float64)) for x in (0.0, -0.0)}
+    assert len(keys) == 2
+    # per-neuron arrays and NumPy scalars are not cached; neither is a model that fails its checks
+    assert lif_module._prepared_key(LIF(tau_m=np.float64(10.0)), 0.1, "exact", np.dtype(np.float64)) is None
+    assert lif_module._prepared_key(LIF(tau_m=np.full(3, 10.0)), 0.1, "exact", np.dtype(np.float64)) is None
+    for _ in range(2):
+        with pytest.raises(ValueError, match="tau_m"):
+            simulate_lif(LIF(tau_m=-1.0), 4, 1.0, 0.1)
+    assert len(lif_module._PREPARED) == 2
+    # the cached parameters are read-only, and the cache is bounded
+    assert not any(a.flags.writeable for a in next(iter(lif_module._PREPARED.values()))[0].values())
+    for k in range(lif_module._PREPARED_MAX + 3):
+        simulate_lif(LIF(tau_m=5.0 + k), 2, 0.2, 0.1, backend="cpu")
+    assert len(lif_module._PREPARED) == lif_module._PREPARED_MAX
