@@ -147,6 +147,21 @@ def test_raster_windows_give_the_run_of_one_window(monkeypatch, backend, window_
     np.testing.assert_array_equal(counts, run_lif(model, 700, 30.0, 0.1, I=I, backend=backend, count_only=True))
 
 
+@pytest.mark.parametrize("backend", ["cpu", "parallel"])
+def test_raster_outputs_sized_from_a_rate_that_falls_are_trimmed(monkeypatch, backend):
+    # Every neuron starts above threshold and then relaxes without input: all spikes in the first
+    # window, whose rate sizes the outputs for the whole run; the slack is given back at the end.
+    model = LIF(tau_m=10, tau_ref=2.0)
+    one = simulate_lif(model, 700, 30.0, 0.1, v0=2.0, backend=backend)
+    monkeypatch.setattr(_driver, "RASTER_BYTES", 3 * 36 * 2)  # 2 steps a window
+    monkeypatch.setattr(_driver, "_RASTER", [])
+    many = simulate_lif(model, 700, 30.0, 0.1, v0=2.0, backend=backend)
+    assert many.spike_times.size == 700
+    np.testing.assert_array_equal(one.spike_times, many.spike_times)
+    np.testing.assert_array_equal(one.spike_neurons, many.spike_neurons)
+    assert many.spike_times.base is None and many.spike_neurons.base is None  # copies, not views of the slack
+
+
 def test_raster_spike_times_are_k_dt_and_continue_across_runs():
     I = np.linspace(1.0, 3.0, 300)
     model = LIF(tau_m=10, tau_ref=2.0)
