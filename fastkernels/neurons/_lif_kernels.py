@@ -17,6 +17,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import FASTMATH, cpu_kernels, device, jit, specialise
+from .._precision import like, tally, tally_zero
 from .._random import poisson as poisson_count, stream_key
 from .._simd import inline_hint, prefer_wide_vectors
 from ._layout import BLOCK, ROW
@@ -101,15 +102,15 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
     """
     vinf = vrest + res * drive
     dv = (v - vinf) * a  # relaxation form: no drift over long runs
-    if flush:
-        dv = dv if abs(dv) >= FLUSH else 0.0  # decaying differences would otherwise crawl through denormals
+    if flush:  # decaying differences would otherwise crawl through denormals
+        dv = dv if abs(dv) >= like(dv, FLUSH) else like(dv, 0.0)
     vn = vinf + dv + sn * xi
     if dynamics:
         vn += c * w
         wn = pw * w
-        wn = wn if abs(wn) >= FLUSH else 0.0
+        wn = wn if abs(wn) >= like(wn, FLUSH) else like(wn, 0.0)
         dvt = (vt - vt0) * pt
-        vtn = vt0 + (dvt if abs(dvt) >= FLUSH else 0.0)
+        vtn = vt0 + (dvt if abs(dvt) >= like(dvt, FLUSH) else like(dvt, 0.0))
     else:
         wn = w
         vtn = vt0
@@ -119,18 +120,18 @@ def lif_step(v, vt, w, since, free, drive, xi, jump, a, c, pw, pt, vrest, res, v
     # A drive that carries v far past threshold within one step is a spike, not a runaway:
     # only the v that is stored (not reset) is tested, the one the CPU kernels' search for the
     # bad neuron finds (testing vn before the reset flagged steps that search could not place).
-    bad = (not (abs(vn + jump) <= LIMIT)) & (not spiked)
+    bad = (not (abs(vn + jump) <= like(vn, LIMIT))) & (not spiked)
     if dynamics:
         return (vreset if spiked else vn + jump), (vtn + jump_t if spiked else vtn), \
-            (wn + jump_w if spiked else wn), (0.0 if spiked else since), spiked, bad
-    return (vreset if spiked else vn + jump), vtn, wn, (0.0 if spiked else since), spiked, bad
+            (wn + jump_w if spiked else wn), (like(since, 0.0) if spiked else since), spiked, bad
+    return (vreset if spiked else vn + jump), vtn, wn, (like(since, 0.0) if spiked else since), spiked, bad
 
 
 @device
 def flushed(x):
     """``x``, or 0 when ``|x|`` is below :data:`FLUSH` (a decaying value would otherwise crawl through
     denormals, ~100x slower)."""
-    return x if abs(x) >= FLUSH else 0.0
+    return x if abs(x) >= like(x, FLUSH) else like(x, 0.0)
 
 
 @device
@@ -166,13 +167,14 @@ MAX_RECEPTORS = 4
 #: these module-level ones are only the names' definitions.
 _PER_NEURON = _DYNAMICS = _NOISY = _LEGACY = _FREEZE = _POISSON = _COUNT = False
 _N_CUR = _N_COND = 0
+_REASSOC = True
 _CHAIN = (0, 0, 0, 0)
 _FLUSH = True
 
 
 @device
 def _RECEPTORS(sb, pb, j, v, rc):  # noqa: N802  (the name every variant binds; none here)
-    return 0.0
+    return like(v, 0.0)  # in v's precision: a float64 0.0 carried a float32 loop into float64
 
 
 @device
@@ -196,12 +198,12 @@ def _receptor_decay(sb, pb, j, r, pos, per_neuron, d, h, flush):
         d = pb[(RECEPTOR_PARAM + 3 * r + 1) * ROW + j]
         h = pb[(RECEPTOR_PARAM + 3 * r + 2) * ROW + j]
     acc = sb[(RECEPTOR_ROW + r) * ROW + j]
-    f = 1.0
+    f = like(acc, 1.0)
     for i in range(1, pos + 1):  # a compile-time trip count: unrolled
-        f = f * h / i
+        f = f * h / like(acc, i)
         acc += f * sb[(RECEPTOR_ROW + r - i) * ROW + j]
     y = acc * d
-    sb[(RECEPTOR_ROW + r) * ROW + j] = y if (not flush) or abs(y) >= FLUSH else 0.0
+    sb[(RECEPTOR_ROW + r) * ROW + j] = y if (not flush) or abs(y) >= like(y, FLUSH) else like(y, 0.0)
 
 
 def _receptors_template(sb, pb, j, v, rc):
@@ -210,7 +212,7 @@ def _receptors_template(sb, pb, j, v, rc):
     conductances; a filter chain's stages feed the next (``_CHAIN``: each row's stage). ``rc``:
     the uniform coefficients ``(coef, decay, E or h) x MAX_RECEPTORS``. Written out per row
     (constant indices, constant flags): straight-line code the loop vectorises."""
-    syn = 0.0
+    syn = like(v, 0.0)
     if _N_CUR + _N_COND > 0:
         syn += _receptor_drive(sb, pb, j, v, 0, _N_CUR > 0, _PER_NEURON, rc[0], rc[2])
     if _N_CUR + _N_COND > 1:
@@ -250,42 +252,49 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
     vrest0, res0, vt00, vreset0 = pb[VREST * ROW], pb[R * ROW], pb[VT0 * ROW], pb[VRESET * ROW]
     jt0, jw0, sn0, rst0, rs0 = pb[DVT * ROW], pb[DW * ROW], pb[SN * ROW], pb[REFSTEPS * ROW], xb[0]
     # Receptors' uniform coefficients (a tuple of scalars: read once, not per neuron).
-    rc = (pb[RECEPTOR_PARAM * ROW] if _N_CUR + _N_COND > 0 else 0.0,
-          pb[(RECEPTOR_PARAM + 1) * ROW] if _N_CUR + _N_COND > 0 else 0.0,
-          pb[(RECEPTOR_PARAM + 2) * ROW] if _N_CUR + _N_COND > 0 else 0.0,
-          pb[(RECEPTOR_PARAM + 3) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
-          pb[(RECEPTOR_PARAM + 4) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
-          pb[(RECEPTOR_PARAM + 5) * ROW] if _N_CUR + _N_COND > 1 else 0.0,
-          pb[(RECEPTOR_PARAM + 6) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
-          pb[(RECEPTOR_PARAM + 7) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
-          pb[(RECEPTOR_PARAM + 8) * ROW] if _N_CUR + _N_COND > 2 else 0.0,
-          pb[(RECEPTOR_PARAM + 9) * ROW] if _N_CUR + _N_COND > 3 else 0.0,
-          pb[(RECEPTOR_PARAM + 10) * ROW] if _N_CUR + _N_COND > 3 else 0.0,
-          pb[(RECEPTOR_PARAM + 11) * ROW] if _N_CUR + _N_COND > 3 else 0.0)
-    nsp = 0
-    nbad = 0
+    zp = like(pb, 0.0)
+    rc = (pb[RECEPTOR_PARAM * ROW] if _N_CUR + _N_COND > 0 else zp,
+          pb[(RECEPTOR_PARAM + 1) * ROW] if _N_CUR + _N_COND > 0 else zp,
+          pb[(RECEPTOR_PARAM + 2) * ROW] if _N_CUR + _N_COND > 0 else zp,
+          pb[(RECEPTOR_PARAM + 3) * ROW] if _N_CUR + _N_COND > 1 else zp,
+          pb[(RECEPTOR_PARAM + 4) * ROW] if _N_CUR + _N_COND > 1 else zp,
+          pb[(RECEPTOR_PARAM + 5) * ROW] if _N_CUR + _N_COND > 1 else zp,
+          pb[(RECEPTOR_PARAM + 6) * ROW] if _N_CUR + _N_COND > 2 else zp,
+          pb[(RECEPTOR_PARAM + 7) * ROW] if _N_CUR + _N_COND > 2 else zp,
+          pb[(RECEPTOR_PARAM + 8) * ROW] if _N_CUR + _N_COND > 2 else zp,
+          pb[(RECEPTOR_PARAM + 9) * ROW] if _N_CUR + _N_COND > 3 else zp,
+          pb[(RECEPTOR_PARAM + 10) * ROW] if _N_CUR + _N_COND > 3 else zp,
+          pb[(RECEPTOR_PARAM + 11) * ROW] if _N_CUR + _N_COND > 3 else zp)
+    # Constants and the step's common input in the state's precision: a float64 one would carry a
+    # float32 loop into float64 (half the lanes, and conversions): float32 state ran 1.35x slower
+    # than float64 while it did. (``like`` is a no-op for float64: its results are unchanged.)
+    one, zero, smax, icw = like(sb, 1.0), like(sb, 0.0), like(sb, SINCE_MAX), like(sb, ic)
+    # The spike and bad-state counts of a float32 loop are float32 (exact: at most BLOCK; see
+    # ``tally``), where reassociation lets LLVM vectorise their sums; int otherwise.
+    nsp = tally_zero(sb) if _REASSOC else 0
+    nbad = tally_zero(sb) if _REASSOC else 0
     for j in range(m):  # the hot loop: straight-line selects, vectorised across neurons
-        since = sb[SINCE * ROW + j] + 1.0  # = k - k_spike, saturating (a select: min() would not vectorise)
-        since = since if since < SINCE_MAX else SINCE_MAX
+        since = sb[SINCE * ROW + j] + one  # = k - k_spike, saturating (a select: min() would not vectorise)
+        since = since if since < smax else smax
         if _LEGACY:
             free = free_legacy(since, k, dt_s, xb[j] if _PER_NEURON else rs0)
         else:
             free = since >= (pb[REFSTEPS * ROW + j] if _PER_NEURON else rst0)
-        dj = drive[j] + ic
+        dj = drive[j] + icw
         if _N_CUR + _N_COND > 0:  # a network's receptors (variants without them never see this)
             dj += _RECEPTORS(sb, pb, j, sb[V * ROW + j], rc)  # noqa: F821
         if _PER_NEURON:
             vn, vtn, wn, s_, sp, bad = lif_step(
-                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
-                since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
-                sb[JMP * ROW + j] if _POISSON else 0.0, pb[A * ROW + j], pb[C * ROW + j], pb[PW * ROW + j],
+                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else zero, sb[W * ROW + j] if _DYNAMICS else zero,
+                since, free, dj, sb[XI * ROW + j] if _NOISY else zero,
+                sb[JMP * ROW + j] if _POISSON else zero, pb[A * ROW + j], pb[C * ROW + j], pb[PW * ROW + j],
                 pb[PT * ROW + j], pb[VREST * ROW + j], pb[R * ROW + j], pb[VT0 * ROW + j], pb[VRESET * ROW + j],
                 pb[DVT * ROW + j], pb[DW * ROW + j], pb[SN * ROW + j], _FREEZE, _DYNAMICS, _FLUSH)
         else:
             vn, vtn, wn, s_, sp, bad = lif_step(
-                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else 0.0, sb[W * ROW + j] if _DYNAMICS else 0.0,
-                since, free, dj, sb[XI * ROW + j] if _NOISY else 0.0,
-                sb[JMP * ROW + j] if _POISSON else 0.0, a0, c0, pw0, pt0, vrest0, res0, vt00, vreset0, jt0, jw0,
+                sb[V * ROW + j], sb[VT * ROW + j] if _DYNAMICS else zero, sb[W * ROW + j] if _DYNAMICS else zero,
+                since, free, dj, sb[XI * ROW + j] if _NOISY else zero,
+                sb[JMP * ROW + j] if _POISSON else zero, a0, c0, pw0, pt0, vrest0, res0, vt00, vreset0, jt0, jw0,
                 sn0, _FREEZE, _DYNAMICS, _FLUSH)
         sb[V * ROW + j] = vn
         if _DYNAMICS:
@@ -296,9 +305,9 @@ def _loop_template(sb, pb, drive, ic, flags, m, dt, k, xb):
             flags[j] += sp
         else:
             flags[j] = sp
-        nsp += sp
-        nbad += bad
-    return nsp, nbad
+        nsp = tally(sb, nsp, sp) if _REASSOC else nsp + sp
+        nbad = tally(sb, nbad, bad) if _REASSOC else nbad + bad
+    return int(nsp), int(nbad)
 
 
 def _stage_template(sb, pb, key, k, lo, m):
@@ -346,7 +355,7 @@ def step_loop(tag, per_neuron, dynamics, noisy, legacy, freeze, poisson, count, 
     """
     options = {"fastmath": False if legacy else FASTMATH if reassoc else FASTMATH - {"reassoc"}}
     flags = {"_PER_NEURON": per_neuron, "_DYNAMICS": dynamics, "_NOISY": noisy, "_LEGACY": legacy, "_FREEZE": freeze,
-             "_POISSON": poisson, "_COUNT": count, "_FLUSH": flush}
+             "_POISSON": poisson, "_COUNT": count, "_FLUSH": flush, "_REASSOC": reassoc and not legacy}
     if not flush:
         tag += "_nf"
     if n_cur + n_cond:
