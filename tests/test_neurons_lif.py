@@ -542,6 +542,12 @@ def test_a_uniform_models_prepared_parameters_are_reused_only_for_the_same_value
     # per-neuron arrays and NumPy scalars are not cached; neither is a model that fails its checks
     assert lif_module._prepared_key(LIF(tau_m=np.float64(10.0)), 0.1, "exact", np.dtype(np.float64)) is None
     assert lif_module._prepared_key(LIF(tau_m=np.full(3, 10.0)), 0.1, "exact", np.dtype(np.float64)) is None
+
+    @dataclasses.dataclass
+    class Shifted(LIF):  # a subclass may add fields the key would not see
+        shift: float = 0.0
+
+    assert lif_module._prepared_key(Shifted(), 0.1, "exact", np.dtype(np.float64)) is None
     for _ in range(2):
         with pytest.raises(ValueError, match="tau_m"):
             simulate_lif(LIF(tau_m=-1.0), 4, 1.0, 0.1)

@@ -241,7 +241,7 @@ def _block_template(b, S, P, rows, common, syn, key, noisy, method, k_begin, k_e
             for r in range(rec_lo[b], rec_lo[b + 1]):
                 _TRACE(sb, pb, rec[r] - lo, traces, r, row)  # noqa: F821
         # Plain loops get the common input in the working precision; stepped loops (the LIF's)
-        # as staged (float64 when the input varies per step), which their float32 results keep.
+        # as staged (float64), rounded to the state's precision inside the loop.
         ic_staged = stage_inputs(inp, xi, rows, common, key, k, k0, lo, m, noisy, off)
         ic = like(sb, ic_staged)
         if synaptic:

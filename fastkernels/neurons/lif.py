@@ -42,6 +42,7 @@ kernel, the one LIF kernel outside the engine).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -343,8 +344,8 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     run = Run(n, duration, dt, dtype, method, METHODS, record_every, t_start, seed, backend,
               bytes_per_neuron=MIN_BYTES_PER_NEURON)
     n, n_steps, dt, dtype, record_every = run.n, run.n_steps, run.dt, run.dtype, run.record_every
-    key = _prepared_key(model, dt, method, dtype)
-    prepared = _PREPARED.get(key) if key is not None else None
+    prep_key = _prepared_key(model, dt, method, dtype)
+    prepared = _PREPARED.get(prep_key) if prep_key is not None else None
     if prepared is None:
         p, uniform, noisy, dynamics, poisson = lif_parameters(model, n, dt, method)
     else:  # checked and computed by an earlier run of the same uniform model, step, method and dtype
@@ -391,8 +392,8 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
     if prepared is None:
         P = blocked(p, PARAM_ORDER, n if varied else 1, dtype)
         ref_s = p["tau_ref"] * 1e-3 if varied else p["tau_ref"][:1] * 1e-3
-        if key is not None and uniform:
-            _remember(key, (p, uniform, noisy, dynamics, poisson, P, ref_s))
+        if prep_key is not None and uniform:
+            _remember(prep_key, (p, uniform, noisy, dynamics, poisson, P, ref_s))
     S = blocked(state, STATE_ORDER, n, dtype)
     traces = np.zeros((n_traced, rec.size, n_rows), dtype=dtype)
     with seed_kept(seed):
@@ -410,30 +411,35 @@ def run_lif(model, n, duration, dt=0.1, *, I=None, v0=None, initial=None, method
 #: curve's calls, a Dask map) skips ~0.15 ms of its ~0.4 ms setup. The kernels never write them;
 #: the parameter dict's arrays are read-only. At most :data:`_PREPARED_MAX`, oldest out first.
 _PREPARED: dict = {}
+_PREPARED_LOCK = threading.Lock()
 _PREPARED_MAX = 32
 _FIELD_NAMES = tuple(f.name for f in fields(LIF))
 _PLAIN = (float, int, bool, str)
 
 
 def _prepared_key(model, dt, method, dtype):
-    """The key of a model whose every field is a plain float, int, bool or str: the class, each
-    field's type and ``repr`` (exact: ``repr`` round-trips a float, ``-0.0`` included), ``dt``,
-    ``method`` and ``dtype``; None for any other (per-neuron arrays, NumPy scalars)."""
+    """The key of an :class:`LIF` (not a subclass, whose own fields it would miss) whose every field
+    is a plain float, int, bool or str: each field's type and ``repr`` (exact: ``repr`` round-trips
+    a float, ``-0.0`` included), ``dt``, ``method`` and ``dtype``; None for any other model
+    (per-neuron arrays, NumPy scalars)."""
+    if type(model) is not LIF:
+        return None
     values = []
     for name in _FIELD_NAMES:
         v = getattr(model, name)
         if type(v) not in _PLAIN:
             return None
         values.append((type(v), repr(v)))
-    return type(model), tuple(values), repr(dt), method, dtype
+    return tuple(values), repr(dt), method, dtype
 
 
 def _remember(key, prepared):
     for a in prepared[0].values():
         a.flags.writeable = False
-    while len(_PREPARED) >= _PREPARED_MAX:
-        del _PREPARED[next(iter(_PREPARED))]
-    _PREPARED[key] = prepared
+    with _PREPARED_LOCK:  # runs in several threads (a Dask worker's) may add at once
+        while len(_PREPARED) >= _PREPARED_MAX:
+            del _PREPARED[next(iter(_PREPARED))]
+        _PREPARED[key] = prepared
 
 
 def lif_parameters(model: LIF, n: int, dt: float, method: str):
