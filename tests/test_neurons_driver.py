@@ -182,3 +182,29 @@ def test_raster_buffers_kept_between_runs_of_other_sizes():
         res = simulate_lif(model, n, 20.0, 0.1, I=I, backend="parallel")
         from fastkernels.neurons.lif import run_lif
         np.testing.assert_array_equal(res.counts, run_lif(model, n, 20.0, 0.1, I=I, backend="cpu", count_only=True))
+
+
+@pytest.mark.parametrize("parallel", [0, 1])
+@pytest.mark.parametrize("n_chunks", [1, 3])
+def test_decode_writes_each_window_from_its_row_starts(parallel, n_chunks):
+    # 2 blocks x 9 steps: rows with no spike hold garbage (never written by the kernels), others a
+    # few random bits; spikes land after `base` earlier ones, in (step, neuron) order, and the spill
+    # slots past the end are the only other slots written.
+    rng = np.random.default_rng(3)
+    units, nk, base, k_first, dt = 2, 9, 5, 40, 0.1
+    bits = rng.random((units, nk, 256)) < 0.05
+    bits[0, 2] = bits[1, 2] = False  # a silent step
+    bits[1, 7] = True  # a full row
+    counts = bits.sum(axis=2).astype(np.int32)
+    words = np.packbits(bits, axis=2, bitorder="little").view("<u8").astype(np.uint64)  # (units, nk, 4)
+    words[counts == 0] = rng.integers(1, 2**63, size=(int((counts == 0).sum()), 4), dtype=np.uint64)
+    raster = words.reshape(units, nk * 4)
+    cur, n = _driver.row_starts(counts, nk, base)
+    assert n == counts.sum() and cur[0] == base and cur[-1] == base + counts[:, :-1].sum()
+    size = base + n + 8 * n_chunks
+    out_t, out_i = np.full(size, -1.0), np.full(size, -1, dtype=np.int64)
+    _driver.decode_raster[parallel](raster, counts, nk, k_first, dt, n_chunks, cur, n, out_t, out_i)
+    steps, ids = np.nonzero(bits.transpose(1, 0, 2).reshape(nk, units * 256))
+    np.testing.assert_array_equal(out_t[base:base + n], (k_first + steps) * dt)
+    np.testing.assert_array_equal(out_i[base:base + n], ids)
+    assert (out_t[:base] == -1).all() and (out_i[:base] == -1).all()

@@ -194,35 +194,26 @@ def raster_spikes(flags, nsp, r, b, raster, counts):
 DECODE_TILE = 128
 
 
-def _decode_template(raster, counts, nk, k_first, dt, n_chunks, out_t, out_i, base):
-    """The spikes of ``nk`` rows of a window (row ``r``: step ``k_first + r``), written sorted by
-    time, then id, to ``out_t``/``out_i`` from index ``base``; returns their number ``n``. The
-    caller sizes the outputs for ``base + n + 8 * n_chunks`` (the last slots: spill, see below).
-    The rows are split into ``n_chunks`` ranges (``prange``); each range's spikes go to its own
-    slice, found from the per-row counts.
+def _decode_template(raster, counts, nk, k_first, dt, n_chunks, cur, n, out_t, out_i):
+    """The ``n`` spikes of ``nk`` rows of a window (row ``r``: step ``k_first + r``), written sorted by
+    time, then id, to ``out_t``/``out_i``: row ``r``'s from index ``cur[r]`` (its first slot, from
+    the per-row counts: :func:`row_starts`; the kernel advances it). The caller sizes the outputs
+    for ``cur[0] + n + 8 * n_chunks`` (the last slots: spill, see below). The rows are split into
+    ``n_chunks`` ranges (``prange``).
 
     Each range goes in tiles of :data:`DECODE_TILE` rows, block by block within a tile: a block's
     rows are contiguous in the raster, and the tile's output stays in cache (block-major over the
     whole range wrote each spike to a cold line: 6.7 ms against 5.2 for 470 655 spikes, serial).
     A word's first spike is written without a branch: a silent word (most of them) writes to its
     chunk's spill slot past the end, so only words with two or more spikes take the loop (2.8 ms
-    against 3.5 on two threads).
+    against 3.5 on two threads). The row starts come in from NumPy: a prefix sum in here (and its
+    ``np.zeros``) cost ~0.35 s of every neuron model's first call in compiling.
     """
     units = counts.shape[0]
     per = (nk + n_chunks - 1) // n_chunks
-    tot = np.zeros(nk + 1, dtype=np.int64)
+    end = cur[0] + n
     for c in prange(n_chunks):
-        for b in range(units):
-            for r in range(c * per, min(nk, (c + 1) * per)):
-                tot[r + 1] += counts[b, r]
-    for r in range(nk):
-        tot[r + 1] += tot[r]
-    n = tot[nk]
-    # 8 spill slots a chunk (one cache line of int64) past the window's spikes: chunks never write
-    # the same line (the next window's spikes overwrite them).
-    cur = tot[:nk] + base  # each row's next free slot
-    for c in prange(n_chunks):
-        spill = base + n + 8 * c
+        spill = end + 8 * c
         r_end = min(nk, (c + 1) * per)
         for r0 in range(c * per, r_end, DECODE_TILE):
             for b in range(units):
@@ -245,7 +236,17 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks, out_t, out_i, ba
                             pos += 1
                             w &= w - np.uint64(1)
                     cur[r] = pos
-    return n
+
+
+def row_starts(counts, nk: int, base: int):
+    """``(cur, n)``: each of the first ``nk`` raster rows' first output slot (``base`` plus the spikes of
+    the rows before it, ``(nk,)`` int64) and the rows' spike total, from the blocks' per-row counts."""
+    per_row = counts[:, :nk].sum(axis=0, dtype=np.int64)
+    cur = np.empty(nk, dtype=np.int64)
+    cur[0] = base
+    np.cumsum(per_row[:-1], out=cur[1:])
+    cur[1:] += base
+    return cur, int(cur[-1] - base + per_row[-1])
 
 
 def raise_bad_state(err, dt: float, offset: int = 0, member: str = "neuron") -> None:
@@ -315,14 +316,16 @@ def run_raster(launch, *, units: int, k0: int, k1: int, dt: float, parallel: boo
         raise_bad_state(err, dt, offset)
         nk = k_end - k
         c = max(1, min(chunks, nk))
-        need = recorded + int(counts[:, :nk].sum())
+        cur, got = row_starts(counts, nk, recorded)
+        need = recorded + got
         check_allocation(need, SPIKE_BYTES, "n x duration (the spikes recorded so far)", what="spikes")
         if need + 8 * c > out_t.size:
             # the rest of the run at the rate so far, plus an eighth: a second growth is rare
             expect = need + (k1 - k_end) * need // (k_end - k0)
             size = (max(expect + expect // 8, 2 * out_t.size) if k_end < k1 else need) + 8 * c
             out_t, out_i = _grown(out_t, recorded, size), _grown(out_i, recorded, size)
-        recorded += decode(raster, counts, nk, k, dt, c, out_t, out_i, recorded)
+        decode(raster, counts, nk, k, dt, c, cur, got, out_t, out_i)
+        recorded = need
         k = k_end
     if raster.nbytes <= POOL_BYTES and not _RASTER:
         _RASTER.append((raster, counts))
