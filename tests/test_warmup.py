@@ -52,6 +52,7 @@ model.predict(X)
 fk.neurons.simulate_lif(fk.neurons.LIF(), 10, 20.0, 0.1, I=1.5)
 fk.neurons.simulate_hh(fk.neurons.HH(), 2, 5.0, 0.01, I=10.0)
 corpus, vocab = fk.word2vec.read_corpus([["a", "b", "c", "a"], ["b", "a"]], min_count=1)
+fk.word2vec.read_corpus([[f"w{i}" for i in range(5000)]], min_count=1)  # more words than a first table holds
 for sg in (0, 1):
     fk.word2vec.Word2Vec([["a", "b", "c", "a"]] * 5, vector_size=8, min_count=1, epochs=1, workers=1, progress=False,
                          sg=sg)

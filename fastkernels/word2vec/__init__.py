@@ -49,16 +49,18 @@ def _warmup(backend, dtype):
     The kernels work on integer ids, so ``dtype`` does not select anything; the
     id arrays are warmed as int32 (a Corpus) and int64 (NumPy's default).
     """
+    from ._tokens import SEP_WHITESPACE, separator_table
+    from ._word_table import PartTables, WordTable
+
     corpus, vocab = read_corpus([["a", "b", "a", "c"], ["b", "a"]], min_count=1)
     read_corpus(b"a b\nc a", vocab)
     vocab.encode(["a", "b"])
+    # more words than the smallest table holds: the tables grow (a real corpus's do)
+    many = np.frombuffer(" ".join(f"w{i}" for i in range(40)).encode(), np.uint8)
+    WordTable(16).scan(many, final=True, sep=separator_table(SEP_WHITESPACE), insert=True, count_only=False)
     if backend != "cpu":  # the parallel text scan (real inputs are large enough to take it)
-        from ._tokens import SEP_WHITESPACE, separator_table
-        from ._word_table import PartTables, WordTable
-
-        WordTable().scan_parallel(np.frombuffer(b"a b\nc a b", np.uint8), final=True,
-                                  sep=separator_table(SEP_WHITESPACE), insert=True, count_only=False, n_parts=2,
-                                  parts=PartTables(1))
+        WordTable(16).scan_parallel(many, final=True, sep=separator_table(SEP_WHITESPACE), insert=True,
+                                    count_only=False, n_parts=2, parts=PartTables(1, 16))
     kept = subsample(corpus, keep_probability(vocab, 0.3), seed=0, backend=backend)
     skipgram_pairs(kept, 2, seed=0, backend=backend)
     cbow_windows(kept, 2, seed=0, backend=backend)
