@@ -742,7 +742,8 @@ def _host_run(update, per_neuron, rrow):
     def run(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos, src_lo, src_hi,
             rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic, pl_pre,
             pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params, spk_t, spk_i,
-            spk_n, rec, stride, traces, err, flush_every, n_threads):
+            spk_n, rec, stride, traces, err, flush_every, n_threads, scratch=None):
+        # ``scratch``: the CPU kernel's working arrays; the device run keeps its own
         _run(update, per_neuron, rrow, n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt, gen_k, gen_id, gen_pos,
              src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post, weight, dsteps, ring, plastic,
              pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post, indptr_post, syn, pre, pl_params,

@@ -61,7 +61,7 @@ from ..neurons._lif_kernels import (
 )
 from ._stdp_kernels import stdp_step
 
-__all__ = ["network_kernels", "engine_network_kernels", "flush_period"]
+__all__ = ["network_kernels", "engine_network_kernels", "flush_period", "run_scratch"]
 
 #: The most steps between two flushes of the network state.
 FLUSH_EVERY = 64
@@ -294,7 +294,7 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
                   gen_k, gen_id, gen_pos, src_lo, src_hi, rec_row, tgt_lo, tgt_hi, ip_off, syn_off, indptr, post,
                   weight, dsteps, ring, plastic, pl_pre, pl_post, pl_ip, pl_syn, x_pre, k_pre, x_post, k_post,
                   indptr_post, syn, pre, pl_params, spk_t, spk_i, spk_n, rec, stride, traces, err, flush_every,
-                  n_threads):
+                  n_threads, scratch):
     """Run from ``k_begin[0]`` to ``k_end`` (or until the spike buffer could overflow); see the module docstring.
 
     ``S``/``P``/``xb``: the neuron model's blocked state, parameters and float64 row (as the
@@ -311,19 +311,14 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     (``spk_n[0]`` of them); ``err`` gets ``(step, neuron)`` of a bad state. The state is flushed
     after the update of every step ``k`` that ``flush_every`` (:func:`flush_period`) divides. The
     parallel build shares the blocks among ``n_threads`` threads (the serial one ignores it).
+    ``scratch``: the run's working arrays, fresh from :func:`run_scratch`.
     """
     nb = S.shape[0]
     cap = spk_t.shape[1]
     n_slots = ring.shape[0]
-    fired = int_flags(S, nb * ROW)  # as wide as the state's floats: the step loops keep their lanes
-    nsp_b = np.zeros((nb, 1), dtype=np.int64)
-    bits = np.zeros((nb, RASTER_WORDS), dtype=np.uint64)
+    fired, nsp_b, bits, bad, side_pre, side_post, zero_row = scratch
     # np.int64: a literal 1 would type the serial build's share function apart from the parallel one's
     nt = max(1, min(n_threads, nb)) if _THREADED else np.int64(1)  # noqa: F821
-    bad = np.full(nb, -1, dtype=np.int64)
-    side_pre = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
-    side_post = np.empty(max(1, n + gen_k.shape[0]), dtype=np.int64)
-    zero_row = np.zeros(ROW, dtype=S.dtype)
     # Each block's rows as one flat row, reshaped once: a reshape per block and step is a call to
     # Numba's C helper that LLVM cannot inline. ``S1``: the whole state flat (:func:`_at`).
     S_flat = S.reshape(nb, -1)
@@ -403,6 +398,18 @@ def _run_template(n, S, P, xb, iext, n_rec, key, k_begin, k_end, k0, dt,
     k_begin[0] = k
     spk_n[0] = cnt
     gen_pos[0] = gp
+
+
+def run_scratch(S, n: int, n_gen: int) -> tuple:
+    """The working arrays of one :func:`_run_template` call (made here, not in the kernel: each
+    allocation compiled in there cost ~0.15 s of a network's first run): the step's spike flags
+    (as wide as the state's floats: the step loops keep their lanes), each block's spike count,
+    its spikes as bits and its first bad neuron, the plastic projections' pre and post spike
+    lists (room for ``n`` neurons and ``n_gen`` generator spikes), a zero drive row."""
+    nb = S.shape[0]
+    return (int_flags(S, nb * ROW), np.zeros((nb, 1), dtype=np.int64), np.zeros((nb, RASTER_WORDS), dtype=np.uint64),
+            np.full(nb, -1, dtype=np.int64), np.empty(max(1, n + n_gen), dtype=np.int64),
+            np.empty(max(1, n + n_gen), dtype=np.int64), np.zeros(ROW, dtype=S.dtype))
 
 
 _KERNELS = {}

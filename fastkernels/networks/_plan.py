@@ -24,7 +24,7 @@ from ..neurons._driver import SimulationError
 from ..neurons._layout import blocked, unblocked
 from ..neurons._lif_kernels import MAX_RECEPTORS, RECEPTOR_ROW, SINCE_MAX
 from ..neurons.lif import PARAM_ORDER, STATE_ORDER, lif_parameters, lif_propagators
-from ._network_kernels import engine_network_kernels, flush_period, network_kernels
+from ._network_kernels import engine_network_kernels, flush_period, network_kernels, run_scratch
 from ._stdp_kernels import by_post
 from ._sources import source_spikes
 from .groups import SETUP, NeuronGroup, PoissonGroup, SpikeGeneratorGroup
@@ -355,7 +355,8 @@ class Plan:
                  self.tgt_hi, self.ip_off, self.syn_off, self.indptr, self.post, self.weight, self.dsteps, self.ring,
                  self.plastic, self.pl_pre, self.pl_post, self.pl_ip, self.pl_syn, self.x_pre, self.k_pre,
                  self.x_post, self.k_post, self.ipost, self.syn_ids, self.pre_ids, self.pl_params, spk_t, spk_i,
-                 spk_n, rec, every, traces, err, self.flush_every, n_threads)
+                 spk_n, rec, every, traces, err, self.flush_every, n_threads,
+                 None if backend == "cuda" else run_scratch(self.S, self.n, gen_k.size))
             if err[0] >= 0:
                 bar.close()
                 step, i = int(err[0]), int(err[1])

@@ -13,7 +13,7 @@ import pytest
 from fastkernels import _launch
 from fastkernels import networks as nw
 from fastkernels.networks import _network_cuda as NC
-from fastkernels.networks._network_kernels import engine_network_kernels, network_kernels
+from fastkernels.networks._network_kernels import engine_network_kernels, network_kernels, run_scratch
 from fastkernels.networks._plan import Plan
 from fastkernels.neurons import HH, LIF, Izhikevich
 from fastkernels.neurons._driver import SimulationError
@@ -248,7 +248,7 @@ def _kernel_args(plan, k_start, k_end, cap):
             plan.post, c(plan.weight), plan.dsteps, c(plan.ring), plan.plastic, plan.pl_pre, plan.pl_post, plan.pl_ip,
             plan.pl_syn, c(plan.x_pre), c(plan.k_pre), c(plan.x_post), c(plan.k_post), plan.ipost, plan.syn_ids,
             plan.pre_ids, plan.pl_params, spk_t, spk_i, np.zeros(1, np.int64), rec, 1, traces, np.full(2, -1),
-            plan.flush_every, 1]
+            plan.flush_every, 1, run_scratch(plan.S, plan.n, plan.gen_k.size)]
 
 
 def test_a_full_spike_buffer_stops_both_at_the_same_step():
