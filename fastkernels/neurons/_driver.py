@@ -213,6 +213,8 @@ def _decode_template(raster, counts, nk, k_first, dt, n_chunks, cur, n, out_t, o
     per = (nk + n_chunks - 1) // n_chunks
     end = cur[0] + n
     for c in prange(n_chunks):
+        # 8 spill slots a chunk (one cache line of int64) past the window's spikes: chunks never
+        # write the same line (the next window's spikes overwrite them)
         spill = end + 8 * c
         r_end = min(nk, (c + 1) * per)
         for r0 in range(c * per, r_end, DECODE_TILE):
